@@ -1,0 +1,1 @@
+"""The OpenIndex Auth domain: token format, authentication, users, tokens and their storage."""

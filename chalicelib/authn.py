@@ -1,0 +1,96 @@
+"""Authentication: from an ``Authorization`` header to a Caller, or a refusal.
+
+The authorizer never raises: ``chalice local`` and the test client drop the connection when an
+authorizer raises, so it always allows the request through API Gateway and carries its
+verdict in the context; the access middleware in ``app.py`` then answers 401/403/503 the same
+way locally, in tests and when deployed.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import datetime, timedelta
+
+from chalicelib import token_codec
+from chalicelib.access import Caller
+from chalicelib.errors import InvalidToken, ServiceError, StorageUnavailable
+from chalicelib.models import Role, Scope
+from chalicelib.store import Store
+
+log = logging.getLogger(__name__)
+
+# lastUsedAt is refreshed at most this often, so steady traffic causes no writes.
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+_VERDICT = "verdict"
+_ALLOW = "allow"
+_ANONYMOUS = "anonymous"
+
+
+def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
+    """The caller behind a bearer token; InvalidToken for every way a token can be bad."""
+    token = _bearer_token(authorization)
+    parsed = token_codec.parse(token)
+    if parsed is None or parsed.type is not token_codec.PAT:
+        raise InvalidToken("malformed_token")
+    user_id, token_id = parsed.ids
+    user, tokens = store.load_credential(user_id, [token_id])
+    record = tokens.get(token_id)
+    if record is None:
+        raise InvalidToken("unknown_token")
+    if not hmac.compare_digest(record.digest, parsed.digest):
+        raise InvalidToken("unknown_token")
+    if record.is_expired(now):
+        raise InvalidToken("expired")
+    if user is None or not user.is_active:
+        raise InvalidToken("user_inactive")
+    if record.scope is Scope.ADMIN and user.role is not Role.ADMIN:
+        raise InvalidToken("role_lacks_scope")
+    if record.last_used_at is None or record.last_used_at < now - LAST_USED_GRANULARITY:
+        store.touch_token(user_id, token_id, now, stale_before=now - LAST_USED_GRANULARITY)
+    return Caller(
+        user_id=user.id,
+        email=user.email,
+        role=user.role,
+        user_created_at=user.created_at,
+        token_id=record.id,
+        token_name=record.name,
+        scope=record.scope,
+        kind=record.kind,
+        expires_at=record.expires_at,
+    )
+
+
+def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[str, str]]:
+    """The authorizer's answer: a principal id and a context that says allow or why not."""
+    try:
+        caller = authenticate(store, authorization, now)
+    except InvalidToken as refusal:
+        log.info("authentication refused: %s", refusal.reason)
+        return _ANONYMOUS, {_VERDICT: refusal.code}
+    except StorageUnavailable:
+        log.warning("authentication unavailable: DynamoDB did not answer")
+        return _ANONYMOUS, {_VERDICT: StorageUnavailable.code}
+    except Exception:  # noqa: BLE001 - an authorizer must answer; the route refuses with 500
+        log.exception("authentication failed unexpectedly")
+        return _ANONYMOUS, {_VERDICT: ServiceError.code}
+    return caller.user_id, {_VERDICT: _ALLOW, **caller.to_context()}
+
+
+def caller_from_verdict(context: dict[str, str] | None) -> Caller:
+    """The caller the authorizer allowed, or the error it decided on (never allows by default)."""
+    outcome = (context or {}).get(_VERDICT)
+    if outcome == _ALLOW:
+        return Caller.from_context(context or {})
+    if outcome == StorageUnavailable.code:
+        raise StorageUnavailable()
+    if outcome == ServiceError.code:
+        raise ServiceError("An internal error occurred.")
+    raise InvalidToken(outcome or "no_verdict")
+
+
+def _bearer_token(authorization: str) -> str:
+    scheme, _, credentials = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise InvalidToken("malformed_header")
+    return credentials.strip()

@@ -1,0 +1,99 @@
+"""Domain errors, each carrying the HTTP status and error code it is answered with.
+
+They subclass Chalice's ``ChaliceUnhandledError`` on purpose: Chalice turns any other exception
+raised in a view into a bare 500 before middleware sees it, while this one reaches the single
+error middleware in ``app.py``, which renders every error as ``{"error": {"code", "message"}}``.
+"""
+from __future__ import annotations
+
+from chalice import ChaliceUnhandledError
+
+REALM = 'Bearer realm="openindex"'
+
+
+class ServiceError(ChaliceUnhandledError):
+    """An error the API answers with a JSON body; never carries a secret in its message."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers for this error."""
+        return {}
+
+
+class InvalidRequest(ServiceError):
+    """The request body, query or path is malformed or breaks a rule."""
+
+    status = 400
+    code = "invalid_request"
+
+
+class InvalidToken(ServiceError):
+    """Missing, malformed, unknown, revoked or expired token, or an inactive user.
+
+    Every cause gets the same message and body; ``reason`` is for logs only.
+    """
+
+    status = 401
+    code = "invalid_token"
+    MESSAGE = (
+        "The access token is missing, invalid, expired or revoked. "
+        "Check it with `oi auth check` or `oi profile show`."
+    )
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.MESSAGE)
+        self.reason = reason
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'{REALM}, error="invalid_token"'}
+
+
+class InsufficientScope(ServiceError):
+    """The token is valid but its scope or kind does not allow this operation."""
+
+    status = 403
+    code = "insufficient_scope"
+
+    def __init__(self, message: str, required_scope: str) -> None:
+        super().__init__(message)
+        self.required_scope = required_scope
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "WWW-Authenticate": (
+                f'{REALM}, error="insufficient_scope", scope="{self.required_scope}"'
+            )
+        }
+
+
+class NotFound(ServiceError):
+    """No such resource for this caller (also when it exists but belongs to someone else)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    """The request conflicts with the current state (for example, an email already taken)."""
+
+    status = 409
+    code = "conflict"
+
+
+class StorageUnavailable(ServiceError):
+    """DynamoDB throttled, timed out or failed; the request was not carried out."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("The service is briefly unavailable; retry the request.")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}

@@ -1,0 +1,57 @@
+"""The HTTP edge: how errors look on the wire, in one place."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+
+from chalice import Response
+
+from chalicelib import payloads
+from chalicelib.errors import ServiceError
+
+# Chalice answers some requests itself (unknown method, wrong media type, a bug in a view)
+# with {"Code", "Message"}; these are restyled to the API's own error shape.
+_CHALICE_ERROR_CODES = {
+    400: "invalid_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    415: "unsupported_media_type",
+    500: "internal_error",
+}
+
+
+def error_response(error: ServiceError) -> Response:
+    """The response for a domain error: its status, JSON body and headers."""
+    return Response(
+        body=payloads.error(error.code, error.message),
+        status_code=error.status,
+        headers=error.headers(),
+    )
+
+
+def in_house_style(response: Response) -> Response:
+    """Chalice's own error bodies rewritten as ``{"error": {"code", "message"}}``."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code = _CHALICE_ERROR_CODES.get(response.status_code, "error")
+        response.body = payloads.error(code, str(body.get("Message", "")))
+    return response
+
+
+def lazy_import(name: str) -> ModuleType:
+    """Import a module on first attribute access (the standard library's LazyLoader recipe).
+
+    Both Lambdas import app.py; this keeps route-only dependencies off the authorizer's cold start.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module

@@ -1,0 +1,102 @@
+"""Request models: every body and query string is validated here before the domain sees it.
+
+app.py imports this module lazily (pydantic is slow to import and the authorizer never needs it).
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import Annotated, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
+
+from chalicelib.errors import InvalidRequest
+from chalicelib.models import Scope
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# Bidirectional overrides and isolates can make a name display as something else ("Trojan Source").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _printable(value: str) -> str:
+    if any(unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS for char in value):
+        raise PydanticCustomError("control_characters", "must not contain control characters")
+    return value
+
+
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_printable),
+]
+
+
+class _Body(BaseModel):
+    # strict: "1" is not a number and 1 is not a string; forbid: a typo'd field is an error.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _Query(BaseModel):
+    # Query values arrive as strings, so they are parsed leniently ("20" is the number 20).
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CreatePatRequest(_Body):
+    """Body of ``POST /me/pats``."""
+
+    name: DisplayName
+    scope: Scope
+    expires_at: AwareDatetime | None = Field(default=None, alias="expiresAt")
+
+
+class PageQuery(_Query):
+    """Query of a paginated list: ``limit`` and the ``cursor`` from the previous page."""
+
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+def parse_body(model: type[Model], raw_body: bytes | None) -> Model:
+    """The validated body, or InvalidRequest (400) saying what is wrong with it."""
+    if not raw_body:
+        raise InvalidRequest("Invalid request: the request body must be a JSON object.")
+    try:
+        return model.model_validate_json(raw_body)
+    except ValidationError as error:
+        raise InvalidRequest(_describe(error)) from None
+
+
+def parse_query(model: type[Model], params: Mapping[str, str] | None) -> Model:
+    """The validated query string, or InvalidRequest (400)."""
+    try:
+        return model.model_validate(dict(params or {}))
+    except ValidationError as error:
+        raise InvalidRequest(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    """One readable sentence per problem; never echoes the rejected value."""
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in item["loc"])
+        if item["type"] == "json_invalid":
+            problems.append("the request body is not valid JSON")
+        elif not field:
+            problems.append("the request body must be a JSON object")
+        elif item["type"] == "extra_forbidden":
+            problems.append(f"{field}: unknown field")
+        elif item["type"] == "missing":
+            problems.append(f"{field}: required")
+        else:
+            problems.append(f"{field}: {item['msg']}")
+    return "Invalid request: " + "; ".join(problems[:5]) + "."

@@ -1,0 +1,89 @@
+"""Personal access tokens: issue, list and revoke the caller's own."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chalicelib import ids, token_codec
+from chalicelib.access import Caller
+from chalicelib.errors import InsufficientScope, InvalidRequest, NotFound
+from chalicelib.models import Scope, TokenKind, TokenRecord
+from chalicelib.store import Store
+
+# Far enough that nobody needs more (omit the expiry instead), near enough for any date library.
+MAX_LIFETIME = timedelta(days=365 * 100)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just created: its record, and its value, which is never shown again."""
+
+    record: TokenRecord
+    value: str
+
+
+def issue_pat(
+    store: Store, user_id: str, name: str, scope: Scope, expires_at: datetime | None, now: datetime
+) -> IssuedToken:
+    """Create and store a PAT for ``user_id``; callers have already checked who may have it."""
+    token_id = ids.new_id(ids.PAT, now)
+    minted = token_codec.mint(token_codec.PAT, (user_id, token_id))
+    record = TokenRecord(
+        id=token_id,
+        user_id=user_id,
+        name=name,
+        scope=scope,
+        kind=TokenKind.PAT,
+        digest=minted.digest,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    store.put_token(record)
+    return IssuedToken(record=record, value=minted.value)
+
+
+def create_pat(
+    store: Store,
+    caller: Caller,
+    name: str,
+    scope: Scope,
+    expires_at: datetime | None,
+    now: datetime,
+) -> IssuedToken:
+    """A new PAT for the caller, never of a higher scope than the token asking for it."""
+    if not caller.scope.covers(scope):
+        raise InsufficientScope(
+            f"A token with {caller.scope.value} scope cannot create a token with "
+            f"{scope.value} scope; use a token with {scope.value} scope.",
+            required_scope=scope.value,
+        )
+    if expires_at is not None and expires_at <= now:
+        raise InvalidRequest("Invalid request: expiresAt must be in the future.")
+    if expires_at is not None and expires_at > now + MAX_LIFETIME:
+        raise InvalidRequest(
+            "Invalid request: expiresAt must be within 100 years; "
+            "omit it for a token that does not expire."
+        )
+    return issue_pat(store, caller.user_id, name, scope, expires_at, now)
+
+
+def list_pats(
+    store: Store, caller: Caller, limit: int, cursor: str | None, now: datetime
+) -> tuple[list[TokenRecord], str | None]:
+    """One page of the caller's unexpired PATs, newest first, and the cursor of the next page."""
+    start_after = None
+    if cursor is not None:
+        start_after = ids.normalize(ids.PAT, cursor)
+        if start_after is None:
+            raise InvalidRequest("Invalid request: cursor is not one this API returned.")
+    return store.list_tokens(caller.user_id, ids.PAT, limit, start_after, now)
+
+
+def delete_pat(store: Store, caller: Caller, token_id: str, now: datetime) -> None:
+    """Revoke one of the caller's PATs at once.
+
+    Unknown, malformed, expired, already deleted and other users' ids all get the same 404.
+    """
+    canonical = ids.normalize(ids.PAT, token_id)
+    if canonical is None or not store.delete_token(caller.user_id, canonical, now):
+        raise NotFound("No personal access token with this id.")

@@ -1,0 +1,1 @@
+"""Operator tooling that never runs in Lambda: the table definition, bootstrap, the local stack."""

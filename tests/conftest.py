@@ -1,0 +1,179 @@
+"""Fixtures: a moto table built from infra/, a frozen clock, the Chalice test client, accounts."""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+import app as app_module
+from chalicelib import tokens, users
+from chalicelib.models import Role, Scope, User
+from chalicelib.store import Store
+from openindex_ops.table import create_table
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE = "openindex-auth-test"
+
+
+@pytest.fixture(autouse=True)
+def aws_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and no custom endpoint, so nothing can reach a real AWS account."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@dataclass
+class DynamoCalls:
+    """Every DynamoDB operation the store's client sends, in order (botocore event hooks)."""
+
+    operations: list[str] = field(default_factory=list)
+
+    def record(self, model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+
+    def clear(self) -> None:
+        self.operations.clear()
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    """A moto DynamoDB client with the table created from infra/table.yaml."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_table(client, TABLE)
+        yield client
+
+
+@pytest.fixture
+def dynamo_calls(dynamodb: Any) -> DynamoCalls:
+    calls = DynamoCalls()
+    dynamodb.meta.events.register("before-call.dynamodb.*", calls.record)
+    return calls
+
+
+@pytest.fixture
+def store(dynamodb: Any, dynamo_calls: DynamoCalls) -> Store:
+    return Store(dynamodb, TABLE)
+
+
+class FrozenClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 11, 24, 12, 0, 0, tzinfo=timezone.utc))
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def error_code(self) -> str:
+        return self.body["error"]["code"]
+
+
+class Api:
+    """The Chalice test client (same local gateway as `chalice local`), speaking JSON."""
+
+    def __init__(self, http: Any) -> None:
+        self._http = http
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiResponse:
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            raw = json.dumps(body).encode()
+        if raw is not None:
+            sent.setdefault("Content-Type", "application/json")
+        response = self._http.request(method, path, headers=sent, body=raw or b"")
+        text = response.body.decode() if response.body else ""
+        return ApiResponse(response.status_code, dict(response.headers), json.loads(text) if text else None)
+
+    def get(self, path: str, token: str | None = None, **kwargs: Any) -> ApiResponse:
+        return self.request("GET", path, token, **kwargs)
+
+    def post(self, path: str, token: str | None = None, **kwargs: Any) -> ApiResponse:
+        return self.request("POST", path, token, **kwargs)
+
+    def delete(self, path: str, token: str | None = None, **kwargs: Any) -> ApiResponse:
+        return self.request("DELETE", path, token, **kwargs)
+
+
+@pytest.fixture
+def api(store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    monkeypatch.setattr(app_module, "get_store", lambda: store)
+    monkeypatch.setattr(app_module, "utcnow", clock.now)
+    with Client(app_module.app, stage_name="local", project_dir=str(ROOT)) as client:
+        yield Api(client.http)
+
+
+@dataclass
+class Account:
+    """A user and one PAT of theirs."""
+
+    user: User
+    token: str
+    token_id: str
+
+
+class Accounts:
+    """Makes users with a PAT each, straight through the domain (no HTTP)."""
+
+    def __init__(self, store: Store, clock: FrozenClock) -> None:
+        self._store = store
+        self._clock = clock
+        self._count = 0
+
+    def create(
+        self,
+        role: Role = Role.MEMBER,
+        scope: Scope = Scope.READ_WRITE,
+        expires_at: datetime | None = None,
+    ) -> Account:
+        self._count += 1
+        user = users.create_user(self._store, f"user{self._count}@example.com", role, self._clock.now())
+        issued = tokens.issue_pat(self._store, user.id, "setup", scope, expires_at, self._clock.now())
+        return Account(user=user, token=issued.value, token_id=issued.record.id)
+
+    def admin(self) -> Account:
+        return self.create(Role.ADMIN, Scope.ADMIN)
+
+
+@pytest.fixture
+def accounts(store: Store, clock: FrozenClock) -> Accounts:
+    return Accounts(store, clock)

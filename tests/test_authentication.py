@@ -1,0 +1,265 @@
+"""The authorizer and the access middleware: who gets 401, 403 and 503, and at what cost."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pytest
+from botocore.exceptions import ClientError
+
+import app as app_module
+from chalicelib import authn, tokens
+from chalicelib.access import ANY_TOKEN
+from chalicelib.errors import InvalidToken
+from chalicelib.models import Role, Scope, UserStatus
+from chalicelib.store import Store
+
+from .conftest import Accounts, Api, DynamoCalls, FrozenClock
+
+INVALID_TOKEN_HEADER = 'Bearer realm="openindex", error="invalid_token"'
+
+
+def assert_refused(response) -> None:
+    assert response.status == 401
+    assert response.error_code == "invalid_token"
+    assert "oi auth check" in response.body["error"]["message"]
+    assert response.headers["WWW-Authenticate"] == INVALID_TOKEN_HEADER
+
+
+def test_me_shows_the_user_and_the_token_in_use(api: Api, accounts: Accounts) -> None:
+    admin = accounts.admin()
+    response = api.get("/me", admin.token)
+    assert response.status == 200
+    assert response.body == {
+        "id": admin.user.id,
+        "email": admin.user.email,
+        "role": "admin",
+        "createdAt": "2026-11-24T12:00:00Z",
+        "token": {"id": admin.token_id, "name": "setup", "scope": "admin", "kind": "pat", "expiresAt": None},
+    }
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "BeArEr"])
+def test_the_scheme_name_is_case_insensitive(api: Api, accounts: Accounts, scheme: str) -> None:
+    owner = accounts.create()
+    assert api.get("/me", headers={"Authorization": f"{scheme} {owner.token}"}).status == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Token {token}",
+        "{token}",
+        "Bearer {token}x",
+        "Bearer {token_upper}",
+        "Bearer oi_pat_",
+        "Bearer oi_inv_0000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "Bearer " + "A" * 10_000,
+        "Bearer {token} {token}",
+    ],
+)
+def test_malformed_headers_get_the_same_401(api: Api, accounts: Accounts, header: str) -> None:
+    owner = accounts.create()
+    value = header.format(token=owner.token, token_upper=owner.token.upper())
+    assert_refused(api.get("/me", headers={"Authorization": value}))
+
+
+def test_no_authorization_header_is_refused_by_the_gateway(api: Api) -> None:
+    response = api.get("/me")
+    assert response.status == 401
+
+
+def test_tokens_in_the_url_or_cookies_are_ignored(api: Api, accounts: Accounts) -> None:
+    owner = accounts.create()
+    assert api.get(f"/me?access_token={owner.token}", headers={"Authorization": "Bearer x"}).status == 401
+    assert api.get("/me", headers={"Authorization": "Bearer x", "Cookie": f"token={owner.token}"}).status == 401
+
+
+def test_a_forged_token_with_a_valid_checksum_but_unknown_secret_is_refused(
+    api: Api, accounts: Accounts, store: Store, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    from chalicelib import token_codec
+
+    forged = token_codec.mint(token_codec.PAT, (owner.user.id, owner.token_id)).value
+    assert forged != owner.token
+    assert_refused(api.get("/me", forged))
+
+
+def test_every_refusal_has_the_same_body(
+    api: Api, accounts: Accounts, store: Store, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    deactivated = accounts.create()
+    store.save_user(dataclasses.replace(deactivated.user, status=UserStatus.DEACTIVATED))
+    expiring = accounts.create(expires_at=clock.now())
+    deleted = accounts.create()
+    api.delete(f"/me/pats/{deleted.token_id}", deleted.token)
+    responses = [
+        api.get("/me", "oi_pat_garbage"),
+        api.get("/me", owner.token[:-1] + ("0" if owner.token[-1] != "0" else "1")),
+        api.get("/me", deactivated.token),
+        api.get("/me", expiring.token),
+        api.get("/me", deleted.token),
+    ]
+    for response in responses:
+        assert_refused(response)
+    assert len({str(response.body) for response in responses}) == 1
+
+
+def test_deactivating_a_user_refuses_their_tokens_and_reactivating_restores_them(
+    api: Api, accounts: Accounts, store: Store
+) -> None:
+    owner = accounts.create()
+    store.save_user(dataclasses.replace(owner.user, status=UserStatus.DEACTIVATED))
+    assert_refused(api.get("/me", owner.token))
+    store.save_user(owner.user)
+    assert api.get("/me", owner.token).status == 200
+
+
+def test_an_admin_token_stops_working_when_its_user_is_no_longer_admin(
+    api: Api, accounts: Accounts, store: Store
+) -> None:
+    admin = accounts.admin()
+    store.save_user(dataclasses.replace(admin.user, role=Role.MEMBER))
+    assert_refused(api.get("/me", admin.token))
+
+
+def test_one_authorization_is_one_dynamodb_read_and_no_write_in_steady_state(
+    api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    api.get("/me", owner.token)  # first use records lastUsedAt
+    clock.advance(minutes=4)
+    dynamo_calls.clear()
+    for _ in range(5):
+        assert api.get("/me", owner.token).status == 200
+    assert dynamo_calls.operations == ["BatchGetItem"] * 5
+
+
+def test_a_token_with_a_bad_checksum_costs_no_dynamodb_call(
+    api: Api, accounts: Accounts, dynamo_calls: DynamoCalls
+) -> None:
+    owner = accounts.create()
+    dynamo_calls.clear()
+    assert_refused(api.get("/me", owner.token[:-1] + ("0" if owner.token[-1] != "0" else "1")))
+    assert dynamo_calls.operations == []
+
+
+def test_last_used_is_recorded_at_most_once_per_five_minutes(
+    api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+
+    def last_used() -> str | None:
+        items = api.get("/me/pats", owner.token).body["items"]
+        return next(item["lastUsedAt"] for item in items if item["id"] == owner.token_id)
+
+    first = last_used()
+    assert first == "2026-11-24T12:00:00Z"
+    clock.advance(minutes=4, seconds=59)
+    assert last_used() == first
+    clock.advance(seconds=2)
+    assert last_used() == "2026-11-24T12:05:01Z"
+
+
+def test_the_authorizer_answers_every_request_with_a_verdict_and_never_the_token(
+    store: Store, accounts: Accounts, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    principal, context = authn.verdict(store, f"Bearer {owner.token}", clock.now())
+    assert principal == owner.user.id
+    assert context["verdict"] == "allow" and context["tokenId"] == owner.token_id
+    assert all(isinstance(value, str) for value in context.values())
+    assert owner.token not in str(context)
+    principal, context = authn.verdict(store, "Bearer nope", clock.now())
+    assert (principal, context) == ("anonymous", {"verdict": "invalid_token"})
+
+
+def test_the_authorizer_lambda_allows_through_the_gateway_with_its_verdict(
+    store: Store, accounts: Accounts, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "get_store", lambda: store)
+    monkeypatch.setattr(app_module, "utcnow", clock.now)
+    event = {
+        "type": "TOKEN",
+        "authorizationToken": "Bearer oi_pat_nope",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc/api/GET/me",
+    }
+    answer = app_module.bearer_token(event, None)
+    assert answer["context"] == {"verdict": "invalid_token"}
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+
+def test_a_request_without_a_verdict_is_refused(store: Store) -> None:
+    with pytest.raises(InvalidToken):
+        authn.caller_from_verdict(None)
+    with pytest.raises(InvalidToken):
+        authn.caller_from_verdict({"verdict": "maybe"})
+
+
+def test_every_route_behind_the_authorizer_states_its_requirement() -> None:
+    for path, methods in app_module.app.routes.items():
+        for method, entry in methods.items():
+            if entry.authorizer is not None:
+                assert entry.authorizer.name == "bearer_token", (method, path)
+                assert hasattr(entry.view_function, "requirement"), (method, path)
+    assert app_module.get_me.requirement is ANY_TOKEN
+
+
+def throttle(dynamodb, operation: str) -> None:
+    def refuse(**_: object) -> None:
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+            operation,
+        )
+
+    dynamodb.meta.events.register(f"before-call.dynamodb.{operation}", refuse)
+
+
+def test_a_throttled_authorization_is_refused_with_503_never_allowed(
+    api: Api, accounts: Accounts, dynamodb
+) -> None:
+    owner = accounts.create()
+    throttle(dynamodb, "BatchGetItem")
+    response = api.get("/me", owner.token)
+    assert response.status == 503
+    assert response.error_code == "service_unavailable"
+    assert "Traceback" not in str(response.body)
+
+
+def test_a_throttled_route_is_a_clean_503(api: Api, accounts: Accounts, dynamodb) -> None:
+    owner = accounts.create()
+    throttle(dynamodb, "PutItem")
+    response = api.post("/me/pats", owner.token, body={"name": "x", "scope": "read_write"})
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_no_token_value_reaches_the_logs_or_the_table(
+    api: Api, accounts: Accounts, dynamodb, caplog: pytest.LogCaptureFixture, clock: FrozenClock
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    owner = accounts.create()
+    created = api.post("/me/pats", owner.token, body={"name": "x", "scope": "read_write"}).body["token"]
+    api.get("/me", created)
+    api.get("/me", created + "x")
+    api.delete("/me/pats/nope", created)
+    items = dynamodb.scan(TableName="openindex-auth-test")["Items"]
+    for secret in (owner.token, created):
+        assert secret not in caplog.text
+        assert secret not in str(items)
+        assert secret.encode() not in repr(items).encode()
+
+
+def test_issued_tokens_store_only_a_digest(store: Store, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create()
+    issued = tokens.issue_pat(store, owner.user.id, "x", Scope.READ_WRITE, None, clock.now())
+    _, found = store.load_credential(owner.user.id, [issued.record.id])
+    record = found[issued.record.id]
+    assert len(record.digest) == 32
+    assert issued.value.encode() != record.digest
