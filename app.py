@@ -1,20 +1,28 @@
 """OpenIndex Auth: routes, the bearer-token authorizer and the access middleware.
 
-Every route is declared with :func:`route`, which attaches the authorizer and states the
-least token the route accepts; the one ``http`` middleware turns the authorizer's verdict into
-401/403/503 before any view runs, so no route can forget to check.
+Every route is declared with :func:`route` (behind the authorizer, stating the least token it
+accepts) or :func:`public_route`; the one ``http`` middleware turns the authorizer's verdict
+into 401/403/503 before any view runs, so no route can forget to check.
 """
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
-from chalicelib import authn, payloads, tokens
-from chalicelib.access import ANY_TOKEN, HUMAN_READ_WRITE, Caller, Requirement
+from chalicelib import agent_runs, authn, invites, payloads, tokens, users
+from chalicelib.access import (
+    ANY_TOKEN,
+    HUMAN_ADMIN,
+    HUMAN_READ_WRITE,
+    RUN_TOKEN_MINTER,
+    Caller,
+    Requirement,
+)
 from chalicelib.errors import ServiceError
 from chalicelib.http_edge import error_response, in_house_style, lazy_import
 from chalicelib.store import Store
@@ -49,6 +57,11 @@ def route(path: str, *, methods: list[str], requirement: Requirement) -> Callabl
     return register
 
 
+def public_route(path: str, *, methods: list[str]) -> Callable[..., Any]:
+    """``app.route`` that needs no bearer token."""
+    return app.route(path, methods=methods)
+
+
 @app.middleware("http")
 def enforce_access(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Refuse what the verdict or the route's requirement refuses; render every error as JSON."""
@@ -69,6 +82,27 @@ def current_caller(request: Request | None = None) -> Caller:
     return authn.caller_from_verdict(request.context.get("authorizer"))
 
 
+def body(model: type[Any]) -> Any:
+    """The request body validated against a model from ``chalicelib.schemas``."""
+    return schemas.parse_body(model, app.current_request.raw_body)
+
+
+def page_query() -> Any:
+    """The validated ``limit`` and ``cursor`` of a list request."""
+    return schemas.parse_query(schemas.PageQuery, app.current_request.query_params)
+
+
+def created(payload: dict[str, Any]) -> Response:
+    return Response(body=payload, status_code=201)
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204)
+
+
+# The caller and their own tokens
+
+
 @route("/me", methods=["GET"], requirement=ANY_TOKEN)
 def get_me() -> dict[str, Any]:
     """The caller and the token in use (what `oi auth check` shows)."""
@@ -78,25 +112,117 @@ def get_me() -> dict[str, Any]:
 @route("/me/pats", methods=["POST"], requirement=HUMAN_READ_WRITE)
 def create_pat() -> Response:
     """Create a PAT; its value is in this response and never again."""
-    body = schemas.parse_body(schemas.CreatePatRequest, app.current_request.raw_body)
+    request = body(schemas.CreatePatRequest)
     issued = tokens.create_pat(
-        get_store(), current_caller(), body.name, body.scope, body.expires_at, utcnow()
+        get_store(), current_caller(), request.name, request.scope, request.expires_at, utcnow()
     )
-    return Response(body=payloads.created_pat(issued), status_code=201)
+    return created(payloads.created_pat(issued))
 
 
 @route("/me/pats", methods=["GET"], requirement=HUMAN_READ_WRITE)
 def list_pats() -> dict[str, Any]:
     """The caller's PATs, newest first, without their values."""
-    query = schemas.parse_query(schemas.PageQuery, app.current_request.query_params)
-    items, next_cursor = tokens.list_pats(
-        get_store(), current_caller(), query.limit, query.cursor, utcnow()
+    query = page_query()
+    items, cursor = tokens.list_pats(
+        get_store(), current_caller().user_id, query.limit, query.cursor, utcnow()
     )
-    return payloads.page([payloads.listed_pat(item) for item in items], next_cursor)
+    return payloads.page([payloads.listed_pat(item) for item in items], cursor)
 
 
 @route("/me/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_READ_WRITE)
 def delete_pat(token_id: str) -> Response:
     """Revoke one of the caller's PATs; it is refused from the next request on."""
-    tokens.delete_pat(get_store(), current_caller(), token_id, utcnow())
-    return Response(body="", status_code=204)
+    tokens.delete_pat(get_store(), current_caller().user_id, token_id, utcnow())
+    return no_content()
+
+
+# Workflow agent run tokens
+
+
+@route("/workflows/agent-run-tokens", methods=["POST"], requirement=RUN_TOKEN_MINTER)
+def create_agent_run_token() -> Response:
+    """Mint a short-lived read_write token for one workflow agent run."""
+    request = body(schemas.CreateRunTokenRequest)
+    issued = agent_runs.mint_run_token(
+        get_store(), current_caller(), request.agent_id, request.stage,
+        request.expires_in_seconds, utcnow(),
+    )
+    return created(payloads.created_run_token(issued))
+
+
+# Invites
+
+
+@public_route("/auth/invites/claim", methods=["POST"])
+def claim_invite() -> Response:
+    """Activate an invited account; answers with the user and their first PAT."""
+    request = body(schemas.ClaimInviteRequest)
+    user, first_token = invites.claim_invite(get_store(), request.token, utcnow())
+    return created(payloads.claimed_invite(user, first_token))
+
+
+@route("/admin/invites", methods=["POST"], requirement=HUMAN_ADMIN)
+def create_invite() -> Response:
+    """Invite an email; the invite token and link are in this response and never again."""
+    request = body(schemas.CreateInviteRequest)
+    issued = invites.create_invite(
+        get_store(), request.email, request.role, request.expires_at,
+        created_by=current_caller().user_id, app_url=os.environ["APP_URL"], now=utcnow(),
+    )
+    return created(payloads.created_invite(issued))
+
+
+@route("/admin/invites", methods=["GET"], requirement=HUMAN_ADMIN)
+def list_invites() -> dict[str, Any]:
+    """Pending invites, newest first, without their tokens."""
+    query = page_query()
+    items, cursor = invites.list_invites(get_store(), query.limit, query.cursor, utcnow())
+    return payloads.page([payloads.listed_invite(item) for item in items], cursor)
+
+
+@route("/admin/invites/{invite_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
+def revoke_invite(invite_id: str) -> Response:
+    """Revoke a pending invite; claiming it then answers 410."""
+    invites.revoke_invite(get_store(), invite_id, utcnow())
+    return no_content()
+
+
+# Users
+
+
+@route("/admin/users", methods=["GET"], requirement=HUMAN_ADMIN)
+def list_users() -> dict[str, Any]:
+    """All users, newest first."""
+    query = page_query()
+    items, cursor = users.list_users(get_store(), query.limit, query.cursor)
+    return payloads.page([payloads.user(item) for item in items], cursor)
+
+
+@route("/admin/users/{user_id}", methods=["GET"], requirement=HUMAN_ADMIN)
+def get_user(user_id: str) -> dict[str, Any]:
+    """One user."""
+    return payloads.user(users.get_user(get_store(), user_id))
+
+
+@route("/admin/users/{user_id}", methods=["PATCH"], requirement=HUMAN_ADMIN)
+def update_user(user_id: str) -> dict[str, Any]:
+    """Activate, deactivate, promote or demote a user; never the last active admin away."""
+    request = body(schemas.UpdateUserRequest)
+    return payloads.user(users.update_user(get_store(), user_id, request.status, request.role))
+
+
+@route("/admin/users/{user_id}/pats", methods=["GET"], requirement=HUMAN_ADMIN)
+def list_user_pats(user_id: str) -> dict[str, Any]:
+    """Anyone's PATs, newest first, without their values."""
+    query = page_query()
+    owner = users.get_user(get_store(), user_id)
+    items, cursor = tokens.list_pats(get_store(), owner.id, query.limit, query.cursor, utcnow())
+    return payloads.page([payloads.listed_pat(item) for item in items], cursor)
+
+
+@route("/admin/users/{user_id}/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
+def delete_user_pat(user_id: str, token_id: str) -> Response:
+    """Revoke anyone's PAT."""
+    owner = users.get_user(get_store(), user_id)
+    tokens.delete_pat(get_store(), owner.id, token_id, utcnow())
+    return no_content()

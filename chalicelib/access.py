@@ -22,6 +22,8 @@ class Caller:
     scope: Scope
     kind: TokenKind
     expires_at: datetime | None
+    agent_id: str | None = None
+    stage: str | None = None
 
     def to_context(self) -> dict[str, str]:
         """Flat string values, the only kind API Gateway passes from an authorizer to a route."""
@@ -35,6 +37,8 @@ class Caller:
             "scope": self.scope.value,
             "kind": self.kind.value,
             "expiresAt": to_iso(self.expires_at) if self.expires_at else "",
+            "agentId": self.agent_id or "",
+            "stage": self.stage or "",
         }
 
     @classmethod
@@ -50,15 +54,19 @@ class Caller:
             scope=Scope(context["scope"]),
             kind=TokenKind(context["kind"]),
             expires_at=from_iso(context["expiresAt"]) if context["expiresAt"] else None,
+            agent_id=context["agentId"] or None,
+            stage=context["stage"] or None,
         )
 
 
 @dataclass(frozen=True)
 class Requirement:
-    """The least a token must be to call a route: a scope, and whether it must be a person's."""
+    """What a route demands of a token: a scope, whether it must be a person's, and whether
+    admin tokens are refused (minting agent run tokens takes exactly read_write)."""
 
     scope: Scope
     humans_only: bool
+    refuses_admin_tokens: bool = False
 
     def check(self, caller: Caller) -> None:
         """Raise InsufficientScope (403) unless the caller's token meets this requirement."""
@@ -67,6 +75,12 @@ class Requirement:
                 "Workflow agent run tokens cannot be used here; "
                 "use a human-owned personal access token.",
                 required_scope=self.scope.value,
+            )
+        if self.refuses_admin_tokens and caller.scope is Scope.ADMIN:
+            raise InsufficientScope(
+                "Admin tokens cannot be used as agent run tokens for workflow stage dispatch; "
+                "use a read_write token.",
+                required_scope=Scope.READ_WRITE.value,
             )
         if not caller.scope.covers(self.scope):
             raise InsufficientScope(
@@ -79,3 +93,4 @@ class Requirement:
 ANY_TOKEN = Requirement(Scope.READ_WRITE, humans_only=False)
 HUMAN_READ_WRITE = Requirement(Scope.READ_WRITE, humans_only=True)
 HUMAN_ADMIN = Requirement(Scope.ADMIN, humans_only=True)
+RUN_TOKEN_MINTER = Requirement(Scope.READ_WRITE, humans_only=True, refuses_admin_tokens=True)

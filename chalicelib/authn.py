@@ -31,10 +31,10 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     """The caller behind a bearer token; InvalidToken for every way a token can be bad."""
     token = _bearer_token(authorization)
     parsed = token_codec.parse(token)
-    if parsed is None or parsed.type is not token_codec.PAT:
+    if parsed is None or parsed.type not in (token_codec.PAT, token_codec.RUN):
         raise InvalidToken("malformed_token")
-    user_id, token_id = parsed.ids
-    user, tokens = store.load_credential(user_id, [token_id])
+    user_id, token_id, *minted_by = parsed.ids
+    user, tokens = store.load_credential(user_id, [token_id, *minted_by])
     record = tokens.get(token_id)
     if record is None:
         raise InvalidToken("unknown_token")
@@ -42,6 +42,10 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         raise InvalidToken("unknown_token")
     if record.is_expired(now):
         raise InvalidToken("expired")
+    if minted_by:
+        parent = tokens.get(minted_by[0])
+        if parent is None or parent.is_expired(now) or record.parent_id != parent.id:
+            raise InvalidToken("parent_revoked")
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive")
     if record.scope is Scope.ADMIN and user.role is not Role.ADMIN:
@@ -58,6 +62,8 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         scope=record.scope,
         kind=record.kind,
         expires_at=record.expires_at,
+        agent_id=record.agent_id,
+        stage=record.stage,
     )
 
 

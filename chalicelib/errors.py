@@ -17,9 +17,11 @@ class ServiceError(ChaliceUnhandledError):
     status = 500
     code = "internal_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
 
     def headers(self) -> dict[str, str]:
         """Extra response headers for this error."""
@@ -80,10 +82,17 @@ class NotFound(ServiceError):
 
 
 class Conflict(ServiceError):
-    """The request conflicts with the current state (for example, an email already taken)."""
+    """The request conflicts with the current state (an email already taken, the last admin)."""
 
     status = 409
     code = "conflict"
+
+
+class Gone(ServiceError):
+    """The resource existed but can no longer be used (an expired or revoked invite)."""
+
+    status = 410
+    code = "gone"
 
 
 class StorageUnavailable(ServiceError):

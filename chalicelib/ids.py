@@ -10,6 +10,8 @@ from ulid import ULID
 
 USER = "usr"
 PAT = "pat"
+RUN = "run"
+INVITE = "inv"
 
 ID_BYTES = 16
 

@@ -52,6 +52,11 @@ class User:
     def is_active(self) -> bool:
         return self.status is UserStatus.ACTIVE
 
+    @property
+    def is_active_admin(self) -> bool:
+        """Counted among the admins that must never drop to zero."""
+        return self.is_active and self.role is Role.ADMIN
+
 
 @dataclass(frozen=True)
 class TokenRecord:
@@ -66,7 +71,36 @@ class TokenRecord:
     created_at: datetime
     expires_at: datetime | None = None
     last_used_at: datetime | None = None
+    # Agent run tokens only: the agent and workflow stage, and the PAT that minted the token.
+    agent_id: str | None = None
+    stage: str | None = None
+    parent_id: str | None = None
 
     def is_expired(self, now: datetime) -> bool:
         """Expiry is decided here, never left to DynamoDB's TTL (which lags by up to two days)."""
         return self.expires_at is not None and now >= self.expires_at
+
+
+class InviteStatus(StrEnum):
+    """An invite is claimed or revoked at most once, and only while pending."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class Invite:
+    """An invitation for an email to join with a role; only its token's digest is stored."""
+
+    id: str
+    email: str
+    role: Role
+    status: InviteStatus
+    digest: bytes
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at

@@ -13,14 +13,17 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    EmailStr,
     Field,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from chalicelib.errors import InvalidRequest
-from chalicelib.models import Scope
+from chalicelib.agent_runs import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS
+from chalicelib.models import Role, Scope, UserStatus
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -57,6 +60,43 @@ class CreatePatRequest(_Body):
     name: DisplayName
     scope: Scope
     expires_at: AwareDatetime | None = Field(default=None, alias="expiresAt")
+
+
+class CreateInviteRequest(_Body):
+    """Body of ``POST /admin/invites``."""
+
+    email: Annotated[EmailStr, StringConstraints(max_length=254)]
+    role: Role = Role.MEMBER
+    expires_at: AwareDatetime | None = Field(default=None, alias="expiresAt")
+
+
+class ClaimInviteRequest(_Body):
+    """Body of ``POST /auth/invites/claim``."""
+
+    token: str = Field(min_length=1, max_length=256)
+
+
+class UpdateUserRequest(_Body):
+    """Body of ``PATCH /admin/users/{id}``: a new status, a new role, or both."""
+
+    status: UserStatus | None = None
+    role: Role | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> UpdateUserRequest:
+        if self.status is None and self.role is None:
+            raise PydanticCustomError("nothing_to_change", "give status, role or both")
+        return self
+
+
+class CreateRunTokenRequest(_Body):
+    """Body of ``POST /workflows/agent-run-tokens``."""
+
+    agent_id: DisplayName = Field(alias="agentId")
+    stage: DisplayName | None = None
+    expires_in_seconds: int = Field(
+        default=DEFAULT_LIFETIME_SECONDS, ge=60, le=MAX_LIFETIME_SECONDS, alias="expiresInSeconds"
+    )
 
 
 class PageQuery(_Query):

@@ -43,7 +43,10 @@ class TokenType:
 
 
 PAT = TokenType("pat", (ids.USER, ids.PAT))
-_TYPES = {token_type.tag: token_type for token_type in (PAT,)}
+# A run token also names the PAT that minted it, so deleting that PAT revokes it in the same read.
+RUN = TokenType("run", (ids.USER, ids.RUN, ids.PAT))
+INVITE = TokenType("inv", (ids.INVITE,))
+_TYPES = {token_type.tag: token_type for token_type in (PAT, RUN, INVITE)}
 
 
 @dataclass(frozen=True)

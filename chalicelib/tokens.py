@@ -1,4 +1,4 @@
-"""Personal access tokens: issue, list and revoke the caller's own."""
+"""Personal access tokens: issue, list and revoke them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,10 +22,10 @@ class IssuedToken:
     value: str
 
 
-def issue_pat(
-    store: Store, user_id: str, name: str, scope: Scope, expires_at: datetime | None, now: datetime
+def new_pat(
+    user_id: str, name: str, scope: Scope, expires_at: datetime | None, now: datetime
 ) -> IssuedToken:
-    """Create and store a PAT for ``user_id``; callers have already checked who may have it."""
+    """A fresh PAT for ``user_id``, not yet stored."""
     token_id = ids.new_id(ids.PAT, now)
     minted = token_codec.mint(token_codec.PAT, (user_id, token_id))
     record = TokenRecord(
@@ -38,8 +38,16 @@ def issue_pat(
         created_at=now,
         expires_at=expires_at,
     )
-    store.put_token(record)
     return IssuedToken(record=record, value=minted.value)
+
+
+def issue_pat(
+    store: Store, user_id: str, name: str, scope: Scope, expires_at: datetime | None, now: datetime
+) -> IssuedToken:
+    """Create and store a PAT for ``user_id``; callers have already checked who may have it."""
+    issued = new_pat(user_id, name, scope, expires_at, now)
+    store.put_token(issued.record)
+    return issued
 
 
 def create_pat(
@@ -68,22 +76,22 @@ def create_pat(
 
 
 def list_pats(
-    store: Store, caller: Caller, limit: int, cursor: str | None, now: datetime
+    store: Store, owner_id: str, limit: int, cursor: str | None, now: datetime
 ) -> tuple[list[TokenRecord], str | None]:
-    """One page of the caller's unexpired PATs, newest first, and the cursor of the next page."""
+    """One page of a user's unexpired PATs, newest first, and the cursor of the next page."""
     start_after = None
     if cursor is not None:
         start_after = ids.normalize(ids.PAT, cursor)
         if start_after is None:
             raise InvalidRequest("Invalid request: cursor is not one this API returned.")
-    return store.list_tokens(caller.user_id, ids.PAT, limit, start_after, now)
+    return store.list_tokens(owner_id, ids.PAT, limit, start_after, now)
 
 
-def delete_pat(store: Store, caller: Caller, token_id: str, now: datetime) -> None:
-    """Revoke one of the caller's PATs at once.
+def delete_pat(store: Store, owner_id: str, token_id: str, now: datetime) -> None:
+    """Revoke one of a user's PATs at once (and every agent run token it minted).
 
     Unknown, malformed, expired, already deleted and other users' ids all get the same 404.
     """
     canonical = ids.normalize(ids.PAT, token_id)
-    if canonical is None or not store.delete_token(caller.user_id, canonical, now):
+    if canonical is None or not store.delete_token(owner_id, canonical, now):
         raise NotFound("No personal access token with this id.")

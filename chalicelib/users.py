@@ -1,12 +1,16 @@
-"""Users: creating accounts, and the first admin of a new instance."""
+"""Users: accounts, their role and status, and the first admin of a new instance."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from chalicelib import ids
+from chalicelib.errors import Conflict, InvalidRequest, NotFound
 from chalicelib.models import Role, Scope, User, UserStatus
-from chalicelib.store import Store
+from chalicelib.store import ConditionFailed, Store
 from chalicelib.tokens import IssuedToken, issue_pat
+
+ACCOUNT_EXISTS = "account_exists"
 
 
 def normalize_email(email: str) -> str:
@@ -14,17 +18,29 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(store: Store, email: str, role: Role, now: datetime) -> User:
-    """Store a new active user; Conflict when the email already has an account."""
-    user = User(
+def new_user(email: str, role: Role, now: datetime) -> User:
+    """A fresh active user, not yet stored."""
+    return User(
         id=ids.new_id(ids.USER, now),
         email=normalize_email(email),
         role=role,
         status=UserStatus.ACTIVE,
         created_at=now,
     )
-    store.create_user(user)
+
+
+def create_user(store: Store, email: str, role: Role, now: datetime) -> User:
+    """Store a new active user; Conflict when the email already has an account."""
+    user = new_user(email, role, now)
+    try:
+        store.create_user(user)
+    except ConditionFailed as failure:
+        raise account_exists() from failure
     return user
+
+
+def account_exists() -> Conflict:
+    return Conflict("An account with this email already exists.", code=ACCOUNT_EXISTS)
 
 
 def bootstrap_admin(store: Store, email: str, now: datetime) -> tuple[User, IssuedToken]:
@@ -32,3 +48,45 @@ def bootstrap_admin(store: Store, email: str, now: datetime) -> tuple[User, Issu
     user = create_user(store, email, Role.ADMIN, now)
     token = issue_pat(store, user.id, "bootstrap", Scope.ADMIN, None, now)
     return user, token
+
+
+def get_user(store: Store, user_id: str) -> User:
+    """The user with this id; NotFound for unknown or malformed ids."""
+    canonical = ids.normalize(ids.USER, user_id)
+    user = store.get_user(canonical) if canonical else None
+    if user is None:
+        raise NotFound("No user with this id.")
+    return user
+
+
+def list_users(store: Store, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
+    """One page of users, newest first."""
+    start_after = None
+    if cursor is not None:
+        start_after = ids.normalize(ids.USER, cursor)
+        if start_after is None:
+            raise InvalidRequest("Invalid request: cursor is not one this API returned.")
+    return store.list_users(limit, start_after)
+
+
+def update_user(
+    store: Store, user_id: str, status: UserStatus | None, role: Role | None
+) -> User:
+    """Change a user's status and/or role; never leaves the instance without an active admin.
+
+    Deactivation and demotion take effect on the user's next request: the authorizer reads the
+    user with every token, so no token is rewritten.
+    """
+    before = get_user(store, user_id)
+    after = dataclasses.replace(before, status=status or before.status, role=role or before.role)
+    if after == before:
+        return before
+    try:
+        store.change_user(before, after)
+    except ConditionFailed as failure:
+        if failure.part == "admins" and not failure.concurrent:
+            raise Conflict(
+                "This is the last active admin; make another user admin first.", code="last_admin"
+            ) from failure
+        raise Conflict("The user changed while this request ran; retry it.") from failure
+    return after

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the local stack until Ctrl-C or SIGTERM."""
     parser = argparse.ArgumentParser(prog="openindex-local", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--email", default="admin@localhost", help="the bootstrap admin's email")
+    parser.add_argument("--email", default="admin@example.com", help="the bootstrap admin's email")
     args = parser.parse_args(argv)
 
     signal.signal(signal.SIGTERM, _raise_stop)
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         _, moto_port = moto.get_host_and_port()
         # Never let a local run reach a real AWS account, whatever the shell has configured.
         os.environ.update(_FAKE_AWS, AWS_ENDPOINT_URL_DYNAMODB=f"http://{LOOPBACK}:{moto_port}")
+        os.environ["APP_URL"] = f"http://{LOOPBACK}:{args.port}"  # where invite links point
         for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
             os.environ.pop(name, None)
         table = _local_table_name()

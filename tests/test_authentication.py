@@ -1,14 +1,13 @@
 """The authorizer and the access middleware: who gets 401, 403 and 503, and at what cost."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 import pytest
 from botocore.exceptions import ClientError
 
 import app as app_module
-from chalicelib import authn, tokens
+from chalicelib import authn, tokens, users
 from chalicelib.access import ANY_TOKEN
 from chalicelib.errors import InvalidToken
 from chalicelib.models import Role, Scope, UserStatus
@@ -95,7 +94,7 @@ def test_every_refusal_has_the_same_body(
 ) -> None:
     owner = accounts.create()
     deactivated = accounts.create()
-    store.save_user(dataclasses.replace(deactivated.user, status=UserStatus.DEACTIVATED))
+    users.update_user(store, deactivated.user.id, UserStatus.DEACTIVATED, None)
     expiring = accounts.create(expires_at=clock.now())
     deleted = accounts.create()
     api.delete(f"/me/pats/{deleted.token_id}", deleted.token)
@@ -115,17 +114,17 @@ def test_deactivating_a_user_refuses_their_tokens_and_reactivating_restores_them
     api: Api, accounts: Accounts, store: Store
 ) -> None:
     owner = accounts.create()
-    store.save_user(dataclasses.replace(owner.user, status=UserStatus.DEACTIVATED))
+    users.update_user(store, owner.user.id, UserStatus.DEACTIVATED, None)
     assert_refused(api.get("/me", owner.token))
-    store.save_user(owner.user)
+    users.update_user(store, owner.user.id, UserStatus.ACTIVE, None)
     assert api.get("/me", owner.token).status == 200
 
 
 def test_an_admin_token_stops_working_when_its_user_is_no_longer_admin(
     api: Api, accounts: Accounts, store: Store
 ) -> None:
-    admin = accounts.admin()
-    store.save_user(dataclasses.replace(admin.user, role=Role.MEMBER))
+    admin, _other_admin = accounts.admin(), accounts.admin()
+    users.update_user(store, admin.user.id, None, Role.MEMBER)
     assert_refused(api.get("/me", admin.token))
 
 
