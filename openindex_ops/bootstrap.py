@@ -1,7 +1,8 @@
-"""``openindex-bootstrap``: create the first admin and print their admin token, once.
+"""``openindex-bootstrap``: the first admin of an instance, written straight into the table.
 
-The token is printed to standard output (never logged) as ``OPENINDEX_ADMIN_TOKEN=...`` so a
-script can capture it; store it in a secrets manager, it cannot be shown again.
+Prints, once, either an admin PAT (``OPENINDEX_ADMIN_TOKEN=...``) for a new admin account, or
+with ``--invite`` an admin invite (``OPENINDEX_ADMIN_INVITE=...`` and its link) for the person
+to claim. Standard output only, never a log: store the value in a secrets manager.
 """
 from __future__ import annotations
 
@@ -9,28 +10,45 @@ import argparse
 import os
 import sys
 
-from chalicelib.errors import Conflict
+from chalicelib import invites
+from chalicelib.errors import ServiceError
+from chalicelib.models import Role
 from chalicelib.store import Store
 from chalicelib.timeutil import utcnow
 from chalicelib.users import bootstrap_admin
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Create the first admin in the table named by --table or TABLE_NAME."""
+    """Create the first admin (or their invite) in the table named by --table or TABLE_NAME."""
     parser = argparse.ArgumentParser(prog="openindex-bootstrap", description=__doc__)
     parser.add_argument("--email", required=True, help="the first admin's email address")
     parser.add_argument("--table", default=os.environ.get("TABLE_NAME"),
                         help="table name (default: $TABLE_NAME)")
+    parser.add_argument("--invite", action="store_true",
+                        help="print an admin invite to claim instead of creating the account")
+    parser.add_argument("--app-url", default=os.environ.get("APP_URL"),
+                        help="base of the invite link (default: $APP_URL)")
     args = parser.parse_args(argv)
     if not args.table:
         parser.error("set TABLE_NAME or pass --table")
+    if args.invite and not args.app_url:
+        parser.error("--invite needs --app-url (or APP_URL)")
+    store = Store.connect(args.table)
     try:
-        user, token = bootstrap_admin(Store.connect(args.table), args.email, utcnow())
-    except Conflict as error:
+        if args.invite:
+            issued = invites.create_invite(
+                store, args.email, Role.ADMIN, None, "bootstrap", args.app_url, utcnow()
+            )
+            print(f"admin invite for {issued.invite.email}, valid until "
+                  f"{issued.invite.expires_at:%Y-%m-%d %H:%M} UTC: {issued.url}", file=sys.stderr)
+            print(f"OPENINDEX_ADMIN_INVITE={issued.token}", flush=True)
+        else:
+            user, token = bootstrap_admin(store, args.email, utcnow())
+            print(f"created admin {user.email} ({user.id}) in {args.table}", file=sys.stderr)
+            print(f"OPENINDEX_ADMIN_TOKEN={token.value}", flush=True)
+    except ServiceError as error:
         print(f"openindex-bootstrap: {error.message}", file=sys.stderr)
         return 1
-    print(f"created admin {user.email} ({user.id}) in {args.table}", file=sys.stderr)
-    print(f"OPENINDEX_ADMIN_TOKEN={token.value}", flush=True)
     return 0
 
 

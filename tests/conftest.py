@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -11,8 +12,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from chalice.test import Client
 from moto import mock_aws
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 import app as app_module
 from chalicelib import tokens, users
@@ -22,6 +26,7 @@ from openindex_ops.table import create_table
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "openindex-auth-test"
+APP_URL = "https://openindex.test"
 
 
 @pytest.fixture(autouse=True)
@@ -124,6 +129,9 @@ class Api:
         text = response.body.decode() if response.body else ""
         return ApiResponse(response.status_code, dict(response.headers), json.loads(text) if text else None)
 
+    def patch(self, path: str, token: str | None = None, **kwargs: Any) -> ApiResponse:
+        return self.request("PATCH", path, token, **kwargs)
+
     def get(self, path: str, token: str | None = None, **kwargs: Any) -> ApiResponse:
         return self.request("GET", path, token, **kwargs)
 
@@ -138,6 +146,7 @@ class Api:
 def api(store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setattr(app_module, "get_store", lambda: store)
     monkeypatch.setattr(app_module, "utcnow", clock.now)
+    monkeypatch.setenv("APP_URL", APP_URL)
     with Client(app_module.app, stage_name="local", project_dir=str(ROOT)) as client:
         yield Api(client.http)
 
@@ -173,7 +182,41 @@ class Accounts:
     def admin(self) -> Account:
         return self.create(Role.ADMIN, Scope.ADMIN)
 
+    def run_token(self, api: Api, owner: Account, **body: Any) -> dict[str, Any]:
+        """An agent run token minted through the API from ``owner``'s PAT."""
+        response = api.post("/workflows/agent-run-tokens", owner.token, body={"agentId": "agent-alpha", **body})
+        assert response.status == 201, response.body
+        return response.body
+
 
 @pytest.fixture
 def accounts(store: Store, clock: FrozenClock) -> Accounts:
     return Accounts(store, clock)
+
+
+@pytest.fixture
+def served_store() -> Iterator[Store]:
+    """A store on moto's HTTP server, for races with real threads.
+
+    The server handles one request at a time, like DynamoDB serializing conflicting writes, so
+    racing clients interleave between their requests exactly where our code could go wrong.
+    """
+    server = make_server(
+        "127.0.0.1", 0, DomainDispatcherApplication(create_backend_app),
+        threaded=False, request_handler=MotoRequestHandler,
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{server.server_port}",
+        config=Config(max_pool_connections=64),
+    )
+    table = f"{TABLE}-served"
+    create_table(client, table)
+    try:
+        yield Store(client, table)
+    finally:
+        client.delete_table(TableName=table)
+        server.shutdown()
+        thread.join()

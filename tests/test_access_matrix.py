@@ -1,0 +1,86 @@
+"""Every route against every kind of token, as one table.
+
+Kinds: a member's read_write PAT, an admin's read_write PAT, an admin PAT, and an agent run
+token (minted from the member's PAT). Success codes assume a valid body; ids that do not exist
+give 404 once access is granted.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.models import Role, Scope
+
+from .conftest import Accounts, Api
+
+KINDS = ("member_rw", "admin_rw", "admin", "agent_run")
+UNKNOWN_PAT = "pat_01jdx7k2m3n4p5q6r7s8t9v0wx"
+UNKNOWN_INVITE = "inv_01jdx7k2m3n4p5q6r7s8t9v0wx"
+
+# (method, path, body, expected status per kind in KINDS order)
+ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
+    ("GET", "/me", None, (200, 200, 200, 200)),
+    ("GET", "/me/pats", None, (200, 200, 200, 403)),
+    ("POST", "/me/pats", {"name": "m", "scope": "read_write"}, (201, 201, 201, 403)),
+    ("POST", "/me/pats", {"name": "m", "scope": "admin"}, (403, 403, 201, 403)),
+    ("DELETE", f"/me/pats/{UNKNOWN_PAT}", None, (404, 404, 404, 403)),
+    ("POST", "/workflows/agent-run-tokens", {"agentId": "a"}, (201, 201, 403, 403)),
+    ("POST", "/admin/invites", {"email": "new@example.com"}, (403, 403, 201, 403)),
+    ("GET", "/admin/invites", None, (403, 403, 200, 403)),
+    ("DELETE", f"/admin/invites/{UNKNOWN_INVITE}", None, (403, 403, 404, 403)),
+    ("GET", "/admin/users", None, (403, 403, 200, 403)),
+    ("GET", "/admin/users/{member}", None, (403, 403, 200, 403)),
+    ("PATCH", "/admin/users/{member}", {"role": "member"}, (403, 403, 200, 403)),
+    ("GET", "/admin/users/{member}/pats", None, (403, 403, 200, 403)),
+    ("DELETE", f"/admin/users/{{member}}/pats/{UNKNOWN_PAT}", None, (403, 403, 404, 403)),
+    ("POST", "/auth/invites/claim", {"token": "oi_inv_unknown"}, (404, 404, 404, 404)),
+]
+
+CASES = [
+    pytest.param(method, path, body, kind, statuses[i], id=f"{method} {path} {body or ''} as {kind}")
+    for method, path, body, statuses in ROUTES
+    for i, kind in enumerate(KINDS)
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "kind", "expected"), CASES)
+def test_route_answers_each_kind_of_token(
+    api: Api, accounts: Accounts, method: str, path: str, body: Any, kind: str, expected: int
+) -> None:
+    member = accounts.create()
+    admin_user = accounts.admin()
+    admin_rw = accounts.create(Role.ADMIN, Scope.READ_WRITE)
+    tokens = {
+        "member_rw": member.token,
+        "admin_rw": admin_rw.token,
+        "admin": admin_user.token,
+        "agent_run": accounts.run_token(api, member)["token"],
+    }
+    response = api.request(method, path.format(member=member.user.id), tokens[kind], body=body)
+    assert response.status == expected, response.body
+    if expected == 403:
+        assert response.error_code == "insufficient_scope"
+        assert "insufficient_scope" in response.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [(m, p, b) for m, p, b, _ in ROUTES if "claim" not in p])
+def test_every_protected_route_refuses_a_bad_token_with_401(
+    api: Api, accounts: Accounts, method: str, path: str, body: Any
+) -> None:
+    member = accounts.create()
+    response = api.request(method, path.format(member=member.user.id), "oi_pat_nope", body=body)
+    assert response.status == 401
+    assert response.error_code == "invalid_token"
+
+
+def test_the_claim_route_is_the_only_public_one() -> None:
+    import app as app_module
+
+    public = sorted(
+        f"{method} {path}"
+        for path, methods in app_module.app.routes.items()
+        for method, entry in methods.items()
+        if entry.authorizer is None
+    )
+    assert public == ["POST /auth/invites/claim"]

@@ -1,0 +1,148 @@
+"""Admin routes for users: list, inspect, (de)activate, promote and demote, see and revoke tokens."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib import users
+from chalicelib.errors import ServiceError
+from chalicelib.models import Role, UserStatus
+from chalicelib.store import Store
+
+from .conftest import Accounts, Api, FrozenClock
+
+
+def test_users_are_listed_newest_first_in_pages(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    admin = accounts.admin()
+    made = [admin.user.id]
+    for _ in range(4):
+        clock.advance(seconds=1)
+        made.append(accounts.create().user.id)
+    first = api.get("/admin/users?limit=2", admin.token).body
+    assert set(first["items"][0]) == {"id", "email", "role", "status", "createdAt"}
+    seen = [item["id"] for item in first["items"]]
+    cursor = first["nextCursor"]
+    while cursor:
+        page = api.get(f"/admin/users?limit=2&cursor={cursor}", admin.token).body
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["nextCursor"]
+    assert seen == list(reversed(made))
+
+
+def test_get_user_and_unknown_ids(api: Api, accounts: Accounts) -> None:
+    admin, member = accounts.admin(), accounts.create()
+    response = api.get(f"/admin/users/{member.user.id}", admin.token)
+    assert response.status == 200 and response.body["email"] == member.user.email
+    for unknown in ("usr_01jdx7k2m3n4p5q6r7s8t9v0wx", "nope", member.token_id):
+        assert api.get(f"/admin/users/{unknown}", admin.token).status == 404
+
+
+def test_deactivation_refuses_every_token_at_once_and_reactivation_restores_them(
+    api: Api, accounts: Accounts
+) -> None:
+    admin, member = accounts.admin(), accounts.create()
+    second = api.post("/me/pats", member.token, body={"name": "second", "scope": "read_write"}).body["token"]
+    response = api.patch(f"/admin/users/{member.user.id}", admin.token, body={"status": "deactivated"})
+    assert response.status == 200 and response.body["status"] == "deactivated"
+    assert [api.get("/me", token).status for token in (member.token, second)] == [401, 401]
+    api.patch(f"/admin/users/{member.user.id}", admin.token, body={"status": "active"})
+    assert [api.get("/me", token).status for token in (member.token, second)] == [200, 200]
+
+
+def test_demoting_an_admin_refuses_their_admin_tokens_only(api: Api, accounts: Accounts) -> None:
+    first, second = accounts.admin(), accounts.admin()
+    read_write = api.post("/me/pats", second.token, body={"name": "rw", "scope": "read_write"}).body["token"]
+    response = api.patch(f"/admin/users/{second.user.id}", first.token, body={"role": "member"})
+    assert response.status == 200 and response.body["role"] == "member"
+    assert api.get("/me", second.token).status == 401
+    assert api.get("/me", read_write).status == 200
+
+
+@pytest.mark.parametrize("change", [{"status": "deactivated"}, {"role": "member"}])
+def test_the_last_active_admin_cannot_be_deactivated_or_demoted(
+    api: Api, accounts: Accounts, change: dict
+) -> None:
+    admin = accounts.admin()
+    accounts.create()
+    response = api.patch(f"/admin/users/{admin.user.id}", admin.token, body=change)
+    assert (response.status, response.error_code) == (409, "last_admin")
+    assert api.get("/me", admin.token).status == 200
+
+
+def test_a_second_admin_can_take_over(api: Api, accounts: Accounts) -> None:
+    first, second = accounts.admin(), accounts.admin()
+    assert api.patch(f"/admin/users/{first.user.id}", second.token, body={"status": "deactivated"}).status == 200
+    assert api.patch(f"/admin/users/{second.user.id}", second.token, body={"role": "member"}).status == 409
+    # reactivating an admin counts them again
+    assert api.patch(f"/admin/users/{first.user.id}", second.token, body={"status": "active"}).status == 200
+    assert api.patch(f"/admin/users/{second.user.id}", second.token, body={"role": "member"}).status == 200
+
+
+def test_a_deactivated_admin_does_not_count(api: Api, accounts: Accounts) -> None:
+    first, second = accounts.admin(), accounts.admin()
+    api.patch(f"/admin/users/{second.user.id}", first.token, body={"status": "deactivated"})
+    response = api.patch(f"/admin/users/{first.user.id}", first.token, body={"role": "member"})
+    assert response.error_code == "last_admin"
+
+
+def test_a_promoted_member_counts_as_an_admin(api: Api, accounts: Accounts) -> None:
+    admin, member = accounts.admin(), accounts.create()
+    api.patch(f"/admin/users/{member.user.id}", admin.token, body={"role": "admin"})
+    assert api.patch(f"/admin/users/{admin.user.id}", admin.token, body={"role": "member"}).status == 200
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"status": "gone"}, {"role": "root"}, {"status": None, "role": None}, {"email": "x@example.com"}]
+)
+def test_bad_changes_are_400(api: Api, accounts: Accounts, body: dict) -> None:
+    admin, member = accounts.admin(), accounts.create()
+    response = api.patch(f"/admin/users/{member.user.id}", admin.token, body=body)
+    assert (response.status, response.error_code) == (400, "invalid_request")
+
+
+def test_changing_an_unknown_user_is_404(api: Api, accounts: Accounts) -> None:
+    admin = accounts.admin()
+    response = api.patch("/admin/users/usr_01jdx7k2m3n4p5q6r7s8t9v0wx", admin.token, body={"role": "admin"})
+    assert response.status == 404
+
+
+def test_admins_see_and_revoke_anyones_tokens_but_never_their_values(api: Api, accounts: Accounts) -> None:
+    admin, member = accounts.admin(), accounts.create()
+    listed = api.get(f"/admin/users/{member.user.id}/pats", admin.token)
+    assert listed.status == 200
+    assert [item["id"] for item in listed.body["items"]] == [member.token_id]
+    assert member.token not in str(listed.body)
+    assert api.delete(f"/admin/users/{member.user.id}/pats/{member.token_id}", admin.token).status == 204
+    assert api.get("/me", member.token).status == 401
+    assert api.delete(f"/admin/users/{member.user.id}/pats/{member.token_id}", admin.token).status == 404
+    assert api.get("/admin/users/usr_01jdx7k2m3n4p5q6r7s8t9v0wx/pats", admin.token).status == 404
+
+
+def test_an_admin_cannot_reach_a_token_through_the_wrong_user(api: Api, accounts: Accounts) -> None:
+    admin, alice, bob = accounts.admin(), accounts.create(), accounts.create()
+    assert api.delete(f"/admin/users/{bob.user.id}/pats/{alice.token_id}", admin.token).status == 404
+    assert api.get("/me", alice.token).status == 200
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(served_store: Store) -> None:
+    now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    first = users.create_user(served_store, "a@example.com", Role.ADMIN, now)
+    second = users.create_user(served_store, "b@example.com", Role.ADMIN, now)
+    start = threading.Barrier(2)
+
+    def demote(user_id: str) -> str:
+        start.wait()
+        try:
+            users.update_user(served_store, user_id, UserStatus.DEACTIVATED, None)
+        except ServiceError as error:
+            return error.code
+        return "done"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(demote, [first.id, second.id]))
+    assert outcomes == ["done", "last_admin"]
+    remaining = [u for u in served_store.list_users(10, None)[0] if u.is_active_admin]
+    assert len(remaining) == 1
