@@ -15,8 +15,9 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	exec $(VENV)/bin/openindex-local --port $(PORT)
 
-## test: the whole test suite (moto-backed, no network, no AWS account)
+## test: lint (ruff) and the whole test suite (moto-backed, no network, no AWS account)
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
 clean:

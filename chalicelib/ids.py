@@ -8,6 +8,8 @@ from datetime import datetime
 
 from ulid import ULID
 
+from chalicelib.errors import InvalidRequest
+
 USER = "usr"
 PAT = "pat"
 RUN = "run"
@@ -40,3 +42,13 @@ def normalize(prefix: str, text: str) -> str | None:
         return from_bytes(prefix, ULID.from_str(body.upper()).bytes)
     except ValueError:
         return None
+
+
+def cursor_start(prefix: str, cursor: str | None) -> str | None:
+    """The id a page starts after, from the ``cursor`` a previous page returned (400 if forged)."""
+    if cursor is None:
+        return None
+    start_after = normalize(prefix, cursor)
+    if start_after is None:
+        raise InvalidRequest("Invalid request: cursor is not one this API returned.")
+    return start_after

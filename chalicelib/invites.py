@@ -69,11 +69,7 @@ def list_invites(
     store: Store, limit: int, cursor: str | None, now: datetime
 ) -> tuple[list[Invite], str | None]:
     """One page of pending invites, newest first."""
-    start_after = None
-    if cursor is not None:
-        start_after = ids.normalize(ids.INVITE, cursor)
-        if start_after is None:
-            raise InvalidRequest("Invalid request: cursor is not one this API returned.")
+    start_after = ids.cursor_start(ids.INVITE, cursor)
     return store.list_pending_invites(limit, start_after, now)
 
 

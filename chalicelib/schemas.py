@@ -21,8 +21,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from chalicelib.errors import InvalidRequest
 from chalicelib.agent_runs import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS
+from chalicelib.errors import InvalidRequest
 from chalicelib.models import Role, Scope, UserStatus
 
 Model = TypeVar("Model", bound=BaseModel)

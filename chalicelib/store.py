@@ -350,7 +350,7 @@ class Store:
             if _code(error) != "TransactionCanceledException":
                 raise
             reasons = error.response.get("CancellationReasons", [])
-            for (name, _), reason in zip(writes, reasons):
+            for (name, _), reason in zip(writes, reasons, strict=False):
                 if reason.get("Code") == "ConditionalCheckFailed":
                     raise ConditionFailed(name) from error
                 if reason.get("Code") == "TransactionConflict":

@@ -1,24 +1,24 @@
 """UTC time helpers. The clock is always passed in (``now``) so tests never sleep."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_iso(moment: datetime) -> str:
     """ISO-8601 in UTC to the second, e.g. ``2027-01-01T00:00:00Z``."""
-    return moment.astimezone(timezone.utc).strftime(_ISO_FORMAT)
+    return moment.astimezone(UTC).strftime(_ISO_FORMAT)
 
 
 def from_iso(text: str) -> datetime:
     """Parse a timestamp written by :func:`to_iso`."""
-    return datetime.strptime(text, _ISO_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, _ISO_FORMAT).replace(tzinfo=UTC)
 
 
 def to_epoch(moment: datetime) -> int:

@@ -79,11 +79,7 @@ def list_pats(
     store: Store, owner_id: str, limit: int, cursor: str | None, now: datetime
 ) -> tuple[list[TokenRecord], str | None]:
     """One page of a user's unexpired PATs, newest first, and the cursor of the next page."""
-    start_after = None
-    if cursor is not None:
-        start_after = ids.normalize(ids.PAT, cursor)
-        if start_after is None:
-            raise InvalidRequest("Invalid request: cursor is not one this API returned.")
+    start_after = ids.cursor_start(ids.PAT, cursor)
     return store.list_tokens(owner_id, ids.PAT, limit, start_after, now)
 
 

@@ -5,7 +5,7 @@ import dataclasses
 from datetime import datetime
 
 from chalicelib import ids
-from chalicelib.errors import Conflict, InvalidRequest, NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import Role, Scope, User, UserStatus
 from chalicelib.store import ConditionFailed, Store
 from chalicelib.tokens import IssuedToken, issue_pat
@@ -61,11 +61,7 @@ def get_user(store: Store, user_id: str) -> User:
 
 def list_users(store: Store, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
     """One page of users, newest first."""
-    start_after = None
-    if cursor is not None:
-        start_after = ids.normalize(ids.USER, cursor)
-        if start_after is None:
-            raise InvalidRequest("Invalid request: cursor is not one this API returned.")
+    start_after = ids.cursor_start(ids.USER, cursor)
     return store.list_users(limit, start_after)
 
 

@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ class FrozenClock:
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    return FrozenClock(datetime(2026, 11, 24, 12, 0, 0, tzinfo=timezone.utc))
+    return FrozenClock(datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC))
 
 
 @dataclass

@@ -1,13 +1,13 @@
 """Public ids: typed, lowercase ULIDs that sort by creation time."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib import ids
 
-NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 def test_ids_sort_by_creation_time() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -194,7 +194,7 @@ def test_pending_invites_are_listed_newest_first_in_pages(
 
 
 def test_concurrent_claims_of_one_invite_make_exactly_one_account(served_store: Store) -> None:
-    now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
     users.create_user(served_store, "admin@example.com", Role.ADMIN, now)
     sent = invites.create_invite(served_store, "racer@example.com", Role.MEMBER, None, "usr_x", APP_URL, now)
     racers = 20

@@ -73,7 +73,8 @@ def test_list_is_newest_first_and_pages_cover_every_token_once(
 
 
 @pytest.mark.parametrize(
-    "query", ["?limit=0", "?limit=101", "?limit=ten", "?cursor=nonsense", "?cursor=usr_01jdx7k2m3n4p5q6r7s8t9v0wx", "?page=2"]
+    "query",
+    ["?limit=0", "?limit=101", "?limit=ten", "?cursor=nonsense", "?cursor=usr_01jdx7k2m3n4p5q6r7s8t9v0wx", "?page=2"],
 )
 def test_bad_list_queries_are_400(api: Api, accounts: Accounts, query: str) -> None:
     response = api.get("/me/pats" + query, accounts.create().token)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -128,7 +128,7 @@ def test_an_admin_cannot_reach_a_token_through_the_wrong_user(api: Api, accounts
 
 
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(served_store: Store) -> None:
-    now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
     first = users.create_user(served_store, "a@example.com", Role.ADMIN, now)
     second = users.create_user(served_store, "b@example.com", Role.ADMIN, now)
     start = threading.Barrier(2)
