@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.config import Config
 from chalice.test import Client
+from click.testing import CliRunner, Result
 from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
@@ -22,6 +24,8 @@ import app as app_module
 from chalicelib import tokens, users
 from chalicelib.models import Role, Scope, User
 from chalicelib.store import Store
+from openindex_cli.main import Context as CliContext
+from openindex_cli.main import oi
 from openindex_ops.table import create_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +111,7 @@ class Api:
     """The Chalice test client (same local gateway as `chalice local`), speaking JSON."""
 
     def __init__(self, http: Any) -> None:
-        self._http = http
+        self.http = http
 
     def request(
         self,
@@ -125,7 +129,7 @@ class Api:
             raw = json.dumps(body).encode()
         if raw is not None:
             sent.setdefault("Content-Type", "application/json")
-        response = self._http.request(method, path, headers=sent, body=raw or b"")
+        response = self.http.request(method, path, headers=sent, body=raw or b"")
         text = response.body.decode() if response.body else ""
         return ApiResponse(response.status_code, dict(response.headers), json.loads(text) if text else None)
 
@@ -220,3 +224,35 @@ def served_store() -> Iterator[Store]:
         client.delete_table(TableName=table)
         server.shutdown()
         thread.join()
+
+
+class ChaliceTransport(httpx.BaseTransport):
+    """Sends the CLI's HTTP requests to the real app through the Chalice test client."""
+
+    def __init__(self, http: Any) -> None:
+        self._http = http
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        headers = {name: value for name, value in request.headers.items() if name not in ("host", "content-length")}
+        answer = self._http.request(request.method, request.url.raw_path.decode(), headers=headers,
+                                    body=request.read())
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.body)
+
+
+class Cli:
+    """Runs `oi` with click's CliRunner against the app, with a private config home."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self.transport = transport
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+        return self.runner.invoke(oi, list(args), obj=CliContext(transport=self.transport), env=env, input=input)
+
+
+@pytest.fixture
+def cli(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    for name in ("OPENINDEX_TOKEN", "OPENINDEX_APP_URL", "OPENINDEX_PROFILE", "OPENINDEX_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    return Cli(ChaliceTransport(api.http))

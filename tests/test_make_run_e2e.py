@@ -125,6 +125,21 @@ def test_make_run_serves_the_documented_flow(stack: Stack) -> None:
     assert status == 400 and bad["error"]["code"] == "invalid_request"
 
 
+def test_the_installed_oi_command_talks_to_the_stack(stack: Stack, tmp_path: Path) -> None:
+    oi = ROOT / ".venv" / "bin" / "oi"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "OPENINDEX_APP_URL": stack.base_url}
+    env.pop("OPENINDEX_TOKEN", None)
+    saved = subprocess.run([str(oi), "profile", "set", "--token", "-"], input=stack.token + "\n",
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert saved.returncode == 0, saved.stderr
+    check = subprocess.run([str(oi), "auth", "check"], env=env, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
+    assert "admin@example.com" in check.stdout and stack.token not in check.stdout
+    refused = subprocess.run([str(oi), "auth", "check"], env={**env, "OPENINDEX_TOKEN": "oi_pat_nope"},
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 4 and "oi auth check" in refused.stderr
+
+
 @pytest.mark.parametrize("how", ["sigterm-to-runner", "ctrl-c-to-group"])
 def test_stopping_make_run_stops_every_process_it_started(stack: Stack, how: str) -> None:
     assert processes_mentioning(stack.port), "chalice local should be running"

@@ -1,0 +1,1 @@
+"""``oi``: the OpenIndex command line (profiles, auth check, personal access tokens, invites)."""

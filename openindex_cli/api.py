@@ -1,0 +1,116 @@
+"""Talking to the OpenIndex API over HTTP, and turning its answers into `oi` errors."""
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from openindex_cli.errors import (
+    EXIT_BAD_REPLY,
+    EXIT_CONFIG,
+    EXIT_FORBIDDEN,
+    EXIT_REFUSED,
+    EXIT_UNAUTHORIZED,
+    EXIT_UNREACHABLE,
+    CliError,
+)
+
+TIMEOUT_SECONDS = 10.0
+UNAUTHORIZED = (
+    "token is missing, invalid or revoked; check it with `oi auth check` or `oi profile show`"
+)
+RUN_TOKEN_REFUSED = (
+    "token scope is insufficient; use a human-owned personal access token "
+    "(workflow agent run tokens are refused for settings commands and admin endpoints)"
+)
+
+
+class Api:
+    """The API at ``app_url``, called with ``token`` (when the route needs one)."""
+
+    def __init__(
+        self, app_url: str | None, token: str | None, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self._app_url = app_url
+        self._token = token
+        self._transport = transport
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        authenticated: bool = True,
+    ) -> Any:
+        """The decoded JSON answer of a 2xx response (None for 204); CliError otherwise."""
+        if not self._app_url:
+            raise CliError(
+                "no app URL: set one with `oi profile set --app-url URL` or OPENINDEX_APP_URL", EXIT_CONFIG
+            )
+        _check_app_url(self._app_url)
+        headers = {"User-Agent": "oi"}
+        if authenticated:
+            if not self._token:
+                raise CliError(
+                    "no token: set one with `oi profile set --token -` or OPENINDEX_TOKEN", EXIT_CONFIG
+                )
+            headers["Authorization"] = f"Bearer {self._token}"
+        try:
+            with httpx.Client(
+                base_url=self._app_url, transport=self._transport, timeout=TIMEOUT_SECONDS
+            ) as client:
+                response = client.request(method, path, json=body, params=params, headers=headers)
+        except httpx.TransportError as error:
+            raise CliError(
+                f"cannot reach {self._app_url}: {error or type(error).__name__}; "
+                "is the app URL right and the service up?",
+                EXIT_UNREACHABLE,
+            ) from None
+        return self._answer(response)
+
+    def _answer(self, response: httpx.Response) -> Any:
+        if response.status_code == 204:
+            return None
+        try:
+            payload = response.json()
+        except ValueError:
+            raise CliError(
+                f"the server at {self._app_url} did not answer with JSON (HTTP {response.status_code}); "
+                "is the app URL right?",
+                EXIT_BAD_REPLY,
+            ) from None
+        if response.is_success:
+            return payload
+        message = _server_message(payload)
+        if response.status_code == 401:
+            raise CliError(UNAUTHORIZED, EXIT_UNAUTHORIZED)
+        if response.status_code == 403:
+            raise CliError(self._forbidden(response), EXIT_FORBIDDEN)
+        if response.status_code >= 500:
+            raise CliError(
+                f"the server failed (HTTP {response.status_code}): {message}; try again", EXIT_BAD_REPLY
+            )
+        raise CliError(message, EXIT_REFUSED)
+
+    def _forbidden(self, response: httpx.Response) -> str:
+        if self._token and self._token.startswith("oi_run_"):
+            return RUN_TOKEN_REFUSED
+        if 'scope="admin"' in response.headers.get("WWW-Authenticate", ""):
+            return "token scope is insufficient; use a token with admin scope"
+        return f"token scope is insufficient: {_server_message(response.json())}"
+
+
+def _check_app_url(app_url: str) -> None:
+    try:
+        url = httpx.URL(app_url)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise CliError(f"app URL {app_url!r} is not an http(s) URL", EXIT_CONFIG)
+
+
+def _server_message(payload: Any) -> str:
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        return str(payload["error"].get("message", "the request was refused"))
+    return "the request was refused"

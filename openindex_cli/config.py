@@ -1,0 +1,125 @@
+"""Where `oi` keeps its profiles, and how the environment overrides them.
+
+Profiles live in ``$OPENINDEX_CONFIG``, else ``$XDG_CONFIG_HOME/openindex/config.toml``, else
+``~/.config/openindex/config.toml``. The file holds tokens, so it is only ever written whole,
+atomically (a new file then a rename), with mode 0600.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomli_w
+
+from openindex_cli.errors import EXIT_CONFIG, CliError
+
+DEFAULT_PROFILE = "default"
+ENV_CONFIG = "OPENINDEX_CONFIG"
+ENV_PROFILE = "OPENINDEX_PROFILE"
+ENV_TOKEN = "OPENINDEX_TOKEN"
+ENV_APP_URL = "OPENINDEX_APP_URL"
+FIELDS = ("app_url", "token", "agent_id")
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+Profiles = dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a command uses: the profile's values with the environment's overrides applied."""
+
+    profile: str
+    path: Path
+    app_url: str | None
+    app_url_source: str | None
+    token: str | None
+    token_source: str | None
+    agent_id: str | None
+
+
+def config_path(environ: Mapping[str, str]) -> Path:
+    """The config file this environment points at."""
+    if environ.get(ENV_CONFIG):
+        return Path(environ[ENV_CONFIG]).expanduser()
+    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "openindex" / "config.toml"
+
+
+def check_profile_name(name: str) -> str:
+    """A profile name is letters, digits, '-' and '_'."""
+    if not _PROFILE_NAME.fullmatch(name):
+        raise CliError(f"profile name {name!r} must be 1-64 letters, digits, '-' or '_'", EXIT_CONFIG)
+    return name
+
+
+def load(path: Path) -> Profiles:
+    """Every profile in the file (none when it does not exist yet)."""
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise CliError(f"cannot read {path}: {error}", EXIT_CONFIG) from None
+    profiles = document.get("profiles", {})
+    if not isinstance(profiles, dict) or not all(isinstance(p, dict) for p in profiles.values()):
+        raise CliError(f"{path} is not an oi config file ([profiles.NAME] tables)", EXIT_CONFIG)
+    return {name: {k: str(v) for k, v in values.items() if k in FIELDS} for name, values in profiles.items()}
+
+
+def is_shared(path: Path) -> bool:
+    """True when others than the owner may read or write the file."""
+    try:
+        return bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+    except FileNotFoundError:
+        return False
+
+
+def save_profile(path: Path, name: str, changes: Mapping[str, str]) -> None:
+    """Set some fields of one profile, keeping every other field and profile."""
+    profiles = load(path)
+    profiles[name] = {**profiles.get(name, {}), **changes}
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".tmp")
+    try:
+        # mkstemp creates the file with mode 0600: the token is never readable by others.
+        with os.fdopen(descriptor, "wb") as handle:
+            tomli_w.dump({"profiles": profiles}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def resolve(profile: str | None, environ: Mapping[str, str]) -> Settings:
+    """The settings in force: OPENINDEX_TOKEN and OPENINDEX_APP_URL win over the profile."""
+    name = check_profile_name(profile if profile is not None else environ.get(ENV_PROFILE) or DEFAULT_PROFILE)
+    path = config_path(environ)
+    stored = load(path).get(name, {})
+    app_url, app_url_source = _pick(environ.get(ENV_APP_URL), ENV_APP_URL, stored.get("app_url"))
+    token, token_source = _pick(environ.get(ENV_TOKEN), ENV_TOKEN, stored.get("token"))
+    return Settings(
+        profile=name,
+        path=path,
+        app_url=app_url,
+        app_url_source=app_url_source,
+        token=token,
+        token_source=token_source,
+        agent_id=stored.get("agent_id"),
+    )
+
+
+def _pick(from_env: str | None, env_name: str, from_profile: str | None) -> tuple[str | None, str | None]:
+    if from_env:
+        return from_env, env_name
+    if from_profile:
+        return from_profile, "profile"
+    return None, None

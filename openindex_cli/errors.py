@@ -1,0 +1,24 @@
+"""The errors `oi` reports: one line on stderr and an exit code a script can act on."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+EXIT_REFUSED = 1  # the server refused the request (400, 404, 409, 410), or the user said no
+EXIT_CONFIG = 3  # no app URL or token, or an unreadable config file
+EXIT_UNAUTHORIZED = 4  # 401: the token is missing, invalid, expired or revoked
+EXIT_FORBIDDEN = 5  # 403: the token's scope or kind is not enough
+EXIT_UNREACHABLE = 6  # the server did not answer
+EXIT_BAD_REPLY = 7  # the server failed (5xx) or answered with something that is not our JSON
+
+
+class CliError(click.ClickException):
+    """A failure shown as ``oi: <message>`` on stderr, never as a traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_REFUSED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"oi: {self.message}", err=True, file=file or sys.stderr)  # type: ignore[arg-type]

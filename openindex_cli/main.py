@@ -1,0 +1,281 @@
+"""The `oi` commands. Every command takes --profile and --json."""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+import httpx
+
+from openindex_cli import config
+from openindex_cli.api import Api
+from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, CliError
+from openindex_cli.output import emit_json, mask, table, when
+
+ARGV_TOKEN_WARNING = (
+    "oi: warning: a token on the command line can end up in your shell history and process "
+    "list; prefer `--token -` (reads standard input) or the OPENINDEX_TOKEN variable"
+)
+
+
+@dataclass
+class Context:
+    """What commands share: the environment and, in tests, the HTTP transport to the app."""
+
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    transport: httpx.BaseTransport | None = None
+
+    def settings(self, profile: str | None) -> config.Settings:
+        return config.resolve(profile, self.environ)
+
+    def api(self, settings: config.Settings, app_url: str | None = None) -> Api:
+        return Api(app_url or settings.app_url, settings.token, self.transport)
+
+
+def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--profile and --json, for every command."""
+
+    @click.option("--profile", "profile", default=None, metavar="NAME",
+                  help="profile to use (default: $OPENINDEX_PROFILE or 'default')")
+    @click.option("--json", "as_json", is_flag=True, help="print machine-readable JSON")
+    @click.pass_obj
+    @functools.wraps(function)
+    def wrapper(context: Context, *args: Any, **kwargs: Any) -> Any:
+        return function(context, *args, **kwargs)
+
+    return wrapper
+
+
+@click.group()
+@click.pass_context
+def oi(click_context: click.Context) -> None:
+    """OpenIndex command line."""
+    click_context.ensure_object(Context)
+
+
+# oi profile
+
+
+@oi.group()
+def profile() -> None:
+    """Store and show connection profiles."""
+
+
+@profile.command("set")
+@command_options
+@click.option("--app-url", help="base URL of the OpenIndex API")
+@click.option("--token", help="personal access token, or '-' to read it from standard input")
+@click.option("--agent-id", help="workflow agent id to act as")
+def profile_set(context: Context, profile: str | None, as_json: bool,
+                app_url: str | None, token: str | None, agent_id: str | None) -> None:
+    """Set fields of a profile, keeping the others."""
+    settings = context.settings(profile)
+    if token == "-":
+        token = sys.stdin.readline().strip()
+        if not token:
+            raise CliError("no token on standard input", EXIT_CONFIG)
+    elif token is not None:
+        click.echo(ARGV_TOKEN_WARNING, err=True)
+    changes = {key: value for key, value in
+               (("app_url", app_url), ("token", token), ("agent_id", agent_id)) if value is not None}
+    if not changes:
+        raise click.UsageError("give at least one of --app-url, --token, --agent-id")
+    config.save_profile(settings.path, settings.profile, changes)
+    if as_json:
+        emit_json({"profile": settings.profile, "configFile": str(settings.path), "updated": sorted(changes)})
+    else:
+        click.echo(f"Saved {', '.join(sorted(changes))} to profile '{settings.profile}' ({settings.path}).")
+
+
+@profile.command("show")
+@command_options
+def profile_show(context: Context, profile: str | None, as_json: bool) -> None:
+    """Show a profile: app URL, agent id, the token (masked) and where each comes from."""
+    settings = context.settings(profile)
+    shown = {
+        "profile": settings.profile,
+        "configFile": str(settings.path),
+        "appUrl": settings.app_url,
+        "appUrlSource": settings.app_url_source,
+        "agentId": settings.agent_id,
+        "token": mask(settings.token) if settings.token else None,
+        "tokenSource": settings.token_source,
+    }
+    if as_json:
+        emit_json(shown)
+        return
+    click.echo(table(("", ""), [
+        ("profile:", f"{settings.profile} ({settings.path})"),
+        ("app URL:", _with_source(settings.app_url, settings.app_url_source)),
+        ("agent id:", settings.agent_id or "(not set)"),
+        ("token:", _with_source(mask(settings.token) if settings.token else None, settings.token_source)),
+    ]))
+    if config.is_shared(settings.path):
+        click.echo(f"oi: warning: {settings.path} is readable by others; run chmod 600 on it", err=True)
+
+
+def _with_source(value: str | None, source: str | None) -> str:
+    return f"{value} (from {source})" if value else "(not set)"
+
+
+# oi auth
+
+
+@oi.group()
+def auth() -> None:
+    """Check credentials."""
+
+
+@auth.command("check")
+@command_options
+def auth_check(context: Context, profile: str | None, as_json: bool) -> None:
+    """Check the token against the API: exit 0 when valid, 4 when refused (401)."""
+    settings = context.settings(profile)
+    me = context.api(settings).call("GET", "/me")
+    if as_json:
+        emit_json({"valid": True, "tokenSource": settings.token_source, **me})
+        return
+    token = me["token"]
+    rows = [
+        ("user:", f"{me['email']} ({me['id']}, {me['role']})"),
+        ("token:", f"{token['name']} ({token['id']}) from {settings.token_source}"),
+        ("kind:", token["kind"] + (f", agent {token['agentId']}" if token.get("agentId") else "")),
+        ("scope:", token["scope"]),
+        ("expires:", when(token["expiresAt"])),
+    ]
+    click.echo(f"Token is valid for {settings.app_url}")
+    click.echo(table(("", ""), rows))
+
+
+# oi settings personal tokens
+
+
+@oi.group()
+def settings() -> None:
+    """Your own settings (needs a human-owned personal access token)."""
+
+
+@settings.group()
+def personal() -> None:
+    """Personal settings."""
+
+
+@personal.group()
+def tokens() -> None:
+    """Personal access tokens."""
+
+
+@tokens.command("list")
+@command_options
+def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
+    """List your tokens (never their values)."""
+    api = context.api(context.settings(profile))
+    items: list[dict[str, Any]] = []
+    params: dict[str, str] = {"limit": "100"}
+    while True:
+        page = api.call("GET", "/me/pats", params=params)
+        items += page["items"]
+        if not page["nextCursor"]:
+            break
+        params["cursor"] = page["nextCursor"]
+    if as_json:
+        emit_json({"items": items})
+        return
+    rows = [(t["id"], t["name"], t["scope"], when(t["createdAt"]), when(t["expiresAt"]),
+             when(t["lastUsedAt"], missing="-")) for t in items]
+    click.echo(table(("ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "LAST USED"), rows))
+
+
+@tokens.command("create")
+@command_options
+@click.option("--name", required=True, help="a name to recognise the token by")
+@click.option("--scope", required=True, type=click.Choice(["read_write", "admin"]))
+@click.option("--expires-at", help="ISO-8601 expiry with a timezone, e.g. 2027-01-01T00:00:00Z (default: never)")
+def tokens_create(context: Context, profile: str | None, as_json: bool,
+                  name: str, scope: str, expires_at: str | None) -> None:
+    """Create a token; its value is printed once."""
+    body: dict[str, Any] = {"name": name, "scope": scope}
+    if expires_at:
+        body["expiresAt"] = expires_at
+    created = context.api(context.settings(profile)).call("POST", "/me/pats", body=body)
+    if as_json:
+        emit_json(created)
+        return
+    click.echo(f"Created token '{created['name']}' ({created['id']}), scope {created['scope']}, "
+               f"expires {when(created['expiresAt'])}.", err=True)
+    click.echo(created["token"])
+    click.echo("Copy it now: it cannot be shown again.", err=True)
+
+
+@tokens.command("delete")
+@command_options
+@click.argument("token_id")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def tokens_delete(context: Context, profile: str | None, as_json: bool, token_id: str, yes: bool) -> None:
+    """Delete a token: it stops working at once."""
+    api = context.api(context.settings(profile))
+    if not yes and not click.confirm(f"Delete token {token_id}? It stops working at once.", default=False):
+        raise CliError("not deleted", EXIT_REFUSED)
+    api.call("DELETE", f"/me/pats/{token_id}")
+    if as_json:
+        emit_json({"deleted": token_id})
+    else:
+        click.echo(f"Deleted token {token_id}.")
+
+
+# oi invites
+
+
+@oi.group()
+def invites() -> None:
+    """Invites to an OpenIndex instance."""
+
+
+@invites.command("claim")
+@command_options
+@click.argument("invite_token")
+@click.option("--app-url", help="base URL of the OpenIndex API (default: the profile's)")
+@click.option("--save/--no-save", default=None, help="save the new token into the profile (default: ask)")
+def invites_claim(context: Context, profile: str | None, as_json: bool,
+                  invite_token: str, app_url: str | None, save: bool | None) -> None:
+    """Claim an invite (INVITE_TOKEN, or '-' to read it from standard input)."""
+    if invite_token == "-":
+        invite_token = sys.stdin.readline().strip()
+    settings = context.settings(profile)
+    claimed = context.api(settings, app_url).call(
+        "POST", "/auth/invites/claim", body={"token": invite_token}, authenticated=False
+    )
+    user, pat = claimed["user"], claimed["pat"]
+    if save is None:
+        save = not as_json and _ask(f"Save the new token into profile '{settings.profile}'?")
+    if save:
+        config.save_profile(settings.path, settings.profile,
+                            {"token": pat["token"], "app_url": app_url or settings.app_url or ""})
+    if as_json:
+        emit_json({**claimed, "savedToProfile": settings.profile if save else None})
+        return
+    click.echo(f"Welcome, {user['email']} ({user['role']}). Your first token is '{pat['name']}' "
+               f"({pat['id']}, scope {pat['scope']}).")
+    if save:
+        click.echo(f"Saved it to profile '{settings.profile}' as {mask(pat['token'])}.")
+    else:
+        click.echo(pat["token"])
+        click.echo("Copy it now: it cannot be shown again.", err=True)
+
+
+def _ask(question: str) -> bool:
+    """Ask yes/no; no answer (closed standard input) means no."""
+    try:
+        return click.confirm(question, default=True)
+    except click.Abort:
+        click.echo("", err=True)
+        return False
+
+
+def main() -> None:
+    """Console entry point."""
+    oi(obj=Context(), prog_name="oi")
