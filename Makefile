@@ -1,14 +1,21 @@
-# The two commands a fresh clone needs: `make run` and `make test`.
+# The two commands a fresh clone needs: `make run` and `make test`. The rest deploy to AWS.
 PYTHON ?= python3
 VENV := .venv
+PY := $(VENV)/bin/python
 PORT ?= 8000
+STAGE ?= dev
+TABLE_STACK := openindex-auth-$(STAGE)-table
 
-.PHONY: run test clean
+.PHONY: run test deploy package bootstrap destroy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(VENV)/.installed-deploy: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -e '.[dev,deploy]'
 	touch $@
 
 ## run: the service on http://127.0.0.1:$(PORT) against an embedded DynamoDB (moto), admin token printed
@@ -20,5 +27,34 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
+## deploy: the table stack (aws cloudformation deploy), then `chalice deploy`, then the Gateway Responses
+deploy: $(VENV)/.installed-deploy
+	$(VENV)/bin/aws cloudformation deploy --stack-name $(TABLE_STACK) --template-file infra/table.yaml \
+		--parameter-overrides Stage=$(STAGE) --no-fail-on-empty-changeset
+	$(PY) -m openindex_ops.deploy set-table-name --stage $(STAGE) --table "$$($(VENV)/bin/aws cloudformation \
+		describe-stacks --stack-name $(TABLE_STACK) --output text \
+		--query "Stacks[0].Outputs[?OutputKey=='TableName'].OutputValue")"
+	$(VENV)/bin/chalice deploy --stage $(STAGE)
+	$(PY) -m openindex_ops.deploy gateway-responses --stage $(STAGE)
+
+## package: one SAM/CloudFormation stack (table, functions, authorizer, IAM) in build/package-$(STAGE)
+package: $(VENV)/.installed
+	mkdir -p build
+	$(PY) -m openindex_ops.deploy merge-template --stage $(STAGE) > build/merge-$(STAGE).json
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $(STAGE) \
+		--merge-template build/merge-$(STAGE).json build/package-$(STAGE)
+
+## bootstrap: the first admin of a deployed stage: EMAIL=… prints their invite (PAT=1: an admin PAT)
+bootstrap: $(VENV)/.installed
+	@test -n "$(EMAIL)" || { echo "usage: make bootstrap STAGE=$(STAGE) EMAIL=you@example.com [PAT=1]" >&2; exit 2; }
+	$(VENV)/bin/openindex-bootstrap --email "$(EMAIL)" \
+		--table "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) TABLE_NAME)" \
+		$(if $(PAT),,--invite --app-url "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) APP_URL)")
+
+## destroy: delete the API and functions, then the table stack (the table itself is retained: see README)
+destroy: $(VENV)/.installed-deploy
+	$(VENV)/bin/chalice delete --stage $(STAGE)
+	$(VENV)/bin/aws cloudformation delete-stack --stack-name $(TABLE_STACK)
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build

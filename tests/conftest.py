@@ -57,9 +57,33 @@ class DynamoCalls:
         self.operations.clear()
 
 
+# The IAM action each DynamoDB call of the application needs, across the whole session
+# (tests/test_zz_iam_policy.py checks them against the deployed policy).
+IAM_ACTIONS_USED: set[str] = set()
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"
+}
+
+
+def record_iam_actions(model: Any, params: dict[str, Any], **_: Any) -> None:
+    if model.name == "TransactWriteItems":
+        for write in params["TransactItems"]:
+            IAM_ACTIONS_USED.update(f"dynamodb:{_TRANSACT_ACTIONS[kind]}" for kind in write)
+    else:
+        IAM_ACTIONS_USED.add(f"dynamodb:{model.name}")
+
+
+def watch(client: Any, calls: DynamoCalls | None = None) -> Any:
+    """Record the IAM actions (and optionally the operations) a store client uses."""
+    client.meta.events.register("provide-client-params.dynamodb.*", record_iam_actions)
+    if calls is not None:
+        client.meta.events.register("before-call.dynamodb.*", calls.record)
+    return client
+
+
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    """A moto DynamoDB client with the table created from infra/table.yaml."""
+    """moto's in-process DynamoDB with the table created from infra/table.yaml (an admin client)."""
     with mock_aws():
         client = boto3.client("dynamodb")
         create_table(client, TABLE)
@@ -67,15 +91,19 @@ def dynamodb() -> Iterator[Any]:
 
 
 @pytest.fixture
-def dynamo_calls(dynamodb: Any) -> DynamoCalls:
-    calls = DynamoCalls()
-    dynamodb.meta.events.register("before-call.dynamodb.*", calls.record)
-    return calls
+def dynamo_calls() -> DynamoCalls:
+    return DynamoCalls()
 
 
 @pytest.fixture
-def store(dynamodb: Any, dynamo_calls: DynamoCalls) -> Store:
-    return Store(dynamodb, TABLE)
+def store_client(dynamodb: Any, dynamo_calls: DynamoCalls) -> Any:
+    """The client the application's store uses: every call it makes is watched."""
+    return watch(boto3.client("dynamodb"), dynamo_calls)
+
+
+@pytest.fixture
+def store(store_client: Any) -> Store:
+    return Store(store_client, TABLE)
 
 
 class FrozenClock:
@@ -211,15 +239,16 @@ def served_store() -> Iterator[Store]:
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=f"http://127.0.0.1:{server.server_port}",
-        config=Config(max_pool_connections=64),
-    )
+    def new_client() -> Any:
+        return boto3.client(
+            "dynamodb", endpoint_url=f"http://127.0.0.1:{server.server_port}", config=Config(max_pool_connections=64)
+        )
+
+    client = new_client()
     table = f"{TABLE}-served"
     create_table(client, table)
     try:
-        yield Store(client, table)
+        yield Store(watch(new_client()), table)
     finally:
         client.delete_table(TableName=table)
         server.shutdown()
@@ -256,3 +285,8 @@ def cli(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     return Cli(ChaliceTransport(api.http))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The IAM policy check runs after every other test, whose DynamoDB calls it inspects."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_zz_iam_policy.py"))

@@ -210,30 +210,30 @@ def test_every_route_behind_the_authorizer_states_its_requirement() -> None:
     assert app_module.get_me.requirement is ANY_TOKEN
 
 
-def throttle(dynamodb, operation: str) -> None:
+def throttle(store_client, operation: str) -> None:
     def refuse(**_: object) -> None:
         raise ClientError(
             {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
             operation,
         )
 
-    dynamodb.meta.events.register(f"before-call.dynamodb.{operation}", refuse)
+    store_client.meta.events.register(f"before-call.dynamodb.{operation}", refuse)
 
 
 def test_a_throttled_authorization_is_refused_with_503_never_allowed(
-    api: Api, accounts: Accounts, dynamodb
+    api: Api, accounts: Accounts, store_client
 ) -> None:
     owner = accounts.create()
-    throttle(dynamodb, "BatchGetItem")
+    throttle(store_client, "BatchGetItem")
     response = api.get("/me", owner.token)
     assert response.status == 503
     assert response.error_code == "service_unavailable"
     assert "Traceback" not in str(response.body)
 
 
-def test_a_throttled_route_is_a_clean_503(api: Api, accounts: Accounts, dynamodb) -> None:
+def test_a_throttled_route_is_a_clean_503(api: Api, accounts: Accounts, store_client) -> None:
     owner = accounts.create()
-    throttle(dynamodb, "PutItem")
+    throttle(store_client, "PutItem")
     response = api.post("/me/pats", owner.token, body={"name": "x", "scope": "read_write"})
     assert response.status == 503
     assert response.headers["Retry-After"] == "1"

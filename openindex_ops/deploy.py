@@ -1,0 +1,103 @@
+"""Deploy helpers behind `make deploy`, `make package` and `make bootstrap`.
+
+    python -m openindex_ops.deploy merge-template --stage prod      the table, Gateway Responses
+                                                                    and TABLE_NAME wiring that
+                                                                    `chalice package --merge-template` adds
+    python -m openindex_ops.deploy set-table-name --stage prod --table NAME
+    python -m openindex_ops.deploy stage-env --stage prod TABLE_NAME
+    python -m openindex_ops.deploy gateway-responses --stage prod   after `chalice deploy`
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from openindex_ops.gateway import gateway_responses
+from openindex_ops.table import load_template
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CHALICE_DIR = PROJECT_DIR / ".chalice"
+FUNCTIONS = ("APIHandler", "BearerToken")  # the names chalice package gives the two Lambdas
+STAGES = ("dev", "prod")
+
+
+def merge_template(stage: str) -> dict[str, Any]:
+    """What `chalice package --merge-template` adds: one stack with the table and the functions."""
+    infra = load_template()
+    infra["Parameters"]["Stage"]["Default"] = stage
+    (table_id,) = [name for name, r in infra["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
+    resources: dict[str, Any] = dict(infra["Resources"])
+    for function in FUNCTIONS:
+        resources[function] = {
+            "Properties": {"Environment": {"Variables": {"TABLE_NAME": {"Ref": table_id}}}}
+        }
+    resources["RestAPI"] = {
+        "Properties": {"DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()}}
+    }
+    return {
+        "Parameters": infra["Parameters"],
+        "Conditions": infra["Conditions"],
+        "Resources": resources,
+        "Outputs": infra["Outputs"],
+    }
+
+
+def load_config() -> dict[str, Any]:
+    return json.loads((CHALICE_DIR / "config.json").read_text())
+
+
+def set_table_name(stage: str, table: str) -> None:
+    """Write the deployed table's name into the stage's environment in .chalice/config.json."""
+    config = load_config()
+    config["stages"][stage]["environment_variables"]["TABLE_NAME"] = table
+    (CHALICE_DIR / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+
+def stage_env(stage: str, name: str) -> str:
+    """One environment variable of a stage, as .chalice/config.json sets it."""
+    return str(load_config()["stages"][stage]["environment_variables"][name])
+
+
+def install_gateway_responses(stage: str, client: Any = None) -> str:
+    """Put the Gateway Responses on the API `chalice deploy` made, and redeploy its stage."""
+    deployed = json.loads((CHALICE_DIR / "deployed" / f"{stage}.json").read_text())
+    (api,) = [r for r in deployed["resources"] if r.get("resource_type") == "rest_api"]
+    client = client or boto3.client("apigateway")
+    for response_type, response in gateway_responses().items():
+        client.put_gateway_response(restApiId=api["rest_api_id"], responseType=response_type, **response)
+    config = load_config()
+    api_stage = config["stages"][stage].get("api_gateway_stage", config.get("api_gateway_stage", "api"))
+    client.create_deployment(restApiId=api["rest_api_id"], stageName=api_stage)
+    return str(api["rest_api_id"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m openindex_ops.deploy", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("merge-template", "set-table-name", "stage-env", "gateway-responses"):
+        command = commands.add_parser(name)
+        command.add_argument("--stage", required=True, choices=STAGES)
+        if name == "set-table-name":
+            command.add_argument("--table", required=True)
+        if name == "stage-env":
+            command.add_argument("name")
+    args = parser.parse_args(argv)
+    if args.command == "merge-template":
+        print(json.dumps(merge_template(args.stage), indent=2))
+    elif args.command == "set-table-name":
+        set_table_name(args.stage, args.table)
+    elif args.command == "stage-env":
+        print(stage_env(args.stage, args.name))
+    else:
+        print(f"Gateway Responses installed on API {install_gateway_responses(args.stage)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
