@@ -9,12 +9,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
-from chalicelib import agent_runs, authn, invites, payloads, tokens, users
+from chalicelib import agent_runs, audit, authn, invites, payloads, tokens, users
 from chalicelib.access import (
     ANY_TOKEN,
     HUMAN_ADMIN,
@@ -23,7 +24,7 @@ from chalicelib.access import (
     Caller,
     Requirement,
 )
-from chalicelib.errors import ServiceError
+from chalicelib.errors import InsufficientScope, ServiceError
 from chalicelib.http_edge import error_response, in_house_style, lazy_import
 from chalicelib.store import Store
 from chalicelib.timeutil import utcnow
@@ -31,6 +32,11 @@ from chalicelib.timeutil import utcnow
 schemas = lazy_import("chalicelib.schemas")
 
 app = Chalice(app_name="openindex-auth")
+
+# The request being served. Not `app.current_request`: that is one attribute of the shared app,
+# and `chalice local` serves requests on concurrent threads, so a view could read another
+# request's caller. Each thread (and each Lambda invocation) sees only its own value here.
+_request: ContextVar[Request] = ContextVar("request")
 
 
 @functools.cache
@@ -65,10 +71,17 @@ def public_route(path: str, *, methods: list[str]) -> Callable[..., Any]:
 @app.middleware("http")
 def enforce_access(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Refuse what the verdict or the route's requirement refuses; render every error as JSON."""
+    _request.set(event)
     try:
         entry = app.routes.get(event.context.get("resourcePath"), {}).get(event.method)
         if entry is not None and entry.authorizer is not None:
-            entry.view_function.requirement.check(current_caller(event))
+            caller = current_caller()
+            try:
+                entry.view_function.requirement.check(caller)
+            except InsufficientScope as refusal:
+                audit.record("access.denied", audit.DENIED, caller.user_id, tokenId=caller.token_id,
+                             route=f"{event.method} {entry.uri_pattern}", requiredScope=refusal.required_scope)
+                raise
         response = get_response(event)
     except ServiceError as error:
         response = error_response(error)
@@ -76,20 +89,19 @@ def enforce_access(event: Request, get_response: Callable[[Request], Response]) 
     return in_house_style(response)
 
 
-def current_caller(request: Request | None = None) -> Caller:
+def current_caller() -> Caller:
     """The caller the authorizer allowed for this request."""
-    request = request or app.current_request
-    return authn.caller_from_verdict(request.context.get("authorizer"))
+    return authn.caller_from_verdict(_request.get().context.get("authorizer"))
 
 
 def body(model: type[Any]) -> Any:
     """The request body validated against a model from ``chalicelib.schemas``."""
-    return schemas.parse_body(model, app.current_request.raw_body)
+    return schemas.parse_body(model, _request.get().raw_body)
 
 
 def page_query() -> Any:
     """The validated ``limit`` and ``cursor`` of a list request."""
-    return schemas.parse_query(schemas.PageQuery, app.current_request.query_params)
+    return schemas.parse_query(schemas.PageQuery, _request.get().query_params)
 
 
 def created(payload: dict[str, Any]) -> Response:
@@ -132,7 +144,8 @@ def list_pats() -> dict[str, Any]:
 @route("/me/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_READ_WRITE)
 def delete_pat(token_id: str) -> Response:
     """Revoke one of the caller's PATs; it is refused from the next request on."""
-    tokens.delete_pat(get_store(), current_caller().user_id, token_id, utcnow())
+    caller = current_caller()
+    tokens.delete_pat(get_store(), caller.user_id, token_id, utcnow(), actor_id=caller.user_id)
     return no_content()
 
 
@@ -183,7 +196,7 @@ def list_invites() -> dict[str, Any]:
 @route("/admin/invites/{invite_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
 def revoke_invite(invite_id: str) -> Response:
     """Revoke a pending invite; claiming it then answers 410."""
-    invites.revoke_invite(get_store(), invite_id, utcnow())
+    invites.revoke_invite(get_store(), invite_id, utcnow(), actor_id=current_caller().user_id)
     return no_content()
 
 
@@ -208,7 +221,8 @@ def get_user(user_id: str) -> dict[str, Any]:
 def update_user(user_id: str) -> dict[str, Any]:
     """Activate, deactivate, promote or demote a user; never the last active admin away."""
     request = body(schemas.UpdateUserRequest)
-    return payloads.user(users.update_user(get_store(), user_id, request.status, request.role))
+    updated = users.update_user(get_store(), user_id, request.status, request.role, current_caller().user_id)
+    return payloads.user(updated)
 
 
 @route("/admin/users/{user_id}/pats", methods=["GET"], requirement=HUMAN_ADMIN)
@@ -224,5 +238,5 @@ def list_user_pats(user_id: str) -> dict[str, Any]:
 def delete_user_pat(user_id: str, token_id: str) -> Response:
     """Revoke anyone's PAT."""
     owner = users.get_user(get_store(), user_id)
-    tokens.delete_pat(get_store(), owner.id, token_id, utcnow())
+    tokens.delete_pat(get_store(), owner.id, token_id, utcnow(), actor_id=current_caller().user_id)
     return no_content()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib import ids, token_codec
+from chalicelib import audit, ids, token_codec
 from chalicelib.access import Caller
 from chalicelib.models import Scope, TokenKind, TokenRecord
 from chalicelib.store import Store
@@ -44,4 +44,6 @@ def mint_run_token(
         parent_id=caller.token_id,
     )
     store.put_token(record)
+    audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=run_id, viaTokenId=caller.token_id,
+                 scope=record.scope.value, kind=record.kind.value, agentId=agent_id)
     return IssuedToken(record=record, value=minted.value)

@@ -11,7 +11,7 @@ import hmac
 import logging
 from datetime import datetime, timedelta
 
-from chalicelib import token_codec
+from chalicelib import audit, token_codec
 from chalicelib.access import Caller
 from chalicelib.errors import InvalidToken, ServiceError, StorageUnavailable
 from chalicelib.models import Role, Scope
@@ -72,7 +72,7 @@ def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[
     try:
         caller = authenticate(store, authorization, now)
     except InvalidToken as refusal:
-        log.info("authentication refused: %s", refusal.reason)
+        audit.record("auth.failed", audit.FAILURE, _ANONYMOUS, reason=refusal.reason, **_locator(authorization))
         return _ANONYMOUS, {_VERDICT: refusal.code}
     except StorageUnavailable:
         log.warning("authentication unavailable: DynamoDB did not answer")
@@ -93,6 +93,17 @@ def caller_from_verdict(context: dict[str, str] | None) -> Caller:
     if outcome == ServiceError.code:
         raise ServiceError("An internal error occurred.")
     raise InvalidToken(outcome or "no_verdict")
+
+
+def _locator(authorization: str) -> dict[str, str]:
+    """The ids a well-formed token names (never the token), so a failure can be traced."""
+    try:
+        parsed = token_codec.parse(_bearer_token(authorization))
+    except InvalidToken:
+        return {}
+    if parsed is None:
+        return {}
+    return {"userId": parsed.ids[0], "tokenId": parsed.ids[1]} if len(parsed.ids) > 1 else {}
 
 
 def _bearer_token(authorization: str) -> str:

@@ -5,8 +5,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib import ids, token_codec
-from chalicelib.errors import Conflict, Gone, InvalidRequest, NotFound, StorageUnavailable
+from chalicelib import audit, ids, token_codec
+from chalicelib.errors import Conflict, Gone, InvalidRequest, NotFound, ServiceError, StorageUnavailable
 from chalicelib.models import Invite, InviteStatus, Role, Scope, User
 from chalicelib.store import ConditionFailed, Store
 from chalicelib.tokens import IssuedToken, new_pat
@@ -62,6 +62,7 @@ def create_invite(
         expires_at=expires_at,
     )
     store.put_invite(invite)
+    audit.record("invite.created", audit.SUCCESS, created_by, inviteId=invite_id, role=role.value)
     return IssuedInvite(invite=invite, token=minted.value, url=invite_url(app_url, minted.value))
 
 
@@ -73,11 +74,13 @@ def list_invites(
     return store.list_pending_invites(limit, start_after, now)
 
 
-def revoke_invite(store: Store, invite_id: str, now: datetime) -> None:
+def revoke_invite(store: Store, invite_id: str, now: datetime, actor_id: str) -> None:
     """Revoke a pending invite; anything else (unknown, claimed, expired, revoked) is 404."""
     canonical = ids.normalize(ids.INVITE, invite_id)
     if canonical is None or not store.revoke_invite(canonical, now):
+        audit.record("invite.revoked", audit.FAILURE, actor_id, inviteId=canonical, reason="not_found")
         raise NotFound("No pending invite with this id.")
+    audit.record("invite.revoked", audit.SUCCESS, actor_id, inviteId=canonical)
 
 
 def claim_invite(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
@@ -86,6 +89,14 @@ def claim_invite(store: Store, token: str, now: datetime) -> tuple[User, IssuedT
     The invite, the user, the email reservation and the PAT are written in one conditional
     transaction, so among racing claims exactly one wins and a failed claim writes nothing.
     """
+    try:
+        return _claim(store, token, now)
+    except ServiceError as refusal:
+        audit.record("invite.claimed", audit.FAILURE, "anonymous", reason=refusal.code)
+        raise
+
+
+def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
     invite = _find(store, token)
     _ensure_claimable(invite, now)
     user = new_user(invite.email, invite.role, now)
@@ -101,6 +112,8 @@ def claim_invite(store: Store, token: str, now: datetime) -> tuple[User, IssuedT
             _ensure_claimable(current, now)
         # Still pending: a concurrent claim failed too; the client may retry.
         raise StorageUnavailable() from failure
+    audit.record("invite.claimed", audit.SUCCESS, user.id, inviteId=invite.id, userId=user.id,
+                 role=user.role.value, tokenId=first_token.record.id)
     return user, first_token
 
 

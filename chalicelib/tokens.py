@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib import ids, token_codec
+from chalicelib import audit, ids, token_codec
 from chalicelib.access import Caller
 from chalicelib.errors import InsufficientScope, InvalidRequest, NotFound
 from chalicelib.models import Scope, TokenKind, TokenRecord
@@ -60,6 +60,8 @@ def create_pat(
 ) -> IssuedToken:
     """A new PAT for the caller, never of a higher scope than the token asking for it."""
     if not caller.scope.covers(scope):
+        audit.record("token.create", audit.DENIED, caller.user_id, tokenId=caller.token_id, scope=scope.value,
+                     reason="scope_escalation")
         raise InsufficientScope(
             f"A token with {caller.scope.value} scope cannot create a token with "
             f"{scope.value} scope; use a token with {scope.value} scope.",
@@ -72,7 +74,10 @@ def create_pat(
             "Invalid request: expiresAt must be within 100 years; "
             "omit it for a token that does not expire."
         )
-    return issue_pat(store, caller.user_id, name, scope, expires_at, now)
+    issued = issue_pat(store, caller.user_id, name, scope, expires_at, now)
+    audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
+                 viaTokenId=caller.token_id, scope=scope.value, kind=issued.record.kind.value)
+    return issued
 
 
 def list_pats(
@@ -83,11 +88,14 @@ def list_pats(
     return store.list_tokens(owner_id, ids.PAT, limit, start_after, now)
 
 
-def delete_pat(store: Store, owner_id: str, token_id: str, now: datetime) -> None:
+def delete_pat(store: Store, owner_id: str, token_id: str, now: datetime, actor_id: str) -> None:
     """Revoke one of a user's PATs at once (and every agent run token it minted).
 
     Unknown, malformed, expired, already deleted and other users' ids all get the same 404.
     """
     canonical = ids.normalize(ids.PAT, token_id)
     if canonical is None or not store.delete_token(owner_id, canonical, now):
+        audit.record("token.deleted", audit.FAILURE, actor_id, userId=owner_id, tokenId=canonical,
+                     reason="not_found")
         raise NotFound("No personal access token with this id.")
+    audit.record("token.deleted", audit.SUCCESS, actor_id, userId=owner_id, tokenId=canonical)

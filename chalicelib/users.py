@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from chalicelib import ids
+from chalicelib import audit, ids
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import Role, Scope, User, UserStatus
 from chalicelib.store import ConditionFailed, Store
@@ -47,6 +47,8 @@ def bootstrap_admin(store: Store, email: str, now: datetime) -> tuple[User, Issu
     """The first admin of an instance and an admin PAT, written straight into the table."""
     user = create_user(store, email, Role.ADMIN, now)
     token = issue_pat(store, user.id, "bootstrap", Scope.ADMIN, None, now)
+    audit.record("user.created", audit.SUCCESS, "bootstrap", userId=user.id, role=user.role.value,
+                 tokenId=token.record.id)
     return user, token
 
 
@@ -66,7 +68,7 @@ def list_users(store: Store, limit: int, cursor: str | None) -> tuple[list[User]
 
 
 def update_user(
-    store: Store, user_id: str, status: UserStatus | None, role: Role | None
+    store: Store, user_id: str, status: UserStatus | None, role: Role | None, actor_id: str
 ) -> User:
     """Change a user's status and/or role; never leaves the instance without an active admin.
 
@@ -77,12 +79,16 @@ def update_user(
     after = dataclasses.replace(before, status=status or before.status, role=role or before.role)
     if after == before:
         return before
+    change = {"userId": before.id, "status": after.status.value, "role": after.role.value,
+              "previousStatus": before.status.value, "previousRole": before.role.value}
     try:
         store.change_user(before, after)
     except ConditionFailed as failure:
+        audit.record("user.updated", audit.FAILURE, actor_id, reason=failure.part, **change)
         if failure.part == "admins" and not failure.concurrent:
             raise Conflict(
                 "This is the last active admin; make another user admin first.", code="last_admin"
             ) from failure
         raise Conflict("The user changed while this request ran; retry it.") from failure
+    audit.record("user.updated", audit.SUCCESS, actor_id, **change)
     return after

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 import app as app_module
-from chalicelib import tokens, users
+from chalicelib import audit, tokens, users
 from chalicelib.models import Role, Scope, User
 from chalicelib.store import Store
 from openindex_cli.main import Context as CliContext
@@ -290,3 +291,26 @@ def cli(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The IAM policy check runs after every other test, whose DynamoDB calls it inspects."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/test_zz_iam_policy.py"))
+
+
+class AuditLog(logging.Handler):
+    """Collects the audit trail's JSON lines (instead of standard output) for assertions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(audit.JsonLines())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def events(self, name: str | None = None) -> list[dict[str, Any]]:
+        entries = [json.loads(line) for line in self.lines]
+        return [entry for entry in entries if name is None or entry["audit"] == name]
+
+
+@pytest.fixture(autouse=True)
+def audit_log(monkeypatch: pytest.MonkeyPatch) -> AuditLog:
+    collector = AuditLog()
+    monkeypatch.setattr(logging.getLogger(audit.LOGGER_NAME), "handlers", [collector])
+    return collector

@@ -94,7 +94,7 @@ def test_every_refusal_has_the_same_body(
 ) -> None:
     owner = accounts.create()
     deactivated = accounts.create()
-    users.update_user(store, deactivated.user.id, UserStatus.DEACTIVATED, None)
+    users.update_user(store, deactivated.user.id, UserStatus.DEACTIVATED, None, "usr_test")
     expiring = accounts.create(expires_at=clock.now())
     deleted = accounts.create()
     api.delete(f"/me/pats/{deleted.token_id}", deleted.token)
@@ -114,9 +114,9 @@ def test_deactivating_a_user_refuses_their_tokens_and_reactivating_restores_them
     api: Api, accounts: Accounts, store: Store
 ) -> None:
     owner = accounts.create()
-    users.update_user(store, owner.user.id, UserStatus.DEACTIVATED, None)
+    users.update_user(store, owner.user.id, UserStatus.DEACTIVATED, None, "usr_test")
     assert_refused(api.get("/me", owner.token))
-    users.update_user(store, owner.user.id, UserStatus.ACTIVE, None)
+    users.update_user(store, owner.user.id, UserStatus.ACTIVE, None, "usr_test")
     assert api.get("/me", owner.token).status == 200
 
 
@@ -124,7 +124,7 @@ def test_an_admin_token_stops_working_when_its_user_is_no_longer_admin(
     api: Api, accounts: Accounts, store: Store
 ) -> None:
     admin, _other_admin = accounts.admin(), accounts.admin()
-    users.update_user(store, admin.user.id, None, Role.MEMBER)
+    users.update_user(store, admin.user.id, None, Role.MEMBER, "usr_test")
     assert_refused(api.get("/me", admin.token))
 
 

@@ -136,7 +136,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(served_store: St
     def demote(user_id: str) -> str:
         start.wait()
         try:
-            users.update_user(served_store, user_id, UserStatus.DEACTIVATED, None)
+            users.update_user(served_store, user_id, UserStatus.DEACTIVATED, None, user_id)
         except ServiceError as error:
             return error.code
         return "done"
