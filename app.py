@@ -7,9 +7,11 @@ into 401/403/503 before any view runs, so no route can forget to check.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from collections.abc import Callable
 from contextvars import ContextVar
+from types import ModuleType
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Response
@@ -25,11 +27,9 @@ from chalicelib.access import (
     Requirement,
 )
 from chalicelib.errors import InsufficientScope, ServiceError
-from chalicelib.http_edge import error_response, in_house_style, lazy_import
+from chalicelib.http_edge import error_response, in_house_style
 from chalicelib.store import Store
 from chalicelib.timeutil import utcnow
-
-schemas = lazy_import("chalicelib.schemas")
 
 app = Chalice(app_name="openindex-auth")
 
@@ -94,14 +94,23 @@ def current_caller() -> Caller:
     return authn.caller_from_verdict(_request.get().context.get("authorizer"))
 
 
-def body(model: type[Any]) -> Any:
-    """The request body validated against a model from ``chalicelib.schemas``."""
-    return schemas.parse_body(model, _request.get().raw_body)
+def schemas() -> ModuleType:
+    """``chalicelib.schemas``, imported on first use: both Lambdas import this file, and pydantic
+    is slow to import and never needed by the authorizer. (``import_module`` holds the import
+    lock, unlike ``importlib.util.LazyLoader``, which is not thread-safe before Python 3.12.)"""
+    return importlib.import_module("chalicelib.schemas")
+
+
+def body(model_name: str) -> Any:
+    """The request body validated against ``chalicelib.schemas.<model_name>``."""
+    models = schemas()
+    return models.parse_body(getattr(models, model_name), _request.get().raw_body)
 
 
 def page_query() -> Any:
     """The validated ``limit`` and ``cursor`` of a list request."""
-    return schemas.parse_query(schemas.PageQuery, _request.get().query_params)
+    models = schemas()
+    return models.parse_query(models.PageQuery, _request.get().query_params)
 
 
 def created(payload: dict[str, Any]) -> Response:
@@ -124,7 +133,7 @@ def get_me() -> dict[str, Any]:
 @route("/me/pats", methods=["POST"], requirement=HUMAN_READ_WRITE)
 def create_pat() -> Response:
     """Create a PAT; its value is in this response and never again."""
-    request = body(schemas.CreatePatRequest)
+    request = body("CreatePatRequest")
     issued = tokens.create_pat(
         get_store(), current_caller(), request.name, request.scope, request.expires_at, utcnow()
     )
@@ -155,7 +164,7 @@ def delete_pat(token_id: str) -> Response:
 @route("/workflows/agent-run-tokens", methods=["POST"], requirement=RUN_TOKEN_MINTER)
 def create_agent_run_token() -> Response:
     """Mint a short-lived read_write token for one workflow agent run."""
-    request = body(schemas.CreateRunTokenRequest)
+    request = body("CreateRunTokenRequest")
     issued = agent_runs.mint_run_token(
         get_store(), current_caller(), request.agent_id, request.stage,
         request.expires_in_seconds, utcnow(),
@@ -169,7 +178,7 @@ def create_agent_run_token() -> Response:
 @public_route("/auth/invites/claim", methods=["POST"])
 def claim_invite() -> Response:
     """Activate an invited account; answers with the user and their first PAT."""
-    request = body(schemas.ClaimInviteRequest)
+    request = body("ClaimInviteRequest")
     user, first_token = invites.claim_invite(get_store(), request.token, utcnow())
     return created(payloads.claimed_invite(user, first_token))
 
@@ -177,7 +186,7 @@ def claim_invite() -> Response:
 @route("/admin/invites", methods=["POST"], requirement=HUMAN_ADMIN)
 def create_invite() -> Response:
     """Invite an email; the invite token and link are in this response and never again."""
-    request = body(schemas.CreateInviteRequest)
+    request = body("CreateInviteRequest")
     issued = invites.create_invite(
         get_store(), request.email, request.role, request.expires_at,
         created_by=current_caller().user_id, app_url=os.environ["APP_URL"], now=utcnow(),
@@ -220,7 +229,7 @@ def get_user(user_id: str) -> dict[str, Any]:
 @route("/admin/users/{user_id}", methods=["PATCH"], requirement=HUMAN_ADMIN)
 def update_user(user_id: str) -> dict[str, Any]:
     """Activate, deactivate, promote or demote a user; never the last active admin away."""
-    request = body(schemas.UpdateUserRequest)
+    request = body("UpdateUserRequest")
     updated = users.update_user(get_store(), user_id, request.status, request.role, current_caller().user_id)
     return payloads.user(updated)
 

@@ -1,10 +1,6 @@
 """The HTTP edge: how errors look on the wire, in one place."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
-
 from chalice import Response
 
 from chalicelib import payloads
@@ -37,21 +33,3 @@ def in_house_style(response: Response) -> Response:
         code = _CHALICE_ERROR_CODES.get(response.status_code, "error")
         response.body = payloads.error(code, str(body.get("Message", "")))
     return response
-
-
-def lazy_import(name: str) -> ModuleType:
-    """Import a module on first attribute access (the standard library's LazyLoader recipe).
-
-    Both Lambdas import app.py; this keeps route-only dependencies off the authorizer's cold start.
-    """
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module

@@ -1,0 +1,154 @@
+"""Races with real threads against moto's server: claims, delete-versus-use, creates, and
+concurrent requests through the threaded `chalice local` server."""
+from __future__ import annotations
+
+import json
+import random
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from chalice.cli.factory import CLIFactory
+from chalice.local import LocalDevServer
+
+import app as app_module
+from chalicelib import authn, invites, tokens, users
+from chalicelib.access import Caller
+from chalicelib.errors import InvalidToken, ServiceError
+from chalicelib.models import Role, Scope
+from chalicelib.store import Store
+
+from .conftest import APP_URL, ROOT
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+
+
+def caller_of(store: Store, token: str) -> Caller:
+    return authn.authenticate(store, f"Bearer {token}", NOW)
+
+
+def test_fifty_concurrent_claims_of_one_invite_make_exactly_one_account(served_store: Store) -> None:
+    sent = invites.create_invite(served_store, "racer@example.com", Role.MEMBER, None, "usr_x", APP_URL, NOW)
+    racers = 50
+    start = threading.Barrier(racers)
+
+    def claim(_: int) -> str:
+        start.wait()
+        try:
+            invites.claim_invite(served_store, sent.token, NOW)
+        except ServiceError as error:
+            return error.code
+        return "claimed"
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        outcomes = list(pool.map(claim, range(racers)))
+    assert outcomes.count("claimed") == 1
+    assert set(outcomes) - {"claimed"} <= {"invite_already_claimed", "service_unavailable"}
+    made = [u for u in served_store.list_users(100, None)[0] if u.email == "racer@example.com"]
+    assert len(made) == 1
+
+
+def test_no_use_of_a_token_succeeds_after_its_delete_returned(served_store: Store) -> None:
+    owner = users.create_user(served_store, "owner@example.com", Role.MEMBER, NOW)
+    doomed = tokens.issue_pat(served_store, owner.id, "doomed", Scope.READ_WRITE, None, NOW)
+    deleted_at: list[float] = []
+    successes_started_after_delete: list[float] = []
+    stop = threading.Event()
+
+    def use() -> int:
+        uses = 0
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                caller_of(served_store, doomed.value)
+            except InvalidToken:
+                continue
+            uses += 1
+            if deleted_at and started > deleted_at[0]:
+                successes_started_after_delete.append(started)
+        return uses
+
+    def delete() -> None:
+        time.sleep(0.05)  # let the users get going; the assertion does not depend on timing
+        tokens.delete_pat(served_store, owner.id, doomed.record.id, NOW, actor_id=owner.id)
+        deleted_at.append(time.monotonic())
+        time.sleep(0.05)
+        stop.set()
+
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        users_running = [pool.submit(use) for _ in range(8)]
+        pool.submit(delete).result()
+        total_uses = sum(future.result() for future in users_running)
+    assert total_uses > 0, "the token should have worked before the delete"
+    assert successes_started_after_delete == []
+    with pytest.raises(InvalidToken):
+        caller_of(served_store, doomed.value)
+
+
+def test_concurrent_creates_by_one_user_are_all_listed(served_store: Store) -> None:
+    owner = users.create_user(served_store, "maker@example.com", Role.ADMIN, NOW)
+    first = tokens.issue_pat(served_store, owner.id, "first", Scope.ADMIN, None, NOW)
+    caller = caller_of(served_store, first.value)
+
+    def create(number: int) -> str:
+        return tokens.create_pat(served_store, caller, f"t{number}", Scope.READ_WRITE, None, NOW).record.id
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        created = set(pool.map(create, range(64)))
+    listed: set[str] = set()
+    cursor = None
+    while True:
+        page, cursor = tokens.list_pats(served_store, owner.id, 100, cursor, NOW)
+        listed |= {token.id for token in page}
+        if cursor is None:
+            break
+    assert len(created) == 64 and created <= listed
+
+
+@pytest.fixture
+def local_server(served_store: Store, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The real threaded `chalice local` server, in this process, on a free loopback port."""
+    monkeypatch.setattr(app_module, "get_store", lambda: served_store)
+    monkeypatch.setenv("APP_URL", APP_URL)
+    config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="local")
+    server = LocalDevServer(app_module.app, config, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server.server_address[1]}"
+    server.shutdown()
+
+
+def test_concurrent_requests_through_chalice_local_each_see_their_own_caller(
+    local_server: str, served_store: Store
+) -> None:
+    holders = []
+    for number in range(6):
+        user = users.create_user(served_store, f"u{number}@example.com", Role.MEMBER, NOW)
+        holders.append((user.id, tokens.issue_pat(served_store, user.id, "t", Scope.READ_WRITE, None, NOW).value))
+
+    def whoami(_: int) -> tuple[str, str]:
+        expected, token = random.choice(holders)
+        request = urllib.request.Request(f"{local_server}/me/pats?limit=1",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            json.loads(response.read())
+        request = urllib.request.Request(f"{local_server}/me", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return expected, json.loads(response.read())["id"]
+
+    # Switch threads as often as possible, so that a request state shared between threads shows.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            answers = list(pool.map(whoami, range(300)))
+    finally:
+        sys.setswitchinterval(interval)
+    mismatches = [(expected, got) for expected, got in answers if expected != got]
+    assert mismatches == []
