@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ from chalicelib.store import Store
 
 from .conftest import APP_URL, ROOT
 
-NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 
 def caller_of(store: Store, token: str) -> Caller:
