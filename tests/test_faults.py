@@ -1,0 +1,132 @@
+"""DynamoDB faults (throttling, timeouts, 500s) injected under the authorizer and the routes:
+the request is refused with a clean JSON 503/500, never allowed, and a retry afterwards works."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from .conftest import Accounts, Api
+
+FAULTS: dict[str, Callable[[str], Exception]] = {
+    "throttled": lambda op: ClientError(
+        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, op
+    ),
+    "timeout": lambda op: ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
+    "server error": lambda op: ClientError({"Error": {"Code": "InternalServerError", "Message": "oops"}}, op),
+}
+
+
+class FaultInjector:
+    """Makes chosen DynamoDB operations of the store's client fail until cleared."""
+
+    def __init__(self, client: Any) -> None:
+        self.failing: dict[str, Callable[[str], Exception]] = {}
+        self.injected = 0
+        client.meta.events.register("before-call.dynamodb.*", self._maybe_fail)
+
+    def _maybe_fail(self, model: Any, **_: Any) -> None:
+        if model.name in self.failing:
+            self.injected += 1
+            raise self.failing[model.name](model.name)
+
+    def fail(self, operation: str, fault: Callable[[str], Exception]) -> None:
+        self.failing[operation] = fault
+
+    def clear(self) -> None:
+        self.failing.clear()
+
+
+@pytest.fixture
+def faults(store_client: Any) -> FaultInjector:
+    return FaultInjector(store_client)
+
+
+def scenario(api: Api, accounts: Accounts, name: str) -> tuple[str, Callable[[], Any], int]:
+    """(operation to break, the request, its status when healthy)."""
+    admin, member = accounts.admin(), accounts.create()
+    if name == "authorize":
+        return "BatchGetItem", lambda: api.get("/me", member.token), 200
+    if name == "create token":
+        return "PutItem", lambda: api.post("/me/pats", member.token, body={"name": "x", "scope": "read_write"}), 201
+    if name == "list tokens":
+        return "Query", lambda: api.get("/me/pats", member.token), 200
+    if name == "delete token":
+        return "DeleteItem", lambda: api.delete(f"/me/pats/{member.token_id}", admin.token), 404
+    if name == "create invite":
+        return "PutItem", lambda: api.post("/admin/invites", admin.token, body={"email": "n@example.com"}), 201
+    if name == "claim invite":
+        token = api.post("/admin/invites", admin.token, body={"email": "c@example.com"}).body["token"]
+        return "TransactWriteItems", lambda: api.post("/auth/invites/claim", body={"token": token}), 201
+    if name == "read invite":
+        token = api.post("/admin/invites", admin.token, body={"email": "r@example.com"}).body["token"]
+        return "GetItem", lambda: api.post("/auth/invites/claim", body={"token": token}), 201
+    if name == "update user":
+        return ("TransactWriteItems",
+                lambda: api.patch(f"/admin/users/{member.user.id}", admin.token, body={"role": "admin"}), 200)
+    if name == "list users":
+        return "Query", lambda: api.get("/admin/users", admin.token), 200
+    raise AssertionError(name)
+
+
+SCENARIOS = ["authorize", "create token", "list tokens", "delete token", "create invite", "claim invite",
+             "read invite", "update user", "list users"]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_a_dynamodb_fault_is_a_clean_503_and_a_retry_succeeds(
+    api: Api, accounts: Accounts, faults: FaultInjector, name: str, fault: str
+) -> None:
+    operation, request, healthy_status = scenario(api, accounts, name)
+    faults.fail(operation, FAULTS[fault])
+    refused = request()
+    assert faults.injected > 0
+    assert refused.status == 503, refused.body
+    assert refused.body == {"error": {"code": "service_unavailable",
+                                      "message": "The service is briefly unavailable; retry the request."}}
+    assert refused.headers["Retry-After"] == "1"
+    faults.clear()
+    assert request().status == healthy_status
+
+
+def test_a_failed_create_writes_nothing(api: Api, accounts: Accounts, faults: FaultInjector) -> None:
+    member = accounts.create()
+    faults.fail("PutItem", FAULTS["throttled"])
+    assert api.post("/me/pats", member.token, body={"name": "ghost", "scope": "read_write"}).status == 503
+    faults.clear()
+    assert [item["name"] for item in api.get("/me/pats", member.token).body["items"]] == ["setup"]
+
+
+def test_a_failed_claim_creates_no_user_and_no_token(api: Api, accounts: Accounts, faults: FaultInjector) -> None:
+    admin = accounts.admin()
+    token = api.post("/admin/invites", admin.token, body={"email": "c@example.com"}).body["token"]
+    faults.fail("TransactWriteItems", FAULTS["server error"])
+    assert api.post("/auth/invites/claim", body={"token": token}).status == 503
+    faults.clear()
+    assert "c@example.com" not in str(api.get("/admin/users", admin.token).body)
+    assert len(api.get("/admin/invites", admin.token).body["items"]) == 1
+
+
+def test_recording_last_use_may_fail_without_refusing_the_request(
+    api: Api, accounts: Accounts, faults: FaultInjector
+) -> None:
+    member = accounts.create()
+    faults.fail("UpdateItem", FAULTS["throttled"])
+    assert api.get("/me", member.token).status == 200
+    assert faults.injected == 1
+
+
+@pytest.mark.parametrize("operation", ["BatchGetItem", "PutItem"])
+def test_an_unexpected_dynamodb_error_is_a_clean_500_and_never_allows(
+    api: Api, accounts: Accounts, faults: FaultInjector, operation: str
+) -> None:
+    member = accounts.create()
+    faults.fail(operation, lambda op: ClientError({"Error": {"Code": "ValidationException", "Message": "?"}}, op))
+    response = (api.get("/me", member.token) if operation == "BatchGetItem"
+                else api.post("/me/pats", member.token, body={"name": "x", "scope": "read_write"}))
+    assert response.status == 500
+    assert response.body["error"]["code"] == "internal_error"
+    assert "Traceback" not in str(response.body) and "ValidationException" not in str(response.body)
