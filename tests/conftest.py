@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 import app as app_module
-from chalicelib import audit, tokens, users
+from chalicelib import audit, token_codec, tokens, users
 from chalicelib.models import Role, Scope, User
 from chalicelib.store import Store
 from openindex_cli.main import Context as CliContext
@@ -82,6 +83,59 @@ def watch(client: Any, calls: DynamoCalls | None = None) -> Any:
     return client
 
 
+class SecretWatch(logging.Handler):
+    """Every token value minted in this session, and every place one showed up that it must not:
+    a log line, a stored item, or a response other than the one that created it."""
+
+    TOKEN_SHAPE = re.compile(r"oi_[a-z]+_[0-9A-Za-z]{20,}")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.minted: list[str] = []
+        self.known: set[str] = set()
+        self.leaks: list[str] = []
+        self.places_checked = 0
+
+    def record_mint(self, minted: token_codec.MintedToken) -> token_codec.MintedToken:
+        self.minted.append(minted.value)
+        self.known.add(minted.value)
+        return minted
+
+    def check(self, place: str, text: str, allowed: frozenset[str] = frozenset()) -> None:
+        self.places_checked += 1
+        for found in self.TOKEN_SHAPE.findall(text):
+            if found in self.known and found not in allowed:
+                self.leaks.append(f"{place}: {found[:12]}…")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.check(f"log {record.name}", self.format(record))
+
+
+SECRETS = SecretWatch()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_watch() -> Iterator[SecretWatch]:
+    """Watches the whole session: tokens are recorded as they are minted, logs as they are written."""
+    original_mint = token_codec.mint
+    root = logging.getLogger()
+    previous_level = root.level
+    root.setLevel(logging.INFO)
+    root.addHandler(SECRETS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(token_codec, "mint", lambda *args: SECRETS.record_mint(original_mint(*args)))
+        yield SECRETS
+    root.removeHandler(SECRETS)
+    root.setLevel(previous_level)
+
+
+def check_table(client: Any, table: str, place: str) -> None:
+    """No stored item may hold a token value."""
+    paginator = client.get_paginator("scan")  # tests only: the application never scans
+    for page in paginator.paginate(TableName=table):
+        SECRETS.check(place, repr(page["Items"]))
+
+
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
     """moto's in-process DynamoDB with the table created from infra/table.yaml (an admin client)."""
@@ -89,6 +143,7 @@ def dynamodb() -> Iterator[Any]:
         client = boto3.client("dynamodb")
         create_table(client, TABLE)
         yield client
+        check_table(client, TABLE, "table item")
 
 
 @pytest.fixture
@@ -151,6 +206,7 @@ class Api:
         raw: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> ApiResponse:
+        minted_before = len(SECRETS.minted)
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
@@ -160,6 +216,7 @@ class Api:
             sent.setdefault("Content-Type", "application/json")
         response = self.http.request(method, path, headers=sent, body=raw or b"")
         text = response.body.decode() if response.body else ""
+        SECRETS.check(f"response to {method} {path}", text, allowed=frozenset(SECRETS.minted[minted_before:]))
         return ApiResponse(response.status_code, dict(response.headers), json.loads(text) if text else None)
 
     def patch(self, path: str, token: str | None = None, **kwargs: Any) -> ApiResponse:
@@ -250,6 +307,7 @@ def served_store() -> Iterator[Store]:
     create_table(client, table)
     try:
         yield Store(watch(new_client()), table)
+        check_table(client, table, "table item (server)")
     finally:
         client.delete_table(TableName=table)
         server.shutdown()
@@ -289,8 +347,8 @@ def cli(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The IAM policy check runs after every other test, whose DynamoDB calls it inspects."""
-    items.sort(key=lambda item: item.nodeid.startswith("tests/test_zz_iam_policy.py"))
+    """The session-wide checks (tests/test_zz_*) run after every other test, whose calls they inspect."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_zz_"))
 
 
 class AuditLog(logging.Handler):
@@ -302,7 +360,9 @@ class AuditLog(logging.Handler):
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
+        line = self.format(record)
+        SECRETS.check("audit log", line)
+        self.lines.append(line)
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         entries = [json.loads(line) for line in self.lines]
