@@ -6,7 +6,7 @@ PORT ?= 8000
 STAGE ?= dev
 TABLE_STACK := openindex-auth-$(STAGE)-table
 
-.PHONY: run test deploy package bootstrap destroy clean
+.PHONY: run test fuzz load deploy package bootstrap destroy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,7 @@ destroy: $(VENV)/.installed-deploy
 
 clean:
 	rm -rf $(VENV) .pytest_cache build
+
+## fuzz: Schemathesis against the live local stack, many examples per operation (make test runs a few)
+fuzz: $(VENV)/.installed
+	$(PY) -m openindex_ops.fuzz --max-examples $${EXAMPLES:-200}

@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -31,16 +32,20 @@ Model = TypeVar("Model", bound=BaseModel)
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _printable(value: str) -> str:
+def _printable_and_trimmed(value: str) -> str:
     if any(unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS for char in value):
         raise PydanticCustomError("control_characters", "must not contain control characters")
-    return value
+    if not value.strip():
+        raise PydanticCustomError("blank", "must not be blank")
+    return value.strip()
 
 
+# 1-100 characters as sent, not blank, no control characters; surrounding spaces are trimmed.
+# (Checked as sent, then trimmed, so that openapi.yaml can state the same rule.)
 DisplayName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(_printable),
+    StringConstraints(min_length=1, max_length=100),
+    AfterValidator(_printable_and_trimmed),
 ]
 
 
@@ -81,6 +86,13 @@ class UpdateUserRequest(_Body):
 
     status: UserStatus | None = None
     role: Role | None = None
+
+    @field_validator("status", "role", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise PydanticCustomError("null", "must not be null (leave the field out instead)")
+        return value
 
     @model_validator(mode="after")
     def _changes_something(self) -> UpdateUserRequest:

@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="openindex-local", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--email", default="admin@example.com", help="the bootstrap admin's email")
+    parser.add_argument("--no-autoreload", action="store_true",
+                        help="do not restart chalice local when files change (fuzzing, load runs)")
     args = parser.parse_args(argv)
 
     signal.signal(signal.SIGTERM, _raise_stop)
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
         chalice = subprocess.Popen(
             [str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",
-             "--host", LOOPBACK, "--port", str(args.port)],
+             "--host", LOOPBACK, "--port", str(args.port)]
+            + (["--no-autoreload"] if args.no_autoreload else []),
             cwd=PROJECT_DIR,
             start_new_session=True,
         )

@@ -132,8 +132,12 @@ def test_bad_bodies_are_400_with_a_clear_message_and_write_nothing(
 def test_names_are_trimmed_and_may_be_100_characters_of_any_script(api: Api, accounts: Accounts) -> None:
     owner = accounts.create()
     long_name = "ü" * 99 + "😀"
-    assert api.post("/me/pats", owner.token, body={"name": f"  {long_name} ", "scope": "read_write"}).status == 201
-    assert long_name in names(api, owner.token)
+    assert api.post("/me/pats", owner.token, body={"name": long_name, "scope": "read_write"}).status == 201
+    assert api.post("/me/pats", owner.token, body={"name": "  padded ", "scope": "read_write"}).status == 201
+    assert {long_name, "padded"} <= set(names(api, owner.token))
+    # the 100-character limit applies to the name as sent
+    too_long = api.post("/me/pats", owner.token, body={"name": f" {long_name}", "scope": "read_write"})
+    assert too_long.status == 400
 
 
 def test_wrong_media_type_is_a_json_415(api: Api, accounts: Accounts) -> None:
