@@ -62,3 +62,7 @@ clean:
 ## fuzz: Schemathesis against the live local stack, many examples per operation (make test runs a few)
 fuzz: $(VENV)/.installed
 	$(PY) -m openindex_ops.fuzz --max-examples $${EXAMPLES:-200}
+
+## load: N concurrent clients for a fixed time against the local stack (CLIENTS=8 SECONDS=20)
+load: $(VENV)/.installed
+	$(PY) -m openindex_ops.load --clients $${CLIENTS:-8} --seconds $${SECONDS:-20}

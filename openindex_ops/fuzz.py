@@ -13,44 +13,14 @@ runs it longer. Two checks are left out:
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from openindex_ops.local_stack import spawned
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-STARTUP_LINES = 200
-
-
-@contextmanager
-def local_stack() -> Iterator[tuple[str, str]]:
-    """(base URL, admin token) of a fresh local stack, stopped on exit."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    stack = subprocess.Popen(
-        [str(BIN / "openindex-local"), "--port", str(port), "--no-autoreload"],
-        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
-    )
-    token = None
-    try:
-        assert stack.stdout is not None
-        for line in stack.stdout:
-            if line.startswith("OPENINDEX_ADMIN_TOKEN="):
-                token = line.strip().partition("=")[2]
-            if "is serving on" in line:
-                break
-        if token is None:
-            raise RuntimeError("the local stack did not start")
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        os.killpg(stack.pid, signal.SIGTERM)
-        stack.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-dir", default=str(PROJECT_DIR / "build" / "fuzz"))
     parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
     args = parser.parse_args(argv)
-    with local_stack() as (base_url, token):
+    with spawned() as (base_url, token):
         command = [
             str(BIN / "st"), "--config-file", str(PROJECT_DIR / "schemathesis.toml"),
             "run", str(PROJECT_DIR / "openapi.yaml"),

@@ -14,7 +14,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -92,6 +95,38 @@ class _Stopped(Exception):
 
 def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
     raise _Stopped
+
+
+@contextmanager
+def spawned() -> Iterator[tuple[str, str]]:
+    """(base URL, admin token) of a fresh local stack in a child process, stopped on exit.
+
+    For fuzzing and load runs: a free loopback port, and no autoreload (their reports must not
+    restart the server).
+    """
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port = probe.getsockname()[1]
+    stack = subprocess.Popen(
+        [str(Path(sys.executable).parent / "openindex-local"), "--port", str(port), "--no-autoreload"],
+        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+    )
+    token = None
+    try:
+        assert stack.stdout is not None
+        for line in stack.stdout:
+            if line.startswith("OPENINDEX_ADMIN_TOKEN="):
+                token = line.strip().partition("=")[2]
+            if "is serving on" in line:
+                break
+        if token is None:
+            raise RuntimeError("the local stack did not start")
+        # Keep reading its output (request and audit lines): a full pipe would block the server.
+        threading.Thread(target=stack.stdout.read, daemon=True).start()
+        yield f"http://{LOOPBACK}:{port}", token
+    finally:
+        os.killpg(stack.pid, signal.SIGTERM)
+        stack.wait(timeout=30)
 
 
 def _local_table_name() -> str:

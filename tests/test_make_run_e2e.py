@@ -99,8 +99,9 @@ def stack() -> Iterator[Stack]:
     assert token is not None, "make run printed no admin token"
     yield Stack(process, f"http://127.0.0.1:{port}", token, port)
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        # SIGTERM, as a person's Ctrl-C would: the runner then stops chalice local's own group.
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 def test_make_run_serves_the_documented_flow(stack: Stack) -> None:
