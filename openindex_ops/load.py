@@ -34,10 +34,11 @@ class Tally:
     kept: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def timed(self, operation: str, expected: int, send: Any) -> httpx.Response | None:
+    def timed(self, http: httpx.Client, operation: str, expected: int, method: str, url: str,
+              **request: Any) -> httpx.Response | None:
         started = time.perf_counter()
         try:
-            response = send()
+            response = http.request(method, url, **request)
         except httpx.HTTPError as error:
             with self.lock:
                 self.errors.append(f"{operation}: {type(error).__name__}")
@@ -57,16 +58,16 @@ def client_loop(base_url: str, admin_token: str, deadline: float, tally: Tally, 
         while time.monotonic() < deadline:
             round_number += 1
             body = {"name": f"load-{number}-{round_number}", "scope": "read_write"}
-            created = tally.timed("create", 201, lambda: http.post("/me/pats", json=body, headers=admin))
+            created = tally.timed(http, "create", 201, "POST", "/me/pats", json=body, headers=admin)
             if created is None or created.status_code != 201:
                 continue
             token = created.json()
             own = {"Authorization": f"Bearer {token['token']}"}
-            tally.timed("use", 200, lambda: http.get("/me", headers=own))
-            tally.timed("list", 200, lambda: http.get("/me/pats", params={"limit": "5"}, headers=admin))
+            tally.timed(http, "use", 200, "GET", "/me", headers=own)
+            tally.timed(http, "list", 200, "GET", "/me/pats", params={"limit": "5"}, headers=admin)
             if round_number % 2:
-                tally.timed("delete", 204, lambda: http.delete(f"/me/pats/{token['id']}", headers=admin))
-                tally.timed("use deleted", 401, lambda: http.get("/me", headers=own))
+                tally.timed(http, "delete", 204, "DELETE", f"/me/pats/{token['id']}", headers=admin)
+                tally.timed(http, "use deleted", 401, "GET", "/me", headers=own)
             else:
                 with tally.lock:
                     tally.kept[token["id"]] = token["token"]
