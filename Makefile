@@ -6,7 +6,7 @@ PORT ?= 8000
 STAGE ?= dev
 TABLE_STACK := openindex-auth-$(STAGE)-table
 
-.PHONY: run test fuzz load deploy package bootstrap destroy clean
+.PHONY: run test fuzz load bench deploy package bootstrap destroy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,7 @@ fuzz: $(VENV)/.installed
 ## load: N concurrent clients for a fixed time against the local stack (CLIENTS=8 SECONDS=20)
 load: $(VENV)/.installed
 	$(PY) -m openindex_ops.load --clients $${CLIENTS:-8} --seconds $${SECONDS:-20}
+
+## bench: the authorizer's cost as ratios against the floor; a table, and JSON in bench/results/
+bench: $(VENV)/.installed
+	$(PY) -m openindex_ops.bench

@@ -121,6 +121,12 @@ def no_content() -> Response:
     return Response(body="", status_code=204)
 
 
+@public_route("/health", methods=["GET"])
+def health() -> dict[str, str]:
+    """Liveness for load balancers and monitors; touches nothing and needs no token."""
+    return {"status": "ok"}
+
+
 # The caller and their own tokens
 
 

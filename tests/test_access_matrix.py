@@ -74,7 +74,7 @@ def test_every_protected_route_refuses_a_bad_token_with_401(
     assert response.error_code == "invalid_token"
 
 
-def test_the_claim_route_is_the_only_public_one() -> None:
+def test_only_the_claim_and_health_routes_are_public() -> None:
     import app as app_module
 
     public = sorted(
@@ -83,4 +83,4 @@ def test_the_claim_route_is_the_only_public_one() -> None:
         for method, entry in methods.items()
         if entry.authorizer is None
     )
-    assert public == ["POST /auth/invites/claim"]
+    assert public == ["GET /health", "POST /auth/invites/claim"]

@@ -1,0 +1,308 @@
+"""``make bench``: what the authorizer costs, measured against the unavoidable floor.
+
+Absolute times drift on shared machines, so every figure is a ratio of two measurements taken
+side by side, alternating, in one run; the median of the per-pair ratios is reported. Prints
+one table and writes it as JSON under bench/results/. Never part of `make test` (only the
+request counts are, in tests/test_request_budget.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+RESULTS_DIR = PROJECT_DIR / "bench" / "results"
+TABLE = "openindex-auth-bench"
+TARGETS = {"cold import": 1.15, "first authorization": 1.15, "warm authorization": 1.10,
+           "authorize at 100,000 tokens": 1.10, "list first page at 10,000 tokens": 1.10}
+ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/me"
+
+
+def median_ratio(measure_a: Callable[[], float], measure_b: Callable[[], float], pairs: int) -> dict[str, float]:
+    """Alternate a and b ``pairs`` times; the median of a/b and the medians of each (ms)."""
+    a_times, b_times, ratios = [], [], []
+    for index in range(pairs):
+        if index % 2:  # alternate the order too, so neither side always runs second
+            b, a = measure_b(), measure_a()
+        else:
+            a, b = measure_a(), measure_b()
+        a_times.append(a)
+        b_times.append(b)
+        ratios.append(a / b)
+    return {"ratio": round(statistics.median(ratios), 3),
+            "ms": round(statistics.median(a_times) * 1000, 2),
+            "floorMs": round(statistics.median(b_times) * 1000, 2)}
+
+
+def timed_process(code: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, check=True)
+    return time.perf_counter() - started
+
+
+def per_call(function: Callable[[], Any], calls: int) -> Callable[[], float]:
+    def measure() -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            function()
+        return (time.perf_counter() - started) / calls
+    return measure
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m openindex_ops.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=30, help="alternating pairs per ratio")
+    parser.add_argument("--large", type=int, default=100_000, help="tokens in the large table")
+    parser.add_argument("--skip-package", action="store_true")
+    args = parser.parse_args(argv)
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
+    # Both sides import from bytecode: site-packages ships .pyc, so compile the project's too
+    # (this machine sets PYTHONDONTWRITEBYTECODE, which would leave ours compiling every run).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "app.py", "chalicelib"], cwd=PROJECT_DIR, check=True)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "TABLE_NAME": TABLE}
+    os.environ.update(env)
+
+    import app as app_module
+    from chalicelib import tokens, users
+    from chalicelib.models import Role, Scope
+    from chalicelib.store import Store
+    from chalicelib.timeutil import utcnow
+    from openindex_ops.table import create_table
+
+    client = boto3.client("dynamodb")
+    create_table(client, TABLE)
+    store = Store.connect(TABLE)
+    now = utcnow()
+    admin, issued = users.bootstrap_admin(store, "bench@example.com", now)
+    header = f"Bearer {issued.value}"
+    event = {"type": "TOKEN", "authorizationToken": header, "methodArn": ARN}
+    app_module.get_store = lambda: store  # type: ignore[assignment]
+    assert app_module.bearer_token(event, None)["context"]["verdict"] == "allow"  # records lastUsedAt
+    profile_key = {"pk": {"S": f"USER#{admin.id}"}, "sk": {"S": "PROFILE"}}
+    rows: dict[str, dict[str, Any]] = {}
+
+    # 1. cold import of what both Lambdas load, against chalice + boto3 alone
+    rows["cold import"] = median_ratio(lambda: timed_process("import app", env),
+                                       lambda: timed_process("import chalice, boto3", env), args.pairs)
+
+    # 2. a fresh process: import, client, one authorization; floor: import, client, one GetItem
+    first_auth = (f"import app\nanswer = app.bearer_token({event!r}, None)\n"
+                  "assert answer['context']['verdict'] == 'allow'")
+    floor = (f"import chalice, boto3\nboto3.client('dynamodb').get_item(TableName={TABLE!r}, "
+             f"Key={profile_key!r}, ConsistentRead=True)")
+    rows["first authorization"] = median_ratio(lambda: timed_process(first_auth, env),
+                                               lambda: timed_process(floor, env), args.pairs)
+
+    # 3. warm: one authorization against one bare GetItem through the same client and server
+    same_client = store._client  # noqa: SLF001 - the floor must use the very same client
+    rows["warm authorization"] = median_ratio(
+        per_call(lambda: app_module.bearer_token(event, None), 20),
+        per_call(lambda: same_client.get_item(TableName=TABLE, Key=profile_key, ConsistentRead=True), 20),
+        args.pairs,
+    )
+
+    # 3b. the same, against the floor of this design: one BatchGetItem of the same two items
+    token_key = {"pk": {"S": f"USER#{admin.id}"}, "sk": {"S": f"TOKEN#{issued.record.id}"}}
+    rows["warm authorization vs its BatchGetItem"] = median_ratio(
+        per_call(lambda: app_module.bearer_token(event, None), 20),
+        per_call(lambda: same_client.batch_get_item(
+            RequestItems={TABLE: {"Keys": [profile_key, token_key], "ConsistentRead": True}}), 20),
+        args.pairs,
+    )
+
+    # 4. DynamoDB requests per operation (the suite asserts the same table)
+    from openindex_ops.request_budget import REQUEST_BUDGET, WRITES
+    counted = count_requests(app_module, store, same_client, issued.value, now)
+    for name, calls in counted.items():
+        assert calls == REQUEST_BUDGET[name], (name, calls)
+
+    # 5. scale: authorization and first page against table and partition size
+    rows.update(scale(app_module, store, same_client, args.large, now, tokens, users, Role, Scope, args.pairs))
+
+    # 6. deployment package
+    package_bytes = None if args.skip_package else package_size(env)
+
+    # 7. local end to end through chalice local
+    server.stop()
+    e2e = local_end_to_end()
+
+    report = {"date": date.today().isoformat(), "python": sys.version.split()[0], "rows": rows,
+              "targets": TARGETS, "requestsPerOperation": {k: {"calls": v, "writes": len(WRITES & set(v))}
+                                                          for k, v in counted.items()},
+              "deploymentZipBytes": package_bytes, "localEndToEnd": e2e}
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"bench-{report['date']}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report)
+    print(f"\nwritten to {path.relative_to(PROJECT_DIR)}")
+    missed = [name for name, target in TARGETS.items() if rows[name]["ratio"] > target]
+    return 1 if missed else 0
+
+
+def count_requests(app_module: Any, store: Any, client: Any, token: str, now: Any) -> dict[str, list[str]]:
+    """The DynamoDB calls of each operation, through the real app (botocore event hooks)."""
+    from chalice.test import Client
+
+    from chalicelib import invites
+    from chalicelib.models import Role
+
+    calls: list[str] = []
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    os.environ.setdefault("APP_URL", "http://127.0.0.1:8000")
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    invite = invites.create_invite(store, "claimer@example.com", Role.MEMBER, None, "bench", "http://x", now)
+    counted = {}
+    with Client(app_module.app, stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
+        http = test_client.http
+        doomed = json.loads(http.post("/me/pats", headers=auth, body=b'{"name":"d","scope":"read_write"}').body)
+        for name, send in {
+            "authorize a valid token": lambda: http.get("/me", headers=auth),
+            "authorize a token with a bad checksum": lambda: http.get(
+                "/me", headers={"Authorization": f"Bearer {token[:-1]}{'0' if token[-1] != '0' else '1'}"}),
+            "create a PAT": lambda: http.post("/me/pats", headers=auth, body=b'{"name":"n","scope":"read_write"}'),
+            "list one page of PATs": lambda: http.get("/me/pats?limit=1", headers=auth),
+            "delete a PAT": lambda: http.delete(f"/me/pats/{doomed['id']}", headers=auth),
+            "claim an invite": lambda: http.post("/auth/invites/claim", body=json.dumps(
+                {"token": invite.token}).encode(), headers={"Content-Type": "application/json"}),
+        }.items():
+            calls.clear()
+            assert send().status_code < 500
+            counted[name] = list(calls)
+    return counted
+
+
+def scale(app_module: Any, store: Any, client: Any, large: int, now: Any, tokens: Any, users: Any,
+          role: Any, scope: Any, pairs: int) -> dict[str, dict[str, Any]]:
+    """Authorization with 100 vs `large` tokens in the table; a first page at 10 vs 10,000."""
+    from chalicelib import ids, token_codec
+    from chalicelib.models import TokenKind, TokenRecord
+    from chalicelib.store import _token_item
+
+    def fill(count: int, owner: str) -> None:
+        """Write `count` token items for `owner` with BatchWriteItem (setup, not measured)."""
+        batch = []
+        for number in range(count):
+            token_id = ids.new_id(ids.PAT, now + timedelta(microseconds=number))
+            record = TokenRecord(id=token_id, user_id=owner, name=f"t{number}", scope=scope.READ_WRITE,
+                                 kind=TokenKind.PAT, digest=token_codec.digest(token_id), created_at=now)
+            batch.append({"PutRequest": {"Item": _token_item(record)}})
+            if len(batch) == 25:
+                client.batch_write_item(RequestItems={TABLE: batch})
+                batch = []
+        if batch:
+            client.batch_write_item(RequestItems={TABLE: batch})
+
+    def authorize(value: str) -> Callable[[], Any]:
+        event = {"type": "TOKEN", "authorizationToken": f"Bearer {value}", "methodArn": ARN}
+        return lambda: app_module.bearer_token(event, None)
+
+    small_user = users.create_user(store, "small@example.com", role.MEMBER, now)
+    small_token = tokens.issue_pat(store, small_user.id, "s", scope.READ_WRITE, None, now).value
+    authorize(small_token)()
+    fill(100 - 2, small_user.id)
+    at_100 = per_call(authorize(small_token), 20)
+    first_page_10 = per_call(lambda: store.list_tokens(small_user.id, ids.PAT, 50, None, now), 10)
+    scanned_10 = client.query(TableName=TABLE, KeyConditionExpression="pk = :pk",
+                              ExpressionAttributeValues={":pk": {"S": f"USER#{small_user.id}"}},
+                              Limit=50)["ScannedCount"]
+    before_fill = median_ratio(at_100, at_100, 3)  # warms the path
+    del before_fill
+    started = time.perf_counter()
+    big_user = users.create_user(store, "big@example.com", role.MEMBER, now)
+    fill(10_000, big_user.id)
+    others = users.create_user(store, "others@example.com", role.MEMBER, now)
+    fill(max(0, large - 10_000 - 100), others.id)
+    fill_seconds = time.perf_counter() - started
+    at_large = per_call(authorize(small_token), 20)
+    first_page_10k = per_call(lambda: store.list_tokens(big_user.id, ids.PAT, 50, None, now), 10)
+    scanned_10k = client.query(TableName=TABLE, KeyConditionExpression="pk = :pk",
+                               ExpressionAttributeValues={":pk": {"S": f"USER#{big_user.id}"}},
+                               Limit=50)["ScannedCount"]
+    return {
+        "authorize at 100,000 tokens": {**median_ratio(at_large, at_100, pairs), "fillSeconds": round(fill_seconds)},
+        "list first page at 10,000 tokens": {**median_ratio(first_page_10k, first_page_10, pairs),
+                                             "itemsReadPerPage": [scanned_10, scanned_10k]},
+    }
+
+
+def package_size(env: dict[str, str]) -> int:
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", "prod", out],
+                       cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
+        archive = Path(out) / "deployment.zip"
+        with zipfile.ZipFile(archive) as opened:
+            assert "app.py" in opened.namelist()
+        return archive.stat().st_size
+
+
+def local_end_to_end(requests: int = 300) -> dict[str, Any]:
+    """GET /me (authorizer + DynamoDB) against GET /health on the same chalice local server."""
+    from openindex_ops.local_stack import spawned
+
+    with spawned() as (base_url, token), httpx.Client(base_url=base_url, timeout=30) as http:
+        auth = {"Authorization": f"Bearer {token}"}
+        for _ in range(20):
+            http.get("/me", headers=auth)
+            http.get("/health")
+        me, health = [], []
+        for index in range(requests):
+            for path, bucket, headers in (("/me", me, auth), ("/health", health, {}))[:: 1 if index % 2 else -1]:
+                started = time.perf_counter()
+                assert http.get(path, headers=headers).status_code == 200
+                bucket.append(time.perf_counter() - started)
+
+    def summary(samples: list[float]) -> dict[str, float]:
+        ordered = sorted(samples)
+        return {"requestsPerSecond": round(1 / statistics.fmean(samples), 1),
+                "p50Ms": round(ordered[len(ordered) // 2] * 1000, 2),
+                "p99Ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 2)}
+
+    authenticated, unauthenticated = summary(me), summary(health)
+    return {"GET /me": authenticated, "GET /health": unauthenticated,
+            "p50Ratio": round(authenticated["p50Ms"] / unauthenticated["p50Ms"], 2)}
+
+
+def print_table(report: dict[str, Any]) -> None:
+    print(f"\nOpenIndex Auth benchmark, {report['date']} (Python {report['python']}); ratios are medians of pairs\n")
+    print(f"{'measure':36} {'ratio':>7} {'target':>7} {'ms':>9} {'floor ms':>9}")
+    for name, row in report["rows"].items():
+        target = report["targets"].get(name)
+        verdict = "" if target is None else ("ok" if row["ratio"] <= target else "MISSED")
+        print(f"{name:36} {row['ratio']:7.3f} {target or '':>7} {row['ms']:9.2f} {row['floorMs']:9.2f}  {verdict}")
+    print("\nDynamoDB requests per operation (steady state):")
+    for name, counts in report["requestsPerOperation"].items():
+        print(f"  {name:40} {len(counts['calls'])} ({', '.join(counts['calls']) or 'none'}), {counts['writes']} writes")
+    if report["deploymentZipBytes"]:
+        print(f"\ndeployment.zip (chalice package): {report['deploymentZipBytes'] / 1e6:.2f} MB")
+    e2e = report["localEndToEnd"]
+    print("\nchalice local, one client, keep-alive:")
+    for path in ("GET /me", "GET /health"):
+        row = e2e[path]
+        print(f"  {path:12} {row['requestsPerSecond']:7.1f} req/s  p50 {row['p50Ms']:.2f} ms  p99 {row['p99Ms']:.2f} ms")
+    print(f"  p50 ratio (authorized / unauthenticated): {e2e['p50Ratio']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

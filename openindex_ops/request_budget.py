@@ -1,0 +1,17 @@
+"""How many DynamoDB requests each API operation may cost, in the steady state.
+
+One table, read by both `make bench` (which measures the counts) and the test suite (which
+fails when an operation costs more): a regression in round trips fails CI.
+"""
+from __future__ import annotations
+
+# operation -> the DynamoDB calls it makes, in order (the authorizer's read comes first)
+REQUEST_BUDGET: dict[str, list[str]] = {
+    "authorize a valid token": ["BatchGetItem"],
+    "authorize a token with a bad checksum": [],
+    "create a PAT": ["BatchGetItem", "PutItem"],
+    "list one page of PATs": ["BatchGetItem", "Query"],
+    "delete a PAT": ["BatchGetItem", "DeleteItem"],
+    "claim an invite": ["GetItem", "TransactWriteItems"],
+}
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}

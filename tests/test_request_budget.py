@@ -1,0 +1,35 @@
+"""Each operation costs exactly the DynamoDB requests openindex_ops/request_budget.py allows."""
+from __future__ import annotations
+
+import pytest
+
+from openindex_ops.request_budget import REQUEST_BUDGET
+
+from .conftest import Accounts, Api, DynamoCalls, FrozenClock
+
+
+def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, clock: FrozenClock) -> list[str]:
+    admin = accounts.admin()
+    api.get("/me", admin.token)  # the first use records lastUsedAt; measure the steady state
+    invite = api.post("/admin/invites", admin.token, body={"email": "new@example.com"}).body["token"]
+    doomed = api.post("/me/pats", admin.token, body={"name": "doomed", "scope": "read_write"}).body["id"]
+    clock.advance(minutes=1)
+    requests = {
+        "authorize a valid token": lambda: api.get("/me", admin.token),
+        "authorize a token with a bad checksum": lambda: api.get("/me", admin.token[:-1] + ("0" if admin.token[-1] != "0" else "1")),
+        "create a PAT": lambda: api.post("/me/pats", admin.token, body={"name": "n", "scope": "read_write"}),
+        "list one page of PATs": lambda: api.get("/me/pats?limit=1", admin.token),
+        "delete a PAT": lambda: api.delete(f"/me/pats/{doomed}", admin.token),
+        "claim an invite": lambda: api.post("/auth/invites/claim", body={"token": invite}),
+    }
+    dynamo_calls.clear()
+    response = requests[name]()
+    assert response.status < 500
+    return list(dynamo_calls.operations)
+
+
+@pytest.mark.parametrize("name", REQUEST_BUDGET)
+def test_each_operation_stays_within_its_dynamodb_request_budget(
+    name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, clock: FrozenClock
+) -> None:
+    assert run(name, api, accounts, dynamo_calls, clock) == REQUEST_BUDGET[name]
