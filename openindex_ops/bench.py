@@ -300,7 +300,8 @@ def print_table(report: dict[str, Any]) -> None:
     print("\nchalice local, one client, keep-alive:")
     for path in ("GET /me", "GET /health"):
         row = e2e[path]
-        print(f"  {path:12} {row['requestsPerSecond']:7.1f} req/s  p50 {row['p50Ms']:.2f} ms  p99 {row['p99Ms']:.2f} ms")
+        print(f"  {path:12} {row['requestsPerSecond']:7.1f} req/s  "
+              f"p50 {row['p50Ms']:.2f} ms  p99 {row['p99Ms']:.2f} ms")
     print(f"  p50 ratio (authorized / unauthenticated): {e2e['p50Ratio']}")
 
 

@@ -14,9 +14,10 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
     invite = api.post("/admin/invites", admin.token, body={"email": "new@example.com"}).body["token"]
     doomed = api.post("/me/pats", admin.token, body={"name": "doomed", "scope": "read_write"}).body["id"]
     clock.advance(minutes=1)
+    mistyped = admin.token[:-1] + ("0" if admin.token[-1] != "0" else "1")
     requests = {
         "authorize a valid token": lambda: api.get("/me", admin.token),
-        "authorize a token with a bad checksum": lambda: api.get("/me", admin.token[:-1] + ("0" if admin.token[-1] != "0" else "1")),
+        "authorize a token with a bad checksum": lambda: api.get("/me", mistyped),
         "create a PAT": lambda: api.post("/me/pats", admin.token, body={"name": "n", "scope": "read_write"}),
         "list one page of PATs": lambda: api.get("/me/pats?limit=1", admin.token),
         "delete a PAT": lambda: api.delete(f"/me/pats/{doomed}", admin.token),
