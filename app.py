@@ -114,10 +114,12 @@ def page_query() -> Any:
 
 
 def created(payload: dict[str, Any]) -> Response:
+    """201 with the new resource."""
     return Response(body=payload, status_code=201)
 
 
 def no_content() -> Response:
+    """204, a fresh response each time (the middleware adds headers to it)."""
     return Response(body="", status_code=204)
 
 
