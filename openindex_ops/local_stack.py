@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     except _Stopped:
         return 0
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # also when chalice exited by itself
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if chalice is not None:
             _stop_group(chalice)
@@ -94,6 +94,10 @@ class _Stopped(Exception):
 
 
 def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
+    # Ignore any further signal first: `make` forwards the SIGTERM it gets to this process, so
+    # a group SIGTERM arrives twice, and a second _Stopped would abort the cleanup midway.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise _Stopped
 
 
