@@ -59,6 +59,8 @@ def test_no_use_of_a_token_succeeds_after_its_delete_returned(served_store: Stor
     doomed = tokens.issue_pat(served_store, owner.id, "doomed", Scope.READ_WRITE, None, NOW)
     deleted_at: list[float] = []
     successes_started_after_delete: list[float] = []
+    refusals_after_delete = threading.Semaphore(0)
+    first_use = threading.Event()
     stop = threading.Event()
 
     def use() -> int:
@@ -68,24 +70,30 @@ def test_no_use_of_a_token_succeeds_after_its_delete_returned(served_store: Stor
             try:
                 caller_of(served_store, doomed.value)
             except InvalidToken:
+                if deleted_at:
+                    refusals_after_delete.release()
                 continue
             uses += 1
+            first_use.set()
             if deleted_at and started > deleted_at[0]:
                 successes_started_after_delete.append(started)
         return uses
 
     def delete() -> None:
-        time.sleep(0.05)  # let the users get going; the assertion does not depend on timing
-        tokens.delete_pat(served_store, owner.id, doomed.record.id, NOW, actor_id=owner.id)
-        deleted_at.append(time.monotonic())
-        time.sleep(0.05)
-        stop.set()
+        try:
+            assert first_use.wait(timeout=30), "the token should work before the delete"
+            tokens.delete_pat(served_store, owner.id, doomed.record.id, NOW, actor_id=owner.id)
+            deleted_at.append(time.monotonic())
+            for _ in range(16):  # let the users keep trying after the delete returned
+                assert refusals_after_delete.acquire(timeout=30)
+        finally:
+            stop.set()
 
     with ThreadPoolExecutor(max_workers=9) as pool:
         users_running = [pool.submit(use) for _ in range(8)]
         pool.submit(delete).result()
         total_uses = sum(future.result() for future in users_running)
-    assert total_uses > 0, "the token should have worked before the delete"
+    assert total_uses > 0
     assert successes_started_after_delete == []
     with pytest.raises(InvalidToken):
         caller_of(served_store, doomed.value)
