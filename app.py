@@ -254,6 +254,5 @@ def list_user_pats(user_id: str) -> dict[str, Any]:
 @route("/admin/users/{user_id}/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
 def delete_user_pat(user_id: str, token_id: str) -> Response:
     """Revoke anyone's PAT."""
-    owner = users.get_user(get_store(), user_id)
-    tokens.delete_pat(get_store(), owner.id, token_id, utcnow(), actor_id=current_caller().user_id)
+    tokens.delete_pat(get_store(), user_id, token_id, utcnow(), actor_id=current_caller().user_id)
     return no_content()

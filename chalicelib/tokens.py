@@ -91,11 +91,13 @@ def list_pats(
 def delete_pat(store: Store, owner_id: str, token_id: str, now: datetime, actor_id: str) -> None:
     """Revoke one of a user's PATs at once (and every agent run token it minted).
 
-    Unknown, malformed, expired, already deleted and other users' ids all get the same 404.
+    Unknown, malformed, expired, already deleted and other users' ids (and unknown owners) all get
+    the same 404, from the one conditional delete: no read first.
     """
+    owner = ids.normalize(ids.USER, owner_id)
     canonical = ids.normalize(ids.PAT, token_id)
-    if canonical is None or not store.delete_token(owner_id, canonical, now):
-        audit.record("token.deleted", audit.FAILURE, actor_id, userId=owner_id, tokenId=canonical,
+    if owner is None or canonical is None or not store.delete_token(owner, canonical, now):
+        audit.record("token.deleted", audit.FAILURE, actor_id, userId=owner, tokenId=canonical,
                      reason="not_found")
         raise NotFound("No personal access token with this id.")
-    audit.record("token.deleted", audit.SUCCESS, actor_id, userId=owner_id, tokenId=canonical)
+    audit.record("token.deleted", audit.SUCCESS, actor_id, userId=owner, tokenId=canonical)
