@@ -85,7 +85,6 @@ def enforce_access(event: Request, get_response: Callable[[Request], Response]) 
         response = get_response(event)
     except ServiceError as error:
         response = error_response(error)
-    response.headers.setdefault("Cache-Control", "no-store")
     return in_house_style(response)
 
 

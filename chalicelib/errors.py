@@ -95,6 +95,29 @@ class Gone(ServiceError):
     code = "gone"
 
 
+class RouteNotFound(ServiceError):
+    """No route has this path (API Gateway's MISSING_AUTHENTICATION_TOKEN, answered as a 404)."""
+
+    status = 404
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such route: check the method and the path.")
+
+
+class TooManyRequests(ServiceError):
+    """The stage's or the route's rate limit was exceeded."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self) -> None:
+        super().__init__("Too many requests; slow down and retry after a second.")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
 class StorageUnavailable(ServiceError):
     """DynamoDB throttled, timed out or failed; the request was not carried out."""
 

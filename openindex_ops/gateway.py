@@ -1,8 +1,12 @@
-"""API Gateway's own 401/403 answers, in the app's error shape.
+"""API Gateway's own answers, in the app's error shape.
 
-API Gateway answers some requests before the app runs (no Authorization header at all, or an
-authorizer policy that denies). These Gateway Responses make those answers look exactly like
-the app's own 401/403: built from the same error classes, so the two cannot drift apart.
+API Gateway answers some requests before the app runs: no ``Authorization`` header, an unknown
+path or method, a rate limit, an authorizer that failed, an oversized body. Its default bodies
+are in AWS's shape, and for an unknown path it echoes the ``Authorization`` header (the whole
+bearer token) in the message. These Gateway Responses replace every one of them with the app's
+own error shape and headers, built from the app's error classes so the two cannot drift apart;
+``make run`` answers the same from the same definitions (see ``openindex_ops.local_gateway``).
+No template uses ``$context.error.message``, so nothing the client sent is ever echoed.
 """
 from __future__ import annotations
 
@@ -10,29 +14,62 @@ import json
 from typing import Any
 
 from chalicelib import payloads
-from chalicelib.errors import REALM, InsufficientScope, InvalidToken
+from chalicelib.errors import (
+    InsufficientScope,
+    InvalidRequest,
+    InvalidToken,
+    RouteNotFound,
+    ServiceError,
+    StorageUnavailable,
+    TooManyRequests,
+)
+from chalicelib.http_edge import SECURITY_HEADERS
 
 ACCESS_DENIED_MESSAGE = "The token's scope or kind is not enough for this operation."
+DEFAULT_4XX_MESSAGE = "The request was refused before it reached the service."
+
+
+# Each Gateway Response type, the app error it answers with, and whether that error's status
+# replaces API Gateway's (the two DEFAULT_* responses keep the specific status, e.g. 413 or 504).
+GATEWAY_ERRORS: dict[str, tuple[ServiceError, bool]] = {
+    "UNAUTHORIZED": (InvalidToken("gateway_unauthorized"), True),
+    "ACCESS_DENIED": (InsufficientScope(ACCESS_DENIED_MESSAGE, required_scope=""), True),
+    "MISSING_AUTHENTICATION_TOKEN": (RouteNotFound(), True),
+    "THROTTLED": (TooManyRequests(), True),
+    "AUTHORIZER_FAILURE": (StorageUnavailable(), True),
+    "AUTHORIZER_CONFIGURATION_ERROR": (StorageUnavailable(), True),
+    "DEFAULT_4XX": (InvalidRequest(DEFAULT_4XX_MESSAGE), False),
+    "DEFAULT_5XX": (StorageUnavailable(), False),
+}
 
 
 def gateway_responses() -> dict[str, dict[str, Any]]:
-    """``x-amazon-apigateway-gateway-responses`` for UNAUTHORIZED and ACCESS_DENIED."""
-    return {
-        "UNAUTHORIZED": _response(
-            401, payloads.error(InvalidToken.code, InvalidToken.MESSAGE), f'{REALM}, error="invalid_token"'
-        ),
-        "ACCESS_DENIED": _response(
-            403,
-            payloads.error(InsufficientScope.code, ACCESS_DENIED_MESSAGE),
-            f'{REALM}, error="insufficient_scope"',
-        ),
-    }
+    """``x-amazon-apigateway-gateway-responses``: one entry per response type above."""
+    return {response_type: _response(*answer) for response_type, answer in GATEWAY_ERRORS.items()}
 
 
-def _response(status: int, body: dict[str, Any], www_authenticate: str) -> dict[str, Any]:
-    return {
-        "statusCode": str(status),
+def response_headers(error: ServiceError) -> dict[str, str]:
+    """The headers a Gateway Response for ``error`` carries (the same as the app's)."""
+    headers = {**SECURITY_HEADERS, **error.headers()}
+    if isinstance(error, InsufficientScope):
+        # API Gateway cannot tell which scope the route wanted; the app's own 403 names it.
+        headers["WWW-Authenticate"] = headers["WWW-Authenticate"].replace(', scope=""', "")
+    return headers
+
+
+def response_body(error: ServiceError) -> str:
+    """The JSON body a Gateway Response for ``error`` carries."""
+    return json.dumps(payloads.error(error.code, error.message), separators=(",", ":"))
+
+
+def _response(error: ServiceError, replaces_status: bool) -> dict[str, Any]:
+    response: dict[str, Any] = {
         # Static header values are quoted with single quotes in API Gateway mappings.
-        "responseParameters": {"gatewayresponse.header.WWW-Authenticate": f"'{www_authenticate}'"},
-        "responseTemplates": {"application/json": json.dumps(body, separators=(",", ":"))},
+        "responseParameters": {
+            f"gatewayresponse.header.{name}": f"'{value}'" for name, value in response_headers(error).items()
+        },
+        "responseTemplates": {"application/json": response_body(error)},
     }
+    if replaces_status:
+        response["statusCode"] = str(error.status)
+    return response
