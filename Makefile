@@ -5,6 +5,11 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAGE ?= dev
 TABLE_STACK := openindex-auth-$(STAGE)-table
+# The Lambda functions run Python 3.13, and `chalice package`/`deploy` target the Python that
+# runs them: so they run from .venv-lambda, built with a 3.13 interpreter (see docs/deploy.md).
+LAMBDA_PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	$$p -c '' 2>/dev/null && echo $$p && break; done)
+LAMBDA_VENV := .venv-lambda
 
 .PHONY: run test fuzz load bench deploy package bootstrap destroy clean
 
@@ -18,30 +23,38 @@ $(VENV)/.installed-deploy: $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet -e '.[dev,deploy]'
 	touch $@
 
+$(LAMBDA_VENV)/.installed: pyproject.toml
+	@test -n "$(LAMBDA_PYTHON)" || { echo "A Python 3.13 interpreter is needed to package the Lambda functions \
+	(python3.13 on PATH, or pyenv install 3.13); or give it: make $(MAKECMDGOALS) LAMBDA_PYTHON=/path/to/python3.13" >&2; exit 2; }
+	$(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/pip install --quiet --upgrade pip
+	$(LAMBDA_VENV)/bin/pip install --quiet -e .
+	touch $@
+
 ## run: the service on http://127.0.0.1:$(PORT) against an embedded DynamoDB (moto), admin token printed
 run: $(VENV)/.installed
 	exec $(VENV)/bin/openindex-local --port $(PORT)
 
 ## test: lint (ruff) and the whole test suite (moto-backed, no network, no AWS account)
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
 ## deploy: the table stack (aws cloudformation deploy), then `chalice deploy`, then the Gateway Responses
-deploy: $(VENV)/.installed-deploy
+deploy: $(VENV)/.installed-deploy $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/aws cloudformation deploy --stack-name $(TABLE_STACK) --template-file infra/table.yaml \
 		--parameter-overrides Stage=$(STAGE) --no-fail-on-empty-changeset
 	$(PY) -m openindex_ops.deploy set-table-name --stage $(STAGE) --table "$$($(VENV)/bin/aws cloudformation \
 		describe-stacks --stack-name $(TABLE_STACK) --output text \
 		--query "Stacks[0].Outputs[?OutputKey=='TableName'].OutputValue")"
-	$(VENV)/bin/chalice deploy --stage $(STAGE)
-	$(PY) -m openindex_ops.deploy gateway-responses --stage $(STAGE)
+	$(LAMBDA_VENV)/bin/chalice deploy --stage $(STAGE)
+	$(PY) -m openindex_ops.deploy finish-api --stage $(STAGE)
 
 ## package: one SAM/CloudFormation stack (table, functions, authorizer, IAM) in build/package-$(STAGE)
-package: $(VENV)/.installed
+package: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	mkdir -p build
 	$(PY) -m openindex_ops.deploy merge-template --stage $(STAGE) > build/merge-$(STAGE).json
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $(STAGE) \
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(LAMBDA_VENV)/bin/chalice package --stage $(STAGE) \
 		--merge-template build/merge-$(STAGE).json build/package-$(STAGE)
 
 ## bootstrap: the first admin of a deployed stage: EMAIL=… prints their invite (PAT=1: an admin PAT)
@@ -53,11 +66,11 @@ bootstrap: $(VENV)/.installed
 
 ## destroy: delete the API and functions, then the table stack (the table itself is retained: see README)
 destroy: $(VENV)/.installed-deploy
-	$(VENV)/bin/chalice delete --stage $(STAGE)
+	$(LAMBDA_VENV)/bin/chalice delete --stage $(STAGE)
 	$(VENV)/bin/aws cloudformation delete-stack --stack-name $(TABLE_STACK)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build
+	rm -rf $(VENV) $(LAMBDA_VENV) .pytest_cache build
 
 ## fuzz: Schemathesis against the live local stack, many examples per operation (make test runs a few)
 fuzz: $(VENV)/.installed

@@ -96,14 +96,15 @@ def caller_from_verdict(context: dict[str, str] | None) -> Caller:
 
 
 def _locator(authorization: str) -> dict[str, str]:
-    """The ids a well-formed token names (never the token), so a failure can be traced."""
+    """The ids a well-formed token names (never the token), so a failure can be traced. They are
+    what the caller claims: anyone can compute a checksum, so they are logged as claims."""
     try:
         parsed = token_codec.parse(_bearer_token(authorization))
     except InvalidToken:
         return {}
     if parsed is None:
         return {}
-    return {"userId": parsed.ids[0], "tokenId": parsed.ids[1]} if len(parsed.ids) > 1 else {}
+    return {"claimedUserId": parsed.ids[0], "claimedTokenId": parsed.ids[1]} if len(parsed.ids) > 1 else {}
 
 
 def _bearer_token(authorization: str) -> str:

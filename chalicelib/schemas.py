@@ -4,14 +4,17 @@ app.py imports this module lazily (pydantic is slow to import and the authorizer
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -28,16 +31,47 @@ from chalicelib.models import Role, Scope, UserStatus
 
 Model = TypeVar("Model", bound=BaseModel)
 
-# Bidirectional overrides and isolates can make a name display as something else ("Trojan Source").
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Characters that are invisible or change how the text around them displays: controls (Cc),
+# format characters (Cf: zero-width spaces and joiners, direction marks and overrides, the
+# byte-order mark, tag characters), line and paragraph separators, surrogates and unassigned
+# code points. A name holding one can look like another name ("Trojan Source", homograph lists).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Cn", "Zl", "Zp"})
+# Letters and symbols that render as blank space (Hangul fillers, the braille blank).
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
-def _printable_and_trimmed(value: str) -> str:
-    if any(unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS for char in value):
-        raise PydanticCustomError("control_characters", "must not contain control characters")
-    if not value.strip():
-        raise PydanticCustomError("blank", "must not be blank")
+def _visible_and_trimmed(value: str) -> str:
+    if any(unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in value):
+        raise PydanticCustomError(
+            "invisible_characters",
+            "must not contain control, format or invisible characters (such as zero-width spaces "
+            "or direction marks)",
+        )
+    if all(char.isspace() or char in _FILLERS for char in value):
+        raise PydanticCustomError("blank", "must contain a visible character")
     return value.strip()
+
+
+# RFC 3339 date-time with a time zone (Z or ±hh:mm); no epoch numbers, no bare dates.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339(value: object) -> datetime:
+    """Parsed here, not by pydantic, which would also take epoch numbers and numeric strings."""
+    if isinstance(value, str) and _RFC3339.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value.upper())
+        except ValueError:
+            pass
+    raise PydanticCustomError(
+        "rfc3339", "must be an RFC 3339 date-time with a time zone, such as 2027-01-31T00:00:00Z"
+    )
+
+
+def _plain_integer_text(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,9}", value):
+        raise PydanticCustomError("plain_integer", "must be a whole number written with digits only")
+    return value
 
 
 # 1-100 characters as sent, not blank, no control characters; surrounding spaces are trimmed.
@@ -45,8 +79,11 @@ def _printable_and_trimmed(value: str) -> str:
 DisplayName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100),
-    AfterValidator(_printable_and_trimmed),
+    AfterValidator(_visible_and_trimmed),
 ]
+
+# An instant sent by a client: RFC 3339 text with a time zone, nothing pydantic would also take.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
 
 class _Body(BaseModel):
@@ -64,7 +101,7 @@ class CreatePatRequest(_Body):
 
     name: DisplayName
     scope: Scope
-    expires_at: AwareDatetime | None = Field(default=None, alias="expiresAt")
+    expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
 
 
 class CreateInviteRequest(_Body):
@@ -72,7 +109,7 @@ class CreateInviteRequest(_Body):
 
     email: Annotated[EmailStr, StringConstraints(max_length=254)]
     role: Role = Role.MEMBER
-    expires_at: AwareDatetime | None = Field(default=None, alias="expiresAt")
+    expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
 
 
 class ClaimInviteRequest(_Body):
@@ -114,7 +151,7 @@ class CreateRunTokenRequest(_Body):
 class PageQuery(_Query):
     """Query of a paginated list: ``limit`` and the ``cursor`` from the previous page."""
 
-    limit: int = Field(default=50, ge=1, le=100)
+    limit: Annotated[int, BeforeValidator(_plain_integer_text)] = Field(default=50, ge=1, le=100)
     cursor: str | None = Field(default=None, min_length=1, max_length=64)
 
 
@@ -143,8 +180,10 @@ def _describe(error: ValidationError) -> str:
         field = ".".join(str(part) for part in item["loc"])
         if item["type"] == "json_invalid":
             problems.append("the request body is not valid JSON")
-        elif not field:
+        elif not field and item["type"] in ("model_type", "model_attributes_type", "dict_type"):
             problems.append("the request body must be a JSON object")
+        elif not field:
+            problems.append(item["msg"])
         elif item["type"] == "extra_forbidden":
             problems.append(f"{field}: unknown field")
         elif item["type"] == "missing":

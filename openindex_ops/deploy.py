@@ -5,7 +5,9 @@
                                                                     `chalice package --merge-template` adds
     python -m openindex_ops.deploy set-table-name --stage prod --table NAME
     python -m openindex_ops.deploy stage-env --stage prod TABLE_NAME
-    python -m openindex_ops.deploy gateway-responses --stage prod   after `chalice deploy`
+    python -m openindex_ops.deploy finish-api --stage prod          after `chalice deploy`: the
+                                                                    Gateway Responses and the
+                                                                    stage's throttling
 """
 from __future__ import annotations
 
@@ -17,12 +19,14 @@ from typing import Any
 
 import boto3
 
-from openindex_ops.gateway import gateway_responses
+from openindex_ops.gateway import gateway_responses, method_settings, throttle_patches
 from openindex_ops.table import load_template
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHALICE_DIR = PROJECT_DIR / ".chalice"
-FUNCTIONS = ("APIHandler", "BearerToken")  # the names chalice package gives the two Lambdas
+# The logical ids chalice package gives the two Lambdas, and the names `chalice deploy` gives them
+# (the merged stack uses the same names, so each IAM policy can name its own log group).
+FUNCTIONS = {"APIHandler": "openindex-auth-${Stage}", "BearerToken": "openindex-auth-${Stage}-bearer_token"}
 STAGES = ("dev", "prod")
 
 
@@ -32,13 +36,15 @@ def merge_template(stage: str) -> dict[str, Any]:
     infra["Parameters"]["Stage"]["Default"] = stage
     (table_id,) = [name for name, r in infra["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
     resources: dict[str, Any] = dict(infra["Resources"])
-    for function in FUNCTIONS:
-        resources[function] = {
-            "Properties": {"Environment": {"Variables": {"TABLE_NAME": {"Ref": table_id}}}}
-        }
-    resources["RestAPI"] = {
-        "Properties": {"DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()}}
-    }
+    for function, name in FUNCTIONS.items():
+        resources[function] = {"Properties": {
+            "FunctionName": {"Fn::Sub": name},
+            "Environment": {"Variables": {"TABLE_NAME": {"Ref": table_id}}},
+        }}
+    resources["RestAPI"] = {"Properties": {
+        "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()},
+        "MethodSettings": method_settings(),
+    }}
     return {
         "Parameters": infra["Parameters"],
         "Conditions": infra["Conditions"],
@@ -63,8 +69,9 @@ def stage_env(stage: str, name: str) -> str:
     return str(load_config()["stages"][stage]["environment_variables"][name])
 
 
-def install_gateway_responses(stage: str, client: Any = None) -> str:
-    """Put the Gateway Responses on the API `chalice deploy` made, and redeploy its stage."""
+def finish_api(stage: str, client: Any = None) -> str:
+    """Put the Gateway Responses and the throttling on the API `chalice deploy` made, and
+    redeploy its stage (chalice deploy sets neither)."""
     deployed = json.loads((CHALICE_DIR / "deployed" / f"{stage}.json").read_text())
     (api,) = [r for r in deployed["resources"] if r.get("resource_type") == "rest_api"]
     client = client or boto3.client("apigateway")
@@ -73,6 +80,7 @@ def install_gateway_responses(stage: str, client: Any = None) -> str:
     config = load_config()
     api_stage = config["stages"][stage].get("api_gateway_stage", config.get("api_gateway_stage", "api"))
     client.create_deployment(restApiId=api["rest_api_id"], stageName=api_stage)
+    client.update_stage(restApiId=api["rest_api_id"], stageName=api_stage, patchOperations=throttle_patches())
     return str(api["rest_api_id"])
 
 
@@ -80,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m openindex_ops.deploy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("merge-template", "set-table-name", "stage-env", "gateway-responses"):
+    for name in ("merge-template", "set-table-name", "stage-env", "finish-api"):
         command = commands.add_parser(name)
         command.add_argument("--stage", required=True, choices=STAGES)
         if name == "set-table-name":
@@ -95,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "stage-env":
         print(stage_env(args.stage, args.name))
     else:
-        print(f"Gateway Responses installed on API {install_gateway_responses(args.stage)}", file=sys.stderr)
+        print(f"Gateway Responses and throttling set on API {finish_api(args.stage)}", file=sys.stderr)
     return 0
 
 

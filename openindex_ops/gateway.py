@@ -11,6 +11,7 @@ No template uses ``$context.error.message``, so nothing the client sent is ever 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import payloads
@@ -73,3 +74,57 @@ def _response(error: ServiceError, replaces_status: bool) -> dict[str, Any]:
     if replaces_status:
         response["statusCode"] = str(error.status)
     return response
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """An API Gateway rate limit: steady requests per second, and the burst it absorbs."""
+
+    rate: float
+    burst: int
+
+
+# The whole stage: generous for people and scripts, a ceiling for a runaway client or a flood.
+STAGE_THROTTLE = Throttle(rate=100, burst=200)
+# Public routes that act (claiming an invite, and later revoking leaked tokens) answer anyone
+# without a token, so they get a limit near what a person needs: guessing costs real time.
+PUBLIC_ACTION_THROTTLE = Throttle(rate=2, burst=10)
+
+
+def public_actions() -> list[tuple[str, str]]:
+    """(path, method) of every route that needs no token and is not a plain GET."""
+    from app import app
+
+    return sorted(
+        (path, method)
+        for path, methods in app.routes.items()
+        for method, entry in methods.items()
+        if entry.authorizer is None and method != "GET"
+    )
+
+
+def method_settings() -> list[dict[str, Any]]:
+    """``MethodSettings`` of the stage: the stage's limit, then each public action's."""
+    settings = [_throttled("/*", "*", STAGE_THROTTLE)]
+    settings += [_throttled(_escaped(path), method, PUBLIC_ACTION_THROTTLE) for path, method in public_actions()]
+    return settings
+
+
+def throttle_patches() -> list[dict[str, str]]:
+    """The same limits as ``update_stage`` patch operations, for the `chalice deploy` path."""
+    return [
+        {"op": "replace", "path": f"{setting['ResourcePath']}/{setting['HttpMethod']}/throttling/{field}",
+         "value": str(setting[key])}
+        for setting in method_settings()
+        for field, key in (("rateLimit", "ThrottlingRateLimit"), ("burstLimit", "ThrottlingBurstLimit"))
+    ]
+
+
+def _throttled(resource_path: str, method: str, throttle: Throttle) -> dict[str, Any]:
+    return {"ResourcePath": resource_path, "HttpMethod": method,
+            "ThrottlingRateLimit": throttle.rate, "ThrottlingBurstLimit": throttle.burst}
+
+
+def _escaped(path: str) -> str:
+    """API Gateway's spelling of a resource path in method settings: '/' inside it is '~1'."""
+    return "/" + path.replace("/", "~1")

@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -59,20 +60,32 @@ class DynamoCalls:
         self.operations.clear()
 
 
-# The IAM action each DynamoDB call of the application needs, across the whole session
-# (tests/test_zz_iam_policy.py checks them against the deployed policy).
-IAM_ACTIONS_USED: set[str] = set()
+# The IAM action each DynamoDB call needs, per Lambda function, across the whole session
+# (tests/test_zz_iam_policy.py checks each function's policy against them). A call made while
+# the authorizer runs is the authorizer's; every other call is the API handler's.
+IAM_ACTIONS_USED: dict[str, set[str]] = {"authorizer": set(), "handler": set()}
+_AUTHORIZER_CODE = app_module.bearer_token.func.__code__
 _TRANSACT_ACTIONS = {
     "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"
 }
 
 
 def record_iam_actions(model: Any, params: dict[str, Any], **_: Any) -> None:
+    used = IAM_ACTIONS_USED["authorizer" if _in_authorizer() else "handler"]
     if model.name == "TransactWriteItems":
         for write in params["TransactItems"]:
-            IAM_ACTIONS_USED.update(f"dynamodb:{_TRANSACT_ACTIONS[kind]}" for kind in write)
+            used.update(f"dynamodb:{_TRANSACT_ACTIONS[kind]}" for kind in write)
     else:
-        IAM_ACTIONS_USED.add(f"dynamodb:{model.name}")
+        used.add(f"dynamodb:{model.name}")
+
+
+def _in_authorizer() -> bool:
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code is _AUTHORIZER_CODE:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 def watch(client: Any, calls: DynamoCalls | None = None) -> Any:

@@ -31,9 +31,11 @@ def test_auth_failures_carry_the_reason_and_the_ids_but_not_the_token(
     api.get("/me", owner.token)
     api.get("/me", "oi_pat_garbage")
     revoked, garbage = audit_log.events("auth.failed")
-    assert (revoked["reason"], revoked["tokenId"]) == ("unknown_token", owner.token_id)
-    assert revoked["userId"] == owner.user.id
-    assert garbage["reason"] == "malformed_token" and "tokenId" not in garbage
+    # The ids of a refused token are what the caller claims, never facts: marked as such.
+    assert (revoked["reason"], revoked["claimedTokenId"]) == ("unknown_token", owner.token_id)
+    assert revoked["claimedUserId"] == owner.user.id
+    assert "userId" not in revoked and "tokenId" not in revoked
+    assert garbage["reason"] == "malformed_token" and "claimedTokenId" not in garbage
     assert all(owner.token not in line for line in audit_log.lines)
 
 

@@ -14,13 +14,15 @@ import pytest
 from moto import mock_aws
 
 from openindex_ops import deploy
-from openindex_ops.gateway import gateway_responses
+from openindex_ops.gateway import PUBLIC_ACTION_THROTTLE, STAGE_THROTTLE, gateway_responses, public_actions
 from openindex_ops.table import load_template, table_properties
 
 from .conftest import ROOT, TABLE, Api
 
 STAGES = ("dev", "prod")
 BIN = Path(sys.executable).parent
+# `make test` builds it with Python 3.13: chalice packages for the Python it runs on.
+LAMBDA_BIN = ROOT / ".venv-lambda" / "bin"
 
 
 def run(*command: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -41,7 +43,7 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, bool],
         for merged in (False, True):
             target = out / f"{stage}-{'merged' if merged else 'plain'}"
             extra = ["--merge-template", str(merge)] if merged else []
-            run(str(BIN / "chalice"), "package", "--stage", stage, *extra, str(target))
+            run(str(LAMBDA_BIN / "chalice"), "package", "--stage", stage, *extra, str(target))
             templates[(stage, merged)] = json.loads((target / "sam.json").read_text())
             templates[(stage, merged)]["__path__"] = str(target / "sam.json")
     return templates
@@ -67,6 +69,49 @@ def test_both_functions_know_the_table(packages, key) -> None:
     expected = {"Ref": "AuthTable"} if merged else f"openindex-auth-{stage}"
     for function in functions.values():
         assert function["Properties"]["Environment"]["Variables"]["TABLE_NAME"] == expected
+
+
+@pytest.mark.parametrize("key", ALL, ids=IDS)
+def test_every_function_runs_python_3_13(packages, key) -> None:
+    functions = [r for r in packages[key]["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
+    assert functions and {f["Properties"]["Runtime"] for f in functions} == {"python3.13"}
+
+
+@pytest.mark.parametrize("key", ALL, ids=IDS)
+def test_the_authorizer_has_a_role_of_its_own_that_only_reads_and_touches_tokens(packages, key) -> None:
+    resources = packages[key]["Resources"]
+    statements = {
+        function: _statements(resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]])
+        for function in deploy.FUNCTIONS
+    }
+    actions = {function: {a for s in found for a in _list(s["Action"])} for function, found in statements.items()}
+    assert {a for a in actions["BearerToken"] if a.startswith("dynamodb:")} == {
+        "dynamodb:BatchGetItem", "dynamodb:UpdateItem"
+    }
+    assert "dynamodb:PutItem" in actions["APIHandler"]
+
+
+@pytest.mark.parametrize("key", ALL, ids=IDS)
+def test_each_function_writes_only_to_its_own_log_group(packages, key) -> None:
+    stage, merged = key
+    resources = packages[key]["Resources"]
+    for function, name in deploy.FUNCTIONS.items():
+        properties = resources[function]["Properties"]
+        if merged:
+            assert properties["FunctionName"] == {"Fn::Sub": name}
+        log_group = name.replace("${Stage}", stage)
+        role = resources[properties["Role"]["Fn::GetAtt"][0]]
+        logs = [s for s in _statements(role) if any(a.startswith("logs:") for a in _list(s["Action"]))]
+        assert logs
+        for statement in logs:
+            assert set(_list(statement["Resource"])) == {
+                f"arn:aws:logs:*:*:log-group:/aws/lambda/{log_group}",
+                f"arn:aws:logs:*:*:log-group:/aws/lambda/{log_group}:*",
+            }
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
 
 
 @pytest.mark.parametrize("key", ALL, ids=IDS)
@@ -119,6 +164,53 @@ def test_gateway_responses_answer_like_the_app(packages, stage: str, api: Api) -
     assert 'error="insufficient_scope"' in denied["responseParameters"]["gatewayresponse.header.WWW-Authenticate"]
 
 
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_answer_api_gateway_gives_itself_is_in_the_api_error_shape(packages, stage: str) -> None:
+    definition = packages[(stage, True)]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = definition["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) >= {
+        "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED",
+        "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR", "UNAUTHORIZED", "ACCESS_DENIED",
+    }
+    expected = {
+        "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),
+        "THROTTLED": ("429", "too_many_requests"),
+        "AUTHORIZER_FAILURE": ("503", "service_unavailable"),
+        "AUTHORIZER_CONFIGURATION_ERROR": ("503", "service_unavailable"),
+        "DEFAULT_4XX": (None, "invalid_request"),
+        "DEFAULT_5XX": (None, "service_unavailable"),
+    }
+    for response_type, (status, code) in expected.items():
+        response = responses[response_type]
+        template = response["responseTemplates"]["application/json"]
+        assert response.get("statusCode") == status
+        assert json.loads(template)["error"]["code"] == code
+        # Nothing the client sent (such as the Authorization header) can be echoed.
+        assert "$" not in template
+        headers = response["responseParameters"]
+        assert headers["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
+        assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'"
+    assert responses["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    assert responses["AUTHORIZER_FAILURE"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_stage_is_throttled_and_public_actions_more_tightly(packages, stage: str) -> None:
+    settings = packages[(stage, True)]["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    by_path = {(s["ResourcePath"], s["HttpMethod"]): s for s in settings}
+    stage_wide = by_path[("/*", "*")]
+    claim = by_path[("/~1auth~1invites~1claim", "POST")]
+    assert 0 < claim["ThrottlingRateLimit"] < stage_wide["ThrottlingRateLimit"]
+    assert 0 < claim["ThrottlingBurstLimit"] < stage_wide["ThrottlingBurstLimit"]
+    # Every route that needs no token and changes something has the tighter limit.
+    assert set(by_path) == {("/*", "*")} | {(_escaped(path), method) for path, method in public_actions()}
+    assert ("/auth/invites/claim", "POST") in public_actions()
+
+
+def _escaped(path: str) -> str:
+    return "/" + path.replace("/", "~1")
+
+
 def test_cfn_lint_passes_on_infra_and_every_merged_package(packages) -> None:
     cfn_lint = shutil.which("cfn-lint", path=str(BIN))
     assert cfn_lint, "cfn-lint is a dev dependency"
@@ -148,7 +240,7 @@ def test_the_test_table_is_the_infra_table(dynamodb) -> None:
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "ttl")
 
 
-def test_the_deploy_path_installs_the_same_gateway_responses(tmp_path: Path, monkeypatch) -> None:
+def test_the_deploy_path_installs_the_same_gateway_responses_and_throttling(tmp_path: Path, monkeypatch) -> None:
     with mock_aws():
         client = boto3.client("apigateway", region_name="us-east-1")
         api_id = client.create_rest_api(name="openindex-auth")["id"]
@@ -162,13 +254,16 @@ def test_the_deploy_path_installs_the_same_gateway_responses(tmp_path: Path, mon
         ))
         shutil.copy(ROOT / ".chalice" / "config.json", tmp_path / "config.json")
         monkeypatch.setattr(deploy, "CHALICE_DIR", tmp_path)
-        assert deploy.install_gateway_responses("prod", client) == api_id
+        assert deploy.finish_api("prod", client) == api_id
         for response_type, expected in gateway_responses().items():
             installed = client.get_gateway_response(restApiId=api_id, responseType=response_type)
-            assert installed["statusCode"] == expected["statusCode"]
+            assert installed.get("statusCode") == expected.get("statusCode")
             assert installed["responseTemplates"] == expected["responseTemplates"]
             assert installed["responseParameters"] == expected["responseParameters"]
         assert client.get_deployments(restApiId=api_id)["items"]
+        method_settings = client.get_stage(restApiId=api_id, stageName="api")["methodSettings"]
+        assert method_settings["*/*"]["throttlingRateLimit"] == STAGE_THROTTLE.rate
+        assert method_settings["~1auth~1invites~1claim/POST"]["throttlingBurstLimit"] == PUBLIC_ACTION_THROTTLE.burst
 
 
 def test_set_table_name_writes_the_stage_environment(tmp_path: Path, monkeypatch) -> None:

@@ -74,7 +74,10 @@ def test_list_is_newest_first_and_pages_cover_every_token_once(
 
 @pytest.mark.parametrize(
     "query",
-    ["?limit=0", "?limit=101", "?limit=ten", "?cursor=nonsense", "?cursor=usr_01jdx7k2m3n4p5q6r7s8t9v0wx", "?page=2"],
+    [
+        "?limit=0", "?limit=101", "?limit=ten", "?limit=5.0", "?limit=%205%20", "?limit=%2B5",
+        "?cursor=nonsense", "?cursor=usr_01jdx7k2m3n4p5q6r7s8t9v0wx", "?page=2",
+    ],
 )
 def test_bad_list_queries_are_400(api: Api, accounts: Accounts, query: str) -> None:
     response = api.get("/me/pats" + query, accounts.create().token)
@@ -105,10 +108,12 @@ def test_users_see_only_their_own_tokens(api: Api, accounts: Accounts) -> None:
         (b'{"name": "", "scope": "read_write"}', "name"),
         (b'{"name": "   ", "scope": "read_write"}', "name"),
         (b'{"name": "' + b"n" * 101 + b'", "scope": "read_write"}', "name"),
-        (b'{"name": "line\\nbreak", "scope": "read_write"}', "control characters"),
-        (b'{"name": "nul\\u0000", "scope": "read_write"}', "control characters"),
-        (b'{"name": "evil\\u202etxt", "scope": "read_write"}', "control characters"),
-        (b'{"name": "x", "scope": "read_write", "expiresAt": "2027-01-01T00:00:00"}', "timezone"),
+        (b'{"name": "line\\nbreak", "scope": "read_write"}', "control"),
+        (b'{"name": "nul\\u0000", "scope": "read_write"}', "control"),
+        (b'{"name": "evil\\u202etxt", "scope": "read_write"}', "control"),
+        (b'{"name": "x", "scope": "read_write", "expiresAt": "2027-01-01T00:00:00"}', "time zone"),
+        (b'{"name": "x", "scope": "read_write", "expiresAt": "1900000000"}', "RFC 3339"),
+        (b'{"name": "x", "scope": "read_write", "expiresAt": "2027-01-01 00:00:00Z"}', "RFC 3339"),
         (b'{"name": "x", "scope": "read_write", "expiresAt": "2027-01-01"}', "expiresAt"),
         (b'{"name": "x", "scope": "read_write", "expiresAt": "tomorrow"}', "expiresAt"),
         (b'{"name": "x", "scope": "read_write", "expiresAt": "2027-02-30T00:00:00Z"}', "expiresAt"),
@@ -126,6 +131,24 @@ def test_bad_bodies_are_400_with_a_clear_message_and_write_nothing(
     assert response.status == 400
     assert response.error_code == "invalid_request"
     assert fragment in response.body["error"]["message"]
+    assert names(api, owner.token) == ["setup"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u200b", "a\u200bb", "a\u200cb", "a\u200db", "a\u2060b", "\ufeffadmin",  # zero-width
+        "a\u200eb", "a\u200fb", "a\u061cb",  # direction marks
+        "a\u2028b", "a\u2029b",  # line and paragraph separators
+        "ci\U000e0041\U000e007f",  # tag characters
+        "\u3164", "\u3164 \u3164", "\u115f\u1160", "\uffa0", "\u2800",  # nothing but fillers
+    ],
+)
+def test_names_that_are_invisible_or_spoof_display_are_400(api: Api, accounts: Accounts, name: str) -> None:
+    owner = accounts.create()
+    response = api.post("/me/pats", owner.token, body={"name": name, "scope": "read_write"})
+    assert response.status == 400
+    assert response.body["error"]["message"].startswith("Invalid request: name: must ")
     assert names(api, owner.token) == ["setup"]
 
 

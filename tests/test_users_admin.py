@@ -103,6 +103,13 @@ def test_bad_changes_are_400(api: Api, accounts: Accounts, body: dict) -> None:
     assert (response.status, response.error_code) == (400, "invalid_request")
 
 
+def test_an_empty_change_says_what_to_give(api: Api, accounts: Accounts) -> None:
+    admin, member = accounts.admin(), accounts.create()
+    response = api.patch(f"/admin/users/{member.user.id}", admin.token, body={})
+    assert response.status == 400
+    assert response.body["error"]["message"] == "Invalid request: give status, role or both."
+
+
 def test_changing_an_unknown_user_is_404(api: Api, accounts: Accounts) -> None:
     admin = accounts.admin()
     response = api.patch("/admin/users/usr_01jdx7k2m3n4p5q6r7s8t9v0wx", admin.token, body={"role": "admin"})
