@@ -16,6 +16,7 @@ from chalicelib.access import Caller
 from chalicelib.errors import InvalidToken, ServiceError, StorageUnavailable
 from chalicelib.models import Role, Scope
 from chalicelib.store import Store
+from chalicelib.timeutil import to_iso
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 LAST_USED_GRANULARITY = timedelta(minutes=5)
 
 _VERDICT = "verdict"
+_MESSAGE = "message"
 _ALLOW = "allow"
 _ANONYMOUS = "anonymous"
 
@@ -40,16 +42,18 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         raise InvalidToken("unknown_token")
     if not hmac.compare_digest(record.digest, parsed.digest):
         raise InvalidToken("unknown_token")
-    if record.is_expired(now):
-        raise InvalidToken("expired")
+    # From here on the caller holds the real token, so the refusal may say why.
+    if record.expires_at is not None and record.is_expired(now):
+        raise InvalidToken("expired", f"This token expired at {to_iso(record.expires_at)}; create a new one.")
     if minted_by:
         parent = tokens.get(minted_by[0])
         if parent is None or parent.is_expired(now) or record.parent_id != parent.id:
-            raise InvalidToken("parent_revoked")
+            raise InvalidToken("parent_revoked", "The personal access token that minted this run token "
+                               "was deleted or has expired.")
     if user is None or not user.is_active:
-        raise InvalidToken("user_inactive")
+        raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
     if record.scope is Scope.ADMIN and user.role is not Role.ADMIN:
-        raise InvalidToken("role_lacks_scope")
+        raise InvalidToken("role_lacks_scope", "This admin token's account is no longer an admin.")
     if record.last_used_at is None or record.last_used_at < now - LAST_USED_GRANULARITY:
         store.touch_token(user_id, token_id, now, stale_before=now - LAST_USED_GRANULARITY)
     return Caller(
@@ -73,7 +77,8 @@ def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[
         caller = authenticate(store, authorization, now)
     except InvalidToken as refusal:
         audit.record("auth.failed", audit.FAILURE, _ANONYMOUS, reason=refusal.reason, **_locator(authorization))
-        return _ANONYMOUS, {_VERDICT: refusal.code}
+        explained = {_MESSAGE: refusal.message} if refusal.message != InvalidToken.MESSAGE else {}
+        return _ANONYMOUS, {_VERDICT: refusal.code, **explained}
     except StorageUnavailable:
         log.warning("authentication unavailable: DynamoDB did not answer")
         return _ANONYMOUS, {_VERDICT: StorageUnavailable.code}
@@ -92,7 +97,7 @@ def caller_from_verdict(context: dict[str, str] | None) -> Caller:
         raise StorageUnavailable()
     if outcome == ServiceError.code:
         raise ServiceError("An internal error occurred.")
-    raise InvalidToken(outcome or "no_verdict")
+    raise InvalidToken(outcome or "no_verdict", (context or {}).get(_MESSAGE))
 
 
 def _locator(authorization: str) -> dict[str, str]:

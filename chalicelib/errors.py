@@ -38,7 +38,9 @@ class InvalidRequest(ServiceError):
 class InvalidToken(ServiceError):
     """Missing, malformed, unknown, revoked or expired token, or an inactive user.
 
-    Every cause gets the same message and body; ``reason`` is for logs only.
+    A token nobody holds gets the one generic message; ``reason`` is for logs. Once the caller
+    has shown the real token (its digest matched), the message may say why it is refused
+    (expired on a date, account deactivated): that tells its holder nothing they could not know.
     """
 
     status = 401
@@ -48,8 +50,8 @@ class InvalidToken(ServiceError):
         "Check it with `oi auth check` or `oi profile show`."
     )
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(self.MESSAGE)
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(message or self.MESSAGE)
         self.reason = reason
 
     def headers(self) -> dict[str, str]:

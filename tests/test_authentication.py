@@ -7,7 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import app as app_module
-from chalicelib import authn, tokens, users
+from chalicelib import authn, token_codec, tokens, users
 from chalicelib.access import ANY_TOKEN
 from chalicelib.errors import InvalidToken
 from chalicelib.models import Role, Scope, UserStatus
@@ -21,7 +21,6 @@ INVALID_TOKEN_HEADER = 'Bearer realm="openindex", error="invalid_token"'
 def assert_refused(response) -> None:
     assert response.status == 401
     assert response.error_code == "invalid_token"
-    assert "oi auth check" in response.body["error"]["message"]
     assert response.headers["WWW-Authenticate"] == INVALID_TOKEN_HEADER
 
 
@@ -82,32 +81,46 @@ def test_a_forged_token_with_a_valid_checksum_but_unknown_secret_is_refused(
     api: Api, accounts: Accounts, store: Store, clock: FrozenClock
 ) -> None:
     owner = accounts.create()
-    from chalicelib import token_codec
-
     forged = token_codec.mint(token_codec.PAT, (owner.user.id, owner.token_id)).value
     assert forged != owner.token
     assert_refused(api.get("/me", forged))
 
 
-def test_every_refusal_has_the_same_body(
+def test_a_token_nobody_holds_gets_one_body_whatever_the_cause(
     api: Api, accounts: Accounts, store: Store, clock: FrozenClock
 ) -> None:
     owner = accounts.create()
-    deactivated = accounts.create()
-    users.update_user(store, deactivated.user.id, UserStatus.DEACTIVATED, None, "usr_test")
-    expiring = accounts.create(expires_at=clock.now())
     deleted = accounts.create()
     api.delete(f"/me/pats/{deleted.token_id}", deleted.token)
+    forged = token_codec.mint(token_codec.PAT, (owner.user.id, owner.token_id)).value
     responses = [
         api.get("/me", "oi_pat_garbage"),
         api.get("/me", owner.token[:-1] + ("0" if owner.token[-1] != "0" else "1")),
-        api.get("/me", deactivated.token),
-        api.get("/me", expiring.token),
+        api.get("/me", forged),
         api.get("/me", deleted.token),
     ]
     for response in responses:
         assert_refused(response)
+        assert "oi auth check" in response.body["error"]["message"]
     assert len({str(response.body) for response in responses}) == 1
+
+
+def test_the_holder_of_a_real_token_learns_why_it_is_refused(
+    api: Api, accounts: Accounts, store: Store, clock: FrozenClock
+) -> None:
+    deactivated = accounts.create()
+    users.update_user(store, deactivated.user.id, UserStatus.DEACTIVATED, None, "usr_test")
+    expiring = accounts.create(expires_at=clock.now())
+    refused = {
+        "deactivated": api.get("/me", deactivated.token),
+        "expired": api.get("/me", expiring.token),
+    }
+    for response in refused.values():
+        assert_refused(response)
+    assert refused["deactivated"].body["error"]["message"] == "The account this token belongs to is deactivated."
+    assert refused["expired"].body["error"]["message"] == (
+        "This token expired at 2026-11-24T12:00:00Z; create a new one."
+    )
 
 
 def test_deactivating_a_user_refuses_their_tokens_and_reactivating_restores_them(
