@@ -11,7 +11,7 @@ LAMBDA_PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/py
 	$$p -c '' 2>/dev/null && echo $$p && break; done)
 LAMBDA_VENV := .venv-lambda
 
-.PHONY: run test fuzz load bench deploy package bootstrap destroy clean
+.PHONY: run test test-fast fuzz load bench deploy package bootstrap destroy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,14 @@ run: $(VENV)/.installed
 ## test: lint (ruff) and the whole test suite (moto-backed, no network, no AWS account)
 test: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
+
+## test-fast: lint, types and every test but the slow and end-to-end ones (under a minute)
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -m "not slow and not e2e"
 
 ## deploy: the table stack (aws cloudformation deploy), then `chalice deploy`, then the Gateway Responses
 deploy: $(VENV)/.installed-deploy $(LAMBDA_VENV)/.installed

@@ -1,27 +1,27 @@
-"""Domain errors, each carrying the HTTP status and error code it is answered with.
+"""Every error the API answers with: one class per error code, carrying its status and headers.
 
 They subclass Chalice's ``ChaliceUnhandledError`` on purpose: Chalice turns any other exception
 raised in a view into a bare 500 before middleware sees it, while this one reaches the single
 error middleware in ``app.py``, which renders every error as ``{"error": {"code", "message"}}``.
+Messages never carry a secret.
 """
 from __future__ import annotations
 
-from chalice import ChaliceUnhandledError
+from chalice.app import ChaliceUnhandledError
 
 REALM = 'Bearer realm="openindex"'
 
 
 class ServiceError(ChaliceUnhandledError):
-    """An error the API answers with a JSON body; never carries a secret in its message."""
+    """An error the API answers with a JSON body."""
 
     status = 500
     code = "internal_error"
+    default_message = "An internal error occurred."
 
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
 
     def headers(self) -> dict[str, str]:
         """Extra response headers for this error."""
@@ -45,13 +45,13 @@ class InvalidToken(ServiceError):
 
     status = 401
     code = "invalid_token"
-    MESSAGE = (
+    default_message = (
         "The access token is missing, invalid, expired or revoked. "
         "Check it with `oi auth check` or `oi profile show`."
     )
 
     def __init__(self, reason: str, message: str | None = None) -> None:
-        super().__init__(message or self.MESSAGE)
+        super().__init__(message)
         self.reason = reason
 
     def headers(self) -> dict[str, str]:
@@ -83,28 +83,54 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
+class RouteNotFound(NotFound):
+    """No route has this path (API Gateway's MISSING_AUTHENTICATION_TOKEN, answered as a 404)."""
+
+    default_message = "No such route: check the method and the path."
+
+
+class InviteNotFound(ServiceError):
+    status = 404
+    code = "invite_not_found"
+    default_message = "No invite matches this token."
+
+
 class Conflict(ServiceError):
-    """The request conflicts with the current state (an email already taken, the last admin)."""
+    """Someone changed the same item while this request ran; retrying may succeed."""
 
     status = 409
     code = "conflict"
+    default_message = "The item changed while this request ran; retry it."
 
 
-class Gone(ServiceError):
-    """The resource existed but can no longer be used (an expired or revoked invite)."""
+class AccountExists(ServiceError):
+    status = 409
+    code = "account_exists"
+    default_message = "An account with this email already exists."
 
+
+class LastAdmin(ServiceError):
+    status = 409
+    code = "last_admin"
+    default_message = "This is the last active admin; make another user admin first."
+
+
+class InviteAlreadyClaimed(ServiceError):
+    status = 409
+    code = "invite_already_claimed"
+    default_message = "This invite has already been claimed."
+
+
+class InviteRevoked(ServiceError):
     status = 410
-    code = "gone"
+    code = "invite_revoked"
+    default_message = "This invite was revoked; ask an admin for a new one."
 
 
-class RouteNotFound(ServiceError):
-    """No route has this path (API Gateway's MISSING_AUTHENTICATION_TOKEN, answered as a 404)."""
-
-    status = 404
-    code = "not_found"
-
-    def __init__(self) -> None:
-        super().__init__("No such route: check the method and the path.")
+class InviteExpired(ServiceError):
+    status = 410
+    code = "invite_expired"
+    default_message = "This invite has expired; ask an admin for a new one."
 
 
 class TooManyRequests(ServiceError):
@@ -112,22 +138,18 @@ class TooManyRequests(ServiceError):
 
     status = 429
     code = "too_many_requests"
-
-    def __init__(self) -> None:
-        super().__init__("Too many requests; slow down and retry after a second.")
+    default_message = "Too many requests; slow down and retry after a second."
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": "1"}
 
 
-class StorageUnavailable(ServiceError):
+class ServiceUnavailable(ServiceError):
     """DynamoDB throttled, timed out or failed; the request was not carried out."""
 
     status = 503
     code = "service_unavailable"
-
-    def __init__(self) -> None:
-        super().__init__("The service is briefly unavailable; retry the request.")
+    default_message = "The service is briefly unavailable; retry the request."
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": "1"}

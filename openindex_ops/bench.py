@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(env)
 
     import app as app_module
-    from chalicelib import users
-    from chalicelib.store import Store
+    from chalicelib.accounts import users
+    from chalicelib.storage import Store
     from chalicelib.timeutil import utcnow
     from openindex_ops.table import create_table
 
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     create_table(client, TABLE)
     store = Store.connect(TABLE)
     now = utcnow()
-    admin, issued = users.bootstrap_admin(store, "bench@example.com", now)
+    admin, issued = users.bootstrap_admin(store, email="bench@example.com", now=now)
     header = f"Bearer {issued.value}"
     event = {"type": "TOKEN", "authorizationToken": header, "methodArn": ARN}
     app_module.get_store = lambda: store  # type: ignore[assignment]
@@ -167,14 +167,15 @@ def count_requests(app_module: Any, store: Any, client: Any, token: str, now: An
     """The DynamoDB calls of each operation, through the real app (botocore event hooks)."""
     from chalice.test import Client
 
-    from chalicelib import invites
-    from chalicelib.models import Role
+    from chalicelib.accounts import invites
+    from chalicelib.accounts.records import Role
 
     calls: list[str] = []
     client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
     os.environ.setdefault("APP_URL", "http://127.0.0.1:8000")
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    invite = invites.create_invite(store, "claimer@example.com", Role.MEMBER, None, "bench", "http://x", now)
+    invite = invites.create_invite(store, email="claimer@example.com", role=Role.MEMBER, expires_at=None,
+                                   created_by="bench", app_url="http://x", now=now)
     counted = {}
     with Client(app_module.app, stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
         http = test_client.http
@@ -198,34 +199,43 @@ def count_requests(app_module: Any, store: Any, client: Any, token: str, now: An
 def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str, dict[str, Any]]:
     """Authorization in a table of 100 tokens against one of `large`, alternating; and a user's
     first page with 10 tokens against one with 10,000, in the same large table."""
-    from chalicelib import authn, ids, token_codec, tokens, users
-    from chalicelib.models import Role, Scope, TokenKind, TokenRecord
-    from chalicelib.store import Store, _token_item
+    from chalicelib.access import authentication, ids, token_format
+    from chalicelib.access.kinds import Scope, TokenKind
+    from chalicelib.accounts import users
+    from chalicelib.accounts.records import Role
+    from chalicelib.credentials import pats
+    from chalicelib.credentials.records import TokenRecord
+    from chalicelib.storage import Store
+    from chalicelib.storage.tokens import token_item
     from openindex_ops.table import create_table
+
+    pat_prefix = TokenKind.PAT.spec.id_prefix
 
     def fill(table: str, owner: str, count: int) -> None:
         """Write `count` token items for `owner` with BatchWriteItem (setup, not measured)."""
         batch = []
         for number in range(count):
-            token_id = ids.new_id(ids.PAT, now + timedelta(microseconds=number))
+            token_id = ids.new_id(pat_prefix, now + timedelta(microseconds=number))
             record = TokenRecord(id=token_id, user_id=owner, name=f"t{number}", scope=Scope.READ_WRITE,
-                                 kind=TokenKind.PAT, digest=token_codec.digest(token_id), created_at=now)
-            batch.append({"PutRequest": {"Item": _token_item(record)}})
+                                 kind=TokenKind.PAT, digest=token_format.digest(token_id), created_at=now)
+            batch.append({"PutRequest": {"Item": token_item(record)}})
             if len(batch) == 25 or number == count - 1:
                 client.batch_write_item(RequestItems={table: batch})
                 batch = []
 
     def holder(table_store: Any, email: str, filler: int) -> tuple[str, str]:
         """A user with one real token and `filler` more; (user id, header)."""
-        user = users.create_user(table_store, email, Role.MEMBER, now)
-        value = tokens.issue_pat(table_store, user.id, "t", Scope.READ_WRITE, None, now).value
-        authn.verdict(table_store, f"Bearer {value}", now)  # records lastUsedAt: steady state next
-        fill(table_store._table, user.id, filler)  # noqa: SLF001 - setup of a benchmark table
+        user = users.create_user(table_store, email=email, role=Role.MEMBER, now=now)
+        value = pats.issue_pat(table_store, user_id=user.id, name="t", scope=Scope.READ_WRITE, expires_at=None,
+                               now=now).value
+        authentication.verdict(table_store, f"Bearer {value}", now)  # records lastUsedAt: steady state next
+        fill(table_names[id(table_store)], user.id, filler)
         return user.id, f"Bearer {value}"
 
     small_table = f"{TABLE}-small"
     create_table(client, small_table)
     small = Store(client, small_table)
+    table_names = {id(small): small_table, id(store): TABLE}
     _, small_header = holder(small, "small@example.com", 100 - 2)
     started = time.perf_counter()
     _, large_header = holder(store, "large@example.com", 0)
@@ -240,13 +250,13 @@ def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str
 
     return {
         "authorize at 100,000 tokens": {
-            **median_ratio(per_call(lambda: authn.verdict(store, large_header, now), 20),
-                           per_call(lambda: authn.verdict(small, small_header, now), 20), pairs),
+            **median_ratio(per_call(lambda: authentication.verdict(store, large_header, now), 20),
+                           per_call(lambda: authentication.verdict(small, small_header, now), 20), pairs),
             "fillSeconds": round(fill_seconds),
         },
         "list first page at 10,000 tokens": {
-            **median_ratio(per_call(lambda: store.list_tokens(many_user, ids.PAT, 50, None, now), 5),
-                           per_call(lambda: store.list_tokens(ten_user, ids.PAT, 50, None, now), 5), pairs),
+            **median_ratio(per_call(lambda: store.tokens.list(many_user, pat_prefix, 50, None, now), 5),
+                           per_call(lambda: store.tokens.list(ten_user, pat_prefix, 50, None, now), 5), pairs),
             "itemsReadPerPage": [page_read(ten_user), page_read(many_user)],
         },
     }

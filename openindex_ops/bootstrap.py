@@ -10,12 +10,12 @@ import argparse
 import os
 import sys
 
-from chalicelib import invites
+from chalicelib.accounts import invites
+from chalicelib.accounts.records import Role
+from chalicelib.accounts.users import bootstrap_admin
 from chalicelib.errors import ServiceError
-from chalicelib.models import Role
-from chalicelib.store import Store
+from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
-from chalicelib.users import bootstrap_admin
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,13 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.invite:
             issued = invites.create_invite(
-                store, args.email, Role.ADMIN, None, "bootstrap", args.app_url, utcnow()
+                store, email=args.email, role=Role.ADMIN, expires_at=None, created_by="bootstrap",
+                app_url=args.app_url, now=utcnow(),
             )
             print(f"admin invite for {issued.invite.email}, valid until "
                   f"{issued.invite.expires_at:%Y-%m-%d %H:%M} UTC: {issued.url}", file=sys.stderr)
             print(f"OPENINDEX_ADMIN_INVITE={issued.token}", flush=True)
         else:
-            user, token = bootstrap_admin(store, args.email, utcnow())
+            user, token = bootstrap_admin(store, email=args.email, now=utcnow())
             print(f"created admin {user.email} ({user.id}) in {args.table}", file=sys.stderr)
             print(f"OPENINDEX_ADMIN_TOKEN={token.value}", flush=True)
     except ServiceError as error:

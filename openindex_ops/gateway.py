@@ -14,17 +14,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import payloads
 from chalicelib.errors import (
     InsufficientScope,
     InvalidRequest,
     InvalidToken,
     RouteNotFound,
     ServiceError,
-    StorageUnavailable,
+    ServiceUnavailable,
     TooManyRequests,
 )
-from chalicelib.http_edge import SECURITY_HEADERS
+from chalicelib.http import responses
+from chalicelib.http.responses import SECURITY_HEADERS
 
 ACCESS_DENIED_MESSAGE = "The token's scope or kind is not enough for this operation."
 DEFAULT_4XX_MESSAGE = "The request was refused before it reached the service."
@@ -37,10 +37,10 @@ GATEWAY_ERRORS: dict[str, tuple[ServiceError, bool]] = {
     "ACCESS_DENIED": (InsufficientScope(ACCESS_DENIED_MESSAGE, required_scope=""), True),
     "MISSING_AUTHENTICATION_TOKEN": (RouteNotFound(), True),
     "THROTTLED": (TooManyRequests(), True),
-    "AUTHORIZER_FAILURE": (StorageUnavailable(), True),
-    "AUTHORIZER_CONFIGURATION_ERROR": (StorageUnavailable(), True),
+    "AUTHORIZER_FAILURE": (ServiceUnavailable(), True),
+    "AUTHORIZER_CONFIGURATION_ERROR": (ServiceUnavailable(), True),
     "DEFAULT_4XX": (InvalidRequest(DEFAULT_4XX_MESSAGE), False),
-    "DEFAULT_5XX": (StorageUnavailable(), False),
+    "DEFAULT_5XX": (ServiceUnavailable(), False),
 }
 
 
@@ -60,7 +60,7 @@ def response_headers(error: ServiceError) -> dict[str, str]:
 
 def response_body(error: ServiceError) -> str:
     """The JSON body a Gateway Response for ``error`` carries."""
-    return json.dumps(payloads.error(error.code, error.message), separators=(",", ":"))
+    return json.dumps(responses.error(error.code, error.message), separators=(",", ":"))
 
 
 def _response(error: ServiceError, replaces_status: bool) -> dict[str, Any]:

@@ -24,9 +24,9 @@ from types import FrameType
 import boto3
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from chalicelib.store import Store
+from chalicelib.accounts.users import bootstrap_admin
+from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
-from chalicelib.users import bootstrap_admin
 from openindex_ops.table import create_table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.pop(name, None)
         table = _local_table_name()
         create_table(boto3.client("dynamodb"), table)
-        _, token = bootstrap_admin(Store.connect(table), args.email, utcnow())
+        _, token = bootstrap_admin(Store.connect(table), email=args.email, now=utcnow())
 
         chalice = subprocess.Popen(
             [str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",

@@ -24,12 +24,19 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 import app as app_module
-from chalicelib import audit, token_codec, tokens, users
-from chalicelib.models import Role, Scope, User
-from chalicelib.store import Store
+from chalicelib import audit
+from chalicelib.access import token_format
+from chalicelib.access.kinds import Scope
+from chalicelib.accounts import users
+from chalicelib.accounts.records import Role, User
+from chalicelib.credentials import pats
+from chalicelib.settings import Settings
+from chalicelib.storage import Store
 from openindex_cli.main import Context as CliContext
 from openindex_cli.main import oi
 from openindex_ops.table import create_table
+
+from .session_checks import iam_problems, is_full_run
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "openindex-auth-test"
@@ -61,7 +68,7 @@ class DynamoCalls:
 
 
 # The IAM action each DynamoDB call needs, per Lambda function, across the whole session
-# (tests/test_zz_iam_policy.py checks each function's policy against them). A call made while
+# (the session check in tests/session_checks.py holds each function's policy against them). A call made while
 # the authorizer runs is the authorizer's; every other call is the API handler's.
 IAM_ACTIONS_USED: dict[str, set[str]] = {"authorizer": set(), "handler": set()}
 _AUTHORIZER_CODE = app_module.bearer_token.func.__code__
@@ -109,7 +116,7 @@ class SecretWatch(logging.Handler):
         self.leaks: list[str] = []
         self.places_checked = 0
 
-    def record_mint(self, minted: token_codec.MintedToken) -> token_codec.MintedToken:
+    def record_mint(self, minted: token_format.MintedToken) -> token_format.MintedToken:
         self.minted.append(minted.value)
         self.known.add(minted.value)
         return minted
@@ -130,13 +137,13 @@ SECRETS = SecretWatch()
 @pytest.fixture(scope="session", autouse=True)
 def secret_watch() -> Iterator[SecretWatch]:
     """Watches the whole session: tokens are recorded as they are minted, logs as they are written."""
-    original_mint = token_codec.mint
+    original_mint = token_format.mint
     root = logging.getLogger()
     previous_level = root.level
     root.setLevel(logging.INFO)
     root.addHandler(SECRETS)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(token_codec, "mint", lambda *args: SECRETS.record_mint(original_mint(*args)))
+        patch.setattr(token_format, "mint", lambda *args, **ids: SECRETS.record_mint(original_mint(*args, **ids)))
         yield SECRETS
     root.removeHandler(SECRETS)
     root.setLevel(previous_level)
@@ -249,7 +256,7 @@ class Api:
 def api(store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setattr(app_module, "get_store", lambda: store)
     monkeypatch.setattr(app_module, "utcnow", clock.now)
-    monkeypatch.setenv("APP_URL", APP_URL)
+    monkeypatch.setattr(app_module, "settings", lambda: Settings(table_name=TABLE, app_url=APP_URL))
     with Client(app_module.app, stage_name="local", project_dir=str(ROOT)) as client:
         yield Api(client.http)
 
@@ -278,8 +285,10 @@ class Accounts:
         expires_at: datetime | None = None,
     ) -> Account:
         self._count += 1
-        user = users.create_user(self._store, f"user{self._count}@example.com", role, self._clock.now())
-        issued = tokens.issue_pat(self._store, user.id, "setup", scope, expires_at, self._clock.now())
+        email = f"user{self._count}@example.com"
+        user = users.create_user(self._store, email=email, role=role, now=self._clock.now())
+        issued = pats.issue_pat(self._store, user_id=user.id, name="setup", scope=scope, expires_at=expires_at,
+                                now=self._clock.now())
         return Account(user=user, token=issued.value, token_id=issued.record.id)
 
     def admin(self) -> Account:
@@ -359,11 +368,6 @@ def cli(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     return Cli(ChaliceTransport(api.http))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The session-wide checks (tests/test_zz_*) run after every other test, whose calls they inspect."""
-    items.sort(key=lambda item: item.nodeid.startswith("tests/test_zz_"))
-
-
 class AuditLog(logging.Handler):
     """Collects the audit trail's JSON lines (instead of standard output) for assertions."""
 
@@ -387,3 +391,26 @@ def audit_log(monkeypatch: pytest.MonkeyPatch) -> AuditLog:
     collector = AuditLog()
     monkeypatch.setattr(logging.getLogger(audit.LOGGER_NAME), "handlers", [collector])
     return collector
+
+
+_SESSION_REPORT: list[str] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session-wide checks (see tests/session_checks.py): a failure fails the run."""
+    full_run = is_full_run(session, ROOT)
+    problems = [f"token value leaked: {leak}" for leak in SECRETS.leaks]
+    problems += iam_problems(IAM_ACTIONS_USED, ROOT / ".chalice", full_run)
+    _SESSION_REPORT.append(
+        f"secret watch: {len(SECRETS.minted)} tokens minted, {SECRETS.places_checked} places checked, "
+        f"{len(SECRETS.leaks)} leaks; IAM: each function's policy checked against its calls"
+        + (" (exactly, a full run)" if full_run else " (allowed only: not a full run)")
+    )
+    _SESSION_REPORT.extend(f"FAILED session check: {problem}" for problem in problems)
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in _SESSION_REPORT:
+        terminalreporter.write_line(line)

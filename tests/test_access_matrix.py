@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.models import Role, Scope
+from chalicelib.access.kinds import Scope
+from chalicelib.accounts.records import Role
 
 from .conftest import Accounts, Api
 

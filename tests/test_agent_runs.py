@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import token_codec
-from chalicelib.models import Role, Scope
+from chalicelib.access import token_format
+from chalicelib.access.kinds import Scope, TokenKind
+from chalicelib.accounts.records import Role
 
 from .conftest import Accounts, Api, DynamoCalls, FrozenClock
 
@@ -18,7 +19,7 @@ def test_minting_returns_the_documented_fields(api: Api, accounts: Accounts) -> 
     body = response.body
     assert set(body) == {"id", "agentId", "stage", "token", "scope", "kind", "expiresAt", "createdAt"}
     assert body["id"].startswith("run_")
-    assert token_codec.parse(body["token"]).type is token_codec.RUN
+    assert token_format.parse(body["token"]).kind is TokenKind.AGENT_RUN.spec
     assert (body["agentId"], body["stage"], body["scope"], body["kind"]) == (
         "agent-alpha", "triage", "read_write", "agent_run"
     )

@@ -65,7 +65,7 @@ def test_account_events(api: Api, accounts: Accounts, audit_log: AuditLog) -> No
     assert (deactivated["status"], deactivated["previousStatus"], deactivated["actor"]) == (
         "deactivated", "active", admin.user.id
     )
-    assert (last_admin["outcome"], last_admin["reason"]) == ("failure", "admins")
+    assert (last_admin["outcome"], last_admin["reason"]) == ("failure", "last_admin")
     minted = [e for e in audit_log.events("token.created") if e["kind"] == "agent_run"]
     assert minted[0]["tokenId"] == run["id"] and minted[0]["agentId"] == "agent-alpha"
     secrets = (sent["token"], claimed["pat"]["token"], run["token"], admin.token, member.token)

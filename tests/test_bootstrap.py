@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import invites, token_codec
-from chalicelib.store import Store
+from chalicelib.access import token_format
+from chalicelib.accounts import invites
+from chalicelib.storage import Store
 from openindex_ops import bootstrap
 
 from .conftest import TABLE, FrozenClock
@@ -21,10 +22,10 @@ def test_bootstrap_creates_an_admin_and_prints_an_admin_token(
 ) -> None:
     assert bootstrap.main(["--email", "Root@Example.com", "--table", TABLE]) == 0
     token = printed(capsys, "OPENINDEX_ADMIN_TOKEN")
-    parsed = token_codec.parse(token)
-    user, found = store.load_credential(parsed.ids[0], [parsed.ids[1]])
+    parsed = token_format.parse(token)
+    user, found = store.tokens.load_credential(parsed.user_id, [parsed.token_id])
     assert (user.email, user.role.value) == ("root@example.com", "admin")
-    assert found[parsed.ids[1]].scope.value == "admin"
+    assert found[parsed.token_id].scope.value == "admin"
 
 
 def test_bootstrap_refuses_an_email_that_has_an_account(
@@ -44,7 +45,7 @@ def test_bootstrap_can_print_an_admin_invite_instead(
     argv = ["--email", "root@example.com", "--table", TABLE, "--invite", "--app-url", "https://x.test"]
     assert bootstrap.main(argv) == 0
     invite_token = printed(capsys, "OPENINDEX_ADMIN_INVITE")
-    user, first_token = invites.claim_invite(store, invite_token, clock.now())
+    user, first_token = invites.claim_invite(store, invite_token, now=clock.now())
     assert user.role.value == "admin" and first_token.record.scope.value == "admin"
 
 

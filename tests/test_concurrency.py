@@ -18,30 +18,36 @@ from chalice.cli.factory import CLIFactory
 from chalice.local import LocalDevServer
 
 import app as app_module
-from chalicelib import authn, invites, tokens, users
-from chalicelib.access import Caller
+from chalicelib.access import authentication
+from chalicelib.access.caller import Caller
+from chalicelib.access.kinds import Scope
+from chalicelib.accounts import invites, users
+from chalicelib.accounts.records import Role
+from chalicelib.credentials import pats
 from chalicelib.errors import InvalidToken, ServiceError
-from chalicelib.models import Role, Scope
-from chalicelib.store import Store
+from chalicelib.storage import Store
 
 from .conftest import APP_URL, ROOT
+
+pytestmark = pytest.mark.slow
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 
 def caller_of(store: Store, token: str) -> Caller:
-    return authn.authenticate(store, f"Bearer {token}", NOW)
+    return authentication.authenticate(store, f"Bearer {token}", NOW)
 
 
 def test_fifty_concurrent_claims_of_one_invite_make_exactly_one_account(served_store: Store) -> None:
-    sent = invites.create_invite(served_store, "racer@example.com", Role.MEMBER, None, "usr_x", APP_URL, NOW)
+    sent = invites.create_invite(served_store, email="racer@example.com", role=Role.MEMBER, expires_at=None,
+                                 created_by="usr_x", app_url=APP_URL, now=NOW)
     racers = 50
     start = threading.Barrier(racers)
 
     def claim(_: int) -> str:
         start.wait()
         try:
-            invites.claim_invite(served_store, sent.token, NOW)
+            invites.claim_invite(served_store, sent.token, now=NOW)
         except ServiceError as error:
             return error.code
         return "claimed"
@@ -50,13 +56,14 @@ def test_fifty_concurrent_claims_of_one_invite_make_exactly_one_account(served_s
         outcomes = list(pool.map(claim, range(racers)))
     assert outcomes.count("claimed") == 1
     assert set(outcomes) - {"claimed"} <= {"invite_already_claimed", "service_unavailable"}
-    made = [u for u in served_store.list_users(100, None)[0] if u.email == "racer@example.com"]
+    made = [u for u in served_store.users.list(100, None)[0] if u.email == "racer@example.com"]
     assert len(made) == 1
 
 
 def test_no_use_of_a_token_succeeds_after_its_delete_returned(served_store: Store) -> None:
-    owner = users.create_user(served_store, "owner@example.com", Role.MEMBER, NOW)
-    doomed = tokens.issue_pat(served_store, owner.id, "doomed", Scope.READ_WRITE, None, NOW)
+    owner = users.create_user(served_store, email="owner@example.com", role=Role.MEMBER, now=NOW)
+    doomed = pats.issue_pat(served_store, user_id=owner.id, name="doomed", scope=Scope.READ_WRITE,
+                            expires_at=None, now=NOW)
     deleted_at: list[float] = []
     successes_started_after_delete: list[float] = []
     refusals_after_delete = threading.Semaphore(0)
@@ -82,7 +89,7 @@ def test_no_use_of_a_token_succeeds_after_its_delete_returned(served_store: Stor
     def delete() -> None:
         try:
             assert first_use.wait(timeout=30), "the token should work before the delete"
-            tokens.delete_pat(served_store, owner.id, doomed.record.id, NOW, actor_id=owner.id)
+            pats.delete_pat(served_store, owner.id, doomed.record.id, now=NOW, actor_id=owner.id)
             deleted_at.append(time.monotonic())
             for _ in range(16):  # let the users keep trying after the delete returned
                 assert refusals_after_delete.acquire(timeout=30)
@@ -100,19 +107,22 @@ def test_no_use_of_a_token_succeeds_after_its_delete_returned(served_store: Stor
 
 
 def test_concurrent_creates_by_one_user_are_all_listed(served_store: Store) -> None:
-    owner = users.create_user(served_store, "maker@example.com", Role.ADMIN, NOW)
-    first = tokens.issue_pat(served_store, owner.id, "first", Scope.ADMIN, None, NOW)
+    owner = users.create_user(served_store, email="maker@example.com", role=Role.ADMIN, now=NOW)
+    first = pats.issue_pat(served_store, user_id=owner.id, name="first", scope=Scope.ADMIN, expires_at=None,
+                           now=NOW)
     caller = caller_of(served_store, first.value)
 
     def create(number: int) -> str:
-        return tokens.create_pat(served_store, caller, f"t{number}", Scope.READ_WRITE, None, NOW).record.id
+        issued = pats.create_pat(served_store, caller, name=f"t{number}", scope=Scope.READ_WRITE, expires_at=None,
+                                 now=NOW)
+        return issued.record.id
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         created = set(pool.map(create, range(64)))
     listed: set[str] = set()
     cursor = None
     while True:
-        page, cursor = tokens.list_pats(served_store, owner.id, 100, cursor, NOW)
+        page, cursor = pats.list_pats(served_store, owner.id, limit=100, cursor=cursor, now=NOW)
         listed |= {token.id for token in page}
         if cursor is None:
             break
@@ -137,8 +147,10 @@ def test_concurrent_requests_through_chalice_local_each_see_their_own_caller(
 ) -> None:
     holders = []
     for number in range(6):
-        user = users.create_user(served_store, f"u{number}@example.com", Role.MEMBER, NOW)
-        holders.append((user.id, tokens.issue_pat(served_store, user.id, "t", Scope.READ_WRITE, None, NOW).value))
+        user = users.create_user(served_store, email=f"u{number}@example.com", role=Role.MEMBER, now=NOW)
+        issued = pats.issue_pat(served_store, user_id=user.id, name="t", scope=Scope.READ_WRITE, expires_at=None,
+                                now=NOW)
+        holders.append((user.id, issued.value))
 
     def whoami(_: int) -> tuple[str, str]:
         expected, token = random.choice(holders)

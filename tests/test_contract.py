@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 import app as app_module
 
 from .conftest import ROOT
+
+pytestmark = pytest.mark.e2e
 
 SPEC = yaml.safe_load((ROOT / "openapi.yaml").read_text())
 

@@ -19,6 +19,8 @@ from openindex_ops.table import load_template, table_properties
 
 from .conftest import ROOT, TABLE, Api
 
+pytestmark = pytest.mark.slow
+
 STAGES = ("dev", "prod")
 BIN = Path(sys.executable).parent
 # `make test` builds it with Python 3.13: chalice packages for the Python it runs on.

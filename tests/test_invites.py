@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import token_codec
+from chalicelib.access import token_format
+from chalicelib.access.kinds import TokenKind
 
 from .conftest import APP_URL, Accounts, Api, FrozenClock
 
@@ -31,7 +32,7 @@ def test_create_returns_the_token_and_link_once(api: Api, accounts: Accounts) ->
     assert body["id"].startswith("inv_")
     assert (body["email"], body["role"]) == ("new.person@example.com", "member")
     assert body["expiresAt"] == "2026-12-01T12:00:00Z"  # 7 days by default
-    assert token_codec.parse(body["token"]).type is token_codec.INVITE
+    assert token_format.parse(body["token"]).kind is TokenKind.INVITE.spec
     assert body["inviteUrl"] == f"{APP_URL}/invite#token={body['token']}"
     listed = api.get("/admin/invites", admin.token).body
     assert [item["id"] for item in listed["items"]] == [body["id"]]
@@ -120,7 +121,7 @@ def test_malformed_or_unknown_invites_are_404(api: Api, token: str) -> None:
 def test_a_forged_invite_token_with_a_valid_checksum_is_404(api: Api, accounts: Accounts) -> None:
     admin = accounts.admin()
     sent = invite(api, admin.token)
-    forged = token_codec.mint(token_codec.INVITE, (sent["id"],)).value
+    forged = token_format.mint(TokenKind.INVITE.spec, token_id=sent["id"]).value
     assert (claim(api, forged).status, claim(api, forged).error_code) == (404, "invite_not_found")
     assert claim(api, sent["token"]).status == 201
 

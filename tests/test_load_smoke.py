@@ -4,7 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from openindex_ops import load
+
+pytestmark = pytest.mark.e2e
 
 
 def test_a_short_load_run_has_no_errors_and_loses_no_token(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import token_codec
-from chalicelib.models import Role, Scope
+from chalicelib.access import token_format
+from chalicelib.access.kinds import Scope
+from chalicelib.accounts.records import Role
 
 from .conftest import Accounts, Api, FrozenClock
 
@@ -28,7 +29,7 @@ def test_create_returns_the_token_once_with_the_documented_fields(api: Api, acco
     assert body["id"].startswith("pat_01")
     assert (body["name"], body["scope"], body["expiresAt"]) == ("agent-alpha", "read_write", FUTURE)
     assert body["createdAt"] == "2026-11-24T12:00:00Z"
-    assert token_codec.parse(body["token"]) is not None
+    assert token_format.parse(body["token"]) is not None
     assert response.headers["Cache-Control"] == "no-store"
     me = api.get("/me", body["token"])
     assert me.status == 200 and me.body["token"]["id"] == body["id"]

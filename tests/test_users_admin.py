@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import users
+from chalicelib.accounts import users
+from chalicelib.accounts.records import Role, UserStatus
 from chalicelib.errors import ServiceError
-from chalicelib.models import Role, UserStatus
-from chalicelib.store import Store
+from chalicelib.storage import Store
 
 from .conftest import Accounts, Api, FrozenClock
 
@@ -136,14 +136,14 @@ def test_an_admin_cannot_reach_a_token_through_the_wrong_user(api: Api, accounts
 
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(served_store: Store) -> None:
     now = datetime(2026, 11, 24, 12, tzinfo=UTC)
-    first = users.create_user(served_store, "a@example.com", Role.ADMIN, now)
-    second = users.create_user(served_store, "b@example.com", Role.ADMIN, now)
+    first = users.create_user(served_store, email="a@example.com", role=Role.ADMIN, now=now)
+    second = users.create_user(served_store, email="b@example.com", role=Role.ADMIN, now=now)
     start = threading.Barrier(2)
 
     def demote(user_id: str) -> str:
         start.wait()
         try:
-            users.update_user(served_store, user_id, UserStatus.DEACTIVATED, None, user_id)
+            users.update_user(served_store, user_id, status=UserStatus.DEACTIVATED, role=None, actor_id=user_id)
         except ServiceError as error:
             return error.code
         return "done"
@@ -151,5 +151,5 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(served_store: St
     with ThreadPoolExecutor(max_workers=2) as pool:
         outcomes = sorted(pool.map(demote, [first.id, second.id]))
     assert outcomes == ["done", "last_admin"]
-    remaining = [u for u in served_store.list_users(10, None)[0] if u.is_active_admin]
+    remaining = [u for u in served_store.users.list(10, None)[0] if u.is_active_admin]
     assert len(remaining) == 1

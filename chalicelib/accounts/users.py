@@ -4,13 +4,15 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from chalicelib import audit, ids
-from chalicelib.errors import Conflict, NotFound
-from chalicelib.models import Role, Scope, User, UserStatus
-from chalicelib.store import ConditionFailed, Store
-from chalicelib.tokens import IssuedToken, issue_pat
-
-ACCOUNT_EXISTS = "account_exists"
+from chalicelib import audit
+from chalicelib.access import ids
+from chalicelib.access.kinds import Scope
+from chalicelib.accounts.records import Role, User, UserStatus
+from chalicelib.credentials.pats import issue_pat
+from chalicelib.credentials.records import IssuedToken
+from chalicelib.errors import AccountExists, Conflict, LastAdmin, NotFound
+from chalicelib.storage import Store
+from chalicelib.storage.errors import EmailTaken, StoreConflict, WouldRemoveLastAdmin
 
 
 def normalize_email(email: str) -> str:
@@ -29,24 +31,20 @@ def new_user(email: str, role: Role, now: datetime) -> User:
     )
 
 
-def create_user(store: Store, email: str, role: Role, now: datetime) -> User:
-    """Store a new active user; Conflict when the email already has an account."""
+def create_user(store: Store, *, email: str, role: Role, now: datetime) -> User:
+    """Store a new active user; AccountExists when the email already has an account."""
     user = new_user(email, role, now)
     try:
-        store.create_user(user)
-    except ConditionFailed as failure:
-        raise account_exists() from failure
+        store.users.create(user)
+    except EmailTaken as taken:
+        raise AccountExists() from taken
     return user
 
 
-def account_exists() -> Conflict:
-    return Conflict("An account with this email already exists.", code=ACCOUNT_EXISTS)
-
-
-def bootstrap_admin(store: Store, email: str, now: datetime) -> tuple[User, IssuedToken]:
+def bootstrap_admin(store: Store, *, email: str, now: datetime) -> tuple[User, IssuedToken]:
     """The first admin of an instance and an admin PAT, written straight into the table."""
-    user = create_user(store, email, Role.ADMIN, now)
-    token = issue_pat(store, user.id, "bootstrap", Scope.ADMIN, None, now)
+    user = create_user(store, email=email, role=Role.ADMIN, now=now)
+    token = issue_pat(store, user_id=user.id, name="bootstrap", scope=Scope.ADMIN, expires_at=None, now=now)
     audit.record("user.created", audit.SUCCESS, "bootstrap", userId=user.id, role=user.role.value,
                  tokenId=token.record.id)
     return user, token
@@ -55,20 +53,19 @@ def bootstrap_admin(store: Store, email: str, now: datetime) -> tuple[User, Issu
 def get_user(store: Store, user_id: str) -> User:
     """The user with this id; NotFound for unknown or malformed ids."""
     canonical = ids.normalize(ids.USER, user_id)
-    user = store.get_user(canonical) if canonical else None
+    user = store.users.get(canonical) if canonical else None
     if user is None:
         raise NotFound("No user with this id.")
     return user
 
 
-def list_users(store: Store, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
+def list_users(store: Store, *, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
     """One page of users, newest first."""
-    start_after = ids.cursor_start(ids.USER, cursor)
-    return store.list_users(limit, start_after)
+    return store.users.list(limit, ids.cursor_start(ids.USER, cursor))
 
 
 def update_user(
-    store: Store, user_id: str, status: UserStatus | None, role: Role | None, actor_id: str
+    store: Store, user_id: str, *, status: UserStatus | None, role: Role | None, actor_id: str
 ) -> User:
     """Change a user's status and/or role; never leaves the instance without an active admin.
 
@@ -82,13 +79,11 @@ def update_user(
     change = {"userId": before.id, "status": after.status.value, "role": after.role.value,
               "previousStatus": before.status.value, "previousRole": before.role.value}
     try:
-        store.change_user(before, after)
-    except ConditionFailed as failure:
-        audit.record("user.updated", audit.FAILURE, actor_id, reason=failure.part, **change)
-        if failure.part == "admins" and not failure.concurrent:
-            raise Conflict(
-                "This is the last active admin; make another user admin first.", code="last_admin"
-            ) from failure
-        raise Conflict("The user changed while this request ran; retry it.") from failure
+        store.users.change(before, after)
+    except StoreConflict as conflict:
+        audit.record("user.updated", audit.FAILURE, actor_id, reason=conflict.reason, **change)
+        if isinstance(conflict, WouldRemoveLastAdmin):
+            raise LastAdmin() from conflict
+        raise Conflict() from conflict
     audit.record("user.updated", audit.SUCCESS, actor_id, **change)
     return after

@@ -1,11 +1,11 @@
-"""Who is calling (``Caller``) and what a route demands of them (``Requirement``)."""
+"""Who is calling: the authenticated user and the token they called with."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.errors import InsufficientScope
-from chalicelib.models import Role, Scope, TokenKind
+from chalicelib.access.kinds import Scope, TokenKind
+from chalicelib.accounts.records import Role
 from chalicelib.timeutil import from_iso, to_iso
 
 
@@ -57,40 +57,3 @@ class Caller:
             agent_id=context["agentId"] or None,
             stage=context["stage"] or None,
         )
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """What a route demands of a token: a scope, whether it must be a person's, and whether
-    admin tokens are refused (minting agent run tokens takes exactly read_write)."""
-
-    scope: Scope
-    humans_only: bool
-    refuses_admin_tokens: bool = False
-
-    def check(self, caller: Caller) -> None:
-        """Raise InsufficientScope (403) unless the caller's token meets this requirement."""
-        if self.humans_only and caller.kind is not TokenKind.PAT:
-            raise InsufficientScope(
-                "Workflow agent run tokens cannot be used here; "
-                "use a human-owned personal access token.",
-                required_scope=self.scope.value,
-            )
-        if self.refuses_admin_tokens and caller.scope is Scope.ADMIN:
-            raise InsufficientScope(
-                "Admin tokens cannot be used as agent run tokens for workflow stage dispatch; "
-                "use a read_write token.",
-                required_scope=Scope.READ_WRITE.value,
-            )
-        if not caller.scope.covers(self.scope):
-            raise InsufficientScope(
-                f"This endpoint needs a token with {self.scope.value} scope; "
-                f"this token has {caller.scope.value} scope.",
-                required_scope=self.scope.value,
-            )
-
-
-ANY_TOKEN = Requirement(Scope.READ_WRITE, humans_only=False)
-HUMAN_READ_WRITE = Requirement(Scope.READ_WRITE, humans_only=True)
-HUMAN_ADMIN = Requirement(Scope.ADMIN, humans_only=True)
-RUN_TOKEN_MINTER = Requirement(Scope.READ_WRITE, humans_only=True, refuses_admin_tokens=True)

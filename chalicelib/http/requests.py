@@ -1,6 +1,6 @@
 """Request models: every body and query string is validated here before the domain sees it.
 
-app.py imports this module lazily (pydantic is slow to import and the authorizer never needs it).
+app.py imports this module inside the views that need it (pydantic is slow to import and the authorizer never needs it).
 """
 from __future__ import annotations
 
@@ -25,9 +25,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from chalicelib.agent_runs import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS
+from chalicelib.access.kinds import Scope
+from chalicelib.accounts.records import Role, UserStatus
+from chalicelib.credentials.run_tokens import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS
 from chalicelib.errors import InvalidRequest
-from chalicelib.models import Role, Scope, UserStatus
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -155,7 +156,7 @@ class PageQuery(_Query):
     cursor: str | None = Field(default=None, min_length=1, max_length=64)
 
 
-def parse_body(model: type[Model], raw_body: bytes | None) -> Model:
+def parse_body(model: type[Model], raw_body: str | bytes | None) -> Model:
     """The validated body, or InvalidRequest (400) saying what is wrong with it."""
     if not raw_body:
         raise InvalidRequest("Invalid request: the request body must be a JSON object.")

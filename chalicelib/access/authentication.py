@@ -11,11 +11,12 @@ import hmac
 import logging
 from datetime import datetime, timedelta
 
-from chalicelib import audit, token_codec
-from chalicelib.access import Caller
-from chalicelib.errors import InvalidToken, ServiceError, StorageUnavailable
-from chalicelib.models import Role, Scope
-from chalicelib.store import Store
+from chalicelib import audit
+from chalicelib.access import token_format
+from chalicelib.access.caller import Caller
+from chalicelib.access.kinds import BEARER_KINDS
+from chalicelib.errors import InvalidToken, ServiceError, ServiceUnavailable
+from chalicelib.storage import Store
 from chalicelib.timeutil import to_iso
 
 log = logging.getLogger(__name__)
@@ -31,31 +32,29 @@ _ANONYMOUS = "anonymous"
 
 def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     """The caller behind a bearer token; InvalidToken for every way a token can be bad."""
-    token = _bearer_token(authorization)
-    parsed = token_codec.parse(token)
-    if parsed is None or parsed.type not in (token_codec.PAT, token_codec.RUN):
+    parsed = token_format.parse(_bearer_token(authorization))
+    if parsed is None or parsed.kind.kind not in BEARER_KINDS or parsed.user_id is None:
         raise InvalidToken("malformed_token")
-    user_id, token_id, *minted_by = parsed.ids
-    user, tokens = store.load_credential(user_id, [token_id, *minted_by])
-    record = tokens.get(token_id)
-    if record is None:
-        raise InvalidToken("unknown_token")
-    if not hmac.compare_digest(record.digest, parsed.digest):
+    wanted = [parsed.token_id] + ([parsed.parent_id] if parsed.parent_id else [])
+    user, tokens = store.tokens.load_credential(parsed.user_id, wanted)
+    record = tokens.get(parsed.token_id)
+    if record is None or not hmac.compare_digest(record.digest, parsed.digest):
         raise InvalidToken("unknown_token")
     # From here on the caller holds the real token, so the refusal may say why.
     if record.expires_at is not None and record.is_expired(now):
         raise InvalidToken("expired", f"This token expired at {to_iso(record.expires_at)}; create a new one.")
-    if minted_by:
-        parent = tokens.get(minted_by[0])
+    if parsed.parent_id is not None:
+        parent = tokens.get(parsed.parent_id)
         if parent is None or parent.is_expired(now) or record.parent_id != parent.id:
             raise InvalidToken("parent_revoked", "The personal access token that minted this run token "
                                "was deleted or has expired.")
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
-    if record.scope is Scope.ADMIN and user.role is not Role.ADMIN:
-        raise InvalidToken("role_lacks_scope", "This admin token's account is no longer an admin.")
+    if not user.role.highest_scope.covers(record.scope):
+        raise InvalidToken("role_lacks_scope", f"This token has {record.scope.value} scope, which its "
+                           f"account's role ({user.role.value}) no longer allows.")
     if record.last_used_at is None or record.last_used_at < now - LAST_USED_GRANULARITY:
-        store.touch_token(user_id, token_id, now, stale_before=now - LAST_USED_GRANULARITY)
+        store.tokens.touch(user.id, record.id, now, stale_before=now - LAST_USED_GRANULARITY)
     return Caller(
         user_id=user.id,
         email=user.email,
@@ -76,12 +75,12 @@ def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[
     try:
         caller = authenticate(store, authorization, now)
     except InvalidToken as refusal:
-        audit.record("auth.failed", audit.FAILURE, _ANONYMOUS, reason=refusal.reason, **_locator(authorization))
-        explained = {_MESSAGE: refusal.message} if refusal.message != InvalidToken.MESSAGE else {}
+        audit.record("auth.failed", audit.FAILURE, _ANONYMOUS, reason=refusal.reason, **_claimed_ids(authorization))
+        explained = {_MESSAGE: refusal.message} if refusal.message != InvalidToken.default_message else {}
         return _ANONYMOUS, {_VERDICT: refusal.code, **explained}
-    except StorageUnavailable:
+    except ServiceUnavailable:
         log.warning("authentication unavailable: DynamoDB did not answer")
-        return _ANONYMOUS, {_VERDICT: StorageUnavailable.code}
+        return _ANONYMOUS, {_VERDICT: ServiceUnavailable.code}
     except Exception:  # noqa: BLE001 - an authorizer must answer; the route refuses with 500
         log.exception("authentication failed unexpectedly")
         return _ANONYMOUS, {_VERDICT: ServiceError.code}
@@ -90,26 +89,27 @@ def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[
 
 def caller_from_verdict(context: dict[str, str] | None) -> Caller:
     """The caller the authorizer allowed, or the error it decided on (never allows by default)."""
-    outcome = (context or {}).get(_VERDICT)
+    context = context or {}
+    outcome = context.get(_VERDICT)
     if outcome == _ALLOW:
-        return Caller.from_context(context or {})
-    if outcome == StorageUnavailable.code:
-        raise StorageUnavailable()
+        return Caller.from_context(context)
+    if outcome == ServiceUnavailable.code:
+        raise ServiceUnavailable()
     if outcome == ServiceError.code:
-        raise ServiceError("An internal error occurred.")
-    raise InvalidToken(outcome or "no_verdict", (context or {}).get(_MESSAGE))
+        raise ServiceError()
+    raise InvalidToken(outcome or "no_verdict", context.get(_MESSAGE))
 
 
-def _locator(authorization: str) -> dict[str, str]:
+def _claimed_ids(authorization: str) -> dict[str, str]:
     """The ids a well-formed token names (never the token), so a failure can be traced. They are
     what the caller claims: anyone can compute a checksum, so they are logged as claims."""
     try:
-        parsed = token_codec.parse(_bearer_token(authorization))
+        parsed = token_format.parse(_bearer_token(authorization))
     except InvalidToken:
         return {}
-    if parsed is None:
+    if parsed is None or parsed.user_id is None:
         return {}
-    return {"claimedUserId": parsed.ids[0], "claimedTokenId": parsed.ids[1]} if len(parsed.ids) > 1 else {}
+    return {"claimedUserId": parsed.user_id, "claimedTokenId": parsed.token_id}
 
 
 def _bearer_token(authorization: str) -> str:

@@ -1,0 +1,1 @@
+"""Access: the token format and its kinds, who is calling, and what each route demands of them."""

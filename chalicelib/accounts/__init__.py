@@ -1,0 +1,1 @@
+"""Accounts: users, their roles and status, and the invites that create them."""

@@ -1,0 +1,1 @@
+"""Credentials: personal access tokens and workflow agent run tokens."""

@@ -1,0 +1,71 @@
+"""Personal access tokens: issue, list and revoke them."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from chalicelib import audit
+from chalicelib.access import ids
+from chalicelib.access.caller import Caller
+from chalicelib.access.kinds import Scope, TokenKind
+from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
+from chalicelib.errors import InsufficientScope, NotFound
+from chalicelib.expiry import require_future_within
+from chalicelib.storage import Store
+
+# Far enough that nobody needs more (omit the expiry instead), near enough for any date library.
+MAX_LIFETIME = timedelta(days=365 * 100)
+PAT_ID_PREFIX = TokenKind.PAT.spec.id_prefix
+
+
+def issue_pat(
+    store: Store, *, user_id: str, name: str, scope: Scope, expires_at: datetime | None, now: datetime
+) -> IssuedToken:
+    """Create and store a PAT for ``user_id``; callers have already checked who may have it."""
+    issued = new_token(TokenKind.PAT, user_id=user_id, name=name, scope=scope, expires_at=expires_at, now=now)
+    store.tokens.put(issued.record)
+    return issued
+
+
+def create_pat(
+    store: Store, caller: Caller, *, name: str, scope: Scope, expires_at: datetime | None, now: datetime
+) -> IssuedToken:
+    """A new PAT for the caller, never of a higher scope than the token asking for it."""
+    if not caller.scope.covers(scope):
+        audit.record("token.create", audit.DENIED, caller.user_id, tokenId=caller.token_id, scope=scope.value,
+                     reason="scope_escalation")
+        raise InsufficientScope(
+            f"A token with {caller.scope.value} scope cannot create a token with "
+            f"{scope.value} scope; use a token with {scope.value} scope.",
+            required_scope=scope.value,
+        )
+    if expires_at is not None:
+        require_future_within(
+            expires_at, now, MAX_LIFETIME, "within 100 years; omit it for a token that does not expire"
+        )
+    issued = issue_pat(store, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now)
+    audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
+                 viaTokenId=caller.token_id, scope=scope.value, kind=issued.record.kind.value)
+    return issued
+
+
+def list_pats(
+    store: Store, owner_id: str, *, limit: int, cursor: str | None, now: datetime
+) -> tuple[list[TokenRecord], str | None]:
+    """One page of a user's unexpired PATs, newest first, and the cursor of the next page."""
+    start_after = ids.cursor_start(PAT_ID_PREFIX, cursor)
+    return store.tokens.list(owner_id, PAT_ID_PREFIX, limit, start_after, now)
+
+
+def delete_pat(store: Store, owner_id: str, token_id: str, *, now: datetime, actor_id: str) -> None:
+    """Revoke one of a user's PATs at once (and every agent run token it minted).
+
+    Unknown, malformed, expired, already deleted and other users' ids (and unknown owners) all get
+    the same 404, from the one conditional delete: no read first.
+    """
+    owner = ids.normalize(ids.USER, owner_id)
+    canonical = ids.normalize(PAT_ID_PREFIX, token_id)
+    if owner is None or canonical is None or not store.tokens.delete(owner, canonical, now):
+        audit.record("token.deleted", audit.FAILURE, actor_id, userId=owner, tokenId=canonical,
+                     reason="not_found")
+        raise NotFound("No personal access token with this id.")
+    audit.record("token.deleted", audit.SUCCESS, actor_id, userId=owner, tokenId=canonical)

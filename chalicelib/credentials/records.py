@@ -1,0 +1,70 @@
+"""Stored tokens, and the one builder every kind of bearer token is made with."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.access import ids, token_format
+from chalicelib.access.kinds import Scope, TokenKind
+from chalicelib.expiry import is_expired
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """A stored token: everything but its value, of which only the digest is kept."""
+
+    id: str
+    user_id: str
+    name: str
+    scope: Scope
+    kind: TokenKind
+    digest: bytes
+    created_at: datetime
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    # Agent run tokens only: the agent and workflow stage, and the PAT that minted the token.
+    agent_id: str | None = None
+    stage: str | None = None
+    parent_id: str | None = None
+
+    def is_expired(self, now: datetime) -> bool:
+        return is_expired(self.expires_at, now)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just created: its record, and its value, which is never shown again."""
+
+    record: TokenRecord
+    value: str
+
+
+def new_token(
+    kind: TokenKind,
+    *,
+    user_id: str,
+    name: str,
+    scope: Scope,
+    now: datetime,
+    expires_at: datetime | None = None,
+    parent_id: str | None = None,
+    agent_id: str | None = None,
+    stage: str | None = None,
+) -> IssuedToken:
+    """A fresh token of ``kind`` for ``user_id``, not yet stored; callers decide who may have it."""
+    token_id = ids.new_id(kind.spec.id_prefix, now)
+    minted = token_format.mint(kind.spec, user_id=user_id, token_id=token_id, parent_id=parent_id)
+    record = TokenRecord(
+        id=token_id,
+        user_id=user_id,
+        name=name,
+        scope=scope,
+        kind=kind,
+        digest=minted.digest,
+        created_at=now,
+        expires_at=expires_at,
+        agent_id=agent_id,
+        stage=stage,
+        parent_id=parent_id,
+    )
+    return IssuedToken(record=record, value=minted.value)

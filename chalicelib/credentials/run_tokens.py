@@ -1,0 +1,34 @@
+"""Workflow agent run tokens: short-lived read_write tokens minted from a person's PAT."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from chalicelib import audit
+from chalicelib.access.caller import Caller
+from chalicelib.access.kinds import Scope, TokenKind
+from chalicelib.credentials.records import IssuedToken, new_token
+from chalicelib.storage import Store
+
+DEFAULT_LIFETIME_SECONDS = 3600
+MAX_LIFETIME_SECONDS = 86400
+
+
+def mint_run_token(
+    store: Store, caller: Caller, *, agent_id: str, stage: str | None, lifetime_seconds: int, now: datetime
+) -> IssuedToken:
+    """A run token for ``agent_id``, valid for ``lifetime_seconds`` but never past its parent PAT.
+
+    The caller's PAT is named in the run token, so deleting that PAT revokes the run token too.
+    """
+    expires_at = now + timedelta(seconds=lifetime_seconds)
+    if caller.expires_at is not None:
+        expires_at = min(expires_at, caller.expires_at)
+    issued = new_token(
+        TokenKind.AGENT_RUN, user_id=caller.user_id, name=agent_id, scope=Scope.READ_WRITE, now=now,
+        expires_at=expires_at, parent_id=caller.token_id, agent_id=agent_id, stage=stage,
+    )
+    store.tokens.put(issued.record)
+    audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
+                 viaTokenId=caller.token_id, scope=Scope.READ_WRITE.value, kind=TokenKind.AGENT_RUN.value,
+                 agentId=agent_id)
+    return issued

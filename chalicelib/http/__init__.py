@@ -1,0 +1,1 @@
+"""The HTTP edge: request bodies and queries in, JSON responses and errors out."""

@@ -1,0 +1,153 @@
+"""What the API answers: the JSON shapes (camelCase, RFC 3339 UTC times), errors on the wire,
+and the headers every response carries."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.access.caller import Caller
+from chalicelib.access.kinds import TokenKind
+from chalicelib.accounts.records import Invite, IssuedInvite, User
+from chalicelib.credentials.records import IssuedToken, TokenRecord
+from chalicelib.errors import ServiceError
+from chalicelib.timeutil import to_iso
+
+# On every response, the app's and API Gateway's own: nothing is cached (bodies may carry a
+# token), and browsers never guess a type other than the declared one.
+SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+# Chalice answers some requests itself (unknown method, wrong media type, a bug in a view)
+# with {"Code", "Message"}; these are restyled to the API's own error shape.
+_CHALICE_ERROR_CODES = {
+    400: "invalid_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    415: "unsupported_media_type",
+    500: "internal_error",
+}
+
+
+def listed_pat(token: TokenRecord) -> dict[str, Any]:
+    """A PAT as listed: never its value or digest."""
+    return {
+        "id": token.id,
+        "name": token.name,
+        "scope": token.scope.value,
+        "expiresAt": _time(token.expires_at),
+        "createdAt": to_iso(token.created_at),
+        "lastUsedAt": _time(token.last_used_at),
+    }
+
+
+def created_pat(issued: IssuedToken) -> dict[str, Any]:
+    """A PAT just created, with its value: the only response that ever carries it."""
+    token = issued.record
+    return {
+        "id": token.id,
+        "name": token.name,
+        "scope": token.scope.value,
+        "token": issued.value,
+        "expiresAt": _time(token.expires_at),
+        "createdAt": to_iso(token.created_at),
+    }
+
+
+def created_run_token(issued: IssuedToken) -> dict[str, Any]:
+    """An agent run token just minted, with its value: the only response that carries it."""
+    token = issued.record
+    return {
+        "id": token.id,
+        "agentId": token.agent_id,
+        "stage": token.stage,
+        "token": issued.value,
+        "scope": token.scope.value,
+        "kind": token.kind.value,
+        "expiresAt": _time(token.expires_at),
+        "createdAt": to_iso(token.created_at),
+    }
+
+
+def page(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    """A page of a list."""
+    return {"items": items, "nextCursor": next_cursor}
+
+
+def me(caller: Caller) -> dict[str, Any]:
+    """The caller and the token they called with (and, for a run token, its agent and stage)."""
+    token: dict[str, Any] = {
+        "id": caller.token_id,
+        "name": caller.token_name,
+        "scope": caller.scope.value,
+        "kind": caller.kind.value,
+        "expiresAt": _time(caller.expires_at),
+    }
+    if caller.kind is TokenKind.AGENT_RUN:
+        token.update(agentId=caller.agent_id, stage=caller.stage)
+    return {
+        "id": caller.user_id,
+        "email": caller.email,
+        "role": caller.role.value,
+        "createdAt": to_iso(caller.user_created_at),
+        "token": token,
+    }
+
+
+def user(account: User) -> dict[str, Any]:
+    """A user as admins and the user see it."""
+    return {
+        "id": account.id,
+        "email": account.email,
+        "role": account.role.value,
+        "status": account.status.value,
+        "createdAt": to_iso(account.created_at),
+    }
+
+
+def listed_invite(invite: Invite) -> dict[str, Any]:
+    """A pending invite as listed: never its token."""
+    return {
+        "id": invite.id,
+        "email": invite.email,
+        "role": invite.role.value,
+        "expiresAt": to_iso(invite.expires_at),
+        "createdAt": to_iso(invite.created_at),
+    }
+
+
+def created_invite(issued: IssuedInvite) -> dict[str, Any]:
+    """An invite just created, with its token and link: the only response that carries them."""
+    return {**listed_invite(issued.invite), "token": issued.token, "inviteUrl": issued.url}
+
+
+def claimed_invite(account: User, first_token: IssuedToken) -> dict[str, Any]:
+    """The account an invite activated and its first PAT."""
+    return {"user": user(account), "pat": created_pat(first_token)}
+
+
+def error(code: str, message: str) -> dict[str, Any]:
+    """The body of every error response."""
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(failure: ServiceError) -> Response:
+    """The response for a domain error: its status, JSON body and headers."""
+    headers: dict[str, str | list[str]] = {**failure.headers()}
+    return Response(body=error(failure.code, failure.message), status_code=failure.status, headers=headers)
+
+
+def in_house_style(response: Response) -> Response:
+    """Chalice's own error bodies rewritten as ``{"error": {"code", "message"}}``, and the
+    security headers added."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code = _CHALICE_ERROR_CODES.get(response.status_code, "error")
+        response.body = error(code, str(body.get("Message", "")))
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _time(moment: datetime | None) -> str | None:
+    return to_iso(moment) if moment else None

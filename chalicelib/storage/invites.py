@@ -1,0 +1,111 @@
+"""Invites in the table: pending ones in the sparse index, closed ones kept a while for clear answers."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.accounts.records import Invite, InviteStatus, Role, User
+from chalicelib.credentials.records import TokenRecord
+from chalicelib.storage.errors import InviteNotPending
+from chalicelib.storage.table import (
+    INVITE_INDEX_KEY,
+    Item,
+    Table,
+    Write,
+    conditional,
+    invite_key,
+    marshal,
+    unmarshal,
+)
+from chalicelib.storage.tokens import token_item
+from chalicelib.storage.users import new_user_writes
+from chalicelib.timeutil import from_iso, to_epoch, to_iso
+
+# Claimed, revoked and expired invites stay this long (answering 409/410, not 404), then TTL reaps them.
+INVITE_RETENTION = timedelta(days=30)
+
+
+class InviteStore:
+    """Reads and writes invites, and claims them."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def put(self, invite: Invite) -> None:
+        """Store a new pending invite."""
+        self._table.put_new(invite_item(invite))
+
+    def get(self, invite_id: str) -> Invite | None:
+        """The invite, in any state, or None."""
+        item = self._table.get(invite_key(invite_id))
+        return invite_from_item(item) if item else None
+
+    def list_pending(self, limit: int, start_after: str | None, now: datetime) -> tuple[list[Invite], str | None]:
+        """One page of pending, unexpired invites, newest first."""
+        items, next_cursor = self._table.query_index(
+            INVITE_INDEX_KEY, limit, start_after, invite_key,
+            filter_expression="expiresAt > :now", filter_values={":now": to_iso(now)},
+        )
+        return [invite_from_item(item) for item in items], next_cursor
+
+    def revoke(self, invite_id: str, now: datetime) -> bool:
+        """Revoke a pending, unexpired invite; False when there is none."""
+        return conditional(lambda: self._table.client.update_item(
+            TableName=self._table.name, Key=invite_key(invite_id), **_close(InviteStatus.REVOKED, now),
+        ))
+
+    def claim(self, invite: Invite, user: User, token: TokenRecord, now: datetime) -> None:
+        """Mark the invite claimed and create its user and first token, all or nothing.
+
+        InviteNotPending when the invite is no longer pending (another claim won the race, or
+        it was revoked or expired), EmailTaken when the email has an account by now.
+        """
+        self._table.transact([
+            Write({"Update": {"TableName": self._table.name, "Key": invite_key(invite.id),
+                              **_close(InviteStatus.CLAIMED, now, closed_by=user.id)}}, InviteNotPending),
+            *new_user_writes(self._table, user),
+            Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
+                           "ConditionExpression": "attribute_not_exists(pk)"}}),
+        ])
+
+
+def invite_item(invite: Invite) -> Item:
+    return {**invite_key(invite.id), **marshal({
+        "gsi1pk": INVITE_INDEX_KEY,
+        "gsi1sk": invite.id,
+        "id": invite.id,
+        "email": invite.email,
+        "role": invite.role.value,
+        "status": invite.status.value,
+        "digest": invite.digest,
+        "createdBy": invite.created_by,
+        "createdAt": to_iso(invite.created_at),
+        "expiresAt": to_iso(invite.expires_at),
+        "ttl": to_epoch(invite.expires_at + INVITE_RETENTION),
+    })}
+
+
+def invite_from_item(item: Item) -> Invite:
+    fields = unmarshal(item)
+    return Invite(
+        id=fields["id"],
+        email=fields["email"],
+        role=Role(fields["role"]),
+        status=InviteStatus(fields["status"]),
+        digest=fields["digest"],
+        created_by=fields["createdBy"],
+        created_at=from_iso(fields["createdAt"]),
+        expires_at=from_iso(fields["expiresAt"]),
+    )
+
+
+def _close(status: InviteStatus, now: datetime, closed_by: str = "") -> dict[str, Any]:
+    """UpdateItem arguments moving a pending, unexpired invite to ``status``, out of the index."""
+    return {
+        "UpdateExpression": "SET #status = :status, closedAt = :now, closedBy = :by REMOVE gsi1pk, gsi1sk",
+        "ConditionExpression": "#status = :pending AND expiresAt > :now",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": marshal({
+            ":status": status.value, ":pending": InviteStatus.PENDING.value, ":now": to_iso(now), ":by": closed_by,
+        }),
+    }

@@ -1,0 +1,161 @@
+"""Tokens in the table, kept in their user's partition, and the authorizer's one read."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.access.kinds import Scope, TokenKind
+from chalicelib.accounts.records import User
+from chalicelib.credentials.records import TokenRecord
+from chalicelib.errors import ServiceUnavailable
+from chalicelib.storage.table import (
+    PROFILE,
+    TOKEN,
+    Item,
+    Table,
+    conditional,
+    dynamodb_errors,
+    error_code,
+    marshal,
+    token_key,
+    unmarshal,
+    user_key,
+    user_pk,
+)
+from chalicelib.storage.users import user_from_item
+from chalicelib.timeutil import from_iso, to_epoch, to_iso
+
+log = logging.getLogger(__name__)
+
+_UNEXPIRED = "attribute_not_exists(#ttl) OR #ttl > :now"
+
+
+class TokenStore:
+    """Reads and writes PATs and agent run tokens."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def load_credential(self, user_id: str, token_ids: Sequence[str]) -> tuple[User | None, dict[str, TokenRecord]]:
+        """A user and some of their tokens in one strongly consistent round trip."""
+        keys = [user_key(user_id)] + [token_key(user_id, token_id) for token_id in token_ids]
+        with dynamodb_errors():
+            response = self._table.client.batch_get_item(
+                RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}}
+            )
+        if response.get("UnprocessedKeys"):
+            # BatchGetItem reports throttling this way instead of raising.
+            raise ServiceUnavailable()
+        user = None
+        tokens = {}
+        for item in response["Responses"].get(self._table.name, []):
+            if item["sk"]["S"] == PROFILE:
+                user = user_from_item(item)
+            else:
+                token = token_from_item(item)
+                tokens[token.id] = token
+        return user, tokens
+
+    def put(self, token: TokenRecord) -> None:
+        """Store a new token record."""
+        self._table.put_new(token_item(token))
+
+    def list(
+        self, user_id: str, id_prefix: str, limit: int, start_after: str | None, now: datetime
+    ) -> tuple[list[TokenRecord], str | None]:
+        """One page of a user's unexpired tokens of one kind, newest first, and the next cursor.
+
+        One Query per page; expired tokens are filtered out, so a page may hold fewer than
+        ``limit`` items while a next cursor is still returned.
+        """
+        params: dict[str, Any] = {
+            "TableName": self._table.name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :kind)",
+            "FilterExpression": _UNEXPIRED,
+            "ExpressionAttributeNames": {"#ttl": "ttl"},
+            "ExpressionAttributeValues": marshal(
+                {":pk": user_pk(user_id), ":kind": f"{TOKEN}{id_prefix}_", ":now": to_epoch(now)}
+            ),
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": limit,
+        }
+        if start_after is not None:
+            params["ExclusiveStartKey"] = token_key(user_id, start_after)
+        with dynamodb_errors():
+            response = self._table.client.query(**params)
+        tokens = [token_from_item(item) for item in response.get("Items", [])]
+        last_key = response.get("LastEvaluatedKey")
+        next_cursor = last_key["sk"]["S"].removeprefix(TOKEN) if last_key else None
+        return tokens, next_cursor
+
+    def delete(self, user_id: str, token_id: str, now: datetime) -> bool:
+        """Delete an unexpired token of this user; False when there is none."""
+        return conditional(lambda: self._table.client.delete_item(
+            TableName=self._table.name,
+            Key=token_key(user_id, token_id),
+            ConditionExpression=f"attribute_exists(pk) AND ({_UNEXPIRED})",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues=marshal({":now": to_epoch(now)}),
+        ))
+
+    def touch(self, user_id: str, token_id: str, now: datetime, stale_before: datetime) -> None:
+        """Record a use of the token unless one was recorded since ``stale_before``.
+
+        Best effort: a failure here must not refuse a request that was already authorized.
+        """
+        try:
+            self._table.client.update_item(
+                TableName=self._table.name,
+                Key=token_key(user_id, token_id),
+                UpdateExpression="SET lastUsedAt = :now",
+                # attribute_exists keeps a concurrently deleted token from being recreated.
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(lastUsedAt) OR lastUsedAt < :stale)",
+                ExpressionAttributeValues=marshal({":now": to_iso(now), ":stale": to_iso(stale_before)}),
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                log.warning("could not record last use of token %s: %s", token_id, error_code(error))
+        except BotoCoreError as error:
+            log.warning("could not record last use of token %s: %s", token_id, error)
+
+
+def token_item(token: TokenRecord) -> Item:
+    return {**token_key(token.user_id, token.id), **marshal({
+        "id": token.id,
+        "userId": token.user_id,
+        "name": token.name,
+        "scope": token.scope.value,
+        "kind": token.kind.value,
+        "digest": token.digest,
+        "createdAt": to_iso(token.created_at),
+        "expiresAt": to_iso(token.expires_at) if token.expires_at else None,
+        "ttl": to_epoch(token.expires_at) if token.expires_at else None,
+        "lastUsedAt": to_iso(token.last_used_at) if token.last_used_at else None,
+        "agentId": token.agent_id,
+        "stage": token.stage,
+        "parentId": token.parent_id,
+    })}
+
+
+def token_from_item(item: Item) -> TokenRecord:
+    fields = unmarshal(item)
+    return TokenRecord(
+        id=fields["id"],
+        user_id=fields["userId"],
+        name=fields["name"],
+        scope=Scope(fields["scope"]),
+        kind=TokenKind(fields["kind"]),
+        digest=fields["digest"],
+        created_at=from_iso(fields["createdAt"]),
+        expires_at=from_iso(fields["expiresAt"]) if "expiresAt" in fields else None,
+        last_used_at=from_iso(fields["lastUsedAt"]) if "lastUsedAt" in fields else None,
+        agent_id=fields.get("agentId"),
+        stage=fields.get("stage"),
+        parent_id=fields.get("parentId"),
+    )
