@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+STATE_DIR ?= .local
+FRESH ?=
 STAGE ?= dev
 TABLE_STACK := openindex-auth-$(STAGE)-table
 
@@ -18,9 +20,10 @@ $(VENV)/.installed-deploy: $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet -e '.[dev,deploy]'
 	touch $@
 
-## run: the service on http://127.0.0.1:$(PORT) against an embedded DynamoDB (moto), admin token printed
+## run: the service on http://127.0.0.1:$(PORT) against an embedded DynamoDB (moto), admin token printed;
+## users and tokens are kept in $(STATE_DIR)/ across restarts (FRESH=1: start from scratch)
 run: $(VENV)/.installed
-	exec $(VENV)/bin/openindex-local --port $(PORT)
+	exec $(VENV)/bin/openindex-local --port $(PORT) --state-dir $(STATE_DIR) $(if $(filter 1,$(FRESH)),--fresh)
 
 ## test: lint (ruff) and the whole test suite (moto-backed, no network, no AWS account)
 test: $(VENV)/.installed
