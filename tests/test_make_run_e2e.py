@@ -250,10 +250,17 @@ def test_make_run_prints_its_address_once_and_the_admin_token_line(stack: Stack)
 def test_a_busy_port_fails_fast_before_any_token_or_state(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        result = subprocess.run(["make", "--no-print-directory", "run", f"PORT={port}", f"STATE_DIR={tmp_path / 's'}"],
-                                cwd=ROOT, capture_output=True, text=True, timeout=STARTUP_SECONDS)
-    assert result.returncode != 0
-    assert f"openindex-local: port {port} is in use; make run PORT=…\n" in result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    assert "OPENINDEX_ADMIN_TOKEN" not in result.stdout and "serving" not in result.stdout
+        command = ["make", "--no-print-directory", "run", f"PORT={port}", f"STATE_DIR={tmp_path / 's'}"]
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)
+        try:
+            stdout, stderr = process.communicate(timeout=STARTUP_SECONDS)
+        finally:  # a stack that kept running (the bug) must not outlive the test
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.communicate(timeout=30)
+    assert process.returncode != 0
+    assert f"openindex-local: port {port} is in use; make run PORT=…\n" in stderr
+    assert "Traceback" not in stderr + stdout
+    assert "OPENINDEX_ADMIN_TOKEN" not in stdout and "serving" not in stdout
     assert not (tmp_path / "s").exists()  # failed before the state folder, moto or the worker
