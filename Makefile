@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+STATE_DIR ?= .local
+FRESH ?=
 STAGE ?= dev
 TABLE_STACK := openindex-auth-$(STAGE)-table
 # The Lambda functions run Python 3.13, and `chalice package`/`deploy` target the Python that
@@ -31,9 +33,10 @@ $(LAMBDA_VENV)/.installed: pyproject.toml
 	$(LAMBDA_VENV)/bin/pip install --quiet -e .
 	touch $@
 
-## run: the service on http://127.0.0.1:$(PORT) against an embedded DynamoDB (moto), admin token printed
+## run: the service on http://127.0.0.1:$(PORT) against an embedded DynamoDB (moto), admin token printed;
+## users and tokens are kept in $(STATE_DIR)/ across restarts (FRESH=1: start from scratch)
 run: $(VENV)/.installed
-	exec $(VENV)/bin/openindex-local --port $(PORT)
+	exec $(VENV)/bin/openindex-local --port $(PORT) --state-dir $(STATE_DIR) $(if $(filter 1,$(FRESH)),--fresh)
 
 ## test: lint (ruff) and the whole test suite (moto-backed, no network, no AWS account)
 test: $(VENV)/.installed $(LAMBDA_VENV)/.installed

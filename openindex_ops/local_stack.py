@@ -1,12 +1,15 @@
 """``openindex-local`` (what ``make run`` starts): the whole service on this machine.
 
-moto's DynamoDB server on loopback, the table from infra/, a bootstrapped admin whose token is
-printed once, then ``chalice local``. Ctrl-C or SIGTERM stops everything it started: chalice
-runs in its own process group so its autoreloader's worker goes down with it.
+moto's DynamoDB server on loopback, the table from infra/, the state saved by the last run
+(or a bootstrapped admin), then the app served by a worker process (openindex_ops.local_server)
+answering what the deployed API Gateway answers (openindex_ops.local_gateway). The port is
+checked before anything starts. The state is saved every few seconds when it changed and on
+Ctrl-C or SIGTERM, which stop everything this started.
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -14,23 +17,34 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import boto3
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
 
+from chalicelib.access.authentication import authenticate
 from chalicelib.accounts.users import bootstrap_admin
+from chalicelib.errors import InvalidToken
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
+from openindex_ops import local_state
+from openindex_ops.local_server import SourceWatch, Worker
+from openindex_ops.local_state import Item, StateDir, StateError, WriteWatch
 from openindex_ops.table import create_table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
+STAGE = "local"
+TICK_SECONDS = 0.5  # how often the source files are looked at
+SAVE_SECONDS = 2.0  # how often the state is saved when it changed: what a crash can lose
 _FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -39,54 +53,148 @@ _FAKE_AWS = {
 }
 
 
+class StartupError(Exception):
+    """The stack cannot start; the message is one line for the operator."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the local stack until Ctrl-C or SIGTERM."""
     parser = argparse.ArgumentParser(prog="openindex-local", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--email", default="admin@example.com", help="the bootstrap admin's email")
+    parser.add_argument("--state-dir", type=Path, default=PROJECT_DIR / ".local",
+                        help="where users and tokens are kept across restarts (default: .local/)")
+    parser.add_argument("--fresh", action="store_true", help="discard the saved state and start from scratch")
     parser.add_argument("--no-autoreload", action="store_true",
-                        help="do not restart chalice local when files change (fuzzing, load runs)")
+                        help="do not restart the server when app.py or chalicelib/ change (fuzzing, load runs)")
     args = parser.parse_args(argv)
+    try:  # everything that can refuse to start, before anything starts or is printed
+        listener = _listen(args.port)
+        state = StateDir(args.state_dir)
+        state.lock()
+        if args.fresh:
+            state.discard()
+        saved = state.load_items()
+    except (StartupError, StateError) as error:
+        print(f"openindex-local: {error}", file=sys.stderr)
+        return 1
+    with listener:
+        return _run(args, listener, state, saved)
 
+
+def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, saved: list[Item] | None) -> int:
+    """Start moto, the table and the worker, and supervise them until stopped."""
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
-    moto = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
-    moto.start()
-    chalice: subprocess.Popen[bytes] | None = None
+    writes = WriteWatch(DomainDispatcherApplication(create_backend_app))
+    moto = _serve_moto(writes)
+    worker = Worker(listener, STAGE)
+    keeper: _StateKeeper | None = None
     try:
-        _, moto_port = moto.get_host_and_port()
+        moto_port = moto.server_port
         # Never let a local run reach a real AWS account, whatever the shell has configured.
         os.environ.update(_FAKE_AWS, AWS_ENDPOINT_URL_DYNAMODB=f"http://{LOOPBACK}:{moto_port}")
         os.environ["APP_URL"] = f"http://{LOOPBACK}:{args.port}"  # where invite links point
         for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
             os.environ.pop(name, None)
         table = _local_table_name()
-        create_table(boto3.client("dynamodb"), table)
-        _, token = bootstrap_admin(Store.connect(table), email=args.email, now=utcnow())
+        client = boto3.client("dynamodb")
+        create_table(client, table)
+        token = _restore(state, saved, client, table) if saved is not None else _bootstrap(state, args.email, table)
+        keeper = _StateKeeper(state, writes, client, table)
+        keeper.save()
 
-        chalice = subprocess.Popen(
-            [str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",
-             "--host", LOOPBACK, "--port", str(args.port)]
-            + (["--no-autoreload"] if args.no_autoreload else []),
-            cwd=PROJECT_DIR,
-            start_new_session=True,
-        )
-        if _wait_for_port(args.port, chalice):
-            base = f"http://{LOOPBACK}:{args.port}"
-            print(f"OPENINDEX_ADMIN_TOKEN={token.value}", flush=True)
-            print(f'Try: curl -H "Authorization: Bearer $OPENINDEX_ADMIN_TOKEN" {base}/me',
-                  flush=True)
-            print(f"OpenIndex Auth is serving on {base} (Ctrl-C to stop)", flush=True)
-        return chalice.wait()
+        watch = None if args.no_autoreload else SourceWatch(PROJECT_DIR)
+        worker.start()
+        if not worker.wait_until_serving():
+            print(f"openindex-local: the server did not start (exit code {worker.poll()})", file=sys.stderr)
+            return 1
+        if token is not None:
+            print(f"OPENINDEX_ADMIN_TOKEN={token}", flush=True)
+        print(f"OpenIndex Auth is serving on http://{LOOPBACK}:{args.port} (Ctrl-C to stop)", flush=True)
+        return _supervise(worker, keeper, watch)
     except _Stopped:
         return 0
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # also when chalice exited by itself
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # also when the worker exited by itself
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if chalice is not None:
-            _stop_group(chalice)
-        moto.stop()
+        worker.stop()
+        if keeper is not None:  # never before the saved state was restored: it would lose it
+            keeper.save(always=True)
+        moto.shutdown()
+
+
+def _bootstrap(state: StateDir, email: str, table: str) -> str:
+    """A new admin and admin PAT, whose value is kept in the state folder; the value."""
+    _, issued = bootstrap_admin(Store.connect(table), email=email, now=utcnow())
+    state.save_admin_token(issued.value)
+    print(f"started fresh: no saved state in {local_state.display(state.path)}", flush=True)
+    return issued.value
+
+
+def _restore(state: StateDir, items: list[Item], client: Any, table: str) -> str | None:
+    """Put the saved items back; the saved admin token, unless it no longer works."""
+    local_state.restore_items(client, table, items)
+    print(f"restored {local_state.summary(items)} from {local_state.display(state.state_file)}", flush=True)
+    token = state.admin_token()
+    try:
+        authenticate(Store.connect(table), f"Bearer {token}", utcnow())
+    except InvalidToken:
+        print(f"openindex-local: the admin token saved in {local_state.display(state.path)} is missing or no "
+              "longer works (deleted, or its user deactivated or demoted); make run FRESH=1 starts over",
+              file=sys.stderr, flush=True)
+        return None
+    return token
+
+
+class _StateKeeper:
+    """Saves the table's items to the state folder when a write went through since the last save."""
+
+    def __init__(self, state: StateDir, writes: WriteWatch, client: Any, table: str) -> None:
+        self._state = state
+        self._writes = writes
+        self._client = client
+        self._table = table
+
+    def save(self, always: bool = False) -> None:
+        """``always``: also without a write seen (a save interrupted by Ctrl-C has taken the last look)."""
+        if self._writes.take() or always:
+            self._state.save_items(local_state.encode(local_state.dump_items(self._client, self._table)))
+
+
+def _serve_moto(app: WriteWatch) -> BaseWSGIServer:
+    """moto's DynamoDB server on a free loopback port, in a thread (as ThreadedMotoServer, with
+    ``app`` in front)."""
+    server = make_server(LOOPBACK, 0, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _supervise(worker: Worker, keeper: _StateKeeper, watch: SourceWatch | None) -> int:
+    """Save the state and restart the worker on source changes; its exit code if it stops
+    by itself without autoreload."""
+    next_save = time.monotonic() + SAVE_SECONDS
+    reported_exit = False
+    while True:
+        time.sleep(TICK_SECONDS)
+        code = worker.poll()
+        if code is not None and watch is None:
+            if code:
+                print(f"openindex-local: the server exited (exit code {code})", file=sys.stderr)
+            return code
+        if code is not None and not reported_exit:
+            print(f"openindex-local: the server exited (exit code {code}); it restarts on the next change "
+                  "to app.py or chalicelib/", file=sys.stderr, flush=True)
+            reported_exit = True
+        changed = watch.changes() if watch is not None else []
+        if changed:
+            print(f"reloading: {', '.join(changed)} changed", flush=True)
+            worker.restart()
+            reported_exit = False
+        if time.monotonic() >= next_save:
+            keeper.save()
+            next_save = time.monotonic() + SAVE_SECONDS
 
 
 class _Stopped(Exception):
@@ -105,14 +213,16 @@ def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
 def spawned() -> Iterator[tuple[str, str]]:
     """(base URL, admin token) of a fresh local stack in a child process, stopped on exit.
 
-    For fuzzing and load runs: a free loopback port, and no autoreload (their reports must not
-    restart the server).
+    For fuzzing and load runs: a free loopback port, a state folder of its own (removed after),
+    and no autoreload (their reports must not restart the server).
     """
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
         port = probe.getsockname()[1]
+    state_dir = tempfile.TemporaryDirectory(prefix="openindex-local-")
     stack = subprocess.Popen(
-        [str(Path(sys.executable).parent / "openindex-local"), "--port", str(port), "--no-autoreload"],
+        [str(Path(sys.executable).parent / "openindex-local"), "--port", str(port), "--no-autoreload",
+         "--state-dir", state_dir.name],
         cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
     )
     token = None
@@ -131,6 +241,7 @@ def spawned() -> Iterator[tuple[str, str]]:
     finally:
         os.killpg(stack.pid, signal.SIGTERM)
         stack.wait(timeout=30)
+        state_dir.cleanup()
 
 
 def _local_table_name() -> str:
@@ -138,28 +249,14 @@ def _local_table_name() -> str:
     return config["stages"]["local"]["environment_variables"]["TABLE_NAME"]
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> bool:
-    """True once something accepts connections on ``port``; False if ``process`` exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with socket.create_connection((LOOPBACK, port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group (the autoreloader and its worker), SIGKILL what lingers."""
+def _listen(port: int) -> socket.socket:
+    """The server's listening socket, bound before anything starts: a busy port fails fast."""
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
+        return socket.create_server((LOOPBACK, port), backlog=128)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise StartupError(f"port {port} is in use; make run PORT=…") from None
+        raise StartupError(f"cannot listen on {LOOPBACK}:{port}: {error.strerror}") from None
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""End to end: the real `make run` stack (moto server + chalice local) over HTTP."""
+"""End to end: the real `make run` stack (moto server + the app's local gateway) over HTTP."""
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import queue
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+from openindex_ops.gateway import GATEWAY_ERRORS, response_body, response_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 120
@@ -28,8 +29,11 @@ STARTUP_SECONDS = 120
 class Stack:
     process: subprocess.Popen[str]
     base_url: str
-    token: str
+    token: str | None
     port: int
+    startup: list[str]  # the lines printed up to "is serving on"
+    later: queue.Queue[str]  # the lines printed since
+    pids: list[int]  # the runner and its worker, as they were once serving
 
 
 def free_port() -> int:
@@ -54,66 +58,102 @@ def call(stack: Stack, method: str, path: str, token: str | None, body: Any = No
         return error.code, json.loads(error.read().decode() or "null")
 
 
-def processes_mentioning(port: int) -> list[int]:
-    """Pids whose command line names this port (chalice local and its reloader worker)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"--port" in argv and str(port).encode() in argv:
-                found.append(int(entry.name))
-    return found
+def raw_call(stack: Stack, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], str]:
+    """Status, headers and body text, exactly as sent."""
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
+    try:
+        connection.request(method, path, headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        connection.close()
 
 
 def children_of(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in path.read_text().split()] if path.exists() else []
+    try:
+        return [int(child) for child in path.read_text().split()]
+    except OSError:
+        return []
+
+
+def descendants(pid: int) -> list[int]:
+    return [child for direct in children_of(pid) for child in [direct, *descendants(direct)]]
+
+
+def alive(pids: list[int]) -> list[int]:
+    """The pids still running (zombies count as gone)."""
+    running = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            running.append(pid)
+    return running
+
+
+def wait_until_gone(pids: list[int], seconds: float = 15) -> list[int]:
+    """The processes still running once they are gone or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive(pids)
+
+
+def launch(command: list[str], cwd: Path, port: int) -> Stack:
+    """Start ``command`` (make run, or openindex-local) and wait until it is serving."""
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    startup: list[str] = []
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline and not any("is serving on" in line for line in startup):
+        try:
+            startup.append(lines.get(timeout=1))
+        except queue.Empty:
+            assert process.poll() is None, "the stack exited early:\n" + "".join(startup)
+    assert startup and "is serving on" in startup[-1], "the stack did not start:\n" + "".join(startup)
+    token = next((line.strip().partition("=")[2] for line in startup if line.startswith("OPENINDEX_ADMIN_TOKEN=")),
+                 None)
+    return Stack(process, f"http://127.0.0.1:{port}", token, port, startup, lines, descendants(process.pid))
+
+
+def make_run(port: int, state_dir: Path, *settings: str) -> Stack:
+    return launch(["make", "--no-print-directory", "run", f"PORT={port}", f"STATE_DIR={state_dir}", *settings],
+                  ROOT, port)
+
+
+def stop(stack: Stack, how: int = signal.SIGTERM) -> None:
+    """Signal the whole group, as Ctrl-C does (``make`` forwards a SIGTERM too, so the runner gets
+    it twice): the runner must still stop its worker, leaving no process behind."""
+    if stack.process.poll() is None:
+        os.killpg(stack.process.pid, how)
+        stack.process.wait(timeout=30)
+    assert wait_until_gone(stack.pids) == []
+
+
+def wait_for_line(stack: Stack, prefix: str, seconds: float = 30) -> str:
+    """The next line ``stack`` prints that starts with ``prefix``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            line = stack.later.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if line.startswith(prefix):
+            return line.strip()
+    raise AssertionError(f"no line starting with {prefix!r} within {seconds} s")
 
 
 @pytest.fixture
-def stack() -> Iterator[Stack]:
-    port = free_port()
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "run", f"PORT={port}"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-    token = None
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=1)
-        except queue.Empty:
-            assert process.poll() is None, "make run exited early"
-            continue
-        if line.startswith("OPENINDEX_ADMIN_TOKEN="):
-            token = line.strip().partition("=")[2]
-        if "is serving on" in line:
-            break
-    assert token is not None, "make run printed no admin token"
-    yield Stack(process, f"http://127.0.0.1:{port}", token, port)
-    if process.poll() is None:
-        # SIGTERM to the whole group (make forwards it too, so the runner gets it twice): the
-        # runner must still stop chalice local's own group, leaving no process behind.
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        assert wait_until_gone(port) == []
-
-
-def wait_until_gone(port: int, seconds: float = 15) -> list[int]:
-    """The processes still mentioning ``port`` once they are gone or ``seconds`` have passed."""
-    deadline = time.monotonic() + seconds
-    while processes_mentioning(port) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return processes_mentioning(port)
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    started = make_run(free_port(), tmp_path / "state")
+    assert started.token is not None, "make run printed no admin token"
+    yield started
+    stop(started)
 
 
 def test_make_run_serves_the_documented_flow(stack: Stack) -> None:
@@ -138,6 +178,12 @@ def test_make_run_serves_the_documented_flow(stack: Stack) -> None:
     assert status == 400 and bad["error"]["code"] == "invalid_request"
 
 
+def test_invite_links_point_at_the_port_make_run_serves_on(stack: Stack) -> None:
+    status, sent = call(stack, "POST", "/admin/invites", stack.token, {"email": "colleague@example.com"})
+    assert status == 201
+    assert sent["inviteUrl"].startswith(f"{stack.base_url}/invite#token=oi_inv_")
+
+
 def test_the_installed_oi_command_talks_to_the_stack(stack: Stack, tmp_path: Path) -> None:
     oi = ROOT / ".venv" / "bin" / "oi"
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "OPENINDEX_APP_URL": stack.base_url}
@@ -155,13 +201,72 @@ def test_the_installed_oi_command_talks_to_the_stack(stack: Stack, tmp_path: Pat
 
 @pytest.mark.parametrize("how", ["sigterm-to-runner", "ctrl-c-to-group"])
 def test_stopping_make_run_stops_every_process_it_started(stack: Stack, how: str) -> None:
-    assert processes_mentioning(stack.port), "chalice local should be running"
+    assert len(stack.pids) == 2, "the runner and its worker should be running"
     if how == "sigterm-to-runner":
         (runner,) = children_of(stack.process.pid)
         os.kill(runner, signal.SIGTERM)
     else:
         os.killpg(stack.process.pid, signal.SIGINT)
     stack.process.wait(timeout=30)
-    assert wait_until_gone(stack.port) == []
+    assert wait_until_gone(stack.pids) == []
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", stack.port), timeout=1).close()
+
+
+def gateway_answer(response_type: str) -> tuple[int, dict[str, str], Any]:
+    """What the deployed API's Gateway Response of this type answers: status, headers, body."""
+    error = GATEWAY_ERRORS[response_type][0]
+    return error.status, response_headers(error), json.loads(response_body(error))
+
+
+def test_an_unknown_path_answers_the_deployed_404_and_echoes_no_token(stack: Stack) -> None:
+    assert stack.token is not None
+    status, expected_headers, expected_body = gateway_answer("MISSING_AUTHENTICATION_TOKEN")
+    for method, path, headers in [
+        ("GET", "/me/pat", {"Authorization": f"Bearer {stack.token}"}),
+        ("POST", "/nope", {}),
+        ("POST", "/nope", {"Authorization": f"Bearer {stack.token}"}),
+    ]:
+        answered, answered_headers, text = raw_call(stack, method, path, headers)
+        assert (answered, json.loads(text)) == (status, expected_body)
+        assert expected_body["error"]["code"] == "not_found"
+        assert expected_headers.items() <= answered_headers.items()
+        assert answered_headers["Content-Type"] == "application/json"
+        assert stack.token not in text + json.dumps(answered_headers)
+
+
+def test_no_authorization_header_answers_the_deployed_401(stack: Stack) -> None:
+    status, expected_headers, expected_body = gateway_answer("UNAUTHORIZED")
+    answered, answered_headers, text = raw_call(stack, "GET", "/me", {})
+    assert (answered, json.loads(text)) == (status, expected_body) and status == 401
+    assert answered_headers["WWW-Authenticate"] == expected_headers["WWW-Authenticate"]
+    assert expected_headers.items() <= answered_headers.items()
+    assert {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}.items() <= answered_headers.items()
+
+
+def test_make_run_prints_its_address_once_and_the_admin_token_line(stack: Stack) -> None:
+    assert [line for line in stack.startup if stack.base_url in line] == [
+        f"OpenIndex Auth is serving on {stack.base_url} (Ctrl-C to stop)\n"
+    ]
+    assert [line for line in stack.startup if line.startswith("OPENINDEX_ADMIN_TOKEN=")] == [
+        f"OPENINDEX_ADMIN_TOKEN={stack.token}\n"
+    ]
+
+
+def test_a_busy_port_fails_fast_before_any_token_or_state(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        command = ["make", "--no-print-directory", "run", f"PORT={port}", f"STATE_DIR={tmp_path / 's'}"]
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)
+        try:
+            stdout, stderr = process.communicate(timeout=STARTUP_SECONDS)
+        finally:  # a stack that kept running (the bug) must not outlive the test
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.communicate(timeout=30)
+    assert process.returncode != 0
+    assert f"openindex-local: port {port} is in use; make run PORT=…\n" in stderr
+    assert "Traceback" not in stderr + stdout
+    assert "OPENINDEX_ADMIN_TOKEN" not in stdout and "serving" not in stdout
+    assert not (tmp_path / "s").exists()  # failed before the state folder, moto or the worker

@@ -1,0 +1,60 @@
+"""The local gateway answers chalice.local's own refusals with the deployed Gateway Responses."""
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any
+
+from chalice import AuthResponse, Chalice
+from chalice import local as chalice_local
+from chalice.config import Config
+
+from openindex_ops.gateway import GATEWAY_ERRORS, response_body, response_headers
+from openindex_ops.local_gateway import RESPONSE_TYPES, GatewayWithResponses, RouteMissing
+
+SECRET = "oi_pat_not-a-real-token"
+
+
+def test_every_refusal_of_chalice_local_has_a_gateway_response_with_its_status() -> None:
+    refusals = {
+        cls for _, cls in inspect.getmembers(chalice_local, inspect.isclass)
+        if issubclass(cls, chalice_local.LocalGatewayException) and cls is not chalice_local.LocalGatewayException
+    }
+    assert refusals | {RouteMissing} == set(RESPONSE_TYPES)
+    # The local status is the app error's: right only for types whose status replaces API Gateway's.
+    assert all(GATEWAY_ERRORS[response_type][1] for response_type in RESPONSE_TYPES.values())
+
+
+def gateway(allow: bool) -> GatewayWithResponses:
+    app = Chalice(app_name="gateway-test")
+
+    @app.authorizer()
+    def bearer(_request: object) -> AuthResponse:
+        return AuthResponse(routes=["*"] if allow else [], principal_id="someone")
+
+    @app.route("/private", authorizer=bearer)
+    def private() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    return GatewayWithResponses(app, Config.create(app_name="gateway-test"))
+
+
+def answers(response: dict[str, Any], response_type: str) -> bool:
+    """Whether ``response`` is the deployed Gateway Response of ``response_type``."""
+    error = GATEWAY_ERRORS[response_type][0]
+    same_body = json.loads(response["body"]) == json.loads(response_body(error))
+    return response["statusCode"] == error.status and same_body and (
+        response_headers(error).items() <= response["headers"].items())
+
+
+def test_a_policy_that_denies_the_route_answers_access_denied() -> None:
+    response = gateway(allow=False).handle_request("GET", "/private", {"authorization": f"Bearer {SECRET}"}, None)
+    assert answers(response, "ACCESS_DENIED") and SECRET not in json.dumps(response)
+
+
+def test_unknown_paths_and_missing_headers_answer_like_the_deployed_api() -> None:
+    local = gateway(allow=True)
+    unknown = local.handle_request("GET", "/nope", {"authorization": f"Bearer {SECRET}"}, None)
+    assert answers(unknown, "MISSING_AUTHENTICATION_TOKEN") and SECRET not in json.dumps(unknown)
+    assert answers(local.handle_request("GET", "/private", {}, None), "UNAUTHORIZED")
+    assert local.handle_request("GET", "/private", {"authorization": "Bearer x"}, None)["statusCode"] == 200

@@ -1,0 +1,115 @@
+"""`make run` keeps users and tokens across restarts in its state folder (FRESH=1 starts over)."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+from openindex_ops import local_stack, local_state
+
+from .test_make_run_e2e import ROOT, call, free_port, make_run, stop
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_restart_restores_users_and_tokens_and_prints_the_same_admin_token(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = make_run(free_port(), state)
+    assert "started fresh: no saved state in" in "".join(first.startup)
+    status, created = call(first, "POST", "/me/pats", first.token, {"name": "kept", "scope": "read_write"})
+    assert status == 201
+    stop(first)
+    assert (mode(state), mode(state / "state.json"), mode(state / "admin-token")) == (0o700, 0o600, 0o600)
+
+    second = make_run(free_port(), state)
+    try:
+        assert f"restored 1 users, 2 tokens, 0 invites from {state / 'state.json'}\n" in second.startup
+        assert second.token == first.token
+        status, me = call(second, "GET", "/me", created["token"])
+        assert status == 200 and me["token"]["name"] == "kept"
+    finally:
+        stop(second)
+
+    fresh = make_run(free_port(), state, "FRESH=1")
+    try:
+        assert "started fresh: no saved state in" in "".join(fresh.startup)
+        assert fresh.token != first.token
+        assert call(fresh, "GET", "/me", created["token"])[0] == 401
+        assert call(fresh, "GET", "/me", first.token)[0] == 401
+    finally:
+        stop(fresh)
+
+
+def test_a_write_is_saved_within_seconds_so_a_killed_stack_loses_it_not(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = make_run(free_port(), state)
+    status, created = call(first, "POST", "/me/pats", first.token, {"name": "crash", "scope": "read_write"})
+    assert status == 201
+    deadline = time.monotonic() + 10 * local_stack.SAVE_SECONDS
+    while created["id"] not in (state / "state.json").read_text():
+        assert time.monotonic() < deadline, "the new token was not saved"
+        time.sleep(0.1)
+    stop(first, signal.SIGKILL)  # no clean shutdown; the worker must still go (no orphan)
+
+    second = make_run(free_port(), state)
+    try:
+        assert second.token == first.token
+        assert call(second, "GET", "/me", created["token"])[0] == 200
+    finally:
+        stop(second)
+
+
+def test_a_saved_admin_token_that_no_longer_works_is_not_printed(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = make_run(free_port(), state)
+    status, me = call(first, "GET", "/me", first.token)
+    assert call(first, "DELETE", f"/me/pats/{me['token']['id']}", first.token)[0] == 204
+    stop(first)
+    second = make_run(free_port(), state)
+    try:
+        assert second.token is None
+        assert any("no longer works" in line and "FRESH=1" in line for line in second.startup)
+    finally:
+        stop(second)
+
+
+def openindex_local(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "openindex-local"), "--port", str(free_port()), *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_an_unreadable_state_file_is_one_line_and_nothing_starts(tmp_path: Path) -> None:
+    tmp_path.joinpath("state.json").write_text("{not json")
+    result = openindex_local("--state-dir", str(tmp_path))
+    assert result.returncode == 1 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"openindex-local: {tmp_path / 'state.json'} is not a saved state")
+    assert "FRESH=1" in result.stderr
+
+
+def test_a_state_folder_in_use_is_refused(tmp_path: Path) -> None:
+    held = os.open(tmp_path, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a running stack holds it
+        result = openindex_local("--state-dir", str(tmp_path))
+    finally:
+        os.close(held)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (f"openindex-local: {tmp_path} is in use by another make run; stop it, "
+                             "or make run STATE_DIR=<another folder>\n")
+
+
+def test_binary_attributes_survive_a_save(tmp_path: Path) -> None:
+    items = [{"pk": {"S": "USER#u"}, "sk": {"S": "TOKEN#t"}, "digest": {"B": b"\x00\xff"},
+              "set": {"BS": [b"\x01"]}, "B": {"S": "an attribute named B"}}]
+    state = local_state.StateDir(tmp_path)
+    state.save_items(local_state.encode(items))
+    assert state.load_items() == items
+    assert json.loads(state.state_file.read_text())["format"] == local_state.FORMAT
+    assert local_state.summary(items) == "0 users, 1 tokens, 0 invites"
