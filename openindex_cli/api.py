@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 
+from openindex_cli import shapes
 from openindex_cli.errors import (
     EXIT_BAD_REPLY,
     EXIT_CONFIG,
@@ -29,11 +30,17 @@ class Api:
     """The API at ``app_url``, called with ``token`` (when the route needs one)."""
 
     def __init__(
-        self, app_url: str | None, token: str | None, transport: httpx.BaseTransport | None = None
+        self,
+        app_url: str | None,
+        token: str | None,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        token_label: str = "the profile",
     ) -> None:
         self._app_url = app_url
         self._token = token
         self._transport = transport
+        self._token_label = token_label
 
     def call(
         self,
@@ -55,6 +62,7 @@ class Api:
                 raise CliError(
                     "no token: set one with `oi profile set --token -` or OPENINDEX_TOKEN", EXIT_CONFIG
                 )
+            _check_token(self._token, self._token_label)
             headers["Authorization"] = f"Bearer {self._token}"
         try:
             with httpx.Client(
@@ -108,6 +116,13 @@ def _check_app_url(app_url: str) -> None:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise CliError(f"app URL {app_url!r} is not an http(s) URL", EXIT_CONFIG)
+
+
+def _check_token(token: str, where: str) -> None:
+    """A token that cannot be one is refused here: it would only fail later, less clearly."""
+    problem = shapes.token_problem(token)
+    if problem is not None:
+        raise CliError(shapes.not_a_token(f"the token from {where}", problem), EXIT_CONFIG)
 
 
 def _server_message(payload: Any) -> str:

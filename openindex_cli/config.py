@@ -42,6 +42,11 @@ class Settings:
     token_source: str | None
     agent_id: str | None
 
+    @property
+    def token_label(self) -> str:
+        """Where the token in force came from, as messages name it."""
+        return ENV_TOKEN if self.token_source == ENV_TOKEN else f"profile '{self.profile}'"
+
 
 def config_path(environ: Mapping[str, str]) -> Path:
     """The config file this environment points at."""

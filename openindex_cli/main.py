@@ -11,9 +11,9 @@ from typing import Any
 import click
 import httpx
 
-from openindex_cli import config
+from openindex_cli import config, shapes
 from openindex_cli.api import Api
-from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, CliError
+from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, mask, table, when
 
 ARGV_TOKEN_WARNING = (
@@ -33,7 +33,7 @@ class Context:
         return config.resolve(profile, self.environ)
 
     def api(self, settings: config.Settings, app_url: str | None = None) -> Api:
-        return Api(app_url or settings.app_url, settings.token, self.transport)
+        return Api(app_url or settings.app_url, settings.token, self.transport, token_label=settings.token_label)
 
 
 def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,6 +80,8 @@ def profile_set(context: Context, profile: str | None, as_json: bool,
             raise CliError("no token on standard input", EXIT_CONFIG)
     elif token is not None:
         click.echo(ARGV_TOKEN_WARNING, err=True)
+    if token is not None:
+        _check_new_token(token)
     changes = {key: value for key, value in
                (("app_url", app_url), ("token", token), ("agent_id", agent_id)) if value is not None}
     if not changes:
@@ -116,6 +118,13 @@ def profile_show(context: Context, profile: str | None, as_json: bool) -> None:
     ]))
     if config.is_shared(settings.path):
         click.echo(f"oi: warning: {settings.path} is readable by others; run chmod 600 on it", err=True)
+
+
+def _check_new_token(token: str) -> None:
+    """Only a token's shape is stored, so a placeholder fails here, not at the next command."""
+    problem = shapes.token_problem(token)
+    if problem is not None:
+        raise CliError(shapes.not_a_token("the value of --token", problem), EXIT_USAGE)
 
 
 def _with_source(value: str | None, source: str | None) -> str:
