@@ -78,6 +78,11 @@ def load(path: Path) -> Profiles:
     return {name: {k: str(v) for k, v in values.items() if k in FIELDS} for name, values in profiles.items()}
 
 
+def stored_profile(path: Path, name: str) -> dict[str, str]:
+    """One profile as the file holds it (no environment overrides); empty when absent."""
+    return load(path).get(name, {})
+
+
 def is_shared(path: Path) -> bool:
     """True when others than the owner may read or write the file."""
     try:

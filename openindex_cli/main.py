@@ -22,6 +22,12 @@ ARGV_TOKEN_WARNING = (
 )
 
 
+ARGV_INVITE_WARNING = (
+    "oi: warning: an invite on the command line can end up in your shell history and process "
+    "list; prefer `oi invites claim -` (reads standard input, or asks without echo at a terminal)"
+)
+
+
 @dataclass
 class Context:
     """What commands share: the environment and, in tests, the HTTP transport to the app."""
@@ -246,21 +252,20 @@ def invites() -> None:
 
 @invites.command("claim")
 @command_options
-@click.argument("invite_token")
+@click.argument("invite_token", default="-", metavar="[INVITE_TOKEN]")
 @click.option("--app-url", help="base URL of the OpenIndex API (default: the profile's)")
-@click.option("--save/--no-save", default=None, help="save the new token into the profile (default: ask)")
+@click.option("--save/--no-save", default=None,
+              help="save the new token into the profile (default: ask; a token already there is only "
+                   "replaced after an explicit yes)")
 def invites_claim(context: Context, profile: str | None, as_json: bool,
                   invite_token: str, app_url: str | None, save: bool | None) -> None:
-    """Claim an invite (INVITE_TOKEN, or '-' to read it from standard input)."""
-    if invite_token == "-":
-        invite_token = sys.stdin.readline().strip()
+    """Claim an invite: INVITE_TOKEN, or '-' (the default) to read it from standard input."""
     settings = context.settings(profile)
-    claimed = context.api(settings, app_url).call(
-        "POST", "/auth/invites/claim", body={"token": invite_token}, authenticated=False
-    )
+    api = context.api(settings, app_url)
+    invite = _read_invite(invite_token)
+    save = False if save is False else _may_save(context, settings, save, interactive=not as_json)
+    claimed = api.call("POST", "/auth/invites/claim", body={"token": invite}, authenticated=False)
     user, pat = claimed["user"], claimed["pat"]
-    if save is None:
-        save = not as_json and _ask(f"Save the new token into profile '{settings.profile}'?")
     if save:
         config.save_profile(settings.path, settings.profile,
                             {"token": pat["token"], "app_url": app_url or settings.app_url or ""})
@@ -276,10 +281,60 @@ def invites_claim(context: Context, profile: str | None, as_json: bool,
         click.echo("Copy it now: it cannot be shown again.", err=True)
 
 
-def _ask(question: str) -> bool:
-    """Ask yes/no; no answer (closed standard input) means no."""
+def _read_invite(argument: str) -> str:
+    """The invite token from a hidden prompt or standard input ('-'), else from argv with a warning."""
+    if argument != "-":
+        click.echo(ARGV_INVITE_WARNING, err=True)
+        value = argument
+    elif stdin_is_terminal():
+        value = click.prompt("Invite token", hide_input=True, err=True)
+    else:
+        value = sys.stdin.readline()
+    value = value.strip()
+    if not shapes.is_invite(value):
+        raise CliError("that is not an invite token (oi_inv_... as the invite shows it)", EXIT_USAGE)
+    return value
+
+
+def _may_save(context: Context, settings: config.Settings, save: bool | None, interactive: bool) -> bool:
+    """Whether to save the new token, decided before claiming: replacing a token needs an explicit yes.
+
+    Saying no to a replacement claims nothing, so the invite can still be claimed into another profile.
+    """
+    held = config.stored_profile(settings.path, settings.profile).get("token")
+    if not held:
+        return bool(save) or (save is None and interactive and _ask(
+            f"Save the new token into profile '{settings.profile}'?"))
+    if save is None and not interactive:
+        return False
+    click.echo(f"oi: profile '{settings.profile}' holds {_holder(context, settings)}", err=True)
+    if _ask("Replace it with the token of the account this invite creates?", default=False):
+        return True
+    raise CliError(f"not claimed: profile '{settings.profile}' keeps its token; claim into another profile "
+                   "with --profile NAME, or print the new token with --no-save", EXIT_REFUSED)
+
+
+def _holder(context: Context, settings: config.Settings) -> str:
+    """Whose token a profile holds, asked of the profile's own app (GET /me); vague if that fails."""
+    stored = config.stored_profile(settings.path, settings.profile)
+    api = Api(stored.get("app_url"), stored.get("token"), context.transport,
+              token_label=f"profile '{settings.profile}'")
     try:
-        return click.confirm(question, default=True)
+        me = api.call("GET", "/me")
+        return f"a token for {me['email']} ({me['role']})"
+    except (CliError, KeyError, TypeError):
+        return "a token (whose account could not be checked)"
+
+
+def stdin_is_terminal() -> bool:
+    """True at an interactive terminal (then a prompt can hide what is typed)."""
+    return sys.stdin.isatty()
+
+
+def _ask(question: str, default: bool = True) -> bool:
+    """Ask yes/no on stderr; no answer (closed standard input) means no."""
+    try:
+        return click.confirm(question, default=default, err=True)
     except click.Abort:
         click.echo("", err=True)
         return False

@@ -34,6 +34,11 @@ def token_problem(value: str) -> str | None:
     return f"it holds {odd!r} after its prefix, where tokens have only letters and digits"
 
 
+def is_invite(value: str) -> bool:
+    """True when ``value`` has an invite token's shape (oi_inv_ and base62)."""
+    return _INVITE_TOKEN.fullmatch(value) is not None
+
+
 def _unprintable(value: str) -> str | None:
     """The first whitespace, control or non-ASCII character, described (the value is not shown)."""
     for char in value:

@@ -313,7 +313,7 @@ def test_claim_without_saving_prints_the_token_once(cli: Cli, accounts: Accounts
 def test_claiming_twice_or_a_bad_invite_is_one_clear_line(cli: Cli, accounts: Accounts, api: Api) -> None:
     token = invite_token(api, accounts)
     assert cli("invites", "claim", token, "--app-url", APP_URL, "--no-save").exit_code == 0
-    again = cli("invites", "claim", token, "--app-url", APP_URL, "--no-save")
+    again = cli("invites", "claim", "-", "--app-url", APP_URL, "--no-save", input=token + "\n")  # no argv warning
     assert again.exit_code == 1 and again.stderr.strip() == "oi: This invite has already been claimed."
     bad = cli("invites", "claim", "oi_inv_nope", "--app-url", APP_URL, "--no-save")
     assert bad.exit_code == 1 and "No invite matches" in bad.stderr

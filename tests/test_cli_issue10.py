@@ -1,11 +1,16 @@
 """`oi` as a new user meets it in the README (issue #10): each section is one finding."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import httpx
 import pytest
 
-from .conftest import APP_URL, Accounts, Cli
-from .test_cli import config_file, login
+from openindex_cli import main as cli_main
+
+from .conftest import APP_URL, Accounts, Api, Cli
+from .test_cli import config_file, login, stored
 
 
 class Recording(httpx.BaseTransport):
@@ -83,3 +88,107 @@ def test_profile_set_refuses_a_value_that_is_not_a_token(cli: Cli, tmp_path, tok
 def test_a_well_shaped_token_still_reaches_the_server(cli: Cli, accounts: Accounts) -> None:
     login(cli, accounts.create().token)
     assert cli("auth", "check").exit_code == 0
+
+
+# 2. Claiming an invite never replaces a profile's token without an explicit yes
+
+
+def an_invite(api: Api, accounts: Accounts, email: str = "new@example.com") -> str:
+    admin = accounts.admin()
+    return api.post("/admin/invites", admin.token, body={"email": email}).body["token"]
+
+
+def test_enter_keeps_the_admin_token_and_the_invite(
+    cli: Cli, accounts: Accounts, api: Api, tmp_path: Path
+) -> None:
+    admin = accounts.admin()
+    login(cli, admin.token)
+    invite = an_invite(api, accounts)
+    result = cli("invites", "claim", "-", input=invite + "\n\n")
+    assert result.exit_code == 1, result.output
+    assert stored(tmp_path)["default"]["token"] == admin.token
+    assert f"holds a token for {admin.user.email} (admin)" in result.stderr and "[y/N]" in result.stderr
+    assert "not claimed" in result.stderr and "--profile NAME" in result.stderr
+    assert "oi_pat_" not in result.stdout
+    elsewhere = cli("invites", "claim", "-", "--profile", "member", "--app-url", APP_URL, input=invite + "\n\n")
+    assert elsewhere.exit_code == 0, elsewhere.output  # the invite is still there to claim
+    assert api.get("/me", stored(tmp_path)["member"]["token"]).body["email"] == "new@example.com"
+
+
+def test_an_explicit_yes_replaces_the_token(cli: Cli, accounts: Accounts, api: Api, tmp_path: Path) -> None:
+    login(cli, accounts.admin().token)
+    result = cli("invites", "claim", "-", input=an_invite(api, accounts) + "\ny\n")
+    assert result.exit_code == 0, result.output
+    assert api.get("/me", stored(tmp_path)["default"]["token"]).body["email"] == "new@example.com"
+
+
+def test_save_without_an_answer_claims_nothing(cli: Cli, accounts: Accounts, api: Api, tmp_path: Path) -> None:
+    admin = accounts.admin()
+    login(cli, admin.token)
+    invite = an_invite(api, accounts)
+    result = cli("invites", "claim", "-", "--save", input=invite + "\n")
+    assert result.exit_code == 1 and "not claimed" in result.stderr
+    assert stored(tmp_path)["default"]["token"] == admin.token
+    assert api.post("/auth/invites/claim", body={"token": invite}).status == 201
+
+
+def test_a_profile_holding_a_refused_token_is_still_protected(
+    cli: Cli, accounts: Accounts, api: Api, tmp_path: Path
+) -> None:
+    login(cli, "oi_pat_revoked")
+    result = cli("invites", "claim", "-", input=an_invite(api, accounts) + "\n\n")
+    assert "holds a token" in result.stderr and "[y/N]" in result.stderr and result.exit_code == 1
+    assert stored(tmp_path)["default"]["token"] == "oi_pat_revoked"
+
+
+def test_json_without_save_never_asks_and_keeps_the_profile(
+    cli: Cli, accounts: Accounts, api: Api, tmp_path: Path
+) -> None:
+    admin = accounts.admin()
+    login(cli, admin.token)
+    result = cli("invites", "claim", "-", "--json", input=an_invite(api, accounts) + "\n")
+    assert result.exit_code == 0 and json.loads(result.stdout)["savedToProfile"] is None
+    assert stored(tmp_path)["default"]["token"] == admin.token
+
+
+def test_profile_saves_the_new_token_elsewhere_without_asking(
+    cli: Cli, accounts: Accounts, api: Api, tmp_path: Path
+) -> None:
+    admin = accounts.admin()
+    login(cli, admin.token)
+    result = cli("invites", "claim", "-", "--profile", "member", "--app-url", APP_URL, "--save",
+                 input=an_invite(api, accounts) + "\n")
+    assert result.exit_code == 0, result.output
+    profiles = stored(tmp_path)
+    assert profiles["default"]["token"] == admin.token
+    assert api.get("/me", profiles["member"]["token"]).body["email"] == "new@example.com"
+    assert "[y/N]" not in result.output and profiles["member"]["token"] not in result.output
+
+
+def test_the_invite_token_comes_from_stdin_by_default_and_argv_gets_a_warning(
+    cli: Cli, accounts: Accounts, api: Api
+) -> None:
+    quiet = cli("invites", "claim", "--app-url", APP_URL, "--no-save", input=an_invite(api, accounts) + "\n")
+    assert quiet.exit_code == 0, quiet.output
+    assert "shell history" not in quiet.stderr
+    loud = cli("invites", "claim", an_invite(api, accounts, "two@example.com"), "--app-url", APP_URL, "--no-save")
+    assert loud.exit_code == 0 and "shell history" in loud.stderr and "invites claim -" in loud.stderr
+
+
+def test_at_a_terminal_the_invite_token_is_asked_for_without_echo(
+    cli: Cli, accounts: Accounts, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_main, "stdin_is_terminal", lambda: True)
+    invite = an_invite(api, accounts)
+    result = cli("invites", "claim", "-", "--app-url", APP_URL, "--no-save", input=invite + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Invite token" in result.output and invite not in result.output
+
+
+@pytest.mark.parametrize("value", ["oi_inv_…", "oi_pat_abcdef", "\n"])
+def test_a_value_that_is_not_an_invite_is_refused_before_any_request(
+    cli: Cli, sent: Recording, value: str
+) -> None:
+    result = cli("invites", "claim", "-", "--app-url", APP_URL, "--no-save", input=value + "\n")
+    assert result.exit_code == 2 and "invite" in one_line(result.stderr)
+    assert sent.requests == []
