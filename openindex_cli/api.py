@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -107,6 +108,11 @@ class Api:
         if 'scope="admin"' in response.headers.get("WWW-Authenticate", ""):
             return "token scope is insufficient; use a token with admin scope"
         return f"token scope is insufficient: {_server_message(response.json())}"
+
+
+def api_path(*parts: str) -> str:
+    """``/part/part``, each part percent-encoded whole, so no value can add a path segment."""
+    return "".join(f"/{quote(part, safe='')}" for part in parts)
 
 
 def _check_app_url(app_url: str) -> None:

@@ -12,7 +12,7 @@ import click
 import httpx
 
 from openindex_cli import config, shapes
-from openindex_cli.api import Api
+from openindex_cli.api import Api, api_path
 from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, mask, table, when
 
@@ -150,7 +150,7 @@ def auth() -> None:
 def auth_check(context: Context, profile: str | None, as_json: bool) -> None:
     """Check the token against the API: exit 0 when valid, 4 when refused (401)."""
     settings = context.settings(profile)
-    me = context.api(settings).call("GET", "/me")
+    me = context.api(settings).call("GET", api_path("me"))
     if as_json:
         emit_json({"valid": True, "tokenSource": settings.token_source, **me})
         return
@@ -192,7 +192,7 @@ def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
     items: list[dict[str, Any]] = []
     params: dict[str, str] = {"limit": "100"}
     while True:
-        page = api.call("GET", "/me/pats", params=params)
+        page = api.call("GET", api_path("me", "pats"), params=params)
         items += page["items"]
         if not page["nextCursor"]:
             break
@@ -216,7 +216,7 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
     body: dict[str, Any] = {"name": name, "scope": scope}
     if expires_at:
         body["expiresAt"] = expires_at
-    created = context.api(context.settings(profile)).call("POST", "/me/pats", body=body)
+    created = context.api(context.settings(profile)).call("POST", api_path("me", "pats"), body=body)
     if as_json:
         emit_json(created)
         return
@@ -232,10 +232,13 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def tokens_delete(context: Context, profile: str | None, as_json: bool, token_id: str, yes: bool) -> None:
     """Delete a token: it stops working at once."""
+    problem = shapes.pat_id_problem(token_id)
+    if problem is not None:
+        raise CliError(f"TOKEN_ID: {problem}", EXIT_USAGE)
     api = context.api(context.settings(profile))
     if not yes and not click.confirm(f"Delete token {token_id}? It stops working at once.", default=False):
         raise CliError("not deleted", EXIT_REFUSED)
-    api.call("DELETE", f"/me/pats/{token_id}")
+    api.call("DELETE", api_path("me", "pats", token_id))
     if as_json:
         emit_json({"deleted": token_id})
     else:
@@ -264,7 +267,7 @@ def invites_claim(context: Context, profile: str | None, as_json: bool,
     api = context.api(settings, app_url)
     invite = _read_invite(invite_token)
     save = False if save is False else _may_save(context, settings, save, interactive=not as_json)
-    claimed = api.call("POST", "/auth/invites/claim", body={"token": invite}, authenticated=False)
+    claimed = api.call("POST", api_path("auth", "invites", "claim"), body={"token": invite}, authenticated=False)
     user, pat = claimed["user"], claimed["pat"]
     if save:
         config.save_profile(settings.path, settings.profile,
@@ -320,7 +323,7 @@ def _holder(context: Context, settings: config.Settings) -> str:
     api = Api(stored.get("app_url"), stored.get("token"), context.transport,
               token_label=f"profile '{settings.profile}'")
     try:
-        me = api.call("GET", "/me")
+        me = api.call("GET", api_path("me"))
         return f"a token for {me['email']} ({me['role']})"
     except (CliError, KeyError, TypeError):
         return "a token (whose account could not be checked)"

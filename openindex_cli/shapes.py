@@ -12,6 +12,9 @@ import unicodedata
 _AUTH_TOKEN = re.compile(r"oi_(pat|run)_[0-9A-Za-z]+", re.ASCII)
 _AUTH_PREFIX = re.compile(r"oi_(pat|run)_", re.ASCII)
 _INVITE_TOKEN = re.compile(r"oi_inv_[0-9A-Za-z]+", re.ASCII)
+# A lowercase ULID: 26 Crockford base32 characters (no i, l, o, u), the first at most 7 (128 bits).
+_ULID = r"[0-7][0-9a-hjkmnp-tv-z]{25}"
+_PAT_ID = re.compile(rf"pat_{_ULID}", re.ASCII)
 TOKEN_KINDS = "oi_pat_... or oi_run_..."
 
 
@@ -37,6 +40,18 @@ def token_problem(value: str) -> str | None:
 def is_invite(value: str) -> bool:
     """True when ``value`` has an invite token's shape (oi_inv_ and base62)."""
     return _INVITE_TOKEN.fullmatch(value) is not None
+
+
+def pat_id_problem(value: str) -> str | None:
+    """Why ``value`` is not a PAT id (``pat_`` and a lowercase ULID), or None when it is one.
+
+    Ids become URL path parts: anything else is refused before it can name another resource.
+    """
+    if _PAT_ID.fullmatch(value):
+        return None
+    if value.startswith("oi_"):
+        return "that is a token, not its id (ids look like pat_01jdx7k2..., as `tokens list` shows them)"
+    return "not a token id: ids are pat_ and 26 lowercase letters and digits, as `tokens list` shows them"
 
 
 def _unprintable(value: str) -> str | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from openindex_cli import api as cli_api
 from openindex_cli import main as cli_main
 
 from .conftest import APP_URL, Accounts, Api, Cli
@@ -192,3 +193,44 @@ def test_a_value_that_is_not_an_invite_is_refused_before_any_request(
     result = cli("invites", "claim", "-", "--app-url", APP_URL, "--no-save", input=value + "\n")
     assert result.exit_code == 2 and "invite" in one_line(result.stderr)
     assert sent.requests == []
+
+
+# 3. Ids are checked and every path part is encoded
+
+
+def test_a_path_for_an_id_cannot_reach_another_users_token(
+    cli: Cli, sent: Recording, accounts: Accounts, api: Api
+) -> None:
+    victim = accounts.create()
+    login(cli, accounts.admin().token)
+    sent.requests.clear()
+    result = cli("settings", "personal", "tokens", "delete",
+                 f"../../admin/users/{victim.user.id}/pats/{victim.token_id}", "--yes")
+    assert result.exit_code == 2 and "not a token id" in one_line(result.stderr)
+    assert sent.requests == []
+    assert api.get("/me", victim.token).status == 200
+
+
+@pytest.mark.parametrize(
+    "token_id",
+    ["pat_01JDX7K2ABCDEFGHJKMNPQRSTV", "pat_01jdx7k2abcdefghjkmnpqrst", "pat_01jdx7k2abcdefghjkmnpqrstvw",
+     "pat_01jdx7k2abcdefghjkmnpqrstu", "pat_81jdx7k2abcdefghjkmnpqrstv", "run_01jdx7k2abcdefghjkmnpqrstv",
+     "pat_01jdx7k2abcdefghjkmnpqrst%2F", "pat_01jdx7k2abcdefghjkmnpqrst/", ""],
+)
+def test_token_ids_are_checked_before_any_request(cli: Cli, sent: Recording, token_id: str) -> None:
+    result = cli("settings", "personal", "tokens", "delete", token_id, "--yes",
+                 env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": "oi_pat_x"})
+    assert result.exit_code == 2 and "pat_" in one_line(result.stderr)
+    assert sent.requests == []
+
+
+def test_a_token_given_as_an_id_is_not_echoed(cli: Cli, accounts: Accounts) -> None:
+    owner = accounts.create()
+    login(cli, owner.token)
+    result = cli("settings", "personal", "tokens", "delete", owner.token, "--yes")
+    assert result.exit_code == 2 and "a token, not its id" in result.stderr and owner.token not in result.output
+
+
+def test_every_path_part_is_percent_encoded() -> None:
+    assert cli_api.api_path("me", "pats", "../a/b?c#d e") == "/me/pats/..%2Fa%2Fb%3Fc%23d%20e"
+    assert cli_api.api_path("me", "pats", "pat_01jdx7k2abcdefghjkmnpqrstv") == "/me/pats/pat_01jdx7k2abcdefghjkmnpqrstv"
