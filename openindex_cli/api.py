@@ -1,6 +1,7 @@
 """Talking to the OpenIndex API over HTTP, and turning its answers into `oi` errors."""
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 from urllib.parse import quote
 
@@ -37,11 +38,22 @@ class Api:
         transport: httpx.BaseTransport | None = None,
         *,
         token_label: str = "the profile",
+        insecure: bool = False,
     ) -> None:
         self._app_url = app_url
         self._token = token
         self._transport = transport
         self._token_label = token_label
+        self._insecure = insecure
+
+    def check_url(self) -> str:
+        """The app URL, if there is one we may send secrets to (CliError otherwise)."""
+        if not self._app_url:
+            raise CliError(
+                "no app URL: set one with `oi profile set --app-url URL` or OPENINDEX_APP_URL", EXIT_CONFIG
+            )
+        _check_app_url(self._app_url, self._insecure)
+        return self._app_url
 
     def call(
         self,
@@ -52,11 +64,7 @@ class Api:
         authenticated: bool = True,
     ) -> Any:
         """The decoded JSON answer of a 2xx response (None for 204); CliError otherwise."""
-        if not self._app_url:
-            raise CliError(
-                "no app URL: set one with `oi profile set --app-url URL` or OPENINDEX_APP_URL", EXIT_CONFIG
-            )
-        _check_app_url(self._app_url)
+        app_url = self.check_url()
         headers = {"User-Agent": "oi"}
         if authenticated:
             if not self._token:
@@ -67,7 +75,7 @@ class Api:
             headers["Authorization"] = f"Bearer {self._token}"
         try:
             with httpx.Client(
-                base_url=self._app_url, transport=self._transport, timeout=TIMEOUT_SECONDS
+                base_url=app_url, transport=self._transport, timeout=TIMEOUT_SECONDS
             ) as client:
                 response = client.request(method, path, json=body, params=params, headers=headers)
         except httpx.TransportError as error:
@@ -115,13 +123,30 @@ def api_path(*parts: str) -> str:
     return "".join(f"/{quote(part, safe='')}" for part in parts)
 
 
-def _check_app_url(app_url: str) -> None:
+def _check_app_url(app_url: str, insecure: bool) -> None:
+    """An http(s) URL; plain http only to this machine, unless the user said --insecure."""
     try:
         url = httpx.URL(app_url)
     except httpx.InvalidURL:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise CliError(f"app URL {app_url!r} is not an http(s) URL", EXIT_CONFIG)
+    if url.scheme == "http" and not insecure and not is_loopback(url.host):
+        raise CliError(
+            f"refusing to send secrets in clear to {url.host} over http://; use an https:// app URL, or add "
+            "--insecure (or `oi profile set --insecure` for the profile) if the network is trusted",
+            EXIT_CONFIG,
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: plain http never leaves this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_token(token: str, where: str) -> None:

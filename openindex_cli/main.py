@@ -34,12 +34,21 @@ class Context:
 
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     transport: httpx.BaseTransport | None = None
+    insecure: bool = False  # --insecure: plain http to any host, for this run
 
     def settings(self, profile: str | None) -> config.Settings:
-        return config.resolve(profile, self.environ)
+        """The settings in force, with a warning when the file holding them is not private."""
+        settings = config.resolve(profile, self.environ)
+        if config.is_shared(settings.path):
+            click.echo(f"oi: warning: {settings.path} holds tokens and is readable by others; "
+                       f"run chmod 600 {settings.path}", err=True)
+        return settings
 
     def api(self, settings: config.Settings, app_url: str | None = None) -> Api:
-        return Api(app_url or settings.app_url, settings.token, self.transport, token_label=settings.token_label)
+        """The API for these settings; a profile's `insecure = true` covers only its own app URL."""
+        own_url = app_url is None and settings.app_url_source == "profile"
+        return Api(app_url or settings.app_url, settings.token, self.transport, token_label=settings.token_label,
+                   insecure=self.insecure or (settings.insecure and own_url))
 
 
 def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,11 +65,28 @@ def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
+
+
+def request_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--profile, --json and --insecure, for commands that call the API."""
+
+    @command_options
+    @click.option("--insecure", is_flag=True, help=INSECURE_HELP)
+    @functools.wraps(function)
+    def wrapper(context: Context, *args: Any, insecure: bool, **kwargs: Any) -> Any:
+        context.insecure = context.insecure or insecure
+        return function(context, *args, **kwargs)
+
+    return wrapper
+
+
 @click.group()
+@click.option("--insecure", is_flag=True, help=INSECURE_HELP)
 @click.pass_context
-def oi(click_context: click.Context) -> None:
+def oi(click_context: click.Context, insecure: bool) -> None:
     """OpenIndex command line."""
-    click_context.ensure_object(Context)
+    click_context.ensure_object(Context).insecure = insecure
 
 
 # oi profile
@@ -76,8 +102,10 @@ def profile() -> None:
 @click.option("--app-url", help="base URL of the OpenIndex API")
 @click.option("--token", help="personal access token, or '-' to read it from standard input")
 @click.option("--agent-id", help="workflow agent id to act as")
-def profile_set(context: Context, profile: str | None, as_json: bool,
-                app_url: str | None, token: str | None, agent_id: str | None) -> None:
+@click.option("--insecure/--no-insecure", "insecure", default=None,
+              help="allow plain http:// to this profile's app URL, or no longer")
+def profile_set(context: Context, profile: str | None, as_json: bool, app_url: str | None,
+                token: str | None, agent_id: str | None, insecure: bool | None) -> None:
     """Set fields of a profile, keeping the others."""
     settings = context.settings(profile)
     if token == "-":
@@ -88,10 +116,11 @@ def profile_set(context: Context, profile: str | None, as_json: bool,
         click.echo(ARGV_TOKEN_WARNING, err=True)
     if token is not None:
         _check_new_token(token)
-    changes = {key: value for key, value in
-               (("app_url", app_url), ("token", token), ("agent_id", agent_id)) if value is not None}
+    given: tuple[tuple[str, str | bool | None], ...] = (
+        ("app_url", app_url), ("token", token), ("agent_id", agent_id), ("insecure", insecure))
+    changes = {key: value for key, value in given if value is not None}
     if not changes:
-        raise click.UsageError("give at least one of --app-url, --token, --agent-id")
+        raise click.UsageError("give at least one of --app-url, --token, --agent-id, --insecure/--no-insecure")
     config.save_profile(settings.path, settings.profile, changes)
     if as_json:
         emit_json({"profile": settings.profile, "configFile": str(settings.path), "updated": sorted(changes)})
@@ -112,18 +141,20 @@ def profile_show(context: Context, profile: str | None, as_json: bool) -> None:
         "agentId": settings.agent_id,
         "token": mask(settings.token) if settings.token else None,
         "tokenSource": settings.token_source,
+        "insecure": settings.insecure,
     }
     if as_json:
         emit_json(shown)
         return
-    click.echo(table(("", ""), [
+    rows = [
         ("profile:", f"{settings.profile} ({settings.path})"),
         ("app URL:", _with_source(settings.app_url, settings.app_url_source)),
         ("agent id:", settings.agent_id or "(not set)"),
         ("token:", _with_source(mask(settings.token) if settings.token else None, settings.token_source)),
-    ]))
-    if config.is_shared(settings.path):
-        click.echo(f"oi: warning: {settings.path} is readable by others; run chmod 600 on it", err=True)
+    ]
+    if settings.insecure:
+        rows.append(("insecure:", "yes: plain http:// allowed to the profile's app URL"))
+    click.echo(table(("", ""), rows))
 
 
 def _check_new_token(token: str) -> None:
@@ -146,7 +177,7 @@ def auth() -> None:
 
 
 @auth.command("check")
-@command_options
+@request_options
 def auth_check(context: Context, profile: str | None, as_json: bool) -> None:
     """Check the token against the API: exit 0 when valid, 4 when refused (401)."""
     settings = context.settings(profile)
@@ -185,7 +216,7 @@ def tokens() -> None:
 
 
 @tokens.command("list")
-@command_options
+@request_options
 def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
     """List your tokens (never their values)."""
     api = context.api(context.settings(profile))
@@ -206,7 +237,7 @@ def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
 
 
 @tokens.command("create")
-@command_options
+@request_options
 @click.option("--name", required=True, help="a name to recognise the token by")
 @click.option("--scope", required=True, type=click.Choice(["read_write", "admin"]))
 @click.option("--expires-at", help="ISO-8601 expiry with a timezone, e.g. 2027-01-01T00:00:00Z (default: never)")
@@ -227,7 +258,7 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
 
 
 @tokens.command("delete")
-@command_options
+@request_options
 @click.argument("token_id")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def tokens_delete(context: Context, profile: str | None, as_json: bool, token_id: str, yes: bool) -> None:
@@ -254,7 +285,7 @@ def invites() -> None:
 
 
 @invites.command("claim")
-@command_options
+@request_options
 @click.argument("invite_token", default="-", metavar="[INVITE_TOKEN]")
 @click.option("--app-url", help="base URL of the OpenIndex API (default: the profile's)")
 @click.option("--save/--no-save", default=None,
@@ -265,6 +296,7 @@ def invites_claim(context: Context, profile: str | None, as_json: bool,
     """Claim an invite: INVITE_TOKEN, or '-' (the default) to read it from standard input."""
     settings = context.settings(profile)
     api = context.api(settings, app_url)
+    api.check_url()  # before the invite is read: a wrong URL should not cost the user a paste
     invite = _read_invite(invite_token)
     save = False if save is False else _may_save(context, settings, save, interactive=not as_json)
     claimed = api.call("POST", api_path("auth", "invites", "claim"), body={"token": invite}, authenticated=False)
@@ -320,8 +352,8 @@ def _may_save(context: Context, settings: config.Settings, save: bool | None, in
 def _holder(context: Context, settings: config.Settings) -> str:
     """Whose token a profile holds, asked of the profile's own app (GET /me); vague if that fails."""
     stored = config.stored_profile(settings.path, settings.profile)
-    api = Api(stored.get("app_url"), stored.get("token"), context.transport,
-              token_label=f"profile '{settings.profile}'")
+    api = Api(config.text(stored, "app_url"), config.text(stored, "token"), context.transport,
+              token_label=f"profile '{settings.profile}'", insecure=context.insecure or stored.get("insecure") is True)
     try:
         me = api.call("GET", api_path("me"))
         return f"a token for {me['email']} ({me['role']})"

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import httpx
 import pytest
 
 from openindex_cli import api as cli_api
+from openindex_cli import config as cli_config
 from openindex_cli import main as cli_main
 
 from .conftest import APP_URL, Accounts, Api, Cli
@@ -234,3 +236,106 @@ def test_a_token_given_as_an_id_is_not_echoed(cli: Cli, accounts: Accounts) -> N
 def test_every_path_part_is_percent_encoded() -> None:
     assert cli_api.api_path("me", "pats", "../a/b?c#d e") == "/me/pats/..%2Fa%2Fb%3Fc%23d%20e"
     assert cli_api.api_path("me", "pats", "pat_01jdx7k2abcdefghjkmnpqrstv") == "/me/pats/pat_01jdx7k2abcdefghjkmnpqrstv"
+
+
+# 4. No token in clear to a remote host; the config file stays private, even through a symlink
+
+
+REMOTE_HTTP = "http://example.invalid"
+
+
+def test_http_to_a_remote_host_is_refused_before_any_request(cli: Cli, sent: Recording, accounts: Accounts) -> None:
+    token = accounts.create().token
+    result = cli("auth", "check", env={"OPENINDEX_APP_URL": REMOTE_HTTP, "OPENINDEX_TOKEN": token})
+    assert result.exit_code == 3
+    line = one_line(result.stderr)
+    assert "example.invalid" in line and "--insecure" in line and "https://" in line
+    assert sent.requests == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000", "http://127.3.2.1", "http://localhost:8000", "http://LOCALHOST", "http://[::1]:8000"]
+)
+def test_http_to_this_machine_is_allowed(cli: Cli, accounts: Accounts, url: str) -> None:
+    result = cli("auth", "check", env={"OPENINDEX_APP_URL": url, "OPENINDEX_TOKEN": accounts.create().token})
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1.example.com", "http://localhost.example.com", "http://10.0.0.1", "http://[::2]"]
+)
+def test_http_to_names_that_merely_look_local_is_refused(cli: Cli, sent: Recording, url: str) -> None:
+    result = cli("auth", "check", env={"OPENINDEX_APP_URL": url, "OPENINDEX_TOKEN": "oi_pat_x"})
+    assert result.exit_code == 3 and sent.requests == []
+
+
+@pytest.mark.parametrize("args", [["--insecure", "auth", "check"], ["auth", "check", "--insecure"]])
+def test_insecure_allows_http_for_one_command(cli: Cli, accounts: Accounts, args: list[str]) -> None:
+    result = cli(*args, env={"OPENINDEX_APP_URL": REMOTE_HTTP, "OPENINDEX_TOKEN": accounts.create().token})
+    assert result.exit_code == 0, result.output
+
+
+def test_a_profile_can_allow_http_to_its_own_app_url(cli: Cli, accounts: Accounts, tmp_path: Path) -> None:
+    token = accounts.create().token
+    cli("profile", "set", "--app-url", REMOTE_HTTP, "--token", "-", input=token + "\n")
+    assert cli("auth", "check").exit_code == 3
+    assert cli("profile", "set", "--insecure").exit_code == 0
+    assert stored(tmp_path)["default"]["insecure"] is True
+    assert "insecure" in cli("profile", "show").stdout
+    assert cli("auth", "check").exit_code == 0
+    assert cli("auth", "check", env={"OPENINDEX_APP_URL": "http://other.invalid"}).exit_code == 3
+    cli("profile", "set", "--no-insecure")
+    assert cli("auth", "check").exit_code == 3
+
+
+def test_insecure_in_the_file_must_be_true_or_false(cli: Cli, tmp_path: Path) -> None:
+    config_file(tmp_path).parent.mkdir(parents=True)
+    config_file(tmp_path).write_text(f'[profiles.default]\napp_url = "{REMOTE_HTTP}"\ninsecure = "yes"\n')
+    result = cli("auth", "check", env={"OPENINDEX_TOKEN": "oi_pat_x"})
+    assert result.exit_code == 3 and "true or false" in one_line(result.stderr)
+
+
+def test_claiming_an_invite_over_remote_http_is_refused_before_reading_it(cli: Cli, sent: Recording) -> None:
+    result = cli("invites", "claim", "-", "--app-url", REMOTE_HTTP, "--no-save", input="oi_inv_abc\n")
+    assert result.exit_code == 3 and "--insecure" in one_line(result.stderr)
+    assert sent.requests == []
+
+
+@pytest.mark.parametrize(
+    "args", [["auth", "check"], ["settings", "personal", "tokens", "list"], ["profile", "show"]]
+)
+def test_a_config_file_others_can_read_is_warned_about_on_every_command(
+    cli: Cli, accounts: Accounts, tmp_path: Path, args: list[str]
+) -> None:
+    login(cli, accounts.create().token)
+    config_file(tmp_path).chmod(0o640)
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("chmod 600") == 1
+
+
+def test_a_symlinked_config_file_is_written_through_to_its_target(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "dotfiles" / "openindex.toml"
+    target.parent.mkdir()
+    target.write_text('[profiles.default]\ntoken = "oi_pat_old1234"\n')
+    target.chmod(0o644)
+    link = config_file(tmp_path)
+    link.parent.mkdir(parents=True)
+    link.symlink_to(Path("..", "..", "dotfiles", "openindex.toml"))
+    result = cli("profile", "set", "--token", "-", input="oi_pat_new5678\n")
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert stored(tmp_path)["default"]["token"] == "oi_pat_new5678"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    for place in (target.parent, link.parent):
+        for file in place.iterdir():
+            assert "oi_pat_old1234" not in file.read_text(), file
+
+
+def test_an_unwritable_config_file_is_one_line(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(**_: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")  # what a read-only directory answers (root ignores modes)
+
+    monkeypatch.setattr(cli_config.tempfile, "mkstemp", refuse)
+    result = cli("profile", "set", "--app-url", APP_URL)
+    assert result.exit_code == 3 and "cannot write" in one_line(result.stderr)
