@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -19,9 +20,7 @@ from openindex_cli.errors import (
 )
 
 TIMEOUT_SECONDS = 10.0
-UNAUTHORIZED = (
-    "token is missing, invalid or revoked; check it with `oi auth check` or `oi profile show`"
-)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 RUN_TOKEN_REFUSED = (
     "token scope is insufficient; use a human-owned personal access token "
     "(workflow agent run tokens are refused for settings commands and admin endpoints)"
@@ -38,13 +37,17 @@ class Api:
         transport: httpx.BaseTransport | None = None,
         *,
         token_label: str = "the profile",
+        token_fix: str = "",
         insecure: bool = False,
+        command: str = "oi",
     ) -> None:
         self._app_url = app_url
         self._token = token
         self._transport = transport
         self._token_label = token_label
+        self._token_fix = token_fix
         self._insecure = insecure
+        self._command = command
 
     def check_url(self) -> str:
         """The app URL, if there is one we may send secrets to (CliError otherwise)."""
@@ -101,7 +104,7 @@ class Api:
             return payload
         message = _server_message(payload)
         if response.status_code == 401:
-            raise CliError(UNAUTHORIZED, EXIT_UNAUTHORIZED)
+            raise CliError(self._unauthorized(message), EXIT_UNAUTHORIZED)
         if response.status_code == 403:
             raise CliError(self._forbidden(response), EXIT_FORBIDDEN)
         if response.status_code >= 500:
@@ -109,6 +112,18 @@ class Api:
                 f"the server failed (HTTP {response.status_code}): {message}; try again", EXIT_BAD_REPLY
             )
         raise CliError(message, EXIT_REFUSED)
+
+    def _unauthorized(self, message: str) -> str:
+        """Which token was refused, and the server's reason; never advice to rerun this very command.
+
+        The server's message may point at a command (`oi auth check`); when that is the command
+        that failed, that sentence is replaced by how to fix the token where it came from.
+        """
+        sentences = _SENTENCE_END.split(message.strip())
+        kept = [sentence for sentence in sentences if f"`{self._command}`" not in sentence]
+        if len(kept) < len(sentences) and self._token_fix:
+            kept.append(self._token_fix)
+        return f"the token from {self._token_label} was refused (HTTP 401): {' '.join(kept)}"
 
     def _forbidden(self, response: httpx.Response) -> str:
         if self._token and self._token.startswith("oi_run_"):

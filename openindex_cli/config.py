@@ -51,6 +51,14 @@ class Settings:
         """Where the token in force came from, as messages name it."""
         return ENV_TOKEN if self.token_source == ENV_TOKEN else f"profile '{self.profile}'"
 
+    @property
+    def token_fix(self) -> str:
+        """How to replace the token in force, wherever it came from."""
+        if self.token_source == ENV_TOKEN:
+            return f"Set {ENV_TOKEN} to a valid token, or unset it to use profile '{self.profile}'."
+        option = "" if self.profile == DEFAULT_PROFILE else f" --profile {self.profile}"
+        return f"Store a valid one with `oi profile set{option} --token -`."
+
 
 def config_path(environ: Mapping[str, str]) -> Path:
     """The config file this environment points at."""

@@ -47,8 +47,11 @@ class Context:
     def api(self, settings: config.Settings, app_url: str | None = None) -> Api:
         """The API for these settings; a profile's `insecure = true` covers only its own app URL."""
         own_url = app_url is None and settings.app_url_source == "profile"
-        return Api(app_url or settings.app_url, settings.token, self.transport, token_label=settings.token_label,
-                   insecure=self.insecure or (settings.insecure and own_url))
+        current = click.get_current_context(silent=True)
+        return Api(app_url or settings.app_url, settings.token, self.transport,
+                   token_label=settings.token_label, token_fix=settings.token_fix,
+                   insecure=self.insecure or (settings.insecure and own_url),
+                   command=current.command_path if current else "oi")
 
 
 def command_options(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -339,3 +339,42 @@ def test_an_unwritable_config_file_is_one_line(cli: Cli, monkeypatch: pytest.Mon
     monkeypatch.setattr(cli_config.tempfile, "mkstemp", refuse)
     result = cli("profile", "set", "--app-url", APP_URL)
     assert result.exit_code == 3 and "cannot write" in one_line(result.stderr)
+
+
+# 5. A 401 says which token failed and why, in the server's words
+
+
+def reply(status: int, body: object) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(status, json=body))
+
+
+def refusal(message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": "invalid_token", "message": message}}
+
+
+def test_auth_check_names_the_environment_token_and_does_not_send_you_back_to_itself(cli: Cli) -> None:
+    result = cli("auth", "check", env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": "oi_pat_unknown"})
+    assert result.exit_code == 4
+    line = one_line(result.stderr)
+    assert "the token from OPENINDEX_TOKEN was refused" in line
+    assert "missing, invalid, expired or revoked" in line  # the server's own words
+    assert "oi auth check" not in line and "unset it" in line
+
+
+def test_other_commands_name_the_profile_and_keep_the_servers_advice(cli: Cli) -> None:
+    login(cli, "oi_pat_unknown", profile="work")
+    result = cli("settings", "personal", "tokens", "list", "--profile", "work")
+    assert result.exit_code == 4
+    line = one_line(result.stderr)
+    assert "the token from profile 'work' was refused" in line and "`oi auth check`" in line
+
+
+def test_the_servers_reason_is_shown_as_it_is(cli: Cli) -> None:
+    cli.transport = reply(401, refusal("This token expired on 2027-01-01. Check it with `oi auth check`."))
+    login(cli, "oi_pat_old", profile="work")
+    result = cli("auth", "check", "--profile", "work")
+    line = one_line(result.stderr)
+    assert result.exit_code == 4 and "This token expired on 2027-01-01." in line
+    assert "oi auth check" not in line and "oi profile set --profile work --token -" in line
+    listed = one_line(cli("settings", "personal", "tokens", "list", "--profile", "work").stderr)
+    assert "expired on 2027-01-01. Check it with `oi auth check`." in listed
