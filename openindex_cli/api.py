@@ -65,8 +65,9 @@ class Api:
         body: Any = None,
         params: dict[str, str] | None = None,
         authenticated: bool = True,
+        expect: tuple[str, ...] = (),
     ) -> Any:
-        """The decoded JSON answer of a 2xx response (None for 204); CliError otherwise."""
+        """The JSON object a 2xx response holds, with the ``expect`` keys (None for 204); CliError otherwise."""
         app_url = self.check_url()
         headers = {"User-Agent": "oi"}
         if authenticated:
@@ -87,31 +88,37 @@ class Api:
                 "is the app URL right and the service up?",
                 EXIT_UNREACHABLE,
             ) from None
-        return self._answer(response)
+        return self._answer(method, path, response, expect)
 
-    def _answer(self, response: httpx.Response) -> Any:
-        if response.status_code == 204:
+    def _answer(self, method: str, path: str, response: httpx.Response, expect: tuple[str, ...]) -> Any:
+        """The payload of a success; else the failure, told apart from a URL where the API is not."""
+        status = response.status_code
+        if status == 204:
             return None
-        try:
-            payload = response.json()
-        except ValueError:
-            raise CliError(
-                f"the server at {self._app_url} did not answer with JSON (HTTP {response.status_code}); "
-                "is the app URL right?",
-                EXIT_BAD_REPLY,
-            ) from None
+        payload = _json(response)
         if response.is_success:
+            if not isinstance(payload, dict) or not all(key in payload for key in expect):
+                raise self._no_api(method, path, status)
             return payload
-        message = _server_message(payload)
-        if response.status_code == 401:
+        message = _error_message(payload)
+        if status >= 500:
+            detail = message or "its reply is not the API's (a gateway or proxy in front of it?)"
+            raise CliError(f"the server failed (HTTP {status}): {detail}; try again", EXIT_BAD_REPLY)
+        if message is None:
+            raise self._no_api(method, path, status)
+        if status == 401:
             raise CliError(self._unauthorized(message), EXIT_UNAUTHORIZED)
-        if response.status_code == 403:
-            raise CliError(self._forbidden(response), EXIT_FORBIDDEN)
-        if response.status_code >= 500:
-            raise CliError(
-                f"the server failed (HTTP {response.status_code}): {message}; try again", EXIT_BAD_REPLY
-            )
+        if status == 403:
+            raise CliError(self._forbidden(response, message), EXIT_FORBIDDEN)
         raise CliError(message, EXIT_REFUSED)
+
+    def _no_api(self, method: str, path: str, status: int) -> CliError:
+        """Something answered, but not the API: the app URL is wrong (exit 7, a bad reply)."""
+        return CliError(
+            f"no OpenIndex API at {self._app_url}: {method} {path} got HTTP {status} with a reply that is "
+            "not the API's; check the app URL (`oi profile show`)",
+            EXIT_BAD_REPLY,
+        )
 
     def _unauthorized(self, message: str) -> str:
         """Which token was refused, and the server's reason; never advice to rerun this very command.
@@ -125,12 +132,13 @@ class Api:
             kept.append(self._token_fix)
         return f"the token from {self._token_label} was refused (HTTP 401): {' '.join(kept)}"
 
-    def _forbidden(self, response: httpx.Response) -> str:
+    def _forbidden(self, response: httpx.Response, message: str) -> str:
+        """What a 403 (a valid token, not enough scope or the wrong kind) asks the user to change."""
         if self._token and self._token.startswith("oi_run_"):
             return RUN_TOKEN_REFUSED
         if 'scope="admin"' in response.headers.get("WWW-Authenticate", ""):
             return "token scope is insufficient; use a token with admin scope"
-        return f"token scope is insufficient: {_server_message(response.json())}"
+        return f"token scope is insufficient: {message}"
 
 
 def api_path(*parts: str) -> str:
@@ -171,7 +179,17 @@ def _check_token(token: str, where: str) -> None:
         raise CliError(shapes.not_a_token(f"the token from {where}", problem), EXIT_CONFIG)
 
 
-def _server_message(payload: Any) -> str:
-    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-        return str(payload["error"].get("message", "the request was refused"))
-    return "the request was refused"
+def _json(response: httpx.Response) -> Any:
+    """The decoded body, or None when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_message(payload: Any) -> str | None:
+    """The message of the API's error shape ``{"error": {"code", "message"}}``, else None."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("code"), str) and isinstance(error.get("message"), str):
+        return error["message"]
+    return None

@@ -68,6 +68,7 @@ def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
 INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
 
 
@@ -184,7 +185,7 @@ def auth() -> None:
 def auth_check(context: Context, profile: str | None, as_json: bool) -> None:
     """Check the token against the API: exit 0 when valid, 4 when refused (401)."""
     settings = context.settings(profile)
-    me = context.api(settings).call("GET", api_path("me"))
+    me = context.api(settings).call("GET", api_path("me"), expect=ME_KEYS)
     if as_json:
         emit_json({"valid": True, "tokenSource": settings.token_source, **me})
         return
@@ -226,7 +227,7 @@ def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
     items: list[dict[str, Any]] = []
     params: dict[str, str] = {"limit": "100"}
     while True:
-        page = api.call("GET", api_path("me", "pats"), params=params)
+        page = api.call("GET", api_path("me", "pats"), params=params, expect=("items", "nextCursor"))
         items += page["items"]
         if not page["nextCursor"]:
             break
@@ -250,7 +251,8 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
     body: dict[str, Any] = {"name": name, "scope": scope}
     if expires_at:
         body["expiresAt"] = expires_at
-    created = context.api(context.settings(profile)).call("POST", api_path("me", "pats"), body=body)
+    created = context.api(context.settings(profile)).call(
+        "POST", api_path("me", "pats"), body=body, expect=("id", "name", "scope", "expiresAt", "token"))
     if as_json:
         emit_json(created)
         return
@@ -302,7 +304,8 @@ def invites_claim(context: Context, profile: str | None, as_json: bool,
     api.check_url()  # before the invite is read: a wrong URL should not cost the user a paste
     invite = _read_invite(invite_token)
     save = False if save is False else _may_save(context, settings, save, interactive=not as_json)
-    claimed = api.call("POST", api_path("auth", "invites", "claim"), body={"token": invite}, authenticated=False)
+    claimed = api.call("POST", api_path("auth", "invites", "claim"), body={"token": invite},
+                       authenticated=False, expect=("user", "pat"))
     user, pat = claimed["user"], claimed["pat"]
     if save:
         config.save_profile(settings.path, settings.profile,
@@ -358,7 +361,7 @@ def _holder(context: Context, settings: config.Settings) -> str:
     api = Api(config.text(stored, "app_url"), config.text(stored, "token"), context.transport,
               token_label=f"profile '{settings.profile}'", insecure=context.insecure or stored.get("insecure") is True)
     try:
-        me = api.call("GET", api_path("me"))
+        me = api.call("GET", api_path("me"), expect=ME_KEYS)
         return f"a token for {me['email']} ({me['role']})"
     except (CliError, KeyError, TypeError):
         return "a token (whose account could not be checked)"

@@ -173,8 +173,8 @@ def test_a_server_that_does_not_answer_exits_6(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("status", "content", "code", "fragment"),
     [
-        (200, b"<html>hello</html>", 7, "did not answer with JSON"),
-        (502, b"Bad Gateway", 7, "did not answer with JSON"),
+        (200, b"<html>hello</html>", 7, f"no OpenIndex API at {APP_URL}"),
+        (502, b"Bad Gateway", 7, "server failed (HTTP 502)"),
         (503, b'{"error": {"code": "service_unavailable", "message": "retry"}}', 7, "server failed (HTTP 503)"),
     ],
 )

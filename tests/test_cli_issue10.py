@@ -378,3 +378,41 @@ def test_the_servers_reason_is_shown_as_it_is(cli: Cli) -> None:
     assert "oi auth check" not in line and "oi profile set --profile work --token -" in line
     listed = one_line(cli("settings", "personal", "tokens", "list", "--profile", "work").stderr)
     assert "expired on 2027-01-01. Check it with `oi auth check`." in listed
+
+
+# 6. A wrong app URL is reported as one, not as a token problem
+
+
+def test_an_app_url_with_a_path_the_api_does_not_have(cli: Cli, accounts: Accounts) -> None:
+    login(cli, accounts.admin().token)
+    cli("profile", "set", "--app-url", APP_URL + "/api")
+    result = cli("auth", "check")
+    assert result.exit_code == 7
+    line = one_line(result.stderr)
+    assert f"no OpenIndex API at {APP_URL}/api" in line and "scope" not in line
+
+
+@pytest.mark.parametrize(
+    ("status", "content"),
+    [
+        (404, b"<html>Not Found</html>"),
+        (403, b'{"message": "Missing Authentication Token"}'),
+        (401, b'{"message": "Unauthorized"}'),
+        (400, b'{"error": "bad"}'),
+        (200, b"<html>hello</html>"),
+        (200, b'{"ok": true}'),
+        (200, b"[]"),
+    ],
+)
+def test_a_reply_that_is_not_the_apis_means_no_api_at_that_url(cli: Cli, status: int, content: bytes) -> None:
+    cli.transport = httpx.MockTransport(lambda request: httpx.Response(status, content=content))
+    for args in (["auth", "check"], ["settings", "personal", "tokens", "list"]):
+        result = cli(*args, env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": "oi_pat_x"})
+        assert result.exit_code == 7, (args, result.output)
+        assert f"no OpenIndex API at {APP_URL}" in one_line(result.stderr)
+
+
+def test_a_gateway_failure_is_still_a_server_failure(cli: Cli) -> None:
+    cli.transport = httpx.MockTransport(lambda request: httpx.Response(504, content=b'{"message": "timed out"}'))
+    result = cli("auth", "check", env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": "oi_pat_x"})
+    assert result.exit_code == 7 and "failed (HTTP 504)" in one_line(result.stderr)
