@@ -148,11 +148,19 @@ def _write_private(target: Path, document: dict[str, object]) -> None:
         raise
 
 
-def resolve(profile: str | None, environ: Mapping[str, str]) -> Settings:
-    """The settings in force: OPENINDEX_TOKEN and OPENINDEX_APP_URL win over the profile."""
-    name = check_profile_name(profile if profile is not None else environ.get(ENV_PROFILE) or DEFAULT_PROFILE)
+def resolve(profile: str | None, environ: Mapping[str, str], must_exist: bool = True) -> Settings:
+    """The settings in force: OPENINDEX_TOKEN and OPENINDEX_APP_URL win over the profile.
+
+    A profile named with --profile or OPENINDEX_PROFILE must exist (unless ``must_exist`` is
+    False, for commands that create it), so a typo is not silently an empty profile.
+    """
+    name, chosen_by = selected_profile(profile, environ)
     path = config_path(environ)
-    stored = load(path).get(name, {})
+    profiles = load(path)
+    if must_exist and chosen_by and name not in profiles:
+        raise CliError(f"profile '{name}' (from {chosen_by}) does not exist in {path}; `oi profile list` "
+                       f"shows the profiles, `oi profile set --profile {name} ...` creates it", EXIT_CONFIG)
+    stored = profiles.get(name, {})
     app_url, app_url_source = _pick(environ.get(ENV_APP_URL), ENV_APP_URL, text(stored, "app_url"))
     token, token_source = _pick(environ.get(ENV_TOKEN), ENV_TOKEN, text(stored, "token"))
     return Settings(
@@ -165,6 +173,15 @@ def resolve(profile: str | None, environ: Mapping[str, str]) -> Settings:
         agent_id=text(stored, "agent_id"),
         insecure=stored.get("insecure") is True,
     )
+
+
+def selected_profile(profile: str | None, environ: Mapping[str, str]) -> tuple[str, str | None]:
+    """The profile's name, and what named it (None for the implicit 'default')."""
+    if profile is not None:
+        return check_profile_name(profile), "--profile"
+    if environ.get(ENV_PROFILE):
+        return check_profile_name(environ[ENV_PROFILE]), ENV_PROFILE
+    return DEFAULT_PROFILE, None
 
 
 def _pick(from_env: str | None, env_name: str, from_profile: str | None) -> tuple[str | None, str | None]:

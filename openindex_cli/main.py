@@ -36,9 +36,9 @@ class Context:
     transport: httpx.BaseTransport | None = None
     insecure: bool = False  # --insecure: plain http to any host, for this run
 
-    def settings(self, profile: str | None) -> config.Settings:
+    def settings(self, profile: str | None, must_exist: bool = True) -> config.Settings:
         """The settings in force, with a warning when the file holding them is not private."""
-        settings = config.resolve(profile, self.environ)
+        settings = config.resolve(profile, self.environ, must_exist)
         if config.is_shared(settings.path):
             click.echo(f"oi: warning: {settings.path} holds tokens and is readable by others; "
                        f"run chmod 600 {settings.path}", err=True)
@@ -111,7 +111,7 @@ def profile() -> None:
 def profile_set(context: Context, profile: str | None, as_json: bool, app_url: str | None,
                 token: str | None, agent_id: str | None, insecure: bool | None) -> None:
     """Set fields of a profile, keeping the others."""
-    settings = context.settings(profile)
+    settings = context.settings(profile, must_exist=False)
     if token == "-":
         token = sys.stdin.readline().strip()
         if not token:
@@ -159,6 +159,33 @@ def profile_show(context: Context, profile: str | None, as_json: bool) -> None:
     if settings.insecure:
         rows.append(("insecure:", "yes: plain http:// allowed to the profile's app URL"))
     click.echo(table(("", ""), rows))
+
+
+@profile.command("list")
+@command_options
+def profile_list(context: Context, profile: str | None, as_json: bool) -> None:
+    """List the profiles in the config file: app URL and token (masked)."""
+    settings = context.settings(profile, must_exist=False)
+    profiles = sorted(config.load(settings.path).items())
+    if as_json:
+        emit_json({"configFile": str(settings.path), "inUse": settings.profile, "profiles": [
+            {"name": name, "appUrl": config.text(values, "app_url"), "token": _masked(values),
+             "agentId": config.text(values, "agent_id"), "insecure": values.get("insecure") is True}
+            for name, values in profiles]})
+        return
+    if not profiles:
+        click.echo(f"oi: no profiles in {settings.path}; create one with `oi profile set`", err=True)
+        return
+    click.echo(table(("PROFILE", "APP URL", "TOKEN"), [
+        (name + (" (in use)" if name == settings.profile else ""),
+         config.text(values, "app_url") or "(not set)", _masked(values) or "(not set)")
+        for name, values in profiles]))
+
+
+def _masked(values: config.Profile) -> str | None:
+    """A stored profile's token, masked; None when it has none."""
+    token = config.text(values, "token")
+    return mask(token) if token else None
 
 
 def _check_new_token(token: str) -> None:
@@ -299,7 +326,7 @@ def invites() -> None:
 def invites_claim(context: Context, profile: str | None, as_json: bool,
                   invite_token: str, app_url: str | None, save: bool | None) -> None:
     """Claim an invite: INVITE_TOKEN, or '-' (the default) to read it from standard input."""
-    settings = context.settings(profile)
+    settings = context.settings(profile, must_exist=False)  # --profile NAME may name the profile to create
     api = context.api(settings, app_url)
     api.check_url()  # before the invite is read: a wrong URL should not cost the user a paste
     invite = _read_invite(invite_token)
