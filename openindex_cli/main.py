@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 import click
@@ -68,6 +69,7 @@ def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+DISTRIBUTION = "openindex-auth"
 ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
 INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
 
@@ -85,11 +87,44 @@ def request_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group()
+class HelpGroup(click.Group):
+    """A command group that, run without a command, shows its help and exits 0 (click exits 2)."""
+
+    group_class = type  # its subgroups are HelpGroups too
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            click.echo(ctx.get_help())
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
+
+
+def _show_version(click_context: click.Context, _: click.Parameter, value: bool) -> None:
+    """--version: the installed openindex-auth distribution's version."""
+    if not value or click_context.resilient_parsing:
+        return
+    try:
+        version = metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        version = "(unknown: not installed as a package)"
+    click.echo(f"oi {version}")
+    click_context.exit(0)
+
+
+@click.group(cls=HelpGroup, context_settings={"max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="show the version and exit")
 @click.option("--insecure", is_flag=True, help=INSECURE_HELP)
 @click.pass_context
 def oi(click_context: click.Context, insecure: bool) -> None:
-    """OpenIndex command line."""
+    """OpenIndex command line: profiles, token checks, personal access tokens and invites.
+
+    \b
+    Examples:
+      echo "$OPENINDEX_ADMIN_TOKEN" | oi profile set --app-url http://127.0.0.1:8000 --token -
+      oi auth check
+      oi settings personal tokens list
+    """
     click_context.ensure_object(Context).insecure = insecure
 
 
@@ -101,7 +136,7 @@ def profile() -> None:
     """Store and show connection profiles."""
 
 
-@profile.command("set")
+@profile.command("set", short_help="Set fields of a profile, creating it if needed.")
 @command_options
 @click.option("--app-url", help="base URL of the OpenIndex API")
 @click.option("--token", help="personal access token, or '-' to read it from standard input")
@@ -110,7 +145,14 @@ def profile() -> None:
               help="allow plain http:// to this profile's app URL, or no longer")
 def profile_set(context: Context, profile: str | None, as_json: bool, app_url: str | None,
                 token: str | None, agent_id: str | None, insecure: bool | None) -> None:
-    """Set fields of a profile, keeping the others."""
+    """Set fields of a profile, keeping the others; the profile is created if needed.
+
+    \b
+    Examples:
+      echo "$OPENINDEX_ADMIN_TOKEN" | oi profile set --app-url http://127.0.0.1:8000 --token -
+      oi profile set --profile work --app-url https://openindex.example.com
+      oi profile set --profile lab --insecure     # allow http:// to the lab's app URL
+    """
     settings = context.settings(profile, must_exist=False)
     if token == "-":
         token = sys.stdin.readline().strip()
@@ -132,10 +174,16 @@ def profile_set(context: Context, profile: str | None, as_json: bool, app_url: s
         click.echo(f"Saved {', '.join(sorted(changes))} to profile '{settings.profile}' ({settings.path}).")
 
 
-@profile.command("show")
+@profile.command("show", short_help="Show a profile, the token masked.")
 @command_options
 def profile_show(context: Context, profile: str | None, as_json: bool) -> None:
-    """Show a profile: app URL, agent id, the token (masked) and where each comes from."""
+    """Show a profile: app URL, agent id, the token (masked) and where each comes from.
+
+    \b
+    Examples:
+      oi profile show
+      oi profile show --profile work --json
+    """
     settings = context.settings(profile)
     shown = {
         "profile": settings.profile,
@@ -161,10 +209,16 @@ def profile_show(context: Context, profile: str | None, as_json: bool) -> None:
     click.echo(table(("", ""), rows))
 
 
-@profile.command("list")
+@profile.command("list", short_help="List the profiles, tokens masked.")
 @command_options
 def profile_list(context: Context, profile: str | None, as_json: bool) -> None:
-    """List the profiles in the config file: app URL and token (masked)."""
+    """List the profiles in the config file: app URL and token (masked).
+
+    \b
+    Examples:
+      oi profile list
+      oi profile list --json
+    """
     settings = context.settings(profile, must_exist=False)
     profiles = sorted(config.load(settings.path).items())
     if as_json:
@@ -207,10 +261,16 @@ def auth() -> None:
     """Check credentials."""
 
 
-@auth.command("check")
+@auth.command("check", short_help="Check the token in force against the API.")
 @request_options
 def auth_check(context: Context, profile: str | None, as_json: bool) -> None:
-    """Check the token against the API: exit 0 when valid, 4 when refused (401)."""
+    """Check the token against the API (GET /me): exit 0 when valid, 4 when refused (401).
+
+    \b
+    Examples:
+      oi auth check
+      oi auth check --profile work --json
+    """
     settings = context.settings(profile)
     me = context.api(settings).call("GET", api_path("me"), expect=ME_KEYS)
     if as_json:
@@ -246,10 +306,16 @@ def tokens() -> None:
     """Personal access tokens."""
 
 
-@tokens.command("list")
+@tokens.command("list", short_help="List your tokens, never their values.")
 @request_options
 def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
-    """List your tokens (never their values)."""
+    """List your tokens (never their values), newest first.
+
+    \b
+    Examples:
+      oi settings personal tokens list
+      oi settings personal tokens list --profile work --json
+    """
     api = context.api(context.settings(profile))
     items: list[dict[str, Any]] = []
     params: dict[str, str] = {"limit": "100"}
@@ -267,14 +333,21 @@ def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
     click.echo(table(("ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "LAST USED"), rows))
 
 
-@tokens.command("create")
+@tokens.command("create", short_help="Create a token; its value is printed once.")
 @request_options
 @click.option("--name", required=True, help="a name to recognise the token by")
-@click.option("--scope", required=True, type=click.Choice(["read_write", "admin"]))
+@click.option("--scope", required=True, type=click.Choice(["read_write", "admin"]),
+              help="what the token may do; admin needs an admin token to create it")
 @click.option("--expires-at", help="ISO-8601 expiry with a timezone, e.g. 2027-01-01T00:00:00Z (default: never)")
 def tokens_create(context: Context, profile: str | None, as_json: bool,
                   name: str, scope: str, expires_at: str | None) -> None:
-    """Create a token; its value is printed once."""
+    """Create a token; its value is printed once, on standard output.
+
+    \b
+    Examples:
+      oi settings personal tokens create --name "local cli" --scope read_write
+      oi settings personal tokens create --name ci --scope admin --expires-at 2027-01-01T00:00:00Z
+    """
     body: dict[str, Any] = {"name": name, "scope": scope}
     if expires_at:
         body["expiresAt"] = expires_at
@@ -289,12 +362,18 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
     click.echo("Copy it now: it cannot be shown again.", err=True)
 
 
-@tokens.command("delete")
+@tokens.command("delete", short_help="Delete a token: it stops working at once.")
 @request_options
 @click.argument("token_id")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def tokens_delete(context: Context, profile: str | None, as_json: bool, token_id: str, yes: bool) -> None:
-    """Delete a token: it stops working at once."""
+    """Delete a token by its id (as `tokens list` shows it): it stops working at once.
+
+    \b
+    Examples:
+      oi settings personal tokens delete pat_01jdx7k2m4c8b3n5q6r7s8t9v0
+      oi settings personal tokens delete pat_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes
+    """
     problem = shapes.pat_id_problem(token_id)
     if problem is not None:
         raise CliError(f"TOKEN_ID: {problem}", EXIT_USAGE)
@@ -316,7 +395,7 @@ def invites() -> None:
     """Invites to an OpenIndex instance."""
 
 
-@invites.command("claim")
+@invites.command("claim", short_help="Claim an invite: your account and its first token.")
 @request_options
 @click.argument("invite_token", default="-", metavar="[INVITE_TOKEN]")
 @click.option("--app-url", help="base URL of the OpenIndex API (default: the profile's)")
@@ -325,7 +404,17 @@ def invites() -> None:
                    "replaced after an explicit yes)")
 def invites_claim(context: Context, profile: str | None, as_json: bool,
                   invite_token: str, app_url: str | None, save: bool | None) -> None:
-    """Claim an invite: INVITE_TOKEN, or '-' (the default) to read it from standard input."""
+    """Claim an invite: create your account and get its first token.
+
+    INVITE_TOKEN '-', the default, reads it from standard input, or asks for it without echo at a
+    terminal, so it stays out of shell history. The new token can be saved into the profile; a
+    profile that already holds a token is only replaced after an explicit yes.
+
+    \b
+    Examples:
+      oi invites claim --app-url https://openindex.example.com
+      oi invites claim - --profile work --save < invite.txt
+    """
     settings = context.settings(profile, must_exist=False)  # --profile NAME may name the profile to create
     api = context.api(settings, app_url)
     api.check_url()  # before the invite is read: a wrong URL should not cost the user a paste

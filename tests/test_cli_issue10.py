@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import json
 import stat
+from importlib import metadata
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 
 from openindex_cli import api as cli_api
 from openindex_cli import config as cli_config
 from openindex_cli import main as cli_main
+from openindex_cli.main import oi
 
 from .conftest import APP_URL, Accounts, Api, Cli
 from .test_cli import config_file, login, stored
@@ -469,3 +472,35 @@ def test_profile_list_shows_every_profile_without_token_values(cli: Cli, account
     listed = json.loads(cli("profile", "list", "--json").stdout)
     assert listed["inUse"] == "default" and [p["name"] for p in listed["profiles"]] == ["default", "local", "work"]
     assert listed["profiles"][2]["token"] == f"oi_pat_…{second[-4:]}" and second not in json.dumps(listed)
+
+
+def test_version_comes_from_the_installed_distribution(cli: Cli) -> None:
+    result = cli("--version")
+    assert result.exit_code == 0 and result.stdout == f"oi {metadata.version('openindex-auth')}\n"
+
+
+@pytest.mark.parametrize("args", [[], ["profile"], ["settings", "personal"]])
+def test_a_bare_group_shows_its_help_and_exits_0(cli: Cli, args: list[str]) -> None:
+    result = cli(*args)
+    assert result.exit_code == 0 and "Usage:" in result.stdout and "Commands:" in result.stdout
+
+
+def every_command(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    found: list[tuple[tuple[str, ...], click.Command]] = []
+    for name, command in group.commands.items():
+        found.append(((*path, name), command))
+        if isinstance(command, click.Group):
+            found += every_command(command, (*path, name))
+    return found
+
+
+def test_help_is_never_cut_off_and_every_command_shows_examples(cli: Cli) -> None:
+    for path, command in [((), oi), *every_command(oi)]:
+        result = cli(*path, "--help")
+        assert result.exit_code == 0, path
+        lines = result.stdout.splitlines()
+        assert all(len(line) <= 100 for line in lines), path
+        assert not [line for line in lines if line.rstrip().endswith("...") and "[ARGS]..." not in line], path
+        if not isinstance(command, click.Group):
+            examples = lines[lines.index("  Examples:") + 1:] if "  Examples:" in lines else []
+            assert len([line for line in examples if line.strip().startswith("oi ")]) >= 2, path
