@@ -378,8 +378,8 @@ def tokens_delete(context: Context, profile: str | None, as_json: bool, token_id
     if problem is not None:
         raise CliError(f"TOKEN_ID: {problem}", EXIT_USAGE)
     api = context.api(context.settings(profile))
-    if not yes and not click.confirm(f"Delete token {token_id}? It stops working at once.", default=False):
-        raise CliError("not deleted", EXIT_REFUSED)
+    if not yes:
+        _confirm_delete(f"Delete token {token_id}? It stops working at once.")
     api.call("DELETE", api_path("me", "pats", token_id))
     if as_json:
         emit_json({"deleted": token_id})
@@ -481,6 +481,20 @@ def _holder(context: Context, settings: config.Settings) -> str:
         return f"a token for {me['email']} ({me['role']})"
     except (CliError, KeyError, TypeError):
         return "a token (whose account could not be checked)"
+
+
+def _confirm_delete(question: str) -> None:
+    """Go on only after a yes; a script with no terminal to ask at is told about --yes."""
+    try:
+        confirmed = click.confirm(question, default=False, err=True)
+    except click.Abort:
+        click.echo("", err=True)  # end the question's line
+        if not stdin_is_terminal():
+            raise CliError("not deleted: there is no terminal to ask at (standard input is not one, or "
+                           "closed); add --yes to delete without asking", EXIT_USAGE) from None
+        confirmed = False
+    if not confirmed:
+        raise CliError("not deleted", EXIT_REFUSED)
 
 
 def stdin_is_terminal() -> bool:

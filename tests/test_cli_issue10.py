@@ -504,3 +504,15 @@ def test_help_is_never_cut_off_and_every_command_shows_examples(cli: Cli) -> Non
         if not isinstance(command, click.Group):
             examples = lines[lines.index("  Examples:") + 1:] if "  Examples:" in lines else []
             assert len([line for line in examples if line.strip().startswith("oi ")]) >= 2, path
+
+
+def test_delete_without_a_terminal_or_yes_says_use_yes(cli: Cli, sent: Recording, accounts: Accounts, api: Api) -> None:
+    owner = accounts.create()
+    login(cli, owner.token)
+    sent.requests.clear()
+    result = cli("settings", "personal", "tokens", "delete", owner.token_id)  # standard input: empty, not a terminal
+    assert result.exit_code == 2
+    last = result.stderr.strip().splitlines()[-1]  # after the question
+    assert last.startswith("oi: not deleted") and "--yes" in last and "Aborted" not in result.output
+    assert [request.method for request in sent.requests] == []
+    assert api.get("/me", owner.token).status == 200
