@@ -6,13 +6,14 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
 import click
 import httpx
 
-from openindex_cli import config, shapes
+from openindex_cli import config, expiry, shapes
 from openindex_cli.api import Api, api_path
 from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, mask, table, when
@@ -36,6 +37,7 @@ class Context:
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     transport: httpx.BaseTransport | None = None
     insecure: bool = False  # --insecure: plain http to any host, for this run
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # what durations count from
 
     def settings(self, profile: str | None, must_exist: bool = True) -> config.Settings:
         """The settings in force, with a warning when the file holding them is not private."""
@@ -338,7 +340,7 @@ def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
 @click.option("--name", required=True, help="a name to recognise the token by")
 @click.option("--scope", required=True, type=click.Choice(["read_write", "admin"]),
               help="what the token may do; admin needs an admin token to create it")
-@click.option("--expires-at", help="ISO-8601 expiry with a timezone, e.g. 2027-01-01T00:00:00Z (default: never)")
+@click.option("--expires-at", metavar="WHEN", help=f"when it stops working: {expiry.FORMATS} (default: never)")
 def tokens_create(context: Context, profile: str | None, as_json: bool,
                   name: str, scope: str, expires_at: str | None) -> None:
     """Create a token; its value is printed once, on standard output.
@@ -346,11 +348,12 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
     \b
     Examples:
       oi settings personal tokens create --name "local cli" --scope read_write
-      oi settings personal tokens create --name ci --scope admin --expires-at 2027-01-01T00:00:00Z
+      oi settings personal tokens create --name ci --scope read_write --expires-at 30d
+      oi settings personal tokens create --name ops --scope admin --expires-at 2027-01-01
     """
     body: dict[str, Any] = {"name": name, "scope": scope}
-    if expires_at:
-        body["expiresAt"] = expires_at
+    if expires_at is not None:
+        body["expiresAt"] = _expiry(expires_at, context.now())
     created = context.api(context.settings(profile)).call(
         "POST", api_path("me", "pats"), body=body, expect=("id", "name", "scope", "expiresAt", "token"))
     if as_json:
@@ -360,6 +363,14 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
                f"expires {when(created['expiresAt'])}.", err=True)
     click.echo(created["token"])
     click.echo("Copy it now: it cannot be shown again.", err=True)
+
+
+def _expiry(text: str, now: datetime) -> str:
+    """--expires-at as the API's RFC 3339 UTC string; bad input is a usage error, in words."""
+    try:
+        return expiry.parse(text, now)
+    except expiry.ExpiryError as error:
+        raise CliError(f"--expires-at: {error}", EXIT_USAGE) from None
 
 
 @tokens.command("delete", short_help="Delete a token: it stops working at once.")

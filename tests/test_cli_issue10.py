@@ -3,19 +3,22 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 import click
 import httpx
 import pytest
+from click.testing import Result
 
 from openindex_cli import api as cli_api
 from openindex_cli import config as cli_config
 from openindex_cli import main as cli_main
+from openindex_cli.main import Context as CliContext
 from openindex_cli.main import oi
 
-from .conftest import APP_URL, Accounts, Api, Cli
+from .conftest import APP_URL, Accounts, Api, Cli, FrozenClock
 from .test_cli import config_file, login, stored
 
 
@@ -516,3 +519,61 @@ def test_delete_without_a_terminal_or_yes_says_use_yes(cli: Cli, sent: Recording
     assert last.startswith("oi: not deleted") and "--yes" in last and "Aborted" not in result.output
     assert [request.method for request in sent.requests] == []
     assert api.get("/me", owner.token).status == 200
+
+
+@pytest.fixture
+def create_at(cli: Cli, sent: Recording, clock: FrozenClock, accounts: Accounts) -> Callable[[str], Result]:
+    """`tokens create --expires-at WHEN` on the app's frozen clock."""
+    login(cli, accounts.create().token)
+
+    def create(when: str) -> Result:
+        sent.requests.clear()
+        return cli.runner.invoke(oi, ["settings", "personal", "tokens", "create", "--name", "t", "--scope",
+                                      "read_write", "--expires-at", when, "--json"],
+                                 obj=CliContext(transport=cli.transport, now=clock.now))
+
+    return create
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        ("2027-01-01", "2027-01-01T00:00:00Z"),
+        ("30d", "2026-12-24T12:00:00Z"),
+        ("12h", "2026-11-25T00:00:00Z"),
+        ("90m", "2026-11-24T13:30:00Z"),
+        ("2w", "2026-12-08T12:00:00Z"),
+        ("2027-01-01T09:30:00+02:00", "2027-01-01T07:30:00Z"),
+        ("2027-01-01t09:30:00.250z", "2027-01-01T09:30:00Z"),
+        ("2027-01-01 09:30Z", "2027-01-01T09:30:00Z"),
+    ],
+)
+def test_expires_at_takes_a_date_a_time_or_a_duration(
+    create_at: Callable[[str], Result], sent: Recording, when: str, expected: str
+) -> None:
+    result = create_at(when)
+    assert result.exit_code == 0, result.output
+    assert json.loads(sent.requests[-1].content)["expiresAt"] == expected
+    assert json.loads(result.stdout)["expiresAt"] == expected
+
+
+@pytest.mark.parametrize(
+    ("when", "words"),
+    [
+        ("tomorrow", "a duration from now (30d"),
+        ("30", "a duration from now (30d"),
+        ("3 days", "a duration from now (30d"),
+        ("2027-01-01T00:00:00", "no timezone"),
+        ("2027-02-30", "not a real date"),
+        ("0d", "more than zero"),
+        ("999999w", "too far"),
+    ],
+)
+def test_a_bad_expires_at_is_explained_before_any_request(
+    create_at: Callable[[str], Result], sent: Recording, when: str, words: str
+) -> None:
+    result = create_at(when)
+    assert result.exit_code == 2
+    line = one_line(result.stderr)
+    assert line.startswith("oi: --expires-at: ") and words in line
+    assert sent.requests == []
