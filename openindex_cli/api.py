@@ -191,5 +191,5 @@ def _error_message(payload: Any) -> str | None:
     """The message of the API's error shape ``{"error": {"code", "message"}}``, else None."""
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, dict) and isinstance(error.get("code"), str) and isinstance(error.get("message"), str):
-        return error["message"]
+        return str(error["message"])
     return None
