@@ -49,13 +49,23 @@ class Api:
         self._insecure = insecure
         self._command = command
 
-    def check_url(self) -> str:
-        """The app URL, if there is one we may send secrets to (CliError otherwise)."""
+    def check(self, authenticated: bool = True) -> str:
+        """The app URL, once it and (for ``authenticated`` calls) the token are fit to use.
+
+        Commands that ask the user something call this first, so a configuration error comes
+        before the question rather than after the answer.
+        """
         if not self._app_url:
             raise CliError(
                 "no app URL: set one with `oi profile set --app-url URL` or OPENINDEX_APP_URL", EXIT_CONFIG
             )
         _check_app_url(self._app_url, self._insecure)
+        if authenticated:
+            if not self._token:
+                raise CliError(
+                    "no token: set one with `oi profile set --token -` or OPENINDEX_TOKEN", EXIT_CONFIG
+                )
+            _check_token(self._token, self._token_label)
         return self._app_url
 
     def call(
@@ -68,14 +78,9 @@ class Api:
         expect: tuple[str, ...] = (),
     ) -> Any:
         """The JSON object a 2xx response holds, with the ``expect`` keys (None for 204); CliError otherwise."""
-        app_url = self.check_url()
+        app_url = self.check(authenticated)
         headers = {"User-Agent": "oi"}
         if authenticated:
-            if not self._token:
-                raise CliError(
-                    "no token: set one with `oi profile set --token -` or OPENINDEX_TOKEN", EXIT_CONFIG
-                )
-            _check_token(self._token, self._token_label)
             headers["Authorization"] = f"Bearer {self._token}"
         try:
             with httpx.Client(

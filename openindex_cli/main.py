@@ -22,12 +22,13 @@ ARGV_TOKEN_WARNING = (
     "oi: warning: a token on the command line can end up in your shell history and process "
     "list; prefer `--token -` (reads standard input) or the OPENINDEX_TOKEN variable"
 )
-
-
 ARGV_INVITE_WARNING = (
     "oi: warning: an invite on the command line can end up in your shell history and process "
     "list; prefer `oi invites claim -` (reads standard input, or asks without echo at a terminal)"
 )
+INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
+DISTRIBUTION = "openindex-auth"  # whose installed version --version shows
+ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
 
 
 @dataclass
@@ -70,10 +71,6 @@ def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
     return wrapper
 
-
-DISTRIBUTION = "openindex-auth"
-ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
-INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
 
 
 def request_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -389,6 +386,7 @@ def tokens_delete(context: Context, profile: str | None, as_json: bool, token_id
     if problem is not None:
         raise CliError(f"TOKEN_ID: {problem}", EXIT_USAGE)
     api = context.api(context.settings(profile))
+    api.check()  # a configuration error comes before the question, not after the answer
     if not yes:
         _confirm_delete(f"Delete token {token_id}? It stops working at once.")
     api.call("DELETE", api_path("me", "pats", token_id))
@@ -428,7 +426,7 @@ def invites_claim(context: Context, profile: str | None, as_json: bool,
     """
     settings = context.settings(profile, must_exist=False)  # --profile NAME may name the profile to create
     api = context.api(settings, app_url)
-    api.check_url()  # before the invite is read: a wrong URL should not cost the user a paste
+    api.check(authenticated=False)  # before the invite is read: a wrong URL should not cost a paste
     invite = _read_invite(invite_token)
     save = False if save is False else _may_save(context, settings, save, interactive=not as_json)
     claimed = api.call("POST", api_path("auth", "invites", "claim"), body={"token": invite},

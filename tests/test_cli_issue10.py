@@ -577,3 +577,10 @@ def test_a_bad_expires_at_is_explained_before_any_request(
     line = one_line(result.stderr)
     assert line.startswith("oi: --expires-at: ") and words in line
     assert sent.requests == []
+
+
+def test_delete_reports_a_bad_token_before_asking(cli: Cli, tmp_path: Path) -> None:
+    config_file(tmp_path).parent.mkdir(parents=True)
+    config_file(tmp_path).write_text(f'[profiles.default]\napp_url = "{APP_URL}"\ntoken = "oi_pat_…"\n')
+    result = cli("settings", "personal", "tokens", "delete", "pat_01jdx7k2m4c8b3n5q6r7s8t9v0", input="y\n")
+    assert result.exit_code == 3 and "Delete token" not in result.output
