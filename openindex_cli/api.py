@@ -1,10 +1,14 @@
 """Talking to the OpenIndex API over HTTP, and turning its answers into `oi` errors."""
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from openindex_cli import shapes
 from openindex_cli.errors import (
     EXIT_BAD_REPLY,
     EXIT_CONFIG,
@@ -16,9 +20,7 @@ from openindex_cli.errors import (
 )
 
 TIMEOUT_SECONDS = 10.0
-UNAUTHORIZED = (
-    "token is missing, invalid or revoked; check it with `oi auth check` or `oi profile show`"
-)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 RUN_TOKEN_REFUSED = (
     "token scope is insufficient; use a human-owned personal access token "
     "(workflow agent run tokens are refused for settings commands and admin endpoints)"
@@ -29,11 +31,42 @@ class Api:
     """The API at ``app_url``, called with ``token`` (when the route needs one)."""
 
     def __init__(
-        self, app_url: str | None, token: str | None, transport: httpx.BaseTransport | None = None
+        self,
+        app_url: str | None,
+        token: str | None,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        token_label: str = "the profile",
+        token_fix: str = "",
+        insecure: bool = False,
+        command: str = "oi",
     ) -> None:
         self._app_url = app_url
         self._token = token
         self._transport = transport
+        self._token_label = token_label
+        self._token_fix = token_fix
+        self._insecure = insecure
+        self._command = command
+
+    def check(self, authenticated: bool = True) -> str:
+        """The app URL, once it and (for ``authenticated`` calls) the token are fit to use.
+
+        Commands that ask the user something call this first, so a configuration error comes
+        before the question rather than after the answer.
+        """
+        if not self._app_url:
+            raise CliError(
+                "no app URL: set one with `oi profile set --app-url URL` or OPENINDEX_APP_URL", EXIT_CONFIG
+            )
+        _check_app_url(self._app_url, self._insecure)
+        if authenticated:
+            if not self._token:
+                raise CliError(
+                    "no token: set one with `oi profile set --token -` or OPENINDEX_TOKEN", EXIT_CONFIG
+                )
+            _check_token(self._token, self._token_label)
+        return self._app_url
 
     def call(
         self,
@@ -42,23 +75,16 @@ class Api:
         body: Any = None,
         params: dict[str, str] | None = None,
         authenticated: bool = True,
+        expect: tuple[str, ...] = (),
     ) -> Any:
-        """The decoded JSON answer of a 2xx response (None for 204); CliError otherwise."""
-        if not self._app_url:
-            raise CliError(
-                "no app URL: set one with `oi profile set --app-url URL` or OPENINDEX_APP_URL", EXIT_CONFIG
-            )
-        _check_app_url(self._app_url)
+        """The JSON object a 2xx response holds, with the ``expect`` keys (None for 204); CliError otherwise."""
+        app_url = self.check(authenticated)
         headers = {"User-Agent": "oi"}
         if authenticated:
-            if not self._token:
-                raise CliError(
-                    "no token: set one with `oi profile set --token -` or OPENINDEX_TOKEN", EXIT_CONFIG
-                )
             headers["Authorization"] = f"Bearer {self._token}"
         try:
             with httpx.Client(
-                base_url=self._app_url, transport=self._transport, timeout=TIMEOUT_SECONDS
+                base_url=app_url, transport=self._transport, timeout=TIMEOUT_SECONDS
             ) as client:
                 response = client.request(method, path, json=body, params=params, headers=headers)
         except httpx.TransportError as error:
@@ -67,50 +93,108 @@ class Api:
                 "is the app URL right and the service up?",
                 EXIT_UNREACHABLE,
             ) from None
-        return self._answer(response)
+        return self._answer(method, path, response, expect)
 
-    def _answer(self, response: httpx.Response) -> Any:
-        if response.status_code == 204:
+    def _answer(self, method: str, path: str, response: httpx.Response, expect: tuple[str, ...]) -> Any:
+        """The payload of a success; else the failure, told apart from a URL where the API is not."""
+        status = response.status_code
+        if status == 204:
             return None
-        try:
-            payload = response.json()
-        except ValueError:
-            raise CliError(
-                f"the server at {self._app_url} did not answer with JSON (HTTP {response.status_code}); "
-                "is the app URL right?",
-                EXIT_BAD_REPLY,
-            ) from None
+        payload = _json(response)
         if response.is_success:
+            if not isinstance(payload, dict) or not all(key in payload for key in expect):
+                raise self._no_api(method, path, status)
             return payload
-        message = _server_message(payload)
-        if response.status_code == 401:
-            raise CliError(UNAUTHORIZED, EXIT_UNAUTHORIZED)
-        if response.status_code == 403:
-            raise CliError(self._forbidden(response), EXIT_FORBIDDEN)
-        if response.status_code >= 500:
-            raise CliError(
-                f"the server failed (HTTP {response.status_code}): {message}; try again", EXIT_BAD_REPLY
-            )
+        message = _error_message(payload)
+        if status >= 500:
+            detail = message or "its reply is not the API's (a gateway or proxy in front of it?)"
+            raise CliError(f"the server failed (HTTP {status}): {detail}; try again", EXIT_BAD_REPLY)
+        if message is None:
+            raise self._no_api(method, path, status)
+        if status == 401:
+            raise CliError(self._unauthorized(message), EXIT_UNAUTHORIZED)
+        if status == 403:
+            raise CliError(self._forbidden(response, message), EXIT_FORBIDDEN)
         raise CliError(message, EXIT_REFUSED)
 
-    def _forbidden(self, response: httpx.Response) -> str:
+    def _no_api(self, method: str, path: str, status: int) -> CliError:
+        """Something answered, but not the API: the app URL is wrong (exit 7, a bad reply)."""
+        return CliError(
+            f"no OpenIndex API at {self._app_url}: {method} {path} got HTTP {status} with a reply that is "
+            "not the API's; check the app URL (`oi profile show`)",
+            EXIT_BAD_REPLY,
+        )
+
+    def _unauthorized(self, message: str) -> str:
+        """Which token was refused, and the server's reason; never advice to rerun this very command.
+
+        The server's message may point at a command (`oi auth check`); when that is the command
+        that failed, that sentence is replaced by how to fix the token where it came from.
+        """
+        sentences = _SENTENCE_END.split(message.strip())
+        kept = [sentence for sentence in sentences if f"`{self._command}`" not in sentence]
+        if len(kept) < len(sentences) and self._token_fix:
+            kept.append(self._token_fix)
+        return f"the token from {self._token_label} was refused (HTTP 401): {' '.join(kept)}"
+
+    def _forbidden(self, response: httpx.Response, message: str) -> str:
+        """What a 403 (a valid token, not enough scope or the wrong kind) asks the user to change."""
         if self._token and self._token.startswith("oi_run_"):
             return RUN_TOKEN_REFUSED
         if 'scope="admin"' in response.headers.get("WWW-Authenticate", ""):
             return "token scope is insufficient; use a token with admin scope"
-        return f"token scope is insufficient: {_server_message(response.json())}"
+        return f"token scope is insufficient: {message}"
 
 
-def _check_app_url(app_url: str) -> None:
+def api_path(*parts: str) -> str:
+    """``/part/part``, each part percent-encoded whole, so no value can add a path segment."""
+    return "".join(f"/{quote(part, safe='')}" for part in parts)
+
+
+def _check_app_url(app_url: str, insecure: bool) -> None:
+    """An http(s) URL; plain http only to this machine, unless the user said --insecure."""
     try:
         url = httpx.URL(app_url)
     except httpx.InvalidURL:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise CliError(f"app URL {app_url!r} is not an http(s) URL", EXIT_CONFIG)
+    if url.scheme == "http" and not insecure and not is_loopback(url.host):
+        raise CliError(
+            f"refusing to send secrets in clear to {url.host} over http://; use an https:// app URL, or add "
+            "--insecure (or `oi profile set --insecure` for the profile) if the network is trusted",
+            EXIT_CONFIG,
+        )
 
 
-def _server_message(payload: Any) -> str:
-    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-        return str(payload["error"].get("message", "the request was refused"))
-    return "the request was refused"
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: plain http never leaves this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_token(token: str, where: str) -> None:
+    """A token that cannot be one is refused here: it would only fail later, less clearly."""
+    problem = shapes.token_problem(token)
+    if problem is not None:
+        raise CliError(shapes.not_a_token(f"the token from {where}", problem), EXIT_CONFIG)
+
+
+def _json(response: httpx.Response) -> Any:
+    """The decoded body, or None when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_message(payload: Any) -> str | None:
+    """The message of the API's error shape ``{"error": {"code", "message"}}``, else None."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("code"), str) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    return None

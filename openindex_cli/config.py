@@ -2,7 +2,8 @@
 
 Profiles live in ``$OPENINDEX_CONFIG``, else ``$XDG_CONFIG_HOME/openindex/config.toml``, else
 ``~/.config/openindex/config.toml``. The file holds tokens, so it is only ever written whole,
-atomically (a new file then a rename), with mode 0600.
+atomically (a new file then a rename), with mode 0600; when it is a symlink, its target is the
+file rewritten (the link stays, and no copy of an old token is left behind in the target).
 """
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ ENV_PROFILE = "OPENINDEX_PROFILE"
 ENV_TOKEN = "OPENINDEX_TOKEN"
 ENV_APP_URL = "OPENINDEX_APP_URL"
 FIELDS = ("app_url", "token", "agent_id")
+FLAGS = ("insecure",)  # true or false in the file
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
-Profiles = dict[str, dict[str, str]]
+Profile = dict[str, str | bool]
+Profiles = dict[str, Profile]
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,20 @@ class Settings:
     token: str | None
     token_source: str | None
     agent_id: str | None
+    insecure: bool = False
+
+    @property
+    def token_label(self) -> str:
+        """Where the token in force came from, as messages name it."""
+        return ENV_TOKEN if self.token_source == ENV_TOKEN else f"profile '{self.profile}'"
+
+    @property
+    def token_fix(self) -> str:
+        """How to replace the token in force, wherever it came from."""
+        if self.token_source == ENV_TOKEN:
+            return f"Set {ENV_TOKEN} to a valid token, or unset it to use profile '{self.profile}'."
+        option = "" if self.profile == DEFAULT_PROFILE else f" --profile {self.profile}"
+        return f"Store a valid one with `oi profile set{option} --token -`."
 
 
 def config_path(environ: Mapping[str, str]) -> Path:
@@ -70,7 +87,31 @@ def load(path: Path) -> Profiles:
     profiles = document.get("profiles", {})
     if not isinstance(profiles, dict) or not all(isinstance(p, dict) for p in profiles.values()):
         raise CliError(f"{path} is not an oi config file ([profiles.NAME] tables)", EXIT_CONFIG)
-    return {name: {k: str(v) for k, v in values.items() if k in FIELDS} for name, values in profiles.items()}
+    return {name: _profile(path, name, values) for name, values in profiles.items()}
+
+
+def _profile(path: Path, name: str, values: dict[str, object]) -> Profile:
+    """The fields oi knows: text as text, flags only as true or false."""
+    profile: Profile = {key: str(value) for key, value in values.items() if key in FIELDS}
+    for flag in FLAGS:
+        value = values.get(flag)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise CliError(f"{path}: {flag} in profile '{name}' must be true or false", EXIT_CONFIG)
+        profile[flag] = value
+    return profile
+
+
+def text(profile: Profile, key: str) -> str | None:
+    """A text field of a profile, or None."""
+    value = profile.get(key)
+    return value if isinstance(value, str) else None
+
+
+def stored_profile(path: Path, name: str) -> Profile:
+    """One profile as the file holds it (no environment overrides); empty when absent."""
+    return load(path).get(name, {})
 
 
 def is_shared(path: Path) -> bool:
@@ -81,31 +122,47 @@ def is_shared(path: Path) -> bool:
         return False
 
 
-def save_profile(path: Path, name: str, changes: Mapping[str, str]) -> None:
+def save_profile(path: Path, name: str, changes: Mapping[str, str | bool]) -> None:
     """Set some fields of one profile, keeping every other field and profile."""
     profiles = load(path)
     profiles[name] = {**profiles.get(name, {}), **changes}
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".tmp")
+    try:
+        _write_private(path.resolve(), {"profiles": profiles})
+    except OSError as error:
+        raise CliError(f"cannot write {path}: {error}", EXIT_CONFIG) from None
+
+
+def _write_private(target: Path, document: dict[str, object]) -> None:
+    """Replace ``target`` (a symlink already resolved) with ``document``, atomically, mode 0600."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".config-", suffix=".tmp")
     try:
         # mkstemp creates the file with mode 0600: the token is never readable by others.
         with os.fdopen(descriptor, "wb") as handle:
-            tomli_w.dump({"profiles": profiles}, handle)
+            tomli_w.dump(document, handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def resolve(profile: str | None, environ: Mapping[str, str]) -> Settings:
-    """The settings in force: OPENINDEX_TOKEN and OPENINDEX_APP_URL win over the profile."""
-    name = check_profile_name(profile if profile is not None else environ.get(ENV_PROFILE) or DEFAULT_PROFILE)
+def resolve(profile: str | None, environ: Mapping[str, str], must_exist: bool = True) -> Settings:
+    """The settings in force: OPENINDEX_TOKEN and OPENINDEX_APP_URL win over the profile.
+
+    A profile named with --profile or OPENINDEX_PROFILE must exist (unless ``must_exist`` is
+    False, for commands that create it), so a typo is not silently an empty profile.
+    """
+    name, chosen_by = selected_profile(profile, environ)
     path = config_path(environ)
-    stored = load(path).get(name, {})
-    app_url, app_url_source = _pick(environ.get(ENV_APP_URL), ENV_APP_URL, stored.get("app_url"))
-    token, token_source = _pick(environ.get(ENV_TOKEN), ENV_TOKEN, stored.get("token"))
+    profiles = load(path)
+    if must_exist and chosen_by and name not in profiles:
+        raise CliError(f"profile '{name}' (from {chosen_by}) does not exist in {path}; `oi profile list` "
+                       f"shows the profiles, `oi profile set --profile {name} ...` creates it", EXIT_CONFIG)
+    stored = profiles.get(name, {})
+    app_url, app_url_source = _pick(environ.get(ENV_APP_URL), ENV_APP_URL, text(stored, "app_url"))
+    token, token_source = _pick(environ.get(ENV_TOKEN), ENV_TOKEN, text(stored, "token"))
     return Settings(
         profile=name,
         path=path,
@@ -113,8 +170,18 @@ def resolve(profile: str | None, environ: Mapping[str, str]) -> Settings:
         app_url_source=app_url_source,
         token=token,
         token_source=token_source,
-        agent_id=stored.get("agent_id"),
+        agent_id=text(stored, "agent_id"),
+        insecure=stored.get("insecure") is True,
     )
+
+
+def selected_profile(profile: str | None, environ: Mapping[str, str]) -> tuple[str, str | None]:
+    """The profile's name, and what named it (None for the implicit 'default')."""
+    if profile is not None:
+        return check_profile_name(profile), "--profile"
+    if environ.get(ENV_PROFILE):
+        return check_profile_name(environ[ENV_PROFILE]), ENV_PROFILE
+    return DEFAULT_PROFILE, None
 
 
 def _pick(from_env: str | None, env_name: str, from_profile: str | None) -> tuple[str | None, str | None]:

@@ -6,6 +6,7 @@ import sys
 import click
 
 EXIT_REFUSED = 1  # the server refused the request (400, 404, 409, 410), or the user said no
+EXIT_USAGE = 2  # wrong command-line usage (also click's own code for it)
 EXIT_CONFIG = 3  # no app URL or token, or an unreadable config file
 EXIT_UNAUTHORIZED = 4  # 401: the token is missing, invalid, expired or revoked
 EXIT_FORBIDDEN = 5  # 403: the token's scope or kind is not enough

@@ -6,20 +6,29 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
 from typing import Any
 
 import click
 import httpx
 
-from openindex_cli import config
-from openindex_cli.api import Api
-from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, CliError
+from openindex_cli import config, expiry, shapes
+from openindex_cli.api import Api, api_path
+from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, mask, table, when
 
 ARGV_TOKEN_WARNING = (
     "oi: warning: a token on the command line can end up in your shell history and process "
     "list; prefer `--token -` (reads standard input) or the OPENINDEX_TOKEN variable"
 )
+ARGV_INVITE_WARNING = (
+    "oi: warning: an invite on the command line can end up in your shell history and process "
+    "list; prefer `oi invites claim -` (reads standard input, or asks without echo at a terminal)"
+)
+INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
+DISTRIBUTION = "openindex-auth"  # whose installed version --version shows
+ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
 
 
 @dataclass
@@ -28,12 +37,25 @@ class Context:
 
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     transport: httpx.BaseTransport | None = None
+    insecure: bool = False  # --insecure: plain http to any host, for this run
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # what durations count from
 
-    def settings(self, profile: str | None) -> config.Settings:
-        return config.resolve(profile, self.environ)
+    def settings(self, profile: str | None, must_exist: bool = True) -> config.Settings:
+        """The settings in force, with a warning when the file holding them is not private."""
+        settings = config.resolve(profile, self.environ, must_exist)
+        if config.is_shared(settings.path):
+            click.echo(f"oi: warning: {settings.path} holds tokens and is readable by others; "
+                       f"run chmod 600 {settings.path}", err=True)
+        return settings
 
     def api(self, settings: config.Settings, app_url: str | None = None) -> Api:
-        return Api(app_url or settings.app_url, settings.token, self.transport)
+        """The API for these settings; a profile's `insecure = true` covers only its own app URL."""
+        own_url = app_url is None and settings.app_url_source == "profile"
+        current = click.get_current_context(silent=True)
+        return Api(app_url or settings.app_url, settings.token, self.transport,
+                   token_label=settings.token_label, token_fix=settings.token_fix,
+                   insecure=self.insecure or (settings.insecure and own_url),
+                   command=current.command_path if current else "oi")
 
 
 def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,11 +72,59 @@ def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group()
+
+def request_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--profile, --json and --insecure, for commands that call the API."""
+
+    @command_options
+    @click.option("--insecure", is_flag=True, help=INSECURE_HELP)
+    @functools.wraps(function)
+    def wrapper(context: Context, *args: Any, insecure: bool, **kwargs: Any) -> Any:
+        context.insecure = context.insecure or insecure
+        return function(context, *args, **kwargs)
+
+    return wrapper
+
+
+class HelpGroup(click.Group):
+    """A command group that, run without a command, shows its help and exits 0 (click exits 2)."""
+
+    group_class = type  # its subgroups are HelpGroups too
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            click.echo(ctx.get_help())
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
+
+
+def _show_version(click_context: click.Context, _: click.Parameter, value: bool) -> None:
+    """--version: the installed openindex-auth distribution's version."""
+    if not value or click_context.resilient_parsing:
+        return
+    try:
+        version = metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        version = "(unknown: not installed as a package)"
+    click.echo(f"oi {version}")
+    click_context.exit(0)
+
+
+@click.group(cls=HelpGroup, context_settings={"max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="show the version and exit")
+@click.option("--insecure", is_flag=True, help=INSECURE_HELP)
 @click.pass_context
-def oi(click_context: click.Context) -> None:
-    """OpenIndex command line."""
-    click_context.ensure_object(Context)
+def oi(click_context: click.Context, insecure: bool) -> None:
+    """OpenIndex command line: profiles, token checks, personal access tokens and invites.
+
+    \b
+    Examples:
+      echo "$OPENINDEX_ADMIN_TOKEN" | oi profile set --app-url http://127.0.0.1:8000 --token -
+      oi auth check
+      oi settings personal tokens list
+    """
+    click_context.ensure_object(Context).insecure = insecure
 
 
 # oi profile
@@ -65,25 +135,37 @@ def profile() -> None:
     """Store and show connection profiles."""
 
 
-@profile.command("set")
+@profile.command("set", short_help="Set fields of a profile, creating it if needed.")
 @command_options
 @click.option("--app-url", help="base URL of the OpenIndex API")
 @click.option("--token", help="personal access token, or '-' to read it from standard input")
 @click.option("--agent-id", help="workflow agent id to act as")
-def profile_set(context: Context, profile: str | None, as_json: bool,
-                app_url: str | None, token: str | None, agent_id: str | None) -> None:
-    """Set fields of a profile, keeping the others."""
-    settings = context.settings(profile)
+@click.option("--insecure/--no-insecure", "insecure", default=None,
+              help="allow plain http:// to this profile's app URL, or no longer")
+def profile_set(context: Context, profile: str | None, as_json: bool, app_url: str | None,
+                token: str | None, agent_id: str | None, insecure: bool | None) -> None:
+    """Set fields of a profile, keeping the others; the profile is created if needed.
+
+    \b
+    Examples:
+      echo "$OPENINDEX_ADMIN_TOKEN" | oi profile set --app-url http://127.0.0.1:8000 --token -
+      oi profile set --profile work --app-url https://openindex.example.com
+      oi profile set --profile lab --insecure     # allow http:// to the lab's app URL
+    """
+    settings = context.settings(profile, must_exist=False)
     if token == "-":
         token = sys.stdin.readline().strip()
         if not token:
             raise CliError("no token on standard input", EXIT_CONFIG)
     elif token is not None:
         click.echo(ARGV_TOKEN_WARNING, err=True)
-    changes = {key: value for key, value in
-               (("app_url", app_url), ("token", token), ("agent_id", agent_id)) if value is not None}
+    if token is not None:
+        _check_new_token(token)
+    given: tuple[tuple[str, str | bool | None], ...] = (
+        ("app_url", app_url), ("token", token), ("agent_id", agent_id), ("insecure", insecure))
+    changes = {key: value for key, value in given if value is not None}
     if not changes:
-        raise click.UsageError("give at least one of --app-url, --token, --agent-id")
+        raise click.UsageError("give at least one of --app-url, --token, --agent-id, --insecure/--no-insecure")
     config.save_profile(settings.path, settings.profile, changes)
     if as_json:
         emit_json({"profile": settings.profile, "configFile": str(settings.path), "updated": sorted(changes)})
@@ -91,10 +173,16 @@ def profile_set(context: Context, profile: str | None, as_json: bool,
         click.echo(f"Saved {', '.join(sorted(changes))} to profile '{settings.profile}' ({settings.path}).")
 
 
-@profile.command("show")
+@profile.command("show", short_help="Show a profile, the token masked.")
 @command_options
 def profile_show(context: Context, profile: str | None, as_json: bool) -> None:
-    """Show a profile: app URL, agent id, the token (masked) and where each comes from."""
+    """Show a profile: app URL, agent id, the token (masked) and where each comes from.
+
+    \b
+    Examples:
+      oi profile show
+      oi profile show --profile work --json
+    """
     settings = context.settings(profile)
     shown = {
         "profile": settings.profile,
@@ -104,18 +192,60 @@ def profile_show(context: Context, profile: str | None, as_json: bool) -> None:
         "agentId": settings.agent_id,
         "token": mask(settings.token) if settings.token else None,
         "tokenSource": settings.token_source,
+        "insecure": settings.insecure,
     }
     if as_json:
         emit_json(shown)
         return
-    click.echo(table(("", ""), [
+    rows = [
         ("profile:", f"{settings.profile} ({settings.path})"),
         ("app URL:", _with_source(settings.app_url, settings.app_url_source)),
         ("agent id:", settings.agent_id or "(not set)"),
         ("token:", _with_source(mask(settings.token) if settings.token else None, settings.token_source)),
-    ]))
-    if config.is_shared(settings.path):
-        click.echo(f"oi: warning: {settings.path} is readable by others; run chmod 600 on it", err=True)
+    ]
+    if settings.insecure:
+        rows.append(("insecure:", "yes: plain http:// allowed to the profile's app URL"))
+    click.echo(table(("", ""), rows))
+
+
+@profile.command("list", short_help="List the profiles, tokens masked.")
+@command_options
+def profile_list(context: Context, profile: str | None, as_json: bool) -> None:
+    """List the profiles in the config file: app URL and token (masked).
+
+    \b
+    Examples:
+      oi profile list
+      oi profile list --json
+    """
+    settings = context.settings(profile, must_exist=False)
+    profiles = sorted(config.load(settings.path).items())
+    if as_json:
+        emit_json({"configFile": str(settings.path), "inUse": settings.profile, "profiles": [
+            {"name": name, "appUrl": config.text(values, "app_url"), "token": _masked(values),
+             "agentId": config.text(values, "agent_id"), "insecure": values.get("insecure") is True}
+            for name, values in profiles]})
+        return
+    if not profiles:
+        click.echo(f"oi: no profiles in {settings.path}; create one with `oi profile set`", err=True)
+        return
+    click.echo(table(("PROFILE", "APP URL", "TOKEN"), [
+        (name + (" (in use)" if name == settings.profile else ""),
+         config.text(values, "app_url") or "(not set)", _masked(values) or "(not set)")
+        for name, values in profiles]))
+
+
+def _masked(values: config.Profile) -> str | None:
+    """A stored profile's token, masked; None when it has none."""
+    token = config.text(values, "token")
+    return mask(token) if token else None
+
+
+def _check_new_token(token: str) -> None:
+    """Only a token's shape is stored, so a placeholder fails here, not at the next command."""
+    problem = shapes.token_problem(token)
+    if problem is not None:
+        raise CliError(shapes.not_a_token("the value of --token", problem), EXIT_USAGE)
 
 
 def _with_source(value: str | None, source: str | None) -> str:
@@ -130,12 +260,18 @@ def auth() -> None:
     """Check credentials."""
 
 
-@auth.command("check")
-@command_options
+@auth.command("check", short_help="Check the token in force against the API.")
+@request_options
 def auth_check(context: Context, profile: str | None, as_json: bool) -> None:
-    """Check the token against the API: exit 0 when valid, 4 when refused (401)."""
+    """Check the token against the API (GET /me): exit 0 when valid, 4 when refused (401).
+
+    \b
+    Examples:
+      oi auth check
+      oi auth check --profile work --json
+    """
     settings = context.settings(profile)
-    me = context.api(settings).call("GET", "/me")
+    me = context.api(settings).call("GET", api_path("me"), expect=ME_KEYS)
     if as_json:
         emit_json({"valid": True, "tokenSource": settings.token_source, **me})
         return
@@ -169,15 +305,21 @@ def tokens() -> None:
     """Personal access tokens."""
 
 
-@tokens.command("list")
-@command_options
+@tokens.command("list", short_help="List your tokens, never their values.")
+@request_options
 def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
-    """List your tokens (never their values)."""
+    """List your tokens (never their values), newest first.
+
+    \b
+    Examples:
+      oi settings personal tokens list
+      oi settings personal tokens list --profile work --json
+    """
     api = context.api(context.settings(profile))
     items: list[dict[str, Any]] = []
     params: dict[str, str] = {"limit": "100"}
     while True:
-        page = api.call("GET", "/me/pats", params=params)
+        page = api.call("GET", api_path("me", "pats"), params=params, expect=("items", "nextCursor"))
         items += page["items"]
         if not page["nextCursor"]:
             break
@@ -190,18 +332,27 @@ def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
     click.echo(table(("ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "LAST USED"), rows))
 
 
-@tokens.command("create")
-@command_options
+@tokens.command("create", short_help="Create a token; its value is printed once.")
+@request_options
 @click.option("--name", required=True, help="a name to recognise the token by")
-@click.option("--scope", required=True, type=click.Choice(["read_write", "admin"]))
-@click.option("--expires-at", help="ISO-8601 expiry with a timezone, e.g. 2027-01-01T00:00:00Z (default: never)")
+@click.option("--scope", required=True, type=click.Choice(["read_write", "admin"]),
+              help="what the token may do; admin needs an admin token to create it")
+@click.option("--expires-at", metavar="WHEN", help=f"when it stops working: {expiry.FORMATS} (default: never)")
 def tokens_create(context: Context, profile: str | None, as_json: bool,
                   name: str, scope: str, expires_at: str | None) -> None:
-    """Create a token; its value is printed once."""
+    """Create a token; its value is printed once, on standard output.
+
+    \b
+    Examples:
+      oi settings personal tokens create --name "local cli" --scope read_write
+      oi settings personal tokens create --name ci --scope read_write --expires-at 30d
+      oi settings personal tokens create --name ops --scope admin --expires-at 2027-01-01
+    """
     body: dict[str, Any] = {"name": name, "scope": scope}
-    if expires_at:
-        body["expiresAt"] = expires_at
-    created = context.api(context.settings(profile)).call("POST", "/me/pats", body=body)
+    if expires_at is not None:
+        body["expiresAt"] = _expiry(expires_at, context.now())
+    created = context.api(context.settings(profile)).call(
+        "POST", api_path("me", "pats"), body=body, expect=("id", "name", "scope", "expiresAt", "token"))
     if as_json:
         emit_json(created)
         return
@@ -211,16 +362,34 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
     click.echo("Copy it now: it cannot be shown again.", err=True)
 
 
-@tokens.command("delete")
-@command_options
+def _expiry(text: str, now: datetime) -> str:
+    """--expires-at as the API's RFC 3339 UTC string; bad input is a usage error, in words."""
+    try:
+        return expiry.parse(text, now)
+    except expiry.ExpiryError as error:
+        raise CliError(f"--expires-at: {error}", EXIT_USAGE) from None
+
+
+@tokens.command("delete", short_help="Delete a token: it stops working at once.")
+@request_options
 @click.argument("token_id")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def tokens_delete(context: Context, profile: str | None, as_json: bool, token_id: str, yes: bool) -> None:
-    """Delete a token: it stops working at once."""
+    """Delete a token by its id (as `tokens list` shows it): it stops working at once.
+
+    \b
+    Examples:
+      oi settings personal tokens delete pat_01jdx7k2m4c8b3n5q6r7s8t9v0
+      oi settings personal tokens delete pat_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes
+    """
+    problem = shapes.pat_id_problem(token_id)
+    if problem is not None:
+        raise CliError(f"TOKEN_ID: {problem}", EXIT_USAGE)
     api = context.api(context.settings(profile))
-    if not yes and not click.confirm(f"Delete token {token_id}? It stops working at once.", default=False):
-        raise CliError("not deleted", EXIT_REFUSED)
-    api.call("DELETE", f"/me/pats/{token_id}")
+    api.check()  # a configuration error comes before the question, not after the answer
+    if not yes:
+        _confirm_delete(f"Delete token {token_id}? It stops working at once.")
+    api.call("DELETE", api_path("me", "pats", token_id))
     if as_json:
         emit_json({"deleted": token_id})
     else:
@@ -235,23 +404,34 @@ def invites() -> None:
     """Invites to an OpenIndex instance."""
 
 
-@invites.command("claim")
-@command_options
-@click.argument("invite_token")
+@invites.command("claim", short_help="Claim an invite: your account and its first token.")
+@request_options
+@click.argument("invite_token", default="-", metavar="[INVITE_TOKEN]")
 @click.option("--app-url", help="base URL of the OpenIndex API (default: the profile's)")
-@click.option("--save/--no-save", default=None, help="save the new token into the profile (default: ask)")
+@click.option("--save/--no-save", default=None,
+              help="save the new token into the profile (default: ask; a token already there is only "
+                   "replaced after an explicit yes)")
 def invites_claim(context: Context, profile: str | None, as_json: bool,
                   invite_token: str, app_url: str | None, save: bool | None) -> None:
-    """Claim an invite (INVITE_TOKEN, or '-' to read it from standard input)."""
-    if invite_token == "-":
-        invite_token = sys.stdin.readline().strip()
-    settings = context.settings(profile)
-    claimed = context.api(settings, app_url).call(
-        "POST", "/auth/invites/claim", body={"token": invite_token}, authenticated=False
-    )
+    """Claim an invite: create your account and get its first token.
+
+    INVITE_TOKEN '-', the default, reads it from standard input, or asks for it without echo at a
+    terminal, so it stays out of shell history. The new token can be saved into the profile; a
+    profile that already holds a token is only replaced after an explicit yes.
+
+    \b
+    Examples:
+      oi invites claim --app-url https://openindex.example.com
+      oi invites claim - --profile work --save < invite.txt
+    """
+    settings = context.settings(profile, must_exist=False)  # --profile NAME may name the profile to create
+    api = context.api(settings, app_url)
+    api.check(authenticated=False)  # before the invite is read: a wrong URL should not cost a paste
+    invite = _read_invite(invite_token)
+    save = False if save is False else _may_save(context, settings, save, interactive=not as_json)
+    claimed = api.call("POST", api_path("auth", "invites", "claim"), body={"token": invite},
+                       authenticated=False, expect=("user", "pat"))
     user, pat = claimed["user"], claimed["pat"]
-    if save is None:
-        save = not as_json and _ask(f"Save the new token into profile '{settings.profile}'?")
     if save:
         config.save_profile(settings.path, settings.profile,
                             {"token": pat["token"], "app_url": app_url or settings.app_url or ""})
@@ -267,10 +447,74 @@ def invites_claim(context: Context, profile: str | None, as_json: bool,
         click.echo("Copy it now: it cannot be shown again.", err=True)
 
 
-def _ask(question: str) -> bool:
-    """Ask yes/no; no answer (closed standard input) means no."""
+def _read_invite(argument: str) -> str:
+    """The invite token from a hidden prompt or standard input ('-'), else from argv with a warning."""
+    if argument != "-":
+        click.echo(ARGV_INVITE_WARNING, err=True)
+        value = argument
+    elif stdin_is_terminal():
+        value = click.prompt("Invite token", hide_input=True, err=True)
+    else:
+        value = sys.stdin.readline()
+    value = value.strip()
+    if not shapes.is_invite(value):
+        raise CliError("that is not an invite token (oi_inv_... as the invite shows it)", EXIT_USAGE)
+    return value
+
+
+def _may_save(context: Context, settings: config.Settings, save: bool | None, interactive: bool) -> bool:
+    """Whether to save the new token, decided before claiming: replacing a token needs an explicit yes.
+
+    Saying no to a replacement claims nothing, so the invite can still be claimed into another profile.
+    """
+    held = config.stored_profile(settings.path, settings.profile).get("token")
+    if not held:
+        return bool(save) or (save is None and interactive and _ask(
+            f"Save the new token into profile '{settings.profile}'?"))
+    if save is None and not interactive:
+        return False
+    click.echo(f"oi: profile '{settings.profile}' holds {_holder(context, settings)}", err=True)
+    if _ask("Replace it with the token of the account this invite creates?", default=False):
+        return True
+    raise CliError(f"not claimed: profile '{settings.profile}' keeps its token; claim into another profile "
+                   "with --profile NAME, or print the new token with --no-save", EXIT_REFUSED)
+
+
+def _holder(context: Context, settings: config.Settings) -> str:
+    """Whose token a profile holds, asked of the profile's own app (GET /me); vague if that fails."""
+    stored = config.stored_profile(settings.path, settings.profile)
+    api = Api(config.text(stored, "app_url"), config.text(stored, "token"), context.transport,
+              token_label=f"profile '{settings.profile}'", insecure=context.insecure or stored.get("insecure") is True)
     try:
-        return click.confirm(question, default=True)
+        me = api.call("GET", api_path("me"), expect=ME_KEYS)
+        return f"a token for {me['email']} ({me['role']})"
+    except (CliError, KeyError, TypeError):
+        return "a token (whose account could not be checked)"
+
+
+def _confirm_delete(question: str) -> None:
+    """Go on only after a yes; a script with no terminal to ask at is told about --yes."""
+    try:
+        confirmed = click.confirm(question, default=False, err=True)
+    except click.Abort:
+        click.echo("", err=True)  # end the question's line
+        if not stdin_is_terminal():
+            raise CliError("not deleted: there is no terminal to ask at (standard input is not one, or "
+                           "closed); add --yes to delete without asking", EXIT_USAGE) from None
+        confirmed = False
+    if not confirmed:
+        raise CliError("not deleted", EXIT_REFUSED)
+
+
+def stdin_is_terminal() -> bool:
+    """True at an interactive terminal (then a prompt can hide what is typed)."""
+    return sys.stdin.isatty()
+
+
+def _ask(question: str, default: bool = True) -> bool:
+    """Ask yes/no on stderr; no answer (closed standard input) means no."""
+    try:
+        return click.confirm(question, default=default, err=True)
     except click.Abort:
         click.echo("", err=True)
         return False
