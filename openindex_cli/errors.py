@@ -19,7 +19,7 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_REFUSED) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares a ClassVar but reads it per instance
 
     def show(self, file: object = None) -> None:
         click.echo(f"oi: {self.message}", err=True, file=file or sys.stderr)  # type: ignore[arg-type]

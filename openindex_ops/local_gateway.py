@@ -92,7 +92,7 @@ class ListenerServer(ThreadedHTTPServer):
 
     def __init__(self, listener: socket.socket, handler: Any) -> None:
         super().__init__(listener.getsockname()[:2], handler, bind_and_activate=False)
-        self.socket.close()
+        self.socket.close()  # type: ignore[has-type]  # chalice.local is untyped here
         self.socket = listener
 
 

@@ -14,11 +14,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chalicelib.access import ids, token_format
+from chalicelib.access.kinds import TokenKind
 from openindex_ops.gateway import GATEWAY_ERRORS, response_body, response_headers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,9 +197,13 @@ def test_the_installed_oi_command_talks_to_the_stack(stack: Stack, tmp_path: Pat
     check = subprocess.run([str(oi), "auth", "check"], env=env, capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stderr
     assert "admin@example.com" in check.stdout and stack.token not in check.stdout
-    refused = subprocess.run([str(oi), "auth", "check"], env={**env, "OPENINDEX_TOKEN": "oi_pat_nope"},
+    now = datetime.now(UTC)
+    unknown = token_format.mint(TokenKind.PAT.spec, user_id=ids.new_id(ids.USER, now),
+                                token_id=ids.new_id(TokenKind.PAT.spec.id_prefix, now)).value
+    refused = subprocess.run([str(oi), "auth", "check"], env={**env, "OPENINDEX_TOKEN": unknown},
                              capture_output=True, text=True, timeout=60)
-    assert refused.returncode == 4 and "oi auth check" in refused.stderr
+    assert refused.returncode == 4 and "OPENINDEX_TOKEN was refused" in refused.stderr
+    assert "oi auth check" not in refused.stderr
 
 
 @pytest.mark.parametrize("how", ["sigterm-to-runner", "ctrl-c-to-group"])
