@@ -66,6 +66,7 @@ package: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	$(PY) -m openindex_ops.deploy merge-template --stage $(STAGE) > build/merge-$(STAGE).json
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(LAMBDA_VENV)/bin/chalice package --stage $(STAGE) \
 		--merge-template build/merge-$(STAGE).json build/package-$(STAGE)
+	$(LAMBDA_VENV)/bin/python -m openindex_ops.bytecode build/package-$(STAGE)/deployment.zip
 
 ## bootstrap: the first admin of a deployed stage: EMAIL=… prints their invite (PAT=1: an admin PAT)
 bootstrap: $(VENV)/.installed

@@ -8,9 +8,12 @@ request counts are, in tests/test_request_budget.py).
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import logging
 import os
+import py_compile
+import shutil
 import statistics
 import subprocess
 import sys
@@ -53,10 +56,22 @@ def median_ratio(measure_a: Callable[[], float], measure_b: Callable[[], float],
             "floorMs": round(statistics.median(b_times) * 1000, 2)}
 
 
-def timed_process(code: str, env: dict[str, str]) -> float:
+def timed_process(code: str, env: dict[str, str], cwd: Path = PROJECT_DIR) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, check=True)
+    subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, check=True)
     return time.perf_counter() - started
+
+
+def lambda_like_copies(scratch: Path) -> tuple[Path, Path]:
+    """The app's sources as Lambda sees them from a read-only package: one copy without any
+    .pyc (compiled on every cold start) and one with the unchecked-hash .pyc `make package` ships."""
+    bare, shipped = scratch / "bare", scratch / "shipped"
+    for copy in (bare, shipped):
+        shutil.copytree(PROJECT_DIR / "chalicelib", copy / "chalicelib",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy2(PROJECT_DIR / "app.py", copy / "app.py")
+    compileall.compile_dir(shipped, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    return bare, shipped
 
 
 def per_call(function: Callable[[], Any], calls: int) -> Callable[[], float]:
@@ -111,6 +126,18 @@ def main(argv: list[str] | None = None) -> int:
     # 1. cold import of what both Lambdas load, against chalice + boto3 alone
     rows["cold import"] = median_ratio(lambda: timed_process("import app", env),
                                        lambda: timed_process("import chalice, boto3", env), args.pairs)
+
+    # 1b. the same as Lambda imports it: sources without bytecode, then with the bytecode shipped
+    no_bytecode_env = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
+    with tempfile.TemporaryDirectory() as scratch:
+        bare, shipped = lambda_like_copies(Path(scratch))
+        for label, where in (("cold import, no bytecode (as Lambda without .pyc)", bare),
+                             ("cold import, bytecode shipped (make package)", shipped)):
+            rows[label] = median_ratio(
+                lambda where=where: timed_process("import app", no_bytecode_env, where),  # type: ignore[misc]
+                lambda where=where: timed_process("import chalice, boto3", no_bytecode_env, where),  # type: ignore[misc]
+                args.pairs,
+            )
 
     # 2. a fresh process: import, client, one authorization; floor: import, client, one GetItem
     first_auth = (f"import app\nanswer = app.bearer_token({event!r}, None)\n"

@@ -1,11 +1,13 @@
 """Deployment, checked offline: `chalice package` for each stage, cfn-lint, IAM, Gateway Responses."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,8 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, bool],
             target = out / f"{stage}-{'merged' if merged else 'plain'}"
             extra = ["--merge-template", str(merge)] if merged else []
             run(str(LAMBDA_BIN / "chalice"), "package", "--stage", stage, *extra, str(target))
+            if merged:  # as `make package` does
+                run(str(LAMBDA_BIN / "python"), "-m", "openindex_ops.bytecode", str(target / "deployment.zip"))
             templates[(stage, merged)] = json.loads((target / "sam.json").read_text())
             templates[(stage, merged)]["__path__"] = str(target / "sam.json")
     return templates
@@ -77,6 +81,31 @@ def test_both_functions_know_the_table(packages, key) -> None:
 def test_every_function_runs_python_3_13(packages, key) -> None:
     functions = [r for r in packages[key]["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
     assert functions and {f["Properties"]["Runtime"] for f in functions} == {"python3.13"}
+
+
+def test_the_package_ships_bytecode_that_python_3_13_imports_without_compiling(packages, tmp_path: Path) -> None:
+    package = Path(packages[("dev", True)]["__path__"]).parent / "deployment.zip"
+    with zipfile.ZipFile(package) as archive:
+        names = set(archive.namelist())
+        archive.extractall(tmp_path)
+    sources = {name for name in names if name.endswith(".py")}
+    assert "app.py" in sources and "chalicelib/access/authentication.py" in sources
+    assert {name for name in sources if _pyc_313(name) not in names} == set()
+    verbose = subprocess.run(
+        [str(LAMBDA_BIN / "python"), "-v", "-c", "import app"], cwd=tmp_path, capture_output=True, text=True,
+        env={"TABLE_NAME": "t", "APP_URL": "https://x", "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin"},
+        timeout=120,
+    )
+    assert verbose.returncode == 0, verbose.stderr[-2000:]
+    loaded_from_bytecode = {line.split("'")[1] for line in verbose.stderr.splitlines()
+                            if line.startswith("# code object from")}
+    for module in ("app", "chalicelib/access/authentication", "chalicelib/storage/tokens", "chalice/app"):
+        assert str(tmp_path / _pyc_313(f"{module}.py")) in loaded_from_bytecode, module
+
+
+def _pyc_313(source: str) -> str:
+    """Where Python 3.13 looks for a source's bytecode (this test runs on another Python)."""
+    return importlib.util.cache_from_source(source).replace(sys.implementation.cache_tag, "cpython-313")
 
 
 @pytest.mark.parametrize("key", ALL, ids=IDS)
