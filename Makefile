@@ -73,10 +73,10 @@ bootstrap: $(VENV)/.installed
 	@test -n "$(EMAIL)" || { echo "usage: make bootstrap STAGE=$(STAGE) EMAIL=you@example.com [PAT=1]" >&2; exit 2; }
 	$(VENV)/bin/openindex-bootstrap --email "$(EMAIL)" \
 		--table "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) TABLE_NAME)" \
-		$(if $(PAT),,--invite --app-url "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) APP_URL)")
+		--app-url "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) APP_URL)" $(if $(PAT),,--invite)
 
 ## destroy: delete the API and functions, then the table stack (the table itself is retained: see README)
-destroy: $(VENV)/.installed-deploy
+destroy: $(VENV)/.installed-deploy $(LAMBDA_VENV)/.installed
 	$(LAMBDA_VENV)/bin/chalice delete --stage $(STAGE)
 	$(VENV)/bin/aws cloudformation delete-stack --stack-name $(TABLE_STACK)
 

@@ -13,14 +13,15 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from chalice.app import AuthRequest, AuthResponse, Chalice, Request, Response
+from chalice.app import AuthRequest, AuthResponse, Chalice, CloudWatchEvent, Rate, Request, Response
 
 from chalicelib import audit
 from chalicelib.access import authentication
 from chalicelib.access.caller import Caller
+from chalicelib.access.kinds import TokenKind
 from chalicelib.access.requirements import ANY_TOKEN, HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER, Requirement
 from chalicelib.accounts import invites, users
-from chalicelib.credentials import pats, run_tokens
+from chalicelib.credentials import pats, revocation, run_tokens
 from chalicelib.errors import InsufficientScope, ServiceError
 from chalicelib.http import responses
 from chalicelib.settings import settings
@@ -96,11 +97,13 @@ def current_caller() -> Caller:
     return authentication.caller_from_verdict(_request.get().context.get("authorizer"))
 
 
-def body(model: type[Model]) -> Model:
-    """The request body validated against ``model`` (400 with a clear message otherwise)."""
+def body(model: type[Model], optional: bool = False) -> Model:
+    """The request body validated against ``model`` (400 with a clear message otherwise); an
+    ``optional`` body may be left out, which means ``{}``."""
     from chalicelib.http.requests import parse_body
 
-    return parse_body(model, _request.get().raw_body)
+    raw = _request.get().raw_body
+    return parse_body(model, b"{}" if optional and not raw else raw)
 
 
 def page_query() -> PageQuery:
@@ -153,7 +156,7 @@ def list_pats() -> dict[str, Any]:
     """The caller's PATs, newest first, without their values."""
     query = page_query()
     items, cursor = pats.list_pats(
-        get_store(), current_caller().user_id, limit=query.limit, cursor=query.cursor, now=utcnow()
+        get_store(), current_caller().owner, limit=query.limit, cursor=query.cursor, now=utcnow()
     )
     return responses.page([responses.listed_pat(item) for item in items], cursor)
 
@@ -162,7 +165,35 @@ def list_pats() -> dict[str, Any]:
 def delete_pat(token_id: str) -> Response:
     """Revoke one of the caller's PATs; it is refused from the next request on."""
     caller = current_caller()
-    pats.delete_pat(get_store(), caller.user_id, token_id, now=utcnow(), actor_id=caller.user_id)
+    revocation.delete_token(get_store(), TokenKind.PAT, caller.user_id, token_id, now=utcnow(),
+                            actor_id=caller.user_id)
+    return no_content()
+
+
+@route("/me/pats/revoke-all", methods=["POST"], requirement=HUMAN_READ_WRITE)
+def revoke_all_my_tokens() -> Response:
+    """Revoke every PAT and run token of the caller issued up to now, this one included."""
+    caller = current_caller()
+    users.revoke_all_tokens(get_store(), caller.user_id, now=utcnow(), actor_id=caller.user_id)
+    return no_content()
+
+
+@route("/me/agent-run-tokens", methods=["GET"], requirement=HUMAN_READ_WRITE)
+def list_my_run_tokens() -> dict[str, Any]:
+    """The caller's live agent run tokens, newest first, without their values."""
+    query = page_query()
+    items, cursor = run_tokens.list_run_tokens(
+        get_store(), current_caller().owner, limit=query.limit, cursor=query.cursor, now=utcnow()
+    )
+    return responses.page([responses.listed_run_token(item) for item in items], cursor)
+
+
+@route("/me/agent-run-tokens/{run_id}", methods=["DELETE"], requirement=HUMAN_READ_WRITE)
+def delete_my_run_token(run_id: str) -> Response:
+    """Revoke one of the caller's agent run tokens; refused from the next request on."""
+    caller = current_caller()
+    revocation.delete_token(get_store(), TokenKind.AGENT_RUN, caller.user_id, run_id, now=utcnow(),
+                            actor_id=caller.user_id)
     return no_content()
 
 
@@ -247,7 +278,8 @@ def update_user(user_id: str) -> dict[str, Any]:
 
     request = body(UpdateUserRequest)
     updated = users.update_user(
-        get_store(), user_id, status=request.status, role=request.role, actor_id=current_caller().user_id
+        get_store(), user_id, status=request.status, role=request.role, actor_id=current_caller().user_id,
+        now=utcnow(),
     )
     return responses.user(updated)
 
@@ -257,12 +289,59 @@ def list_user_pats(user_id: str) -> dict[str, Any]:
     """Anyone's PATs, newest first, without their values."""
     query = page_query()
     owner = users.get_user(get_store(), user_id)
-    items, cursor = pats.list_pats(get_store(), owner.id, limit=query.limit, cursor=query.cursor, now=utcnow())
+    items, cursor = pats.list_pats(get_store(), owner, limit=query.limit, cursor=query.cursor, now=utcnow())
     return responses.page([responses.listed_pat(item) for item in items], cursor)
 
 
 @route("/admin/users/{user_id}/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
 def delete_user_pat(user_id: str, token_id: str) -> Response:
     """Revoke anyone's PAT."""
-    pats.delete_pat(get_store(), user_id, token_id, now=utcnow(), actor_id=current_caller().user_id)
+    revocation.delete_token(get_store(), TokenKind.PAT, user_id, token_id, now=utcnow(),
+                            actor_id=current_caller().user_id)
     return no_content()
+
+
+@route("/admin/users/{user_id}/pats/revoke-all", methods=["POST"], requirement=HUMAN_ADMIN)
+def revoke_all_user_tokens(user_id: str) -> Response:
+    """Revoke every PAT and run token of a user issued up to now."""
+    users.revoke_all_tokens(get_store(), user_id, now=utcnow(), actor_id=current_caller().user_id)
+    return no_content()
+
+
+@route("/admin/users/{user_id}/agent-run-tokens", methods=["GET"], requirement=HUMAN_ADMIN)
+def list_user_run_tokens(user_id: str) -> dict[str, Any]:
+    """Anyone's live agent run tokens, newest first, without their values."""
+    query = page_query()
+    owner = users.get_user(get_store(), user_id)
+    items, cursor = run_tokens.list_run_tokens(
+        get_store(), owner, limit=query.limit, cursor=query.cursor, now=utcnow()
+    )
+    return responses.page([responses.listed_run_token(item) for item in items], cursor)
+
+
+@route("/admin/users/{user_id}/agent-run-tokens/{run_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
+def delete_user_run_token(user_id: str, run_id: str) -> Response:
+    """Revoke anyone's agent run token."""
+    revocation.delete_token(get_store(), TokenKind.AGENT_RUN, user_id, run_id, now=utcnow(),
+                            actor_id=current_caller().user_id)
+    return no_content()
+
+
+@route("/admin/users/{user_id}/access-links", methods=["POST"], requirement=HUMAN_ADMIN)
+def create_access_link(user_id: str) -> Response:
+    """A single-use link that gives an active user a new PAT (claimed like an invite)."""
+    from chalicelib.http.requests import CreateAccessLinkRequest
+
+    request = body(CreateAccessLinkRequest, optional=True)
+    issued = invites.create_access_link(
+        get_store(), user_id, expires_at=request.expires_at, created_by=current_caller().user_id,
+        app_url=settings().app_url, now=utcnow(),
+    )
+    return created(responses.created_access_link(issued))
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def sweep_revoked_tokens(event: CloudWatchEvent) -> None:
+    """Delete the items of tokens that revoke-all, deactivation or demotion revoked (off the
+    request path: revoking costs two item writes, whatever the number of tokens)."""
+    revocation.sweep_revoked_tokens(get_store())

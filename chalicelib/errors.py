@@ -35,6 +35,12 @@ class InvalidRequest(ServiceError):
     code = "invalid_request"
 
 
+class ExpiryExceedsToken(InvalidRequest):
+    """A token asked for a token that would outlive it."""
+
+    code = "expiry_exceeds_token"
+
+
 class InvalidToken(ServiceError):
     """Missing, malformed, unknown, revoked or expired token, or an inactive user.
 
@@ -119,6 +125,18 @@ class InviteAlreadyClaimed(ServiceError):
     status = 409
     code = "invite_already_claimed"
     default_message = "This invite has already been claimed."
+
+
+class UserInactive(ServiceError):
+    status = 409
+    code = "user_inactive"
+    default_message = "This user is deactivated; reactivate them first."
+
+
+class AccessLinkUserInactive(ServiceError):
+    status = 410
+    code = "user_inactive"
+    default_message = "This link's account was deactivated since it was sent; ask an admin for a new one."
 
 
 class InviteRevoked(ServiceError):

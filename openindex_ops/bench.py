@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     server.start()
     endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "TABLE_NAME": TABLE}
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "TABLE_NAME": TABLE,
+           "APP_URL": "http://127.0.0.1:8000"}
     os.environ.update(env)
 
     import app as app_module
@@ -284,8 +285,8 @@ def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str
             "fillSeconds": round(fill_seconds),
         },
         "list first page at 10,000 tokens": {
-            **median_ratio(per_call(lambda: store.tokens.list(many_user, pat_prefix, 50, None, now), 5),
-                           per_call(lambda: store.tokens.list(ten_user, pat_prefix, 50, None, now), 5), pairs),
+            **median_ratio(per_call(lambda: store.tokens.page(many_user, pat_prefix, 50, None, now), 5),
+                           per_call(lambda: store.tokens.page(ten_user, pat_prefix, 50, None, now), 5), pairs),
             "itemsReadPerPage": [page_read(ten_user), page_read(many_user)],
         },
     }

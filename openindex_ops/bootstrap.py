@@ -2,7 +2,10 @@
 
 Prints, once, either an admin PAT (``OPENINDEX_ADMIN_TOKEN=...``) for a new admin account, or
 with ``--invite`` an admin invite (``OPENINDEX_ADMIN_INVITE=...`` and its link) for the person
-to claim. Standard output only, never a log: store the value in a secrets manager.
+to claim. For an email that already belongs to an active admin (the instance lost its
+admin tokens), it prints a re-access link for that admin instead: table access is the root of
+trust, so the instance can always be recovered. Standard output only, never a log: store the
+value in a secrets manager.
 """
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ import os
 import sys
 
 from chalicelib.accounts import invites
-from chalicelib.accounts.records import Role
-from chalicelib.accounts.users import bootstrap_admin
+from chalicelib.accounts.records import Role, User
+from chalicelib.accounts.users import bootstrap_admin, normalize_email
 from chalicelib.errors import ServiceError
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
@@ -35,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--invite needs --app-url (or APP_URL)")
     store = Store.connect(args.table)
     try:
+        existing = store.users.find_by_email(normalize_email(args.email))
+        if existing is not None:
+            return _recover(store, existing, args.app_url)
         if args.invite:
             issued = invites.create_invite(
                 store, email=args.email, role=Role.ADMIN, expires_at=None, created_by="bootstrap",
@@ -50,6 +56,24 @@ def main(argv: list[str] | None = None) -> int:
     except ServiceError as error:
         print(f"openindex-bootstrap: {error.message}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _recover(store: Store, user: User, app_url: str | None) -> int:
+    """A re-access link for an existing active admin; anyone else is refused."""
+    if not user.is_active_admin:
+        print(f"openindex-bootstrap: {user.email} already has an account and is not an active admin; "
+              "an admin can promote or reactivate them, then send a re-access link", file=sys.stderr)
+        return 1
+    if not app_url:
+        print(f"openindex-bootstrap: {user.email} is already an admin; pass --app-url (or APP_URL) to get "
+              "a re-access link for them", file=sys.stderr)
+        return 1
+    issued = invites.create_access_link(store, user.id, expires_at=None, created_by="bootstrap", app_url=app_url,
+                                        now=utcnow())
+    print(f"{user.email} is already an admin: re-access link, valid until "
+          f"{issued.invite.expires_at:%Y-%m-%d %H:%M} UTC: {issued.url}", file=sys.stderr)
+    print(f"OPENINDEX_ADMIN_ACCESS_LINK={issued.token}", flush=True)
     return 0
 
 

@@ -26,7 +26,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHALICE_DIR = PROJECT_DIR / ".chalice"
 # The logical ids chalice package gives the two Lambdas, and the names `chalice deploy` gives them
 # (the merged stack uses the same names, so each IAM policy can name its own log group).
-FUNCTIONS = {"APIHandler": "openindex-auth-${Stage}", "BearerToken": "openindex-auth-${Stage}-bearer_token"}
+FUNCTIONS = {
+    "APIHandler": "openindex-auth-${Stage}",
+    "BearerToken": "openindex-auth-${Stage}-bearer_token",
+    "SweepRevokedTokens": "openindex-auth-${Stage}-sweep_revoked_tokens",
+}
 STAGES = ("dev", "prod")
 
 

@@ -13,5 +13,10 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "list one page of PATs": ["BatchGetItem", "Query"],
     "delete a PAT": ["BatchGetItem", "DeleteItem"],
     "claim an invite": ["GetItem", "TransactWriteItems"],
+    "revoke all of the caller's tokens": ["BatchGetItem", "TransactWriteItems"],
+    "list one page of run tokens": ["BatchGetItem", "Query", "BatchGetItem"],
+    "delete a run token": ["BatchGetItem", "DeleteItem"],
+    "create a re-access link": ["BatchGetItem", "GetItem", "PutItem"],
+    "claim a re-access link": ["GetItem", "GetItem", "TransactWriteItems"],
 }
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}

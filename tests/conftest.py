@@ -29,7 +29,7 @@ from chalicelib.access import token_format
 from chalicelib.access.kinds import Scope
 from chalicelib.accounts import users
 from chalicelib.accounts.records import Role, User
-from chalicelib.credentials import pats
+from chalicelib.credentials import pats, revocation
 from chalicelib.settings import Settings
 from chalicelib.storage import Store
 from openindex_cli.main import Context as CliContext
@@ -69,16 +69,17 @@ class DynamoCalls:
 
 # The IAM action each DynamoDB call needs, per Lambda function, across the whole session
 # (the session check in tests/session_checks.py holds each function's policy against them). A call made while
-# the authorizer runs is the authorizer's; every other call is the API handler's.
-IAM_ACTIONS_USED: dict[str, set[str]] = {"authorizer": set(), "handler": set()}
-_AUTHORIZER_CODE = app_module.bearer_token.func.__code__
+# the authorizer (or the sweeper) runs is its own; every other call is the API handler's.
+IAM_ACTIONS_USED: dict[str, set[str]] = {"authorizer": set(), "handler": set(), "sweeper": set()}
+_FUNCTION_CODE = {app_module.bearer_token.func.__code__: "authorizer",
+                  revocation.sweep_revoked_tokens.__code__: "sweeper"}
 _TRANSACT_ACTIONS = {
     "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"
 }
 
 
 def record_iam_actions(model: Any, params: dict[str, Any], **_: Any) -> None:
-    used = IAM_ACTIONS_USED["authorizer" if _in_authorizer() else "handler"]
+    used = IAM_ACTIONS_USED[_calling_function()]
     if model.name == "TransactWriteItems":
         for write in params["TransactItems"]:
             used.update(f"dynamodb:{_TRANSACT_ACTIONS[kind]}" for kind in write)
@@ -86,13 +87,14 @@ def record_iam_actions(model: Any, params: dict[str, Any], **_: Any) -> None:
         used.add(f"dynamodb:{model.name}")
 
 
-def _in_authorizer() -> bool:
+def _calling_function() -> str:
+    """Which Lambda makes the call: the authorizer or the sweeper if one is on the stack."""
     frame = sys._getframe()
     while frame is not None:
-        if frame.f_code is _AUTHORIZER_CODE:
-            return True
+        if frame.f_code in _FUNCTION_CODE:
+            return _FUNCTION_CODE[frame.f_code]
         frame = frame.f_back  # type: ignore[assignment]
-    return False
+    return "handler"
 
 
 def watch(client: Any, calls: DynamoCalls | None = None) -> Any:

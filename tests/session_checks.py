@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-POLICY_FILES = {"handler": "policy-{stage}.json", "authorizer": "policy-authorizer-{stage}.json"}
+POLICY_FILES = {
+    "handler": "policy-{stage}.json",
+    "authorizer": "policy-authorizer-{stage}.json",
+    "sweeper": "policy-sweeper-{stage}.json",
+}
 STAGES = ("dev", "prod")
 
 

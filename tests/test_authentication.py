@@ -111,7 +111,8 @@ def test_the_holder_of_a_real_token_learns_why_it_is_refused(
     api: Api, accounts: Accounts, store: Store, clock: FrozenClock
 ) -> None:
     deactivated = accounts.create()
-    users.update_user(store, deactivated.user.id, status=UserStatus.DEACTIVATED, role=None, actor_id="usr_test")
+    users.update_user(store, deactivated.user.id, status=UserStatus.DEACTIVATED, role=None, actor_id="usr_test",
+                      now=clock.now())
     expiring = accounts.create(expires_at=clock.now())
     refused = {
         "deactivated": api.get("/me", deactivated.token),
@@ -125,21 +126,27 @@ def test_the_holder_of_a_real_token_learns_why_it_is_refused(
     )
 
 
-def test_deactivating_a_user_refuses_their_tokens_and_reactivating_restores_them(
-    api: Api, accounts: Accounts, store: Store
+def test_deactivating_a_user_refuses_their_tokens_even_after_reactivation(
+    api: Api, accounts: Accounts, store: Store, clock: FrozenClock
 ) -> None:
     owner = accounts.create()
-    users.update_user(store, owner.user.id, status=UserStatus.DEACTIVATED, role=None, actor_id="usr_test")
+    users.update_user(store, owner.user.id, status=UserStatus.DEACTIVATED, role=None, actor_id="usr_test",
+                      now=clock.now())
     assert_refused(api.get("/me", owner.token))
-    users.update_user(store, owner.user.id, status=UserStatus.ACTIVE, role=None, actor_id="usr_test")
-    assert api.get("/me", owner.token).status == 200
+    clock.advance(seconds=1)
+    users.update_user(store, owner.user.id, status=UserStatus.ACTIVE, role=None, actor_id="usr_test",
+                      now=clock.now())
+    refused = api.get("/me", owner.token)
+    assert_refused(refused)
+    assert "revoked" in refused.body["error"]["message"]
 
 
 def test_an_admin_token_stops_working_when_its_user_is_no_longer_admin(
-    api: Api, accounts: Accounts, store: Store
+    api: Api, accounts: Accounts, store: Store, clock: FrozenClock
 ) -> None:
     admin, _other_admin = accounts.admin(), accounts.admin()
-    users.update_user(store, admin.user.id, status=None, role=Role.MEMBER, actor_id="usr_test")
+    users.update_user(store, admin.user.id, status=None, role=Role.MEMBER, actor_id="usr_test",
+                      now=clock.now())
     assert_refused(api.get("/me", admin.token))
 
 

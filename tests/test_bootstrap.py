@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.access import token_format
-from chalicelib.accounts import invites
+from chalicelib.accounts import invites, users
+from chalicelib.accounts.records import Role
 from chalicelib.storage import Store
 from openindex_ops import bootstrap
 
@@ -28,15 +29,26 @@ def test_bootstrap_creates_an_admin_and_prints_an_admin_token(
     assert found[parsed.token_id].scope.value == "admin"
 
 
-def test_bootstrap_refuses_an_email_that_has_an_account(
-    store: Store, capsys: pytest.CaptureFixture[str]
+def test_bootstrap_for_an_existing_admin_prints_a_re_access_link_instead_of_failing(
+    store: Store, capsys: pytest.CaptureFixture[str], clock: FrozenClock
 ) -> None:
     assert bootstrap.main(["--email", "root@example.com", "--table", TABLE]) == 0
-    capsys.readouterr()
-    assert bootstrap.main(["--email", "root@example.com", "--table", TABLE]) == 1
+    first = printed(capsys, "OPENINDEX_ADMIN_TOKEN")
+    argv = ["--email", "Root@example.com", "--table", TABLE, "--app-url", "https://x.test"]
+    assert bootstrap.main(argv) == 0
+    link = printed(capsys, "OPENINDEX_ADMIN_ACCESS_LINK")
+    user, token = invites.claim_invite(store, link, now=clock.now())
+    assert user.email == "root@example.com" and token.record.scope.value == "admin"
+    assert token.value != first
+
+
+def test_bootstrap_refuses_an_email_held_by_someone_who_is_not_an_admin(
+    store: Store, capsys: pytest.CaptureFixture[str], clock: FrozenClock
+) -> None:
+    users.create_user(store, email="member@example.com", role=Role.MEMBER, now=clock.now())
+    assert bootstrap.main(["--email", "member@example.com", "--table", TABLE, "--app-url", "https://x.test"]) == 1
     captured = capsys.readouterr()
-    assert "OPENINDEX_ADMIN_TOKEN" not in captured.out
-    assert "already exists" in captured.err
+    assert "OPENINDEX_ADMIN" not in captured.out and "not an active admin" in captured.err
 
 
 def test_bootstrap_can_print_an_admin_invite_instead(

@@ -20,10 +20,10 @@ from chalice.local import LocalDevServer
 import app as app_module
 from chalicelib.access import authentication
 from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import Scope
+from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts import invites, users
 from chalicelib.accounts.records import Role
-from chalicelib.credentials import pats
+from chalicelib.credentials import pats, revocation
 from chalicelib.errors import InvalidToken, ServiceError
 from chalicelib.storage import Store
 
@@ -56,11 +56,12 @@ def test_fifty_concurrent_claims_of_one_invite_make_exactly_one_account(served_s
         outcomes = list(pool.map(claim, range(racers)))
     assert outcomes.count("claimed") == 1
     assert set(outcomes) - {"claimed"} <= {"invite_already_claimed", "service_unavailable"}
-    made = [u for u in served_store.users.list(100, None)[0] if u.email == "racer@example.com"]
+    made = [u for u in served_store.users.page(100, None)[0] if u.email == "racer@example.com"]
     assert len(made) == 1
 
 
-def test_no_use_of_a_token_succeeds_after_its_delete_returned(served_store: Store) -> None:
+@pytest.mark.parametrize("how", ["delete", "revoke-all"])
+def test_no_use_of_a_token_succeeds_after_its_revocation_returned(served_store: Store, how: str) -> None:
     owner = users.create_user(served_store, email="owner@example.com", role=Role.MEMBER, now=NOW)
     doomed = pats.issue_pat(served_store, user_id=owner.id, name="doomed", scope=Scope.READ_WRITE,
                             expires_at=None, now=NOW)
@@ -89,7 +90,11 @@ def test_no_use_of_a_token_succeeds_after_its_delete_returned(served_store: Stor
     def delete() -> None:
         try:
             assert first_use.wait(timeout=30), "the token should work before the delete"
-            pats.delete_pat(served_store, owner.id, doomed.record.id, now=NOW, actor_id=owner.id)
+            if how == "delete":
+                revocation.delete_token(served_store, TokenKind.PAT, owner.id, doomed.record.id, now=NOW,
+                                        actor_id=owner.id)
+            else:
+                users.revoke_all_tokens(served_store, owner.id, now=NOW, actor_id=owner.id)
             deleted_at.append(time.monotonic())
             for _ in range(16):  # let the users keep trying after the delete returned
                 assert refusals_after_delete.acquire(timeout=30)

@@ -6,6 +6,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
+
 from openindex_ops.local_server import SourceWatch, source_mtimes
 
 from .test_make_run_e2e import ROOT, alive, call, free_port, launch, stop, wait_for_line
@@ -35,6 +37,7 @@ def test_only_the_apps_source_is_watched(tmp_path: Path) -> None:
     assert watch.changes() == []
 
 
+@pytest.mark.e2e
 def test_a_source_change_restarts_the_worker_and_a_tool_write_does_not(tmp_path: Path) -> None:
     # A copy of the project, so that editing its source restarts no one else's `make run`.
     project = tmp_path / "project"

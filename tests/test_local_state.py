@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from openindex_ops import local_stack, local_state
 
 from .test_make_run_e2e import ROOT, call, free_port, make_run, stop
@@ -19,6 +21,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.e2e
 def test_a_restart_restores_users_and_tokens_and_prints_the_same_admin_token(tmp_path: Path) -> None:
     state = tmp_path / "state"
     first = make_run(free_port(), state)
@@ -47,6 +50,7 @@ def test_a_restart_restores_users_and_tokens_and_prints_the_same_admin_token(tmp
         stop(fresh)
 
 
+@pytest.mark.e2e
 def test_a_write_is_saved_within_seconds_so_a_killed_stack_loses_it_not(tmp_path: Path) -> None:
     state = tmp_path / "state"
     first = make_run(free_port(), state)
@@ -66,6 +70,7 @@ def test_a_write_is_saved_within_seconds_so_a_killed_stack_loses_it_not(tmp_path
         stop(second)
 
 
+@pytest.mark.e2e
 def test_a_saved_admin_token_that_no_longer_works_is_not_printed(tmp_path: Path) -> None:
     state = tmp_path / "state"
     first = make_run(free_port(), state)
@@ -93,6 +98,7 @@ def test_an_unreadable_state_file_is_one_line_and_nothing_starts(tmp_path: Path)
     assert "FRESH=1" in result.stderr
 
 
+@pytest.mark.e2e
 def test_a_state_folder_in_use_is_refused(tmp_path: Path) -> None:
     held = os.open(tmp_path, os.O_RDONLY)
     try:

@@ -159,6 +159,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     stop(started)
 
 
+@pytest.mark.e2e
 def test_make_run_serves_the_documented_flow(stack: Stack) -> None:
     status, me = call(stack, "GET", "/me", stack.token)
     assert status == 200 and me["role"] == "admin" and me["token"]["scope"] == "admin"
@@ -181,12 +182,14 @@ def test_make_run_serves_the_documented_flow(stack: Stack) -> None:
     assert status == 400 and bad["error"]["code"] == "invalid_request"
 
 
+@pytest.mark.e2e
 def test_invite_links_point_at_the_port_make_run_serves_on(stack: Stack) -> None:
     status, sent = call(stack, "POST", "/admin/invites", stack.token, {"email": "colleague@example.com"})
     assert status == 201
     assert sent["inviteUrl"].startswith(f"{stack.base_url}/invite#token=oi_inv_")
 
 
+@pytest.mark.e2e
 def test_the_installed_oi_command_talks_to_the_stack(stack: Stack, tmp_path: Path) -> None:
     oi = ROOT / ".venv" / "bin" / "oi"
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "OPENINDEX_APP_URL": stack.base_url}
@@ -207,6 +210,7 @@ def test_the_installed_oi_command_talks_to_the_stack(stack: Stack, tmp_path: Pat
 
 
 @pytest.mark.parametrize("how", ["sigterm-to-runner", "ctrl-c-to-group"])
+@pytest.mark.e2e
 def test_stopping_make_run_stops_every_process_it_started(stack: Stack, how: str) -> None:
     assert len(stack.pids) == 2, "the runner and its worker should be running"
     if how == "sigterm-to-runner":
@@ -226,6 +230,7 @@ def gateway_answer(response_type: str) -> tuple[int, dict[str, str], Any]:
     return error.status, response_headers(error), json.loads(response_body(error))
 
 
+@pytest.mark.e2e
 def test_an_unknown_path_answers_the_deployed_404_and_echoes_no_token(stack: Stack) -> None:
     assert stack.token is not None
     status, expected_headers, expected_body = gateway_answer("MISSING_AUTHENTICATION_TOKEN")
@@ -242,6 +247,7 @@ def test_an_unknown_path_answers_the_deployed_404_and_echoes_no_token(stack: Sta
         assert stack.token not in text + json.dumps(answered_headers)
 
 
+@pytest.mark.e2e
 def test_no_authorization_header_answers_the_deployed_401(stack: Stack) -> None:
     status, expected_headers, expected_body = gateway_answer("UNAUTHORIZED")
     answered, answered_headers, text = raw_call(stack, "GET", "/me", {})
@@ -251,6 +257,7 @@ def test_no_authorization_header_answers_the_deployed_401(stack: Stack) -> None:
     assert {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}.items() <= answered_headers.items()
 
 
+@pytest.mark.e2e
 def test_make_run_prints_its_address_once_and_the_admin_token_line(stack: Stack) -> None:
     assert [line for line in stack.startup if stack.base_url in line] == [
         f"OpenIndex Auth is serving on {stack.base_url} (Ctrl-C to stop)\n"
@@ -260,6 +267,7 @@ def test_make_run_prints_its_address_once_and_the_admin_token_line(stack: Stack)
     ]
 
 
+@pytest.mark.e2e
 def test_a_busy_port_fails_fast_before_any_token_or_state(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]

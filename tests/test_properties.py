@@ -18,7 +18,7 @@ from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.access.requirements import ANY_TOKEN, HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER, Requirement
 from chalicelib.accounts import users
 from chalicelib.accounts.records import Role, UserStatus
-from chalicelib.credentials import pats, run_tokens
+from chalicelib.credentials import pats, revocation, run_tokens
 from chalicelib.errors import InsufficientScope, InvalidToken, LastAdmin
 from chalicelib.storage import Store
 from openindex_ops.table import create_table
@@ -124,6 +124,7 @@ class TokenLifecycle(RuleBasedStateMachine):
             for name, role in (("ada", Role.ADMIN), ("bob", Role.ADMIN), ("cy", Role.MEMBER))
         }
         self.active = dict.fromkeys(self.users, True)
+        self.cut_off: dict[str, datetime] = {}  # user -> tokens issued until then are revoked for good
         self.model: dict[str, dict[str, Any]] = {}  # token value -> what the model knows of it
 
     def teardown(self) -> None:
@@ -137,7 +138,8 @@ class TokenLifecycle(RuleBasedStateMachine):
         issued = pats.issue_pat(self.store, user_id=self.users[user].id, name="t", scope=scope, expires_at=expires,
                                 now=self.now)
         self.model[issued.value] = {"user": user, "scope": scope, "kind": TokenKind.PAT, "id": issued.record.id,
-                                    "expires": issued.record.expires_at, "parent": None, "deleted": False}
+                                    "expires": issued.record.expires_at, "parent": None, "deleted": False,
+                                    "issued": self.now}
         return issued.value
 
     @rule(target=tokens, parent=tokens, lifetime=st.integers(60, 86400))
@@ -152,7 +154,7 @@ class TokenLifecycle(RuleBasedStateMachine):
         self.model[issued.value] = {"user": self.model[parent]["user"], "scope": Scope.READ_WRITE,
                                     "kind": TokenKind.AGENT_RUN, "id": issued.record.id,
                                     "expires": _truncated(issued.record.expires_at), "parent": parent,
-                                    "deleted": False}
+                                    "deleted": False, "issued": self.now}
         return issued.value
 
     @rule(token=tokens)
@@ -162,7 +164,7 @@ class TokenLifecycle(RuleBasedStateMachine):
             return
         owner = self.users[known["user"]].id
         try:
-            pats.delete_pat(self.store, owner, known["id"], now=self.now, actor_id=owner)
+            revocation.delete_token(self.store, TokenKind.PAT, owner, known["id"], now=self.now, actor_id=owner)
             known["deleted"] = True
         except Exception:  # noqa: BLE001 - expired or gone: the model says why below
             assert known["deleted"] or self._expired(known)
@@ -175,7 +177,10 @@ class TokenLifecycle(RuleBasedStateMachine):
     def set_active(self, user: str, active: bool) -> None:
         status = UserStatus.ACTIVE if active else UserStatus.DEACTIVATED
         try:
-            users.update_user(self.store, self.users[user].id, status=status, role=None, actor_id="usr_test")
+            users.update_user(self.store, self.users[user].id, status=status, role=None, actor_id="usr_test",
+                              now=self.now)
+            if self.active[user] and not active:
+                self.cut_off[user] = self.now
             self.active[user] = active
         except LastAdmin:
             assert self.users[user].role is Role.ADMIN and not active
@@ -213,10 +218,11 @@ class TokenLifecycle(RuleBasedStateMachine):
         return known["expires"] is not None and self.now >= known["expires"]
 
     def _valid(self, known: dict[str, Any]) -> bool:
-        alive = not known["deleted"] and not self._expired(known) and self.active[known["user"]]
+        cut_off = self.cut_off.get(known["user"])
+        alive = (not known["deleted"] and not self._expired(known) and self.active[known["user"]]
+                 and (cut_off is None or known["issued"] > cut_off))
         if known["parent"] is not None:
-            parent = self.model[known["parent"]]
-            alive = alive and not parent["deleted"] and not self._expired(parent)
+            alive = alive and self._valid(self.model[known["parent"]])
         return alive
 
 

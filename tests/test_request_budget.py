@@ -13,6 +13,10 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
     api.get("/me", admin.token)  # the first use records lastUsedAt; measure the steady state
     invite = api.post("/admin/invites", admin.token, body={"email": "new@example.com"}).body["token"]
     doomed = api.post("/me/pats", admin.token, body={"name": "doomed", "scope": "read_write"}).body["id"]
+    member = accounts.create()
+    api.get("/me", member.token)
+    runs = [accounts.run_token(api, member)["id"] for _ in range(3)]
+    link = api.post(f"/admin/users/{member.user.id}/access-links", admin.token).body["token"]
     clock.advance(minutes=1)
     mistyped = admin.token[:-1] + ("0" if admin.token[-1] != "0" else "1")
     requests = {
@@ -22,6 +26,11 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "list one page of PATs": lambda: api.get("/me/pats?limit=1", admin.token),
         "delete a PAT": lambda: api.delete(f"/me/pats/{doomed}", admin.token),
         "claim an invite": lambda: api.post("/auth/invites/claim", body={"token": invite}),
+        "revoke all of the caller's tokens": lambda: api.post("/me/pats/revoke-all", member.token),
+        "list one page of run tokens": lambda: api.get("/me/agent-run-tokens", member.token),
+        "delete a run token": lambda: api.delete(f"/me/agent-run-tokens/{runs[0]}", member.token),
+        "create a re-access link": lambda: api.post(f"/admin/users/{member.user.id}/access-links", admin.token),
+        "claim a re-access link": lambda: api.post("/auth/invites/claim", body={"token": link}),
     }
     dynamo_calls.clear()
     response = requests[name]()

@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 # lastUsedAt is refreshed at most this often, so steady traffic causes no writes.
 LAST_USED_GRANULARITY = timedelta(minutes=5)
 
+_REVOKED = {
+    "tokens_revoked": "This token was revoked: every token of its account issued until then was revoked "
+                      "(revoke-all, or the account was deactivated).",
+    "admin_tokens_revoked": "This admin token was revoked when its account stopped being an admin.",
+}
 _VERDICT = "verdict"
 _MESSAGE = "message"
 _ALLOW = "allow"
@@ -45,11 +50,14 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         raise InvalidToken("expired", f"This token expired at {to_iso(record.expires_at)}; create a new one.")
     if parsed.parent_id is not None:
         parent = tokens.get(parsed.parent_id)
-        if parent is None or parent.is_expired(now) or record.parent_id != parent.id:
+        if (parent is None or parent.is_expired(now) or record.parent_id != parent.id
+                or (user is not None and user.revocation_of(parent.id, parent.scope))):
             raise InvalidToken("parent_revoked", "The personal access token that minted this run token "
-                               "was deleted or has expired.")
+                               "was deleted, revoked or has expired.")
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
+    if revocation := user.revocation_of(record.id, record.scope):
+        raise InvalidToken(revocation, _REVOKED[revocation])
     if not user.role.highest_scope.covers(record.scope):
         raise InvalidToken("role_lacks_scope", f"This token has {record.scope.value} scope, which its "
                            f"account's role ({user.role.value}) no longer allows.")
@@ -67,6 +75,8 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         expires_at=record.expires_at,
         agent_id=record.agent_id,
         stage=record.stage,
+        tokens_revoked_at_ms=user.tokens_revoked_at_ms,
+        admin_tokens_revoked_at_ms=user.admin_tokens_revoked_at_ms,
     )
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts.records import Role
+from chalicelib.accounts.records import Role, User, UserStatus
 from chalicelib.timeutil import from_iso, to_iso
 
 
@@ -24,6 +24,17 @@ class Caller:
     expires_at: datetime | None
     agent_id: str | None = None
     stage: str | None = None
+    tokens_revoked_at_ms: int | None = None
+    admin_tokens_revoked_at_ms: int | None = None
+
+    @property
+    def owner(self) -> User:
+        """The caller's account as the authorizer read it (active, or the token was refused)."""
+        return User(
+            id=self.user_id, email=self.email, role=self.role, status=UserStatus.ACTIVE,
+            created_at=self.user_created_at, tokens_revoked_at_ms=self.tokens_revoked_at_ms,
+            admin_tokens_revoked_at_ms=self.admin_tokens_revoked_at_ms,
+        )
 
     def to_context(self) -> dict[str, str]:
         """Flat string values, the only kind API Gateway passes from an authorizer to a route."""
@@ -39,6 +50,8 @@ class Caller:
             "expiresAt": to_iso(self.expires_at) if self.expires_at else "",
             "agentId": self.agent_id or "",
             "stage": self.stage or "",
+            "tokensRevokedAt": _text(self.tokens_revoked_at_ms),
+            "adminTokensRevokedAt": _text(self.admin_tokens_revoked_at_ms),
         }
 
     @classmethod
@@ -56,4 +69,14 @@ class Caller:
             expires_at=from_iso(context["expiresAt"]) if context["expiresAt"] else None,
             agent_id=context["agentId"] or None,
             stage=context["stage"] or None,
+            tokens_revoked_at_ms=_number(context["tokensRevokedAt"]),
+            admin_tokens_revoked_at_ms=_number(context["adminTokensRevokedAt"]),
         )
+
+
+def _text(number: int | None) -> str:
+    return "" if number is None else str(number)
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text else None

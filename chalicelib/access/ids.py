@@ -7,7 +7,7 @@ and their text, which is plain Crockford base32, done here: importing python-uli
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.errors import InvalidRequest
 
@@ -21,11 +21,31 @@ _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _VALUES = {char: value for value, char in enumerate(_CROCKFORD)}
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TIME_BYTES = 6  # a ULID starts with its milliseconds since the epoch
+
+
 def new_id(prefix: str, now: datetime) -> str:
-    """A fresh id of the given type, ordered by ``now``."""
+    """A fresh id of the given type, ordered by ``now`` (to the millisecond)."""
     from ulid import ULID
 
-    return from_bytes(prefix, ULID.from_datetime(now).bytes)
+    return from_bytes(prefix, ULID.from_timestamp(epoch_ms(now)).bytes)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Whole milliseconds since the epoch, exactly (no float rounding)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def issued_at_ms(public_id: str) -> int:
+    """When the thing an id names was created, in epoch milliseconds (read from the id itself)."""
+    return int.from_bytes(to_bytes(public_id)[:_TIME_BYTES], "big")
+
+
+def first_id_after(prefix: str, moment_ms: int) -> str:
+    """The lowest possible id of this type created after ``moment_ms``: every id created at or
+    before it sorts below, which lets a key condition leave revoked tokens unread."""
+    return from_bytes(prefix, (moment_ms + 1).to_bytes(_TIME_BYTES, "big") + bytes(ID_BYTES - _TIME_BYTES))
 
 
 def to_bytes(public_id: str) -> bytes:

@@ -8,9 +8,10 @@ from chalicelib import audit
 from chalicelib.access import ids, token_format
 from chalicelib.access.kinds import TokenKind
 from chalicelib.accounts.records import Invite, InviteStatus, IssuedInvite, Role, User
-from chalicelib.accounts.users import new_user, normalize_email
+from chalicelib.accounts.users import get_user, new_user, normalize_email
 from chalicelib.credentials.records import IssuedToken, new_token
 from chalicelib.errors import (
+    AccessLinkUserInactive,
     AccountExists,
     InviteAlreadyClaimed,
     InviteExpired,
@@ -19,14 +20,18 @@ from chalicelib.errors import (
     NotFound,
     ServiceError,
     ServiceUnavailable,
+    UserInactive,
 )
 from chalicelib.expiry import require_future_within
 from chalicelib.storage import Store
-from chalicelib.storage.errors import EmailTaken, StoreConflict
+from chalicelib.storage.errors import EmailTaken, StoreConflict, UserChanged
 
 DEFAULT_LIFETIME = timedelta(days=7)
 MAX_LIFETIME = timedelta(days=30)
+ACCESS_LINK_DEFAULT_LIFETIME = timedelta(hours=24)
+ACCESS_LINK_MAX_LIFETIME = timedelta(days=7)
 FIRST_TOKEN_NAME = "first token"
+ACCESS_LINK_TOKEN_NAME = "re-access link"
 INVITE = TokenKind.INVITE.spec
 
 
@@ -45,6 +50,33 @@ def create_invite(
     require_future_within(expires_at, now, MAX_LIFETIME, "at most 30 days away")
     if store.users.email_taken(email):
         raise AccountExists()
+    issued = _issue(store, email=email, role=role, user_id=None, expires_at=expires_at, created_by=created_by,
+                    app_url=app_url, now=now)
+    audit.record("invite.created", audit.SUCCESS, created_by, inviteId=issued.invite.id, role=role.value)
+    return issued
+
+
+def create_access_link(
+    store: Store, user_id: str, *, expires_at: datetime | None, created_by: str, app_url: str, now: datetime
+) -> IssuedInvite:
+    """A single-use link that gives an existing, active user a new PAT (24 hours unless said, 7
+    days at most): how a promoted admin gets an admin token, and how someone who lost every
+    token, or was just reactivated, gets back in."""
+    user = get_user(store, user_id)
+    if not user.is_active:
+        raise UserInactive()
+    expires_at = expires_at or now + ACCESS_LINK_DEFAULT_LIFETIME
+    require_future_within(expires_at, now, ACCESS_LINK_MAX_LIFETIME, "at most 7 days away")
+    issued = _issue(store, email=user.email, role=user.role, user_id=user.id, expires_at=expires_at,
+                    created_by=created_by, app_url=app_url, now=now)
+    audit.record("access_link.created", audit.SUCCESS, created_by, inviteId=issued.invite.id, userId=user.id)
+    return issued
+
+
+def _issue(
+    store: Store, *, email: str, role: Role, user_id: str | None, expires_at: datetime, created_by: str,
+    app_url: str, now: datetime,
+) -> IssuedInvite:
     invite_id = ids.new_id(INVITE.id_prefix, now)
     minted = token_format.mint(INVITE, token_id=invite_id)
     invite = Invite(
@@ -56,9 +88,9 @@ def create_invite(
         created_by=created_by,
         created_at=now,
         expires_at=expires_at,
+        user_id=user_id,
     )
     store.invites.put(invite)
-    audit.record("invite.created", audit.SUCCESS, created_by, inviteId=invite_id, role=role.value)
     return IssuedInvite(invite=invite, token=minted.value, url=invite_url(app_url, minted.value))
 
 
@@ -92,6 +124,8 @@ def claim_invite(store: Store, token: str, *, now: datetime) -> tuple[User, Issu
 def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
     invite = _find(store, token)
     _ensure_claimable(invite, now)
+    if invite.user_id is not None:
+        return _claim_access_link(store, invite, now)
     user = new_user(invite.email, invite.role, now)
     first_token = new_token(
         TokenKind.PAT, user_id=user.id, name=FIRST_TOKEN_NAME, scope=invite.role.highest_scope, now=now
@@ -109,6 +143,27 @@ def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
     audit.record("invite.claimed", audit.SUCCESS, user.id, inviteId=invite.id, userId=user.id,
                  role=user.role.value, tokenId=first_token.record.id)
     return user, first_token
+
+
+def _claim_access_link(store: Store, invite: Invite, now: datetime) -> tuple[User, IssuedToken]:
+    user = store.users.get(invite.user_id or "")
+    if user is None or not user.is_active:
+        raise AccessLinkUserInactive()
+    token = new_token(
+        TokenKind.PAT, user_id=user.id, name=ACCESS_LINK_TOKEN_NAME, scope=user.role.highest_scope, now=now
+    )
+    try:
+        store.invites.claim_access_link(invite, user, token.record, now)
+    except UserChanged as changed:
+        raise AccessLinkUserInactive() from changed  # deactivated (or re-roled) between the read and the claim
+    except StoreConflict as conflict:
+        current = store.invites.get(invite.id)
+        if current is not None:
+            _ensure_claimable(current, now)
+        raise ServiceUnavailable() from conflict
+    audit.record("invite.claimed", audit.SUCCESS, user.id, inviteId=invite.id, userId=user.id, kind="access_link",
+                 role=user.role.value, tokenId=token.record.id)
+    return user, token
 
 
 def _find(store: Store, token: str) -> Invite:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from chalicelib.access import ids
 from chalicelib.access.kinds import Scope
 from chalicelib.expiry import is_expired
 
@@ -37,6 +38,21 @@ class User:
     role: Role
     status: UserStatus
     created_at: datetime
+    # Tokens issued at or before these instants (epoch ms) are refused for good: revoke-all and
+    # deactivation set the first (every token), demotion the second (admin-scope tokens). A
+    # cut-off only ever moves forward, so no later change can bring a revoked token back.
+    tokens_revoked_at_ms: int | None = None
+    admin_tokens_revoked_at_ms: int | None = None
+
+    def revocation_of(self, token_id: str, scope: Scope) -> str | None:
+        """Why a cut-off of this user refuses the token ``token_id``, or None if none does."""
+        issued = ids.issued_at_ms(token_id)
+        if self.tokens_revoked_at_ms is not None and issued <= self.tokens_revoked_at_ms:
+            return "tokens_revoked"
+        if (scope is Scope.ADMIN and self.admin_tokens_revoked_at_ms is not None
+                and issued <= self.admin_tokens_revoked_at_ms):
+            return "admin_tokens_revoked"
+        return None
 
     @property
     def is_active(self) -> bool:
@@ -58,7 +74,8 @@ class InviteStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Invite:
-    """An invitation for an email to join with a role; only its token's digest is stored."""
+    """An invitation for an email to join with a role, or (with ``user_id``) a re-access link
+    that gives an existing user a new PAT; only its token's digest is stored."""
 
     id: str
     email: str
@@ -68,6 +85,7 @@ class Invite:
     created_by: str
     created_at: datetime
     expires_at: datetime
+    user_id: str | None = None
 
     def is_expired(self, now: datetime) -> bool:
         return is_expired(self.expires_at, now)

@@ -12,7 +12,8 @@ from chalicelib.credentials.pats import issue_pat
 from chalicelib.credentials.records import IssuedToken
 from chalicelib.errors import AccountExists, Conflict, LastAdmin, NotFound
 from chalicelib.storage import Store
-from chalicelib.storage.errors import EmailTaken, StoreConflict, WouldRemoveLastAdmin
+from chalicelib.storage.errors import EmailTaken, StoreConflict, UserChanged, WouldRemoveLastAdmin
+from chalicelib.timeutil import to_iso
 
 
 def normalize_email(email: str) -> str:
@@ -61,21 +62,27 @@ def get_user(store: Store, user_id: str) -> User:
 
 def list_users(store: Store, *, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
     """One page of users, newest first."""
-    return store.users.list(limit, ids.cursor_start(ids.USER, cursor))
+    return store.users.page(limit, ids.cursor_start(ids.USER, cursor))
 
 
 def update_user(
-    store: Store, user_id: str, *, status: UserStatus | None, role: Role | None, actor_id: str
+    store: Store, user_id: str, *, status: UserStatus | None, role: Role | None, actor_id: str, now: datetime
 ) -> User:
     """Change a user's status and/or role; never leaves the instance without an active admin.
 
     Deactivation and demotion take effect on the user's next request: the authorizer reads the
-    user with every token, so no token is rewritten.
+    user with every token, so no token is rewritten. They are final for the tokens that exist:
+    deactivation moves the cut-off of every token to now, demotion the cut-off of admin-scope
+    tokens, so reactivating or promoting again revives none of them.
     """
     before = get_user(store, user_id)
     after = dataclasses.replace(before, status=status or before.status, role=role or before.role)
     if after == before:
         return before
+    if before.is_active and not after.is_active:
+        after = dataclasses.replace(after, tokens_revoked_at_ms=ids.epoch_ms(now))
+    if before.role is Role.ADMIN and after.role is not Role.ADMIN:
+        after = dataclasses.replace(after, admin_tokens_revoked_at_ms=ids.epoch_ms(now))
     change = {"userId": before.id, "status": after.status.value, "role": after.role.value,
               "previousStatus": before.status.value, "previousRole": before.role.value}
     try:
@@ -87,3 +94,18 @@ def update_user(
         raise Conflict() from conflict
     audit.record("user.updated", audit.SUCCESS, actor_id, **change)
     return after
+
+
+def revoke_all_tokens(store: Store, user_id: str, *, now: datetime, actor_id: str) -> None:
+    """Refuse every PAT and run token of the user issued up to ``now``, from the next request
+    (the caller's own token included); two item writes whatever the number of tokens."""
+    canonical = ids.normalize(ids.USER, user_id)
+    if canonical is None:
+        raise NotFound("No user with this id.")
+    try:
+        store.users.revoke_tokens(canonical, ids.epoch_ms(now))
+    except UserChanged as changed:
+        # No read first: either there is no such user, or a later cut-off (which covers now) is in place.
+        if store.users.get(canonical) is None:
+            raise NotFound("No user with this id.") from changed
+    audit.record("tokens.revoked_all", audit.SUCCESS, actor_id, userId=canonical, revokedUpTo=to_iso(now))

@@ -7,10 +7,12 @@ from chalicelib import audit
 from chalicelib.access import ids
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import Scope, TokenKind
+from chalicelib.accounts.records import User
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
-from chalicelib.errors import InsufficientScope, NotFound
+from chalicelib.errors import ExpiryExceedsToken, InsufficientScope
 from chalicelib.expiry import require_future_within
 from chalicelib.storage import Store
+from chalicelib.timeutil import to_iso
 
 # Far enough that nobody needs more (omit the expiry instead), near enough for any date library.
 MAX_LIFETIME = timedelta(days=365 * 100)
@@ -42,30 +44,26 @@ def create_pat(
         require_future_within(
             expires_at, now, MAX_LIFETIME, "within 100 years; omit it for a token that does not expire"
         )
+    require_within_caller_lifetime(caller, expires_at)
     issued = issue_pat(store, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
                  viaTokenId=caller.token_id, scope=scope.value, kind=issued.record.kind.value)
     return issued
 
 
+def require_within_caller_lifetime(caller: Caller, expires_at: datetime | None) -> None:
+    """A token never creates one that outlives it: expiry contains a stolen token."""
+    if caller.expires_at is not None and (expires_at is None or expires_at > caller.expires_at):
+        raise ExpiryExceedsToken(
+            f"Invalid request: this token expires at {to_iso(caller.expires_at)}, so it cannot create a "
+            f"token that {'never expires' if expires_at is None else 'expires later'}; set expiresAt "
+            f"at or before {to_iso(caller.expires_at)}, or use a longer-lived token."
+        )
+
+
 def list_pats(
-    store: Store, owner_id: str, *, limit: int, cursor: str | None, now: datetime
+    store: Store, owner: User, *, limit: int, cursor: str | None, now: datetime
 ) -> tuple[list[TokenRecord], str | None]:
-    """One page of a user's unexpired PATs, newest first, and the cursor of the next page."""
+    """One page of a user's live PATs, newest first, and the cursor of the next page."""
     start_after = ids.cursor_start(PAT_ID_PREFIX, cursor)
-    return store.tokens.list(owner_id, PAT_ID_PREFIX, limit, start_after, now)
-
-
-def delete_pat(store: Store, owner_id: str, token_id: str, *, now: datetime, actor_id: str) -> None:
-    """Revoke one of a user's PATs at once (and every agent run token it minted).
-
-    Unknown, malformed, expired, already deleted and other users' ids (and unknown owners) all get
-    the same 404, from the one conditional delete: no read first.
-    """
-    owner = ids.normalize(ids.USER, owner_id)
-    canonical = ids.normalize(PAT_ID_PREFIX, token_id)
-    if owner is None or canonical is None or not store.tokens.delete(owner, canonical, now):
-        audit.record("token.deleted", audit.FAILURE, actor_id, userId=owner, tokenId=canonical,
-                     reason="not_found")
-        raise NotFound("No personal access token with this id.")
-    audit.record("token.deleted", audit.SUCCESS, actor_id, userId=owner, tokenId=canonical)
+    return store.tokens.page(owner, PAT_ID_PREFIX, limit, start_after, now)

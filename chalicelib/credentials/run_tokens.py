@@ -4,13 +4,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib import audit
+from chalicelib.access import ids
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.credentials.records import IssuedToken, new_token
+from chalicelib.accounts.records import User
+from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
 from chalicelib.storage import Store
 
 DEFAULT_LIFETIME_SECONDS = 3600
 MAX_LIFETIME_SECONDS = 86400
+RUN_ID_PREFIX = TokenKind.AGENT_RUN.spec.id_prefix
 
 
 def mint_run_token(
@@ -32,3 +35,19 @@ def mint_run_token(
                  viaTokenId=caller.token_id, scope=Scope.READ_WRITE.value, kind=TokenKind.AGENT_RUN.value,
                  agentId=agent_id)
     return issued
+
+
+def list_run_tokens(
+    store: Store, owner: User, *, limit: int, cursor: str | None, now: datetime
+) -> tuple[list[TokenRecord], str | None]:
+    """One page of a user's live run tokens, newest first: unexpired, not revoked, and minted by
+    a PAT that is itself still live (one more batched read per page, for the parents)."""
+    start_after = ids.cursor_start(RUN_ID_PREFIX, cursor)
+    page, next_cursor = store.tokens.page(owner, RUN_ID_PREFIX, limit, start_after, now)
+    parents = store.tokens.get_many(owner.id, sorted({token.parent_id for token in page if token.parent_id}))
+    live = [token for token in page if _parent_is_live(parents.get(token.parent_id or ""), owner, now)]
+    return live, next_cursor
+
+
+def _parent_is_live(parent: TokenRecord | None, owner: User, now: datetime) -> bool:
+    return parent is not None and not parent.is_expired(now) and owner.revocation_of(parent.id, parent.scope) is None

@@ -149,6 +149,12 @@ class CreateRunTokenRequest(_Body):
     )
 
 
+class CreateAccessLinkRequest(_Body):
+    """Body of ``POST /admin/users/{id}/access-links`` (optional)."""
+
+    expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
+
+
 class PageQuery(_Query):
     """Query of a paginated list: ``limit`` and the ``cursor`` from the previous page."""
 

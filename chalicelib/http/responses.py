@@ -69,6 +69,18 @@ def created_run_token(issued: IssuedToken) -> dict[str, Any]:
     }
 
 
+def listed_run_token(token: TokenRecord) -> dict[str, Any]:
+    """A live agent run token as listed: never its value."""
+    return {
+        "id": token.id,
+        "agentId": token.agent_id,
+        "stage": token.stage,
+        "parentId": token.parent_id,
+        "expiresAt": _time(token.expires_at),
+        "createdAt": to_iso(token.created_at),
+    }
+
+
 def page(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
     """A page of a list."""
     return {"items": items, "nextCursor": next_cursor}
@@ -106,13 +118,26 @@ def user(account: User) -> dict[str, Any]:
 
 
 def listed_invite(invite: Invite) -> dict[str, Any]:
-    """A pending invite as listed: never its token."""
+    """A pending invite or re-access link (``userId`` set) as listed: never its token."""
     return {
         "id": invite.id,
         "email": invite.email,
         "role": invite.role.value,
+        "userId": invite.user_id,
         "expiresAt": to_iso(invite.expires_at),
         "createdAt": to_iso(invite.created_at),
+    }
+
+
+def created_access_link(issued: IssuedInvite) -> dict[str, Any]:
+    """A re-access link just created, with its token and link: the only response that carries them."""
+    return {
+        "id": issued.invite.id,
+        "userId": issued.invite.user_id,
+        "token": issued.token,
+        "inviteUrl": issued.url,
+        "expiresAt": to_iso(issued.invite.expires_at),
+        "createdAt": to_iso(issued.invite.created_at),
     }
 
 

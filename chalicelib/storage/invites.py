@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.accounts.records import Invite, InviteStatus, Role, User
+from chalicelib.accounts.records import Invite, InviteStatus, Role, User, UserStatus
 from chalicelib.credentials.records import TokenRecord
-from chalicelib.storage.errors import InviteNotPending
+from chalicelib.storage.errors import InviteNotPending, UserChanged
 from chalicelib.storage.table import (
     INVITE_INDEX_KEY,
     Item,
@@ -16,6 +16,7 @@ from chalicelib.storage.table import (
     invite_key,
     marshal,
     unmarshal,
+    user_key,
 )
 from chalicelib.storage.tokens import token_item
 from chalicelib.storage.users import new_user_writes
@@ -54,6 +55,25 @@ class InviteStore:
             TableName=self._table.name, Key=invite_key(invite_id), **_close(InviteStatus.REVOKED, now),
         ))
 
+    def claim_access_link(self, invite: Invite, user: User, token: TokenRecord, now: datetime) -> None:
+        """Mark a re-access link claimed and give its user a new PAT, all or nothing.
+
+        InviteNotPending as for an invite; UserChanged when the user is no longer active with
+        the role the token's scope was chosen for.
+        """
+        self._table.transact([
+            Write({"Update": {"TableName": self._table.name, "Key": invite_key(invite.id),
+                              **_close(InviteStatus.CLAIMED, now, closed_by=user.id)}}, InviteNotPending),
+            Write({"ConditionCheck": {
+                "TableName": self._table.name, "Key": user_key(user.id),
+                "ConditionExpression": "#status = :active AND #role = :role",
+                "ExpressionAttributeNames": {"#status": "status", "#role": "role"},
+                "ExpressionAttributeValues": marshal({":active": UserStatus.ACTIVE.value, ":role": user.role.value}),
+            }}, UserChanged),
+            Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
+                           "ConditionExpression": "attribute_not_exists(pk)"}}),
+        ])
+
     def claim(self, invite: Invite, user: User, token: TokenRecord, now: datetime) -> None:
         """Mark the invite claimed and create its user and first token, all or nothing.
 
@@ -82,6 +102,7 @@ def invite_item(invite: Invite) -> Item:
         "createdAt": to_iso(invite.created_at),
         "expiresAt": to_iso(invite.expires_at),
         "ttl": to_epoch(invite.expires_at + INVITE_RETENTION),
+        "userId": invite.user_id,
     })}
 
 
@@ -96,6 +117,7 @@ def invite_from_item(item: Item) -> Invite:
         created_by=fields["createdBy"],
         created_at=from_iso(fields["createdAt"]),
         expires_at=from_iso(fields["expiresAt"]),
+        user_id=fields.get("userId"),
     )
 
 

@@ -8,6 +8,7 @@ on ``gsi1pk``/``gsi1sk`` for the admin lists):
     EMAIL#<email>       EMAIL              reserves an email for exactly one user
     INVITE#<invite id>  INVITE             an invite                 gsi1: INVITE / <id> while pending
     META                ADMINS             how many active admins there are (never below one)
+    SWEEP#<user id>     SWEEP              revoked tokens of that user await deletion   gsi1: SWEEP / <user id>
 
 Keeping tokens in their user's partition lets one strongly consistent Query list them newest
 first (ids are ULIDs), and lets the authorizer fetch a token, the PAT that minted it and their
@@ -40,6 +41,7 @@ TOKEN = "TOKEN#"
 INDEX = "gsi1"
 USER_INDEX_KEY = "USER"
 INVITE_INDEX_KEY = "INVITE"
+SWEEP_INDEX_KEY = "SWEEP"
 
 # Errors that mean "try again later", answered with 503 rather than 500.
 _TRANSIENT_ERRORS = frozenset({
@@ -88,6 +90,17 @@ class Table:
         """Store an item that must not exist yet."""
         with dynamodb_errors():
             self.client.put_item(TableName=self.name, Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def delete_batch(self, keys: list[Item]) -> None:
+        """Delete up to 25 items, retrying what DynamoDB leaves unprocessed under throttling."""
+        requests: list[Any] = [{"DeleteRequest": {"Key": key}} for key in keys]
+        for _ in range(5):
+            with dynamodb_errors():
+                response = self.client.batch_write_item(RequestItems={self.name: requests})
+            requests = response.get("UnprocessedItems", {}).get(self.name, [])
+            if not requests:
+                return
+        raise ServiceUnavailable()
 
     def query_index(
         self, partition: str, limit: int, start_after: str | None, key_of: Any,
@@ -184,6 +197,10 @@ def token_key(user_id: str, token_id: str) -> Item:
 
 def invite_key(invite_id: str) -> Item:
     return marshal({"pk": f"INVITE#{invite_id}", "sk": "INVITE"})
+
+
+def sweep_key(user_id: str) -> Item:
+    return marshal({"pk": f"SWEEP#{user_id}", "sk": "SWEEP"})
 
 
 ADMIN_COUNT_KEY = marshal({"pk": "META", "sk": "ADMINS"})

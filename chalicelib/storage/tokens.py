@@ -8,7 +8,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.access.kinds import Scope, TokenKind
+from chalicelib.access import ids
+from chalicelib.access.kinds import BEARER_KINDS, Scope, TokenKind
 from chalicelib.accounts.records import User
 from chalicelib.credentials.records import TokenRecord
 from chalicelib.errors import ServiceUnavailable
@@ -30,6 +31,8 @@ from chalicelib.storage.users import user_from_item
 from chalicelib.timeutil import from_iso, to_epoch, to_iso
 
 log = logging.getLogger(__name__)
+
+_BEARER_ID_PREFIXES = tuple(TokenKind(kind).spec.id_prefix for kind in sorted(BEARER_KINDS))
 
 _UNEXPIRED = "attribute_not_exists(#ttl) OR #ttl > :now"
 
@@ -60,38 +63,96 @@ class TokenStore:
                 tokens[token.id] = token
         return user, tokens
 
+    def get_many(self, user_id: str, token_ids: Sequence[str]) -> dict[str, TokenRecord]:
+        """Some of a user's tokens, by id, in one strongly consistent round trip (at most 100)."""
+        if not token_ids:
+            return {}
+        keys = [token_key(user_id, token_id) for token_id in token_ids]
+        with dynamodb_errors():
+            response = self._table.client.batch_get_item(
+                RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}}
+            )
+        if response.get("UnprocessedKeys"):
+            raise ServiceUnavailable()
+        return {token.id: token for token in map(token_from_item, response["Responses"].get(self._table.name, []))}
+
     def put(self, token: TokenRecord) -> None:
         """Store a new token record."""
         self._table.put_new(token_item(token))
 
-    def list(
-        self, user_id: str, id_prefix: str, limit: int, start_after: str | None, now: datetime
+    def page(
+        self, owner: User, id_prefix: str, limit: int, start_after: str | None, now: datetime
     ) -> tuple[list[TokenRecord], str | None]:
-        """One page of a user's unexpired tokens of one kind, newest first, and the next cursor.
+        """One page of a user's live tokens of one kind, newest first, and the next cursor.
 
-        One Query per page; expired tokens are filtered out, so a page may hold fewer than
-        ``limit`` items while a next cursor is still returned.
+        One Query per page. Tokens the owner's revoke-all cut-off refuses are outside the key
+        range, so they are never read; expired ones and admin tokens a demotion revoked are
+        filtered out, so a page may hold fewer than ``limit`` items while a next cursor is
+        still returned.
         """
+        first = (f"{TOKEN}{ids.first_id_after(id_prefix, owner.tokens_revoked_at_ms)}"
+                 if owner.tokens_revoked_at_ms is not None else f"{TOKEN}{id_prefix}_")
+        live = _UNEXPIRED
+        values: dict[str, object] = {":pk": user_pk(owner.id), ":first": first, ":last": f"{TOKEN}{id_prefix}_~",
+                                     ":now": to_epoch(now)}
+        names = {"#ttl": "ttl"}
+        if owner.admin_tokens_revoked_at_ms is not None:
+            live = f"({live}) AND NOT (#scope = :admin AND sk < :admin_boundary)"
+            names["#scope"] = "scope"
+            values.update({":admin": Scope.ADMIN.value, ":admin_boundary":
+                           f"{TOKEN}{ids.first_id_after(id_prefix, owner.admin_tokens_revoked_at_ms)}"})
         params: dict[str, Any] = {
             "TableName": self._table.name,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :kind)",
-            "FilterExpression": _UNEXPIRED,
-            "ExpressionAttributeNames": {"#ttl": "ttl"},
-            "ExpressionAttributeValues": marshal(
-                {":pk": user_pk(user_id), ":kind": f"{TOKEN}{id_prefix}_", ":now": to_epoch(now)}
-            ),
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "FilterExpression": live,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": marshal(values),
             "ScanIndexForward": False,
             "ConsistentRead": True,
             "Limit": limit,
         }
         if start_after is not None:
-            params["ExclusiveStartKey"] = token_key(user_id, start_after)
+            params["ExclusiveStartKey"] = token_key(owner.id, start_after)
         with dynamodb_errors():
             response = self._table.client.query(**params)
         tokens = [token_from_item(item) for item in response.get("Items", [])]
         last_key = response.get("LastEvaluatedKey")
         next_cursor = last_key["sk"]["S"].removeprefix(TOKEN) if last_key else None
         return tokens, next_cursor
+
+    def delete_revoked(self, user: User) -> int:
+        """Delete every token item the user's cut-offs refuse; how many. For the sweeper, off
+        the request path: it reads only the revoked range of keys."""
+        doomed: list[Item] = []
+        for prefix in _BEARER_ID_PREFIXES:
+            if user.tokens_revoked_at_ms is not None:
+                doomed += self._keys_issued_up_to(user.id, prefix, user.tokens_revoked_at_ms)
+            if user.admin_tokens_revoked_at_ms is not None:
+                doomed += self._keys_issued_up_to(user.id, prefix, user.admin_tokens_revoked_at_ms, admin_only=True)
+        unique = list({(key["pk"]["S"], key["sk"]["S"]): key for key in doomed}.values())
+        for start in range(0, len(unique), 25):
+            self._table.delete_batch(unique[start:start + 25])
+        return len(unique)
+
+    def _keys_issued_up_to(self, user_id: str, prefix: str, moment_ms: int, admin_only: bool = False) -> list[Item]:
+        params: dict[str, Any] = {
+            "TableName": self._table.name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :boundary",
+            "ProjectionExpression": "pk, sk",
+            "ExpressionAttributeValues": marshal({
+                ":pk": user_pk(user_id), ":first": f"{TOKEN}{prefix}_",
+                ":boundary": f"{TOKEN}{ids.first_id_after(prefix, moment_ms)}",
+            }),
+        }
+        if admin_only:
+            params["FilterExpression"] = "#scope = :admin"
+            params["ExpressionAttributeNames"] = {"#scope": "scope"}
+            params["ExpressionAttributeValues"].update(marshal({":admin": Scope.ADMIN.value}))
+        keys: list[Item] = []
+        with dynamodb_errors():
+            for page in self._table.client.get_paginator("query").paginate(**params):
+                keys += page.get("Items", [])
+        return keys
 
     def delete(self, user_id: str, token_id: str, now: datetime) -> bool:
         """Delete an unexpired token of this user; False when there is none."""

@@ -1,20 +1,28 @@
 """Users in the table: the profile item, the email reservation and the admin count."""
 from __future__ import annotations
 
+import secrets
+
 from chalicelib.accounts.records import Role, User, UserStatus
 from chalicelib.storage.errors import EmailTaken, UserChanged, WouldRemoveLastAdmin
 from chalicelib.storage.table import (
     ADMIN_COUNT_KEY,
+    SWEEP_INDEX_KEY,
     USER_INDEX_KEY,
     Item,
     Table,
     Write,
+    conditional,
     email_key,
     marshal,
+    sweep_key,
     unmarshal,
     user_key,
 )
 from chalicelib.timeutil import from_iso, to_iso
+
+# The user item's attribute for each cut-off (epoch ms), by the User field that holds it.
+_CUT_OFFS = {"tokens_revoked_at_ms": "tokensRevokedAt", "admin_tokens_revoked_at_ms": "adminTokensRevokedAt"}
 
 
 class UserStore:
@@ -31,36 +39,78 @@ class UserStore:
         item = self._table.get(user_key(user_id))
         return user_from_item(item) if item else None
 
+    def find_by_email(self, email: str) -> User | None:
+        """The user holding this (normalized) email, or None (two reads: for operator tools)."""
+        reservation = self._table.get(email_key(email))
+        return self.get(unmarshal(reservation)["userId"]) if reservation else None
+
     def email_taken(self, email: str) -> bool:
         """True when a user already holds this (normalized) email."""
         return self._table.get(email_key(email)) is not None
 
     def change(self, before: User, after: User) -> None:
-        """Write ``after``'s role and status if the user is still ``before``.
+        """Write ``after``'s role, status and raised cut-offs if the user is still ``before``.
 
-        UserChanged when someone changed the user meanwhile; WouldRemoveLastAdmin when the
-        change would leave no active admin: the admin count and the user are written in one
-        transaction, so two admins demoting each other at once cannot both succeed.
+        UserChanged when someone changed the user meanwhile (or moved a cut-off past this one);
+        WouldRemoveLastAdmin when the change would leave no active admin: the admin count and
+        the user are written in one transaction, so two admins demoting each other at once
+        cannot both succeed.
         """
+        sets = ["#role = :role", "#status = :status"]
+        conditions = ["#role = :was_role", "#status = :was_status"]
+        values: dict[str, object] = {":role": after.role.value, ":status": after.status.value,
+                                     ":was_role": before.role.value, ":was_status": before.status.value}
+        raised = [(field, attribute) for field, attribute in _CUT_OFFS.items()
+                  if getattr(after, field) != getattr(before, field)]
+        for field, attribute in raised:
+            sets.append(f"{attribute} = :{attribute}")
+            conditions.append(f"(attribute_not_exists({attribute}) OR {attribute} < :{attribute})")
+            values[f":{attribute}"] = getattr(after, field)
         writes = [Write({"Update": {
             "TableName": self._table.name,
             "Key": user_key(before.id),
-            "UpdateExpression": "SET #role = :role, #status = :status",
-            "ConditionExpression": "#role = :was_role AND #status = :was_status",
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": " AND ".join(conditions),
             "ExpressionAttributeNames": {"#role": "role", "#status": "status"},
-            "ExpressionAttributeValues": marshal({
-                ":role": after.role.value,
-                ":status": after.status.value,
-                ":was_role": before.role.value,
-                ":was_status": before.status.value,
-            }),
+            "ExpressionAttributeValues": marshal(values),
         }}, UserChanged)]
         delta = int(after.is_active_admin) - int(before.is_active_admin)
         if delta:
             writes.append(admin_count_write(self._table, delta))
+        if raised:
+            writes.append(sweep_marker_write(self._table, after.id))
         self._table.transact(writes)
 
-    def list(self, limit: int, start_after: str | None) -> tuple[list[User], str | None]:
+    def revoke_tokens(self, user_id: str, now_ms: int) -> None:
+        """Refuse every token of the user issued up to ``now_ms``: two item writes, however many
+        tokens there are (the cut-off, and a marker for the sweeper that deletes the dead items).
+        UserChanged when there is no such user or its cut-off is already later."""
+        self._table.transact([
+            Write({"Update": {
+                "TableName": self._table.name,
+                "Key": user_key(user_id),
+                # max(): a cut-off already later (another revoke-all a moment ago) is kept.
+                "UpdateExpression": "SET tokensRevokedAt = :now",
+                "ConditionExpression": "attribute_exists(pk) AND "
+                "(attribute_not_exists(tokensRevokedAt) OR tokensRevokedAt < :now)",
+                "ExpressionAttributeValues": marshal({":now": now_ms}),
+            }}, UserChanged),
+            sweep_marker_write(self._table, user_id),
+        ])
+
+    def pending_sweeps(self, limit: int) -> list[tuple[str, str]]:
+        """(user id, marker) of users whose revoked tokens still wait to be deleted."""
+        items, _ = self._table.query_index(SWEEP_INDEX_KEY, limit, None, sweep_key)
+        return [(fields["userId"], fields["markedAt"]) for fields in map(unmarshal, items)]
+
+    def finish_sweep(self, user_id: str, marked_at: str) -> None:
+        """Remove the user's sweep marker unless a newer cut-off marked the user again meanwhile."""
+        conditional(lambda: self._table.client.delete_item(
+            TableName=self._table.name, Key=sweep_key(user_id),
+            ConditionExpression="markedAt = :seen", ExpressionAttributeValues=marshal({":seen": marked_at}),
+        ))
+
+    def page(self, limit: int, start_after: str | None) -> tuple[list[User], str | None]:
         """One page of all users, newest first, from the sparse index (no Scan)."""
         items, next_cursor = self._table.query_index(USER_INDEX_KEY, limit, start_after, user_key)
         return [user_from_item(item) for item in items], next_cursor
@@ -77,6 +127,18 @@ def new_user_writes(table: Table, user: User) -> list[Write]:
     if user.is_active_admin:
         writes.append(admin_count_write(table, +1))
     return writes
+
+
+def sweep_marker_write(table: Table, user_id: str) -> Write:
+    """Mark the user for the sweeper (a new marker replaces an older one)."""
+    return Write({"Put": {"TableName": table.name, "Item": {**sweep_key(user_id), **marshal({
+        "gsi1pk": SWEEP_INDEX_KEY, "gsi1sk": user_id, "userId": user_id, "markedAt": new_marker(),
+    })}}})
+
+
+def new_marker() -> str:
+    """A value that tells one marking from the next."""
+    return secrets.token_hex(8)
 
 
 def admin_count_write(table: Table, delta: int) -> Write:
@@ -102,6 +164,8 @@ def user_item(user: User) -> Item:
         "role": user.role.value,
         "status": user.status.value,
         "createdAt": to_iso(user.created_at),
+        "tokensRevokedAt": user.tokens_revoked_at_ms,
+        "adminTokensRevokedAt": user.admin_tokens_revoked_at_ms,
     })}
 
 
@@ -113,4 +177,6 @@ def user_from_item(item: Item) -> User:
         role=Role(fields["role"]),
         status=UserStatus(fields["status"]),
         created_at=from_iso(fields["createdAt"]),
+        tokens_revoked_at_ms=fields.get("tokensRevokedAt"),
+        admin_tokens_revoked_at_ms=fields.get("adminTokensRevokedAt"),
     )
