@@ -96,15 +96,18 @@ class Worker:
         worker answers it once it has imported the app.
         """
         deadline = time.monotonic() + timeout
+        answer = b""
         with socket.create_connection(self._listener.getsockname()[:2], timeout=1) as probe:
             probe.sendall(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")
             probe.settimeout(0.2)  # how often to check that the worker is still alive
             while time.monotonic() < deadline and self.poll() is None:
                 try:
-                    status_line = probe.recv(64)
+                    chunk = probe.recv(4096)
                 except TimeoutError:
                     continue
-                return status_line.split(b" ")[1:2] == [b"200"]
+                if not chunk:  # read the whole answer: hanging up early makes the server log a reset
+                    return answer.split(b" ")[1:2] == [b"200"]
+                answer += chunk
         return False
 
 

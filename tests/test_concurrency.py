@@ -127,7 +127,7 @@ def test_concurrent_creates_by_one_user_are_all_listed(served_store: Store) -> N
     listed: set[str] = set()
     cursor = None
     while True:
-        page, cursor = pats.list_pats(served_store, owner.id, limit=100, cursor=cursor, now=NOW)
+        page, cursor = pats.list_pats(served_store, owner, limit=100, cursor=cursor, now=NOW)
         listed |= {token.id for token in page}
         if cursor is None:
             break

@@ -120,6 +120,11 @@ def test_the_authorizer_has_a_role_of_its_own_that_only_reads_and_touches_tokens
         "dynamodb:BatchGetItem", "dynamodb:UpdateItem"
     }
     assert "dynamodb:PutItem" in actions["APIHandler"]
+    assert {a for a in actions["SweepRevokedTokens"] if a.startswith("dynamodb:")} == {
+        "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"
+    }
+    events = resources["SweepRevokedTokens"]["Properties"]["Events"].values()
+    assert [event["Properties"]["Schedule"] for event in events] == ["rate(1 hour)"]
 
 
 @pytest.mark.parametrize("key", ALL, ids=IDS)
@@ -149,7 +154,7 @@ def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
 def test_each_role_grants_only_named_dynamodb_actions_on_the_stages_table(packages, key) -> None:
     stage, _ = key
     roles = [r for r in packages[key]["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
-    assert len(roles) == 2
+    assert len(roles) == len(deploy.FUNCTIONS)  # one role per function
     for role in roles:
         statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
         dynamo = [s for s in statements if any(a.startswith("dynamodb:") for a in _list(s["Action"]))]

@@ -138,6 +138,14 @@ def stop(stack: Stack, how: int = signal.SIGTERM) -> None:
     assert wait_until_gone(stack.pids) == []
 
 
+def drained(stack: Stack) -> str:
+    """Everything ``stack`` printed since it was serving, once it has stopped."""
+    lines = []
+    while not stack.later.empty():
+        lines.append(stack.later.get_nowait())
+    return "".join(lines)
+
+
 def wait_for_line(stack: Stack, prefix: str, seconds: float = 30) -> str:
     """The next line ``stack`` prints that starts with ``prefix``."""
     deadline = time.monotonic() + seconds
@@ -265,6 +273,10 @@ def test_make_run_prints_its_address_once_and_the_admin_token_line(stack: Stack)
     assert [line for line in stack.startup if line.startswith("OPENINDEX_ADMIN_TOKEN=")] == [
         f"OPENINDEX_ADMIN_TOKEN={stack.token}\n"
     ]
+    assert call(stack, "GET", "/health", None)[0] == 200
+    stop(stack)
+    printed = "".join(stack.startup) + drained(stack)
+    assert "Traceback" not in printed and "ConnectionResetError" not in printed
 
 
 @pytest.mark.e2e

@@ -231,3 +231,20 @@ def test_a_revoked_re_access_link_is_410(api: Api, accounts: Accounts) -> None:
     assert api.delete(f"/admin/invites/{link['id']}", admin.token).status == 204
     assert api.post("/auth/invites/claim", body={"token": link["token"]}).status == 410
     assert status(api, member.token) == 200
+
+
+def test_every_revocation_event_is_audited(api: Api, accounts: Accounts, store: Store, audit_log) -> None:
+    admin, member = accounts.admin(), accounts.create()
+    run = accounts.run_token(api, member)
+    api.delete(f"/me/agent-run-tokens/{run['id']}", member.token)
+    link = api.post(f"/admin/users/{member.user.id}/access-links", admin.token).body
+    api.post("/auth/invites/claim", body={"token": link["token"]})
+    api.post(f"/admin/users/{member.user.id}/pats/revoke-all", admin.token)
+    revocation.sweep_revoked_tokens(store)
+    deleted = audit_log.events("token.deleted")[0]
+    assert (deleted["tokenId"], deleted["kind"], deleted["outcome"]) == (run["id"], "agent_run", "success")
+    assert audit_log.events("access_link.created")[0]["userId"] == member.user.id
+    assert audit_log.events("invite.claimed")[0]["kind"] == "access_link"
+    revoked = audit_log.events("tokens.revoked_all")[0]
+    assert (revoked["actor"], revoked["userId"]) == (admin.user.id, member.user.id)
+    assert audit_log.events("tokens.swept")[0]["deleted"] == 2  # the setup PAT and the link's (the run token is gone)
