@@ -111,15 +111,16 @@ function timeCell(iso, empty = "never") {
   return el("td", {}, el("time", { datetime: iso, title: iso, text: dateFormat.format(new Date(iso)) }));
 }
 
-// "never", "in 12 days" (within a month), "expired" or a date.
-function expiryText(iso, now = Date.now()) {
+// "never", "expired", "today", "in 12 days" (calendar days, within a month) or a date.
+function expiryText(iso, now = new Date()) {
   if (!iso) return "never";
-  const left = new Date(iso).getTime() - now;
-  if (left <= 0) return "expired";
-  if (left < DAY) return "today";
-  const days = Math.round(left / DAY);
+  const expiry = new Date(iso);
+  if (expiry <= now) return "expired";
+  const midnight = (moment) => new Date(moment.getFullYear(), moment.getMonth(), moment.getDate()).getTime();
+  const days = Math.round((midnight(expiry) - midnight(now)) / DAY);
+  if (days === 0) return "today";
   if (days <= 30) return days === 1 ? "in 1 day" : `in ${days} days`;
-  return dateFormat.format(new Date(iso));
+  return dateFormat.format(expiry);
 }
 
 function expiryCell(iso) {
