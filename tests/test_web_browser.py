@@ -100,7 +100,9 @@ def shots(tmp_path: Path) -> Iterator[Any]:
 
     def shoot(tab: Tab, name: str) -> None:
         target = tmp_path / f"{name}.png"
-        tab.page.screenshot(path=str(target), full_page=True)
+        # The one-time values are masked: no token-shaped string lands in the repository.
+        tab.page.screenshot(path=str(target), full_page=True, mask=[tab.page.locator("input[readonly]")],
+                             mask_color="#d0d7de")
         taken.append(target)
 
     yield shoot

@@ -65,6 +65,9 @@ def test_urls_in_a_page_follow_a_trailing_slash() -> None:
     assert set(asset_links(html)) == {f"../../../assets/{routes.asset_named(n).name}" for n in ("app.js", "app.css")}
     staged = routes.render_page("/sign-in", "/api/sign-in")  # API Gateway's stage prefix: still relative
     assert all(link.startswith("./assets/") for link in asset_links(staged))
+    bare_stage = routes.render_page("/", "/api")  # https://…/api: API Gateway's stage root without its slash
+    assert all(link.startswith("api/assets/") for link in asset_links(bare_stage))
+    assert all(link.startswith("./assets/") for link in asset_links(routes.render_page("/", "/")))
 
 
 @pytest.mark.parametrize(("source", "content_type"), [("app.js", "text/javascript; charset=utf-8"),

@@ -95,6 +95,9 @@ def render_page(route: str, request_path: str | None = None) -> str:
     if request_path and route != "/" and request_path.endswith("/"):
         depth += 1
     root = "../" * depth or "./"
+    if route == "/" and request_path and not request_path.endswith("/"):
+        # A stage's root without its slash (``/api``): relative URLs would miss the stage.
+        root = request_path.rsplit("/", 1)[1] + "/"
     page = markup.removesuffix(".html")
     return (
         _template("shell.html")

@@ -395,7 +395,7 @@ async function usersPage() {
       row.replaceWith(list.render(updated));
     };
     const active = user.status === "active";
-    const actions = el("td", { class: "actions" },
+    const actions = el("div", { class: "actions" },
       act(active ? "Deactivate" : "Reactivate", async () => {
         if (active && !await confirmAction(`Deactivate ${user.email}?`,
           "Their tokens are refused from their next request on, until you reactivate them.", "Deactivate")) return;
@@ -418,7 +418,7 @@ async function usersPage() {
       }),
     );
     row.append(el("td", { text: user.email }), el("td", { text: user.role }), el("td", { text: user.status }),
-      timeCell(user.createdAt), actions);
+      timeCell(user.createdAt), el("td", {}, actions));
     return row;
   });
   await list.reload();
