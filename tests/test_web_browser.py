@@ -334,3 +334,72 @@ def test_every_page_has_the_csp_loads_in_three_requests_and_logs_no_error(tabs, 
             assert len(own) <= 3, tab.requests
         assert all(u.startswith(stack.base_url + "/") for u in tab.requests), tab.requests
     assert tab.errors() == []
+
+
+def claimed_member(stack: Stack, email: str) -> dict[str, Any]:
+    """A member account made through the API: {"user": …, "pat": …}."""
+    status, sent = call(stack, "POST", "/admin/invites", stack.token, {"email": email})
+    assert status == 201
+    status, claimed = call(stack, "POST", "/auth/invites/claim", None, {"token": sent["token"]})
+    assert status == 201
+    return claimed
+
+
+def test_a_member_sees_no_admin_scope_or_pages_and_loads_more_tokens(tabs, stack: Stack) -> None:
+    member = claimed_member(stack, "many-tokens@example.com")
+    for number in range(30):
+        assert call(stack, "POST", "/me/pats", member["pat"]["token"],
+                    {"name": f"bulk-{number:02}", "scope": "read_write"})[0] == 201
+    tab = tabs()
+    sign_in(tab, member["pat"]["token"])
+    page = tab.page
+    expect(page.get_by_label("Scope").locator("option")).to_have_count(1)
+    expect(page.get_by_role("navigation", name="Settings").get_by_role("link")).to_have_text(["Tokens"])
+    rows = page.locator("[data-rows] tr")
+    expect(rows).to_have_count(25)
+    page.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(31)
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    tab.open("settings/admin/users")
+    expect(page.get_by_role("heading", name="Admin only")).to_be_visible()
+    assert tab.errors() == []
+
+
+def test_a_re_access_link_opens_the_invite_page_and_a_revoked_invite_says_so(tabs, stack: Stack) -> None:
+    claimed_member(stack, "lost-token@example.com")
+    admin = tabs()
+    sign_in(admin, stack.token)
+    admin.open("settings/admin/users")
+    admin.page.get_by_role("button", name="Access link lost-token@example.com").click()
+    field = admin.page.get_by_label("Access link", exact=True)
+    expect(field).to_have_value(re.compile(r"/invite#token=oi_inv_"))
+    link = field.input_value()
+
+    user = tabs()
+    user.page.goto(link)
+    assert "#" not in user.page.url
+    user.page.get_by_role("button", name="Claim invite").click()
+    expect(user.page.locator("[data-claimed-email]")).to_have_text("lost-token@example.com")
+    expect(user.page.get_by_label("New token", exact=True)).to_have_value(re.compile("^oi_pat_"))
+
+    admin.open("settings/admin/invites")
+    admin.page.get_by_label("Email").fill("changed-mind@example.com")
+    admin.page.get_by_role("button", name="Invite").click()
+    expect(admin.page.get_by_label("Invite link", exact=True)).to_have_value(re.compile("#token="))
+    revoked_link = admin.page.get_by_label("Invite link", exact=True).input_value()
+    admin.page.get_by_role("button", name="Revoke changed-mind@example.com").click()
+    admin.page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(admin.page.get_by_role("row").filter(has_text="changed-mind@example.com")).to_have_count(0)
+
+    late = tabs()
+    late.page.goto(revoked_link)
+    late.page.get_by_role("button", name="Claim invite").click()
+    expect(late.page.get_by_role("alert")).to_contain_text("it was revoked")
+    expect(late.page.get_by_role("alert")).to_contain_text("Ask an admin")
+
+
+def test_the_invite_page_without_a_token_says_what_to_do(tabs) -> None:
+    tab = tabs()
+    tab.open("invite")
+    expect(tab.page.get_by_text("Open this page from the link in your invite")).to_be_visible()
+    expect(tab.page.get_by_role("button", name="Claim invite")).to_be_hidden()
