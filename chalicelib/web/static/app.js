@@ -191,6 +191,13 @@ function pagedList(path, renderRow) {
   return { reload: () => load(true), render: renderRow };
 }
 
+// Forms and buttons are disabled in the HTML until their handler is wired: a click that comes
+// before the script would otherwise submit the form to the page itself.
+function ready(control) {
+  const button = control.matches("form") ? $("button[type=submit]", control) : control;
+  button.disabled = false;
+}
+
 function report(error) {
   showAlert(error instanceof ApiError ? error.message : "Something went wrong. Reload the page and try again.");
 }
@@ -272,6 +279,7 @@ async function signInPage() {
       button.disabled = false;
     }
   });
+  ready(form);
 }
 
 async function tokensPage() {
@@ -322,6 +330,7 @@ async function tokensPage() {
       await list.reload();
     } catch (error) { report(error); }
   });
+  ready(form);
   await list.reload();
 }
 
@@ -360,9 +369,7 @@ async function invitePage() {
         help.replaceChildren(el("a", { href: url("sign-in"), text: "Go to sign in" }));
       } else if (error.status === 410) {
         claim.hidden = true;
-        const why = { invite_expired: "it has expired", invite_revoked: "it was revoked",
-          user_inactive: "the account is deactivated" }[error.code] || "it can no longer be used";
-        showAlert(`This link cannot be used: ${why}. Ask an admin for a new invite or access link. (${error.message})`);
+        showAlert(`This link cannot be used. ${error.message}`);  // expired, revoked, or the account deactivated
       } else if (error.status === 404) {
         claim.hidden = true;
         showAlert(`${error.message} Check that you opened the whole link, or ask an admin for a new one.`);
@@ -371,6 +378,7 @@ async function invitePage() {
       }
     }
   });
+  ready(button);
 }
 
 async function usersPage() {
@@ -455,6 +463,7 @@ async function invitesPage() {
       await list.reload();
     } catch (error) { report(error); }
   });
+  ready(form);
   await list.reload();
 }
 
