@@ -237,6 +237,7 @@ def create_invite() -> Response:
     issued = invites.create_invite(
         get_store(), email=request.email, role=request.role, expires_at=request.expires_at,
         created_by=current_caller().user_id, app_url=settings().app_url, now=utcnow(),
+        creator_expires_at=current_caller().expires_at,
     )
     return created(responses.created_invite(issued))
 
@@ -335,9 +336,10 @@ def create_access_link(user_id: str) -> Response:
     from chalicelib.http.requests import CreateAccessLinkRequest
 
     request = body(CreateAccessLinkRequest, optional=True)
+    caller = current_caller()
     issued = invites.create_access_link(
-        get_store(), user_id, expires_at=request.expires_at, created_by=current_caller().user_id,
-        app_url=settings().app_url, now=utcnow(),
+        get_store(), user_id, expires_at=request.expires_at, created_by=caller.user_id,
+        app_url=settings().app_url, now=utcnow(), creator_expires_at=caller.expires_at,
     )
     return created(responses.created_access_link(issued))
 

@@ -112,10 +112,10 @@ class Api:
         if message is None:
             raise self._no_api(method, path, status)
         if status == 401:
-            raise CliError(self._unauthorized(message), EXIT_UNAUTHORIZED)
+            raise CliError(self._unauthorized(message), EXIT_UNAUTHORIZED, server_message=message)
         if status == 403:
-            raise CliError(self._forbidden(response, message), EXIT_FORBIDDEN)
-        raise CliError(message, EXIT_REFUSED)
+            raise CliError(self._forbidden(response, message), EXIT_FORBIDDEN, server_message=message)
+        raise CliError(message, EXIT_REFUSED, server_message=message)
 
     def _no_api(self, method: str, path: str, status: int) -> CliError:
         """Something answered, but not the API: the app URL is wrong (exit 7, a bad reply)."""

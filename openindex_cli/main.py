@@ -14,8 +14,8 @@ import click
 import httpx
 
 from openindex_cli import config, expiry, shapes
-from openindex_cli.api import Api, api_path
-from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE, CliError
+from openindex_cli.api import RUN_TOKEN_REFUSED, Api, api_path
+from openindex_cli.errors import EXIT_CONFIG, EXIT_FORBIDDEN, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, mask, table, when
 
 ARGV_TOKEN_WARNING = (
@@ -29,6 +29,8 @@ ARGV_INVITE_WARNING = (
 INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
 DISTRIBUTION = "openindex-auth"  # whose installed version --version shows
 ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
+PAGE_KEYS = ("items", "nextCursor")
+RE_ACCESS_TOKEN_NAME = "re-access link"  # what the server names the PAT a re-access link gives
 
 
 @dataclass
@@ -116,7 +118,7 @@ def _show_version(click_context: click.Context, _: click.Parameter, value: bool)
 @click.option("--insecure", is_flag=True, help=INSECURE_HELP)
 @click.pass_context
 def oi(click_context: click.Context, insecure: bool) -> None:
-    """OpenIndex command line: profiles, token checks, personal access tokens and invites.
+    """OpenIndex command line: profiles, token checks, your tokens and run tokens, and invites.
 
     \b
     Examples:
@@ -315,15 +317,7 @@ def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
       oi settings personal tokens list
       oi settings personal tokens list --profile work --json
     """
-    api = context.api(context.settings(profile))
-    items: list[dict[str, Any]] = []
-    params: dict[str, str] = {"limit": "100"}
-    while True:
-        page = api.call("GET", api_path("me", "pats"), params=params, expect=("items", "nextCursor"))
-        items += page["items"]
-        if not page["nextCursor"]:
-            break
-        params["cursor"] = page["nextCursor"]
+    items = _every_page(context.api(context.settings(profile)), api_path("me", "pats"))
     if as_json:
         emit_json({"items": items})
         return
@@ -396,6 +390,112 @@ def tokens_delete(context: Context, profile: str | None, as_json: bool, token_id
         click.echo(f"Deleted token {token_id}.")
 
 
+@tokens.command("revoke-all", short_help="Revoke every token of yours, the one in use included.")
+@request_options
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def tokens_revoke_all(context: Context, profile: str | None, as_json: bool, yes: bool) -> None:
+    """Revoke every personal access token and agent run token of your account, including the one
+    this command uses: for a token that leaked, or a machine that was lost.
+
+    Every token issued until now is refused from the next request, wherever it is saved or used,
+    with no undo. To get back in, ask an admin for a re-access link and claim it with
+    `oi invites claim`.
+
+    \b
+    Examples:
+      oi settings personal tokens revoke-all
+      oi settings personal tokens revoke-all --profile work --yes
+    """
+    settings = context.settings(profile)
+    api = context.api(settings)
+    me = api.call("GET", api_path("me"), expect=ME_KEYS)  # whose tokens, named in the question
+    if me["token"].get("kind") == "agent_run":
+        raise CliError(RUN_TOKEN_REFUSED, EXIT_FORBIDDEN)
+    if not yes:
+        _confirm(f"Revoke every personal access token and agent run token of {me['email']}, including the one "
+                 f"this command uses (from {settings.token_label})? There is no undo.", action="revoke")
+    api.call("POST", api_path("me", "pats", "revoke-all"))
+    if as_json:
+        emit_json({"revokedAll": True, "userId": me["id"], "email": me["email"],
+                   "tokenSource": settings.token_source})
+        return
+    click.echo(f"Revoked every token of {me['email']} ({me['id']}) issued until now.")
+    click.echo(f"The token from {settings.token_label} no longer works either. To get a new one, ask an admin "
+               f"for a re-access link for {me['id']} and claim it with `oi invites claim`.")
+    if me["role"] == "admin":
+        click.echo("If no other admin is left, an operator with access to the table gets you one with "
+                   f"`make bootstrap STAGE=<stage> EMAIL={me['email']}`.")
+
+
+# oi settings personal run-tokens
+
+
+@personal.group("run-tokens", short_help="Agent run tokens minted from your tokens.")
+def run_tokens() -> None:
+    """Workflow agent run tokens minted from your personal access tokens (list and delete them)."""
+
+
+@run_tokens.command("list", short_help="List your live run tokens, never their values.")
+@request_options
+def run_tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
+    """List your live agent run tokens (never their values), newest first.
+
+    Live means unexpired and not revoked, minted by a personal access token that is still live
+    (PARENT: deleting that token revokes its run tokens too).
+
+    \b
+    Examples:
+      oi settings personal run-tokens list
+      oi settings personal run-tokens list --profile work --json
+    """
+    items = _every_page(context.api(context.settings(profile)), api_path("me", "agent-run-tokens"))
+    if as_json:
+        emit_json({"items": items})
+        return
+    rows = [(t["id"], t["agentId"], t["stage"] or "-", t["parentId"], when(t["expiresAt"]), when(t["createdAt"]))
+            for t in items]
+    click.echo(table(("ID", "AGENT", "STAGE", "PARENT", "EXPIRES", "CREATED"), rows))
+
+
+@run_tokens.command("delete", short_help="Delete a run token: it stops working at once.")
+@request_options
+@click.argument("run_id")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def run_tokens_delete(context: Context, profile: str | None, as_json: bool, run_id: str, yes: bool) -> None:
+    """Delete an agent run token by its id (as `run-tokens list` shows it): it stops working at
+    once, so the agent run holding it is refused from its next request.
+
+    \b
+    Examples:
+      oi settings personal run-tokens delete run_01jdx7k2m4c8b3n5q6r7s8t9v0
+      oi settings personal run-tokens delete run_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes
+    """
+    problem = shapes.run_id_problem(run_id)
+    if problem is not None:
+        raise CliError(f"RUN_ID: {problem}", EXIT_USAGE)
+    api = context.api(context.settings(profile))
+    api.check()  # a configuration error comes before the question, not after the answer
+    if not yes:
+        _confirm_delete(f"Delete run token {run_id}? It stops working at once.")
+    api.call("DELETE", api_path("me", "agent-run-tokens", run_id))
+    if as_json:
+        emit_json({"deleted": run_id})
+    else:
+        click.echo(f"Deleted run token {run_id}.")
+
+
+def _every_page(api: Api, path: str) -> list[dict[str, Any]]:
+    """Every item of a list, following nextCursor: a page may be short while more remain."""
+    items: list[dict[str, Any]] = []
+    params: dict[str, str] = {"limit": "100"}
+    while True:
+        page = api.call("GET", path, params=params, expect=PAGE_KEYS)
+        items += page["items"]
+        if not page["nextCursor"]:
+            return items
+        params["cursor"] = page["nextCursor"]
+
+
 # oi invites
 
 
@@ -404,7 +504,7 @@ def invites() -> None:
     """Invites to an OpenIndex instance."""
 
 
-@invites.command("claim", short_help="Claim an invite: your account and its first token.")
+@invites.command("claim", short_help="Claim an invite or a re-access link: a new token.")
 @request_options
 @click.argument("invite_token", default="-", metavar="[INVITE_TOKEN]")
 @click.option("--app-url", help="base URL of the OpenIndex API (default: the profile's)")
@@ -413,7 +513,8 @@ def invites() -> None:
                    "replaced after an explicit yes)")
 def invites_claim(context: Context, profile: str | None, as_json: bool,
                   invite_token: str, app_url: str | None, save: bool | None) -> None:
-    """Claim an invite: create your account and get its first token.
+    """Claim an invite (your new account and its first token) or a re-access link (a new token
+    for your existing account, from an admin: after `tokens revoke-all`, or a promotion to admin).
 
     INVITE_TOKEN '-', the default, reads it from standard input, or asks for it without echo at a
     terminal, so it stays out of shell history. The new token can be saved into the profile; a
@@ -423,28 +524,46 @@ def invites_claim(context: Context, profile: str | None, as_json: bool,
     Examples:
       oi invites claim --app-url https://openindex.example.com
       oi invites claim - --profile work --save < invite.txt
+      oi invites claim - --save < re-access-link.txt     # a new token for your own account
     """
     settings = context.settings(profile, must_exist=False)  # --profile NAME may name the profile to create
     api = context.api(settings, app_url)
     api.check(authenticated=False)  # before the invite is read: a wrong URL should not cost a paste
     invite = _read_invite(invite_token)
-    save = False if save is False else _may_save(context, settings, save, interactive=not as_json)
+    save, holder = (False, None) if save is False else _may_save(context, settings, save, interactive=not as_json)
     claimed = api.call("POST", api_path("auth", "invites", "claim"), body={"token": invite},
                        authenticated=False, expect=("user", "pat"))
     user, pat = claimed["user"], claimed["pat"]
     if save:
         config.save_profile(settings.path, settings.profile,
                             {"token": pat["token"], "app_url": app_url or settings.app_url or ""})
+    same_account = holder is not None and holder.user_id == user.get("id")
     if as_json:
-        emit_json({**claimed, "savedToProfile": settings.profile if save else None})
+        emit_json({**claimed, "savedToProfile": settings.profile if save else None,
+                   "replacedSameAccount": same_account})
         return
-    click.echo(f"Welcome, {user['email']} ({user['role']}). Your first token is '{pat['name']}' "
-               f"({pat['id']}, scope {pat['scope']}).")
+    if _is_re_access(claimed):
+        click.echo(f"Welcome back, {user['email']} ({user['role']}). Your new token is '{pat['name']}' "
+                   f"({pat['id']}, scope {pat['scope']}).")
+    else:
+        click.echo(f"Welcome, {user['email']} ({user['role']}). Your first token is '{pat['name']}' "
+                   f"({pat['id']}, scope {pat['scope']}).")
+    if same_account:
+        click.echo(f"Profile '{settings.profile}' held a token for this same account ({user['email']}); "
+                   "the new token replaces it there. The old token itself still works until it expires or "
+                   "is deleted (`oi settings personal tokens list` shows it).")
     if save:
         click.echo(f"Saved it to profile '{settings.profile}' as {mask(pat['token'])}.")
     else:
         click.echo(pat["token"])
         click.echo("Copy it now: it cannot be shown again.", err=True)
+
+
+def _is_re_access(claimed: dict[str, Any]) -> bool:
+    """True when the claim gave an existing account a new token (a re-access link), not a new
+    account: both answer the same shape, but an invite's account and token are created together."""
+    return bool(claimed["pat"].get("name") == RE_ACCESS_TOKEN_NAME
+                or claimed["user"].get("createdAt") != claimed["pat"].get("createdAt"))
 
 
 def _read_invite(argument: str) -> str:
@@ -458,52 +577,77 @@ def _read_invite(argument: str) -> str:
         value = sys.stdin.readline()
     value = value.strip()
     if not shapes.is_invite(value):
-        raise CliError("that is not an invite token (oi_inv_... as the invite shows it)", EXIT_USAGE)
+        raise CliError("that is not an invite token (oi_inv_... as the invite or re-access link shows it)",
+                       EXIT_USAGE)
     return value
 
 
-def _may_save(context: Context, settings: config.Settings, save: bool | None, interactive: bool) -> bool:
+@dataclass(frozen=True)
+class Holder:
+    """Whose token a profile holds, as far as its app could tell."""
+
+    description: str
+    user_id: str | None = None
+
+
+def _may_save(
+    context: Context, settings: config.Settings, save: bool | None, interactive: bool
+) -> tuple[bool, Holder | None]:
     """Whether to save the new token, decided before claiming: replacing a token needs an explicit yes.
 
-    Saying no to a replacement claims nothing, so the invite can still be claimed into another profile.
+    Saying no to a replacement claims nothing, so the invite can still be claimed into another
+    profile. When a token is replaced, whose it was comes back too: a re-access link may be for
+    the very account the profile already holds.
     """
     held = config.stored_profile(settings.path, settings.profile).get("token")
     if not held:
         return bool(save) or (save is None and interactive and _ask(
-            f"Save the new token into profile '{settings.profile}'?"))
+            f"Save the new token into profile '{settings.profile}'?")), None
     if save is None and not interactive:
-        return False
-    click.echo(f"oi: profile '{settings.profile}' holds {_holder(context, settings)}", err=True)
-    if _ask("Replace it with the token of the account this invite creates?", default=False):
-        return True
+        return False, None
+    holder = _holder(context, settings)
+    click.echo(f"oi: profile '{settings.profile}' holds {holder.description}", err=True)
+    if _ask("Replace it with the token this invite or re-access link gives?", default=False):
+        return True, holder
     raise CliError(f"not claimed: profile '{settings.profile}' keeps its token; claim into another profile "
                    "with --profile NAME, or print the new token with --no-save", EXIT_REFUSED)
 
 
-def _holder(context: Context, settings: config.Settings) -> str:
-    """Whose token a profile holds, asked of the profile's own app (GET /me); vague if that fails."""
+def _holder(context: Context, settings: config.Settings) -> Holder:
+    """Whose token a profile holds, asked of the profile's own app (GET /me); vague if that fails,
+    except that a token the server refuses is said to be one, with its reason."""
     stored = config.stored_profile(settings.path, settings.profile)
     api = Api(config.text(stored, "app_url"), config.text(stored, "token"), context.transport,
               token_label=f"profile '{settings.profile}'", insecure=context.insecure or stored.get("insecure") is True)
     try:
         me = api.call("GET", api_path("me"), expect=ME_KEYS)
-        return f"a token for {me['email']} ({me['role']})"
-    except (CliError, KeyError, TypeError):
-        return "a token (whose account could not be checked)"
+        return Holder(f"a token for {me['email']} ({me['role']}), scope {me['token']['scope']}", str(me["id"]))
+    except CliError as error:
+        if error.exit_code == EXIT_UNAUTHORIZED and error.server_message:
+            return Holder(f"a token the server refuses (HTTP 401): {error.server_message}")
+        return Holder("a token (whose account could not be checked)")
+    except (KeyError, TypeError):
+        return Holder("a token (whose account could not be checked)")
 
 
 def _confirm_delete(question: str) -> None:
     """Go on only after a yes; a script with no terminal to ask at is told about --yes."""
+    _confirm(question, action="delete")
+
+
+def _confirm(question: str, action: str) -> None:
+    """Go on only after a yes to ``action`` ("delete", "revoke"); a script with no terminal to ask
+    at is told about --yes (exit 2), a no is exit 1."""
     try:
         confirmed = click.confirm(question, default=False, err=True)
     except click.Abort:
         click.echo("", err=True)  # end the question's line
         if not stdin_is_terminal():
-            raise CliError("not deleted: there is no terminal to ask at (standard input is not one, or "
-                           "closed); add --yes to delete without asking", EXIT_USAGE) from None
+            raise CliError(f"not {action}d: there is no terminal to ask at (standard input is not one, or "
+                           f"closed); add --yes to {action} without asking", EXIT_USAGE) from None
         confirmed = False
     if not confirmed:
-        raise CliError("not deleted", EXIT_REFUSED)
+        raise CliError(f"not {action}d", EXIT_REFUSED)
 
 
 def stdin_is_terminal() -> bool:

@@ -15,6 +15,7 @@ _INVITE_TOKEN = re.compile(r"oi_inv_[0-9A-Za-z]+", re.ASCII)
 # A lowercase ULID: 26 Crockford base32 characters (no i, l, o, u), the first at most 7 (128 bits).
 _ULID = r"[0-7][0-9a-hjkmnp-tv-z]{25}"
 _PAT_ID = re.compile(rf"pat_{_ULID}", re.ASCII)
+_RUN_ID = re.compile(rf"run_{_ULID}", re.ASCII)
 TOKEN_KINDS = "oi_pat_... or oi_run_..."
 
 
@@ -51,7 +52,27 @@ def pat_id_problem(value: str) -> str | None:
         return None
     if value.startswith("oi_"):
         return "that is a token, not its id (ids look like pat_01jdx7k2..., as `tokens list` shows them)"
+    if _RUN_ID.fullmatch(value):
+        return ("that is an agent run token's id: delete it with `oi settings personal run-tokens delete` "
+                "(personal access token ids are pat_...)")
     return "not a token id: ids are pat_ and 26 lowercase letters and digits, as `tokens list` shows them"
+
+
+def run_id_problem(value: str) -> str | None:
+    """Why ``value`` is not an agent run token id (``run_`` and a lowercase ULID), or None.
+
+    Checked for the same reason as PAT ids: the id becomes a URL path part.
+    """
+    if _RUN_ID.fullmatch(value):
+        return None
+    if value.startswith("oi_"):
+        return ("that is a token, not its id (run token ids look like run_01jdx7k2..., as `run-tokens list` "
+                "shows them)")
+    if _PAT_ID.fullmatch(value):
+        return ("that is a personal access token's id: delete it with `oi settings personal tokens delete` "
+                "(run token ids are run_...)")
+    return ("not a run token id: ids are run_ and 26 lowercase letters and digits, as `run-tokens list` "
+            "shows them")
 
 
 def _unprintable(value: str) -> str | None:

@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=30, help="alternating pairs per ratio")
     parser.add_argument("--large", type=int, default=100_000, help="tokens in the large table")
     parser.add_argument("--skip-package", action="store_true")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where the JSON report goes")
     args = parser.parse_args(argv)
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
@@ -185,11 +186,11 @@ def main(argv: list[str] | None = None) -> int:
               "targets": TARGETS, "requestsPerOperation": {k: {"calls": v, "writes": len(WRITES & set(v))}
                                                           for k, v in counted.items()},
               "deploymentZipBytes": package_bytes, "localEndToEnd": e2e}
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"bench-{report['date']}.json"
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    path = args.results_dir / f"bench-{report['date']}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
-    print(f"\nwritten to {path.relative_to(PROJECT_DIR)}")
+    print(f"\nwritten to {path}")
     return 0
 
 
@@ -253,14 +254,14 @@ def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str
                 client.batch_write_item(RequestItems={table: batch})
                 batch = []
 
-    def holder(table_store: Any, email: str, filler: int) -> tuple[str, str]:
-        """A user with one real token and `filler` more; (user id, header)."""
+    def holder(table_store: Any, email: str, filler: int) -> tuple[Any, str]:
+        """A user with one real token and `filler` more; (the user, header)."""
         user = users.create_user(table_store, email=email, role=Role.MEMBER, now=now)
         value = pats.issue_pat(table_store, user_id=user.id, name="t", scope=Scope.READ_WRITE, expires_at=None,
                                now=now).value
         authentication.verdict(table_store, f"Bearer {value}", now)  # records lastUsedAt: steady state next
         fill(table_names[id(table_store)], user.id, filler)
-        return user.id, f"Bearer {value}"
+        return user, f"Bearer {value}"
 
     small_table = f"{TABLE}-small"
     create_table(client, small_table)
@@ -287,7 +288,7 @@ def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str
         "list first page at 10,000 tokens": {
             **median_ratio(per_call(lambda: store.tokens.page(many_user, pat_prefix, 50, None, now), 5),
                            per_call(lambda: store.tokens.page(ten_user, pat_prefix, 50, None, now), 5), pairs),
-            "itemsReadPerPage": [page_read(ten_user), page_read(many_user)],
+            "itemsReadPerPage": [page_read(ten_user.id), page_read(many_user.id)],
         },
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 REQUEST_BUDGET: dict[str, list[str]] = {
     "authorize a valid token": ["BatchGetItem"],
     "authorize a token with a bad checksum": [],
-    "create a PAT": ["BatchGetItem", "PutItem"],
+    "create a PAT": ["BatchGetItem", "TransactWriteItems"],
     "list one page of PATs": ["BatchGetItem", "Query"],
     "delete a PAT": ["BatchGetItem", "DeleteItem"],
     "claim an invite": ["GetItem", "TransactWriteItems"],

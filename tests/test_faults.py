@@ -50,7 +50,8 @@ def scenario(api: Api, accounts: Accounts, name: str) -> tuple[str, Callable[[],
     if name == "authorize":
         return "BatchGetItem", lambda: api.get("/me", member.token), 200
     if name == "create token":
-        return "PutItem", lambda: api.post("/me/pats", member.token, body={"name": "x", "scope": "read_write"}), 201
+        return ("TransactWriteItems",
+                lambda: api.post("/me/pats", member.token, body={"name": "x", "scope": "read_write"}), 201)
     if name == "list tokens":
         return "Query", lambda: api.get("/me/pats", member.token), 200
     if name == "delete token":
@@ -94,7 +95,7 @@ def test_a_dynamodb_fault_is_a_clean_503_and_a_retry_succeeds(
 
 def test_a_failed_create_writes_nothing(api: Api, accounts: Accounts, faults: FaultInjector) -> None:
     member = accounts.create()
-    faults.fail("PutItem", FAULTS["throttled"])
+    faults.fail("TransactWriteItems", FAULTS["throttled"])
     assert api.post("/me/pats", member.token, body={"name": "ghost", "scope": "read_write"}).status == 503
     faults.clear()
     assert [item["name"] for item in api.get("/me/pats", member.token).body["items"]] == ["setup"]
@@ -119,7 +120,7 @@ def test_recording_last_use_may_fail_without_refusing_the_request(
     assert faults.injected == 1
 
 
-@pytest.mark.parametrize("operation", ["BatchGetItem", "PutItem"])
+@pytest.mark.parametrize("operation", ["BatchGetItem", "TransactWriteItems"])
 def test_an_unexpected_dynamodb_error_is_a_clean_500_and_never_allows(
     api: Api, accounts: Accounts, faults: FaultInjector, operation: str
 ) -> None:

@@ -32,6 +32,10 @@ ACCESS_LINK_DEFAULT_LIFETIME = timedelta(hours=24)
 ACCESS_LINK_MAX_LIFETIME = timedelta(days=7)
 FIRST_TOKEN_NAME = "first token"
 ACCESS_LINK_TOKEN_NAME = "re-access link"
+# A link is a way to a token: what revokes the user's tokens (revoke-all, deactivation, a demotion
+# for an admin's link) revokes the links sent before it too.
+_REVOKED_WITH_TOKENS = ("This link was revoked with the account's tokens (revoke-all, deactivation or "
+                        "demotion); ask an admin for a new one.")
 INVITE = TokenKind.INVITE.spec
 
 
@@ -42,7 +46,7 @@ def invite_url(app_url: str, token: str) -> str:
 
 def create_invite(
     store: Store, *, email: str, role: Role, expires_at: datetime | None, created_by: str, app_url: str,
-    now: datetime,
+    now: datetime, creator_expires_at: datetime | None = None,
 ) -> IssuedInvite:
     """A pending invite for an email that has no account yet (7 days unless said, 30 at most)."""
     email = normalize_email(email)
@@ -51,13 +55,14 @@ def create_invite(
     if store.users.email_taken(email):
         raise AccountExists()
     issued = _issue(store, email=email, role=role, user_id=None, expires_at=expires_at, created_by=created_by,
-                    app_url=app_url, now=now)
+                    app_url=app_url, now=now, creator_expires_at=creator_expires_at)
     audit.record("invite.created", audit.SUCCESS, created_by, inviteId=issued.invite.id, role=role.value)
     return issued
 
 
 def create_access_link(
-    store: Store, user_id: str, *, expires_at: datetime | None, created_by: str, app_url: str, now: datetime
+    store: Store, user_id: str, *, expires_at: datetime | None, created_by: str, app_url: str, now: datetime,
+    creator_expires_at: datetime | None = None,
 ) -> IssuedInvite:
     """A single-use link that gives an existing, active user a new PAT (24 hours unless said, 7
     days at most): how a promoted admin gets an admin token, and how someone who lost every
@@ -68,15 +73,17 @@ def create_access_link(
     expires_at = expires_at or now + ACCESS_LINK_DEFAULT_LIFETIME
     require_future_within(expires_at, now, ACCESS_LINK_MAX_LIFETIME, "at most 7 days away")
     issued = _issue(store, email=user.email, role=user.role, user_id=user.id, expires_at=expires_at,
-                    created_by=created_by, app_url=app_url, now=now)
+                    created_by=created_by, app_url=app_url, now=now, creator_expires_at=creator_expires_at)
     audit.record("access_link.created", audit.SUCCESS, created_by, inviteId=issued.invite.id, userId=user.id)
     return issued
 
 
 def _issue(
     store: Store, *, email: str, role: Role, user_id: str | None, expires_at: datetime, created_by: str,
-    app_url: str, now: datetime,
+    app_url: str, now: datetime, creator_expires_at: datetime | None,
 ) -> IssuedInvite:
+    """Store a pending invite or link. A creating token that expires caps both the link and the
+    PAT it gives, as it caps the PATs it creates itself: expiry still contains a stolen token."""
     invite_id = ids.new_id(INVITE.id_prefix, now)
     minted = token_format.mint(INVITE, token_id=invite_id)
     invite = Invite(
@@ -87,8 +94,9 @@ def _issue(
         digest=minted.digest,
         created_by=created_by,
         created_at=now,
-        expires_at=expires_at,
+        expires_at=min(expires_at, creator_expires_at) if creator_expires_at else expires_at,
         user_id=user_id,
+        first_token_expires_at=creator_expires_at,
     )
     store.invites.put(invite)
     return IssuedInvite(invite=invite, token=minted.value, url=invite_url(app_url, minted.value))
@@ -128,7 +136,8 @@ def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
         return _claim_access_link(store, invite, now)
     user = new_user(invite.email, invite.role, now)
     first_token = new_token(
-        TokenKind.PAT, user_id=user.id, name=FIRST_TOKEN_NAME, scope=invite.role.highest_scope, now=now
+        TokenKind.PAT, user_id=user.id, name=FIRST_TOKEN_NAME, scope=invite.role.highest_scope, now=now,
+        expires_at=invite.first_token_expires_at,
     )
     try:
         store.invites.claim(invite, user, first_token.record, now)
@@ -149,13 +158,17 @@ def _claim_access_link(store: Store, invite: Invite, now: datetime) -> tuple[Use
     user = store.users.get(invite.user_id or "")
     if user is None or not user.is_active:
         raise AccessLinkUserInactive()
+    if user.revocation_of(invite.id, user.role.highest_scope):
+        raise InviteRevoked(_REVOKED_WITH_TOKENS)
     token = new_token(
-        TokenKind.PAT, user_id=user.id, name=ACCESS_LINK_TOKEN_NAME, scope=user.role.highest_scope, now=now
+        TokenKind.PAT, user_id=user.id, name=ACCESS_LINK_TOKEN_NAME, scope=user.role.highest_scope, now=now,
+        expires_at=invite.first_token_expires_at,
     )
     try:
         store.invites.claim_access_link(invite, user, token.record, now)
     except UserChanged as changed:
-        raise AccessLinkUserInactive() from changed  # deactivated (or re-roled) between the read and the claim
+        # deactivated, re-roled or revoked between the read and the claim
+        raise AccessLinkUserInactive() from changed
     except StoreConflict as conflict:
         current = store.invites.get(invite.id)
         if current is not None:

@@ -86,6 +86,8 @@ class Invite:
     created_at: datetime
     expires_at: datetime
     user_id: str | None = None
+    # When the PAT it gives must expire: never later than the token that created the invite.
+    first_token_expires_at: datetime | None = None
 
     def is_expired(self, now: datetime) -> bool:
         return is_expired(self.expires_at, now)

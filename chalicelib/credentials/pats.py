@@ -9,9 +9,10 @@ from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import User
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
-from chalicelib.errors import ExpiryExceedsToken, InsufficientScope
+from chalicelib.errors import ExpiryExceedsToken, InsufficientScope, InvalidToken
 from chalicelib.expiry import require_future_within
 from chalicelib.storage import Store
+from chalicelib.storage.errors import CreatorRevoked
 from chalicelib.timeutil import to_iso
 
 # Far enough that nobody needs more (omit the expiry instead), near enough for any date library.
@@ -45,10 +46,22 @@ def create_pat(
             expires_at, now, MAX_LIFETIME, "within 100 years; omit it for a token that does not expire"
         )
     require_within_caller_lifetime(caller, expires_at)
-    issued = issue_pat(store, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now)
+    issued = new_token(TokenKind.PAT, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now)
+    store_created_by(store, issued, caller)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
                  viaTokenId=caller.token_id, scope=scope.value, kind=issued.record.kind.value)
     return issued
+
+
+def store_created_by(store: Store, issued: IssuedToken, caller: Caller) -> None:
+    """Store a token the caller's token made, unless that token was revoked meanwhile (401)."""
+    try:
+        store.tokens.put_created_by(issued.record, creator_id=caller.token_id, creator_scope=caller.scope)
+    except CreatorRevoked as revoked:
+        audit.record("token.created", audit.DENIED, caller.user_id, tokenId=issued.record.id,
+                     viaTokenId=caller.token_id, reason=revoked.reason)
+        raise InvalidToken(revoked.reason, "This token was revoked while the request ran; nothing was created.") \
+            from revoked
 
 
 def require_within_caller_lifetime(caller: Caller, expires_at: datetime | None) -> None:

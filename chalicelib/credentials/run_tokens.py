@@ -8,6 +8,7 @@ from chalicelib.access import ids
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import User
+from chalicelib.credentials.pats import store_created_by
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
 from chalicelib.storage import Store
 
@@ -30,7 +31,7 @@ def mint_run_token(
         TokenKind.AGENT_RUN, user_id=caller.user_id, name=agent_id, scope=Scope.READ_WRITE, now=now,
         expires_at=expires_at, parent_id=caller.token_id, agent_id=agent_id, stage=stage,
     )
-    store.tokens.put(issued.record)
+    store_created_by(store, issued, caller)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
                  viaTokenId=caller.token_id, scope=Scope.READ_WRITE.value, kind=TokenKind.AGENT_RUN.value,
                  agentId=agent_id)

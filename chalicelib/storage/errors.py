@@ -32,3 +32,9 @@ class ConcurrentChange(StoreConflict):
     """Another transaction held the item, so its state is unknown: re-read before deciding."""
 
     reason = "concurrent_change"
+
+
+class CreatorRevoked(StoreConflict):
+    """The token creating another was revoked (or its user changed) while the request ran."""
+
+    reason = "creator_revoked"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.access import ids
 from chalicelib.accounts.records import Invite, InviteStatus, Role, User, UserStatus
 from chalicelib.credentials.records import TokenRecord
 from chalicelib.storage.errors import InviteNotPending, UserChanged
@@ -66,9 +67,15 @@ class InviteStore:
                               **_close(InviteStatus.CLAIMED, now, closed_by=user.id)}}, InviteNotPending),
             Write({"ConditionCheck": {
                 "TableName": self._table.name, "Key": user_key(user.id),
-                "ConditionExpression": "#status = :active AND #role = :role",
+                # Still active, with the role the scope was chosen for, and no cut-off since the link.
+                "ConditionExpression": "#status = :active AND #role = :role AND "
+                "(attribute_not_exists(tokensRevokedAt) OR tokensRevokedAt < :link) AND "
+                "(#role <> :admin OR attribute_not_exists(adminTokensRevokedAt) OR adminTokensRevokedAt < :link)",
                 "ExpressionAttributeNames": {"#status": "status", "#role": "role"},
-                "ExpressionAttributeValues": marshal({":active": UserStatus.ACTIVE.value, ":role": user.role.value}),
+                "ExpressionAttributeValues": marshal({
+                    ":active": UserStatus.ACTIVE.value, ":role": user.role.value, ":admin": Role.ADMIN.value,
+                    ":link": ids.issued_at_ms(invite.id),
+                }),
             }}, UserChanged),
             Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
                            "ConditionExpression": "attribute_not_exists(pk)"}}),
@@ -103,6 +110,7 @@ def invite_item(invite: Invite) -> Item:
         "expiresAt": to_iso(invite.expires_at),
         "ttl": to_epoch(invite.expires_at + INVITE_RETENTION),
         "userId": invite.user_id,
+        "firstTokenExpiresAt": to_iso(invite.first_token_expires_at) if invite.first_token_expires_at else None,
     })}
 
 
@@ -118,6 +126,7 @@ def invite_from_item(item: Item) -> Invite:
         created_at=from_iso(fields["createdAt"]),
         expires_at=from_iso(fields["expiresAt"]),
         user_id=fields.get("userId"),
+        first_token_expires_at=from_iso(fields["firstTokenExpiresAt"]) if "firstTokenExpiresAt" in fields else None,
     )
 
 

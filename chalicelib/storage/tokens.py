@@ -10,14 +10,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.access import ids
 from chalicelib.access.kinds import BEARER_KINDS, Scope, TokenKind
-from chalicelib.accounts.records import User
+from chalicelib.accounts.records import Role, User, UserStatus
 from chalicelib.credentials.records import TokenRecord
 from chalicelib.errors import ServiceUnavailable
+from chalicelib.storage.errors import CreatorRevoked
 from chalicelib.storage.table import (
     PROFILE,
     TOKEN,
     Item,
     Table,
+    Write,
     conditional,
     dynamodb_errors,
     error_code,
@@ -77,8 +79,39 @@ class TokenStore:
         return {token.id: token for token in map(token_from_item, response["Responses"].get(self._table.name, []))}
 
     def put(self, token: TokenRecord) -> None:
-        """Store a new token record."""
+        """Store a new token record (operator tools and invite claims: no creating token)."""
         self._table.put_new(token_item(token))
+
+    def put_created_by(self, token: TokenRecord, *, creator_id: str, creator_scope: Scope) -> None:
+        """Store a token made by another of the same user's tokens, if that creator is still live.
+
+        The authorizer allowed the creator a moment ago, but a revoke-all, deactivation,
+        demotion or delete can land between it and this write; the same transaction checks
+        the user's state and cut-offs against the creator, and that the creator still exists,
+        so no revoked token leaves a live one behind. CreatorRevoked otherwise.
+        """
+        conditions = ["#status = :active", "(attribute_not_exists(tokensRevokedAt) OR tokensRevokedAt < :creator)"]
+        if creator_scope is Scope.ADMIN:
+            conditions += ["#role = :admin",
+                           "(attribute_not_exists(adminTokensRevokedAt) OR adminTokensRevokedAt < :creator)"]
+        self._table.transact([
+            Write({"ConditionCheck": {
+                "TableName": self._table.name, "Key": user_key(token.user_id),
+                "ConditionExpression": " AND ".join(conditions),
+                "ExpressionAttributeNames": {"#status": "status", **({"#role": "role"} if creator_scope is Scope.ADMIN
+                                                                      else {})},
+                "ExpressionAttributeValues": marshal({
+                    ":active": UserStatus.ACTIVE.value, ":creator": ids.issued_at_ms(creator_id),
+                    **({":admin": Role.ADMIN.value} if creator_scope is Scope.ADMIN else {}),
+                }),
+            }}, CreatorRevoked),
+            Write({"ConditionCheck": {
+                "TableName": self._table.name, "Key": token_key(token.user_id, creator_id),
+                "ConditionExpression": "attribute_exists(pk)",
+            }}, CreatorRevoked),
+            Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
+                           "ConditionExpression": "attribute_not_exists(pk)"}}),
+        ])
 
     def page(
         self, owner: User, id_prefix: str, limit: int, start_after: str | None, now: datetime
@@ -112,6 +145,8 @@ class TokenStore:
             "Limit": limit,
         }
         if start_after is not None:
+            if f"{TOKEN}{start_after}" < first:
+                return [], None  # a cursor from before a revoke-all: the rest of the list is revoked
             params["ExclusiveStartKey"] = token_key(owner.id, start_after)
         with dynamodb_errors():
             response = self._table.client.query(**params)
