@@ -403,3 +403,16 @@ def test_the_invite_page_without_a_token_says_what_to_do(tabs) -> None:
     tab.open("invite")
     expect(tab.page.get_by_text("Open this page from the link in your invite")).to_be_visible()
     expect(tab.page.get_by_role("button", name="Claim invite")).to_be_hidden()
+
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "sign-in/", "/settings/personal/tokens", "settings/personal/tokens/"])
+def test_a_page_asked_for_with_a_doubled_or_trailing_slash_still_works(tabs, stack: Stack, path: str) -> None:
+    # chalice local serves //a and /a/ as /a; the page's relative URLs must resolve from there too.
+    tab = tabs()
+    if "tokens" in path:
+        sign_in(tab, stack.token)
+    tab.open(path)
+    tab.page.wait_for_load_state("networkidle")
+    expect(tab.page.locator("button[type=submit]").first).to_be_enabled()
+    assert tab.errors() == []
