@@ -416,3 +416,23 @@ def test_a_page_asked_for_with_a_doubled_or_trailing_slash_still_works(tabs, sta
     tab.page.wait_for_load_state("networkidle")
     expect(tab.page.locator("button[type=submit]").first).to_be_enabled()
     assert tab.errors() == []
+
+
+def test_an_admin_promotes_demotes_and_revokes_every_token_of_a_user(tabs, stack: Stack) -> None:
+    member = claimed_member(stack, "rotating@example.com")
+    member_token = member["pat"]["token"]
+    tab = tabs()
+    sign_in(tab, stack.token)
+    tab.open("settings/admin/users")
+    row = tab.page.get_by_role("row").filter(has_text="rotating@example.com")
+    tab.page.get_by_role("button", name="Make admin rotating@example.com").click()
+    expect(row.get_by_role("cell").nth(1)).to_have_text("admin")
+    tab.page.get_by_role("button", name="Make member rotating@example.com").click()
+    expect(row.get_by_role("cell").nth(1)).to_have_text("member")
+    assert call(stack, "GET", "/me", member_token)[0] == 200
+    tab.page.get_by_role("button", name="Revoke all tokens rotating@example.com").click()
+    with tab.page.expect_response(lambda response: response.url.endswith("/pats/revoke-all")) as revoked:
+        tab.page.get_by_role("dialog").get_by_role("button", name="Revoke all").click()
+    assert revoked.value.status == 204
+    assert call(stack, "GET", "/me", member_token)[0] == 401
+    assert tab.errors() == []
