@@ -27,6 +27,7 @@ from chalicelib.http import responses
 from chalicelib.settings import settings
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
+from chalicelib.web.routes import web
 
 if TYPE_CHECKING:  # at run time, only the views that take a body import pydantic
     from pydantic import BaseModel
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # at run time, only the views that take a body import pydanti
 Model = TypeVar("Model", bound="BaseModel")
 
 app = Chalice(app_name="openindex-auth")
+app.register_blueprint(web)  # the web UI's pages and assets (public; not API)
 
 # The request being served. Not `app.current_request`: that is one attribute of the shared app,
 # and `chalice local` serves requests on concurrent threads, so a view could read another

@@ -113,6 +113,8 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
         if token is not None:
             print(f"OPENINDEX_ADMIN_TOKEN={token}", flush=True)
         print(f"OpenIndex Auth is serving on http://{LOOPBACK}:{args.port} (Ctrl-C to stop)", flush=True)
+        # After the "serving on" line, which scripts wait for: the web UI's address, once.
+        print(f"open http://{LOOPBACK}:{args.port}/", flush=True)
         return _supervise(worker, keeper, watch)
     except _Stopped:
         return 0

@@ -76,12 +76,15 @@ def test_every_protected_route_refuses_a_bad_token_with_401(
 
 
 def test_only_the_claim_and_health_routes_are_public() -> None:
+    """Of the API; the web UI's pages and assets (chalicelib.web, tests/test_web_routes.py) are
+    public GETs that carry no data."""
     import app as app_module
+    from chalicelib.web.routes import is_web_route
 
     public = sorted(
         f"{method} {path}"
         for path, methods in app_module.app.routes.items()
         for method, entry in methods.items()
-        if entry.authorizer is None
+        if entry.authorizer is None and not is_web_route(entry)
     )
     assert public == ["GET /health", "POST /auth/invites/claim"]

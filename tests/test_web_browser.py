@@ -1,0 +1,438 @@
+"""The web UI in a real browser (Playwright driving Debian's Chromium) against the real local
+stack, as `make run` serves it. Skipped only when there is no Chromium at CHROMIUM.
+
+Screenshots go to a temporary folder; UPDATE_SCREENSHOTS=1 copies the README's into
+docs/screenshots/ (so `make test` leaves the checkout clean).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .test_make_run_e2e import ROOT, Stack, call, free_port, launch, stop
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/lib/chromium/chromium")
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+TOKENS = "settings/personal/tokens"
+PAGES = ["", "sign-in", TOKENS, "invite", "settings/admin/users", "settings/admin/invites"]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y --no-install-recommends chromium "
+                "fonts-liberation)", allow_module_level=True)
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    port = free_port()
+    state = tmp_path_factory.mktemp("web-state")
+    started = launch([str(ROOT / ".venv" / "bin" / "openindex-local"), "--port", str(port), "--no-autoreload",
+                      "--state-dir", str(state)], ROOT, port)
+    assert started.token is not None
+    yield started
+    stop(started)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Tab:
+    """A page in a context of its own (its own sessionStorage), with what its console said."""
+
+    page: Page
+    base: str
+    console: list[tuple[str, str]] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def open(self, path: str) -> Any:
+        return self.page.goto(self.base + "/" + path)
+
+    def errors(self) -> list[str]:
+        return [text for kind, text in self.console if kind in ("error", "pageerror")]
+
+    def storage(self) -> dict[str, Any]:
+        return self.page.evaluate(
+            "() => ({session: sessionStorage.length, local: localStorage.length, cookie: document.cookie})")
+
+
+@pytest.fixture
+def tabs(browser: Browser, stack: Stack) -> Iterator[Any]:
+    contexts: list[BrowserContext] = []
+
+    def new_tab() -> Tab:
+        context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="en-GB",
+                                      timezone_id="UTC")
+        contexts.append(context)
+        page = context.new_page()
+        tab = Tab(page, stack.base_url)
+        page.on("console", lambda message: tab.console.append((message.type, message.text)))
+        page.on("pageerror", lambda error: tab.console.append(("pageerror", str(error))))
+        page.on("request", lambda request: tab.requests.append(request.url))
+        return tab
+
+    yield new_tab
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Iterator[Any]:
+    taken: list[Path] = []
+
+    def shoot(tab: Tab, name: str) -> None:
+        target = tmp_path / f"{name}.png"
+        # The one-time values are masked: no token-shaped string lands in the repository.
+        tab.page.screenshot(path=str(target), full_page=True, mask=[tab.page.locator("input[readonly]")],
+                             mask_color="#d0d7de")
+        taken.append(target)
+
+    yield shoot
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for path in taken:
+            shutil.copy(path, SCREENSHOTS / path.name)
+
+
+def sign_in(tab: Tab, token: str) -> None:
+    tab.open("sign-in")
+    tab.page.get_by_label("Personal access token").fill(token)
+    tab.page.get_by_role("button", name="Sign in").click()
+    tab.page.wait_for_url(f"**/{TOKENS}")
+    expect(tab.page.get_by_role("heading", name="Personal access tokens")).to_be_visible()
+
+
+def assert_no_token_outside_the_one_time_field(tab: Tab, *tokens: str) -> None:
+    html = tab.page.content()
+    shown = tab.page.evaluate("() => [...document.querySelectorAll('input')].map(i => i.value).join(' ')")
+    console = " ".join(text for _, text in tab.console)
+    for token in tokens:
+        assert token not in html and token not in console and token not in tab.page.url
+        assert token not in shown or tab.page.locator("#new-token").input_value() == token
+
+
+def member_pat(stack: Stack, name: str) -> dict[str, Any]:
+    status, created = call(stack, "POST", "/me/pats", stack.token, {"name": name, "scope": "read_write"})
+    assert status == 201
+    return created
+
+
+def test_root_sends_a_tab_without_a_token_to_sign_in_and_a_good_token_signs_in(tabs, stack: Stack, shots) -> None:
+    tab = tabs()
+    tab.open("")
+    tab.page.wait_for_url("**/sign-in")
+    shots(tab, "sign-in")
+    assert tab.storage() == {"session": 0, "local": 0, "cookie": ""}
+    sign_in(tab, stack.token)
+    expect(tab.page.get_by_role("navigation", name="Breadcrumb")).to_have_text("Settings → Personal → Tokens")
+    expect(tab.page.get_by_text("admin@example.com")).to_be_visible()
+    assert tab.storage() == {"session": 1, "local": 0, "cookie": ""}
+    assert_no_token_outside_the_one_time_field(tab, stack.token)
+    tab.open("")  # now with a token: the tokens page
+    tab.page.wait_for_url(f"**/{TOKENS}")
+
+    tab.page.get_by_role("button", name="Sign out").click()
+    tab.page.wait_for_url("**/sign-in")
+    assert tab.storage() == {"session": 0, "local": 0, "cookie": ""}
+    tab.open(TOKENS)  # signed out: back to sign-in
+    tab.page.wait_for_url("**/sign-in")
+    expect(tab.page.get_by_role("alert")).to_have_text("Sign in to continue.")
+
+
+@pytest.mark.parametrize("kind", ["unknown", "run"])
+def test_a_bad_token_or_a_run_token_is_refused_in_words(tabs, stack: Stack, kind: str) -> None:
+    if kind == "unknown":
+        token, expected = "oi_pat_not-a-token", "That token was refused"
+    else:
+        minter = member_pat(stack, "run-minter")
+        status, run = call(stack, "POST", "/workflows/agent-run-tokens", minter["token"], {"agentId": "agent-1"})
+        assert status == 201
+        token, expected = run["token"], "workflow agent run token"
+    tab = tabs()
+    tab.open("sign-in")
+    tab.page.get_by_label("Personal access token").fill(token)
+    tab.page.get_by_role("button", name="Sign in").click()
+    expect(tab.page.get_by_role("alert")).to_contain_text(expected)
+    assert tab.page.url.endswith("/sign-in")
+    assert tab.page.get_by_label("Personal access token").input_value() == ""
+    assert tab.storage() == {"session": 0, "local": 0, "cookie": ""}
+    assert_no_token_outside_the_one_time_field(tab, token)
+
+
+def test_create_tokens_shown_once_then_listed_without_their_value_and_delete_after_confirming(
+    tabs, stack: Stack, shots
+) -> None:
+    tab = tabs()
+    sign_in(tab, stack.token)
+    page = tab.page
+    expect(page.get_by_label("Scope").locator("option")).to_have_text([re.compile("^read_write"),
+                                                                        re.compile("^admin")])
+    page.get_by_label("Name").fill("ci-forever")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_label("New token", exact=True)).to_have_value(re.compile("^oi_pat_"))
+    forever = page.get_by_label("New token", exact=True).input_value()
+    assert forever.startswith("oi_pat_")
+    expect(page.get_by_text("shown only once")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="ci-forever")
+    expect(row).to_contain_text("never")
+
+    page.get_by_label("Name").fill("ci-twelve-days")
+    page.get_by_label("Expires").fill((date.today() + timedelta(days=12)).isoformat())
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_label("New token", exact=True)).not_to_have_value(forever)
+    twelve = page.get_by_label("New token", exact=True).input_value()
+    expect(page.get_by_role("row").filter(has_text="ci-twelve-days")).to_contain_text("in 12 days")
+    shots(tab, "tokens")
+    assert call(stack, "GET", "/me", twelve)[1]["token"]["name"] == "ci-twelve-days"
+
+    page.reload()
+    expect(page.get_by_role("row").filter(has_text="ci-twelve-days")).to_be_visible()
+    expect(page.get_by_label("New token", exact=True)).to_be_hidden()
+    assert_no_token_outside_the_one_time_field(tab, forever, twelve, stack.token)
+
+    delete = page.get_by_role("button", name="Delete ci-forever", exact=True)
+    delete.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(row).to_be_visible()
+    assert call(stack, "GET", "/me", forever)[0] == 200
+    delete.click()
+    shots(tab, "delete-confirm")
+    dialog.get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0)
+    assert call(stack, "GET", "/me", forever)[0] == 401
+    assert tab.storage()["local"] == 0 and tab.storage()["cookie"] == ""
+    assert tab.errors() == []
+
+
+def test_a_token_can_be_created_with_the_keyboard_only(tabs, stack: Stack) -> None:
+    tab = tabs()
+    sign_in(tab, stack.token)
+    page = tab.page
+    for _ in range(30):
+        if page.evaluate("document.activeElement.id") == "name":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "name"
+    page.keyboard.type("typed-by-keyboard")
+    page.keyboard.press("Tab")  # Scope
+    page.keyboard.press("ArrowDown")  # admin, the second choice
+    page.keyboard.press("Tab")  # Expires
+    page.keyboard.press("Tab")  # Create token
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("New token", exact=True)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Copy")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-copied]").first).not_to_be_empty()
+    expect(page.get_by_role("row").filter(has_text="typed-by-keyboard")).to_contain_text("admin")
+
+
+def test_an_invite_link_is_claimed_once_and_the_colleague_is_signed_out_when_deactivated(
+    tabs, stack: Stack, shots
+) -> None:
+    admin = tabs()
+    sign_in(admin, stack.token)
+    admin.open("settings/admin/invites")
+    admin.page.get_by_label("Email").fill("colleague@example.com")
+    admin.page.get_by_role("button", name="Invite").click()
+    expect(admin.page.get_by_label("Invite link", exact=True)).to_have_value(re.compile("#token="))
+    link = admin.page.get_by_label("Invite link", exact=True).input_value()
+    assert re.fullmatch(re.escape(stack.base_url) + r"/invite#token=oi_inv_\S+", link)
+    expect(admin.page.get_by_role("row").filter(has_text="colleague@example.com")).to_be_visible()
+    shots(admin, "invites")
+    invite_token = link.partition("#token=")[2]
+
+    colleague = tabs()
+    colleague.page.goto(link)
+    expect(colleague.page.get_by_role("button", name="Claim invite")).to_be_visible()
+    assert "#" not in colleague.page.url and colleague.page.url.endswith("/invite")
+    assert colleague.page.evaluate("location.hash") == ""
+    colleague.page.get_by_role("button", name="Claim invite").click()
+    expect(colleague.page.get_by_label("New token", exact=True)).to_have_value(re.compile("^oi_pat_"))
+    expect(colleague.page.get_by_text("colleague@example.com")).to_be_visible()
+    expect(colleague.page.locator("[data-claimed-role]")).to_have_text("member")
+    first = colleague.page.get_by_label("New token", exact=True).input_value()
+    assert first.startswith("oi_pat_")
+    shots(colleague, "invite-claimed")
+    colleague.page.get_by_role("button", name="Continue").click()
+    colleague.page.wait_for_url(f"**/{TOKENS}")
+    expect(colleague.page.get_by_text("colleague@example.com")).to_be_visible()
+    assert_no_token_outside_the_one_time_field(colleague, first, invite_token)
+
+    again = tabs()
+    again.page.goto(link)
+    again.page.get_by_role("button", name="Claim invite").click()
+    expect(again.page.get_by_role("alert")).to_contain_text("already used")
+    expect(again.page.get_by_role("link", name="Go to sign in")).to_be_visible()
+
+    admin.open("settings/admin/users")
+    row = admin.page.get_by_role("row").filter(has_text="colleague@example.com")
+    expect(row).to_contain_text("active")
+    shots(admin, "users")
+    admin.page.get_by_role("button", name="Deactivate colleague@example.com").click()
+    admin.page.get_by_role("dialog").get_by_role("button", name="Deactivate").click()
+    expect(row).to_contain_text("deactivated")
+    expect(admin.page.get_by_role("button", name="Reactivate colleague@example.com")).to_be_visible()
+
+    colleague.page.get_by_label("Name").fill("after-deactivation")
+    colleague.page.get_by_role("button", name="Create token").click()
+    colleague.page.wait_for_url("**/sign-in")
+    expect(colleague.page.get_by_role("alert")).to_contain_text("You were signed out")
+    assert colleague.storage() == {"session": 0, "local": 0, "cookie": ""}
+
+
+def test_the_last_admin_cannot_be_made_a_member(tabs, stack: Stack) -> None:
+    tab = tabs()
+    sign_in(tab, stack.token)
+    tab.open("settings/admin/users")
+    tab.page.get_by_role("button", name="Make member admin@example.com").click()
+    expect(tab.page.get_by_role("alert")).to_contain_text("last active admin")
+    expect(tab.page.get_by_role("row").filter(has_text="admin@example.com")).to_contain_text("admin")
+
+
+def test_every_page_has_the_csp_loads_in_three_requests_and_logs_no_error(tabs, stack: Stack) -> None:
+    public = tabs()
+    for path in ["sign-in", "invite"]:  # signed out
+        public.requests.clear()
+        response = public.open(path)
+        public.page.wait_for_load_state("networkidle")
+        assert response is not None and response.headers["content-security-policy"] == CSP
+        assert len(public.requests) <= 3, public.requests
+    assert public.errors() == []
+    tab = tabs()
+    sign_in(tab, stack.token)
+    for path in PAGES:
+        tab.requests.clear()
+        response = tab.open(path)
+        tab.page.wait_for_load_state("networkidle")
+        assert response is not None and response.headers["content-security-policy"] == CSP
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        if tab.page.url == f"{stack.base_url}/{path}":  # not "/", nor sign-in once signed in: they send the tab on
+            own = [u for u in tab.requests if "/assets/" in u or u == f"{stack.base_url}/{path}"]
+            assert len(own) <= 3, tab.requests
+        assert all(u.startswith(stack.base_url + "/") for u in tab.requests), tab.requests
+    assert tab.errors() == []
+
+
+def claimed_member(stack: Stack, email: str) -> dict[str, Any]:
+    """A member account made through the API: {"user": …, "pat": …}."""
+    status, sent = call(stack, "POST", "/admin/invites", stack.token, {"email": email})
+    assert status == 201
+    status, claimed = call(stack, "POST", "/auth/invites/claim", None, {"token": sent["token"]})
+    assert status == 201
+    return claimed
+
+
+def test_a_member_sees_no_admin_scope_or_pages_and_loads_more_tokens(tabs, stack: Stack) -> None:
+    member = claimed_member(stack, "many-tokens@example.com")
+    for number in range(30):
+        assert call(stack, "POST", "/me/pats", member["pat"]["token"],
+                    {"name": f"bulk-{number:02}", "scope": "read_write"})[0] == 201
+    tab = tabs()
+    sign_in(tab, member["pat"]["token"])
+    page = tab.page
+    expect(page.get_by_label("Scope").locator("option")).to_have_count(1)
+    expect(page.get_by_role("navigation", name="Settings").get_by_role("link")).to_have_text(["Tokens"])
+    rows = page.locator("[data-rows] tr")
+    expect(rows).to_have_count(25)
+    page.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(31)
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    tab.open("settings/admin/users")
+    expect(page.get_by_role("heading", name="Admin only")).to_be_visible()
+    assert tab.errors() == []
+
+
+def test_a_re_access_link_opens_the_invite_page_and_a_revoked_invite_says_so(tabs, stack: Stack) -> None:
+    claimed_member(stack, "lost-token@example.com")
+    admin = tabs()
+    sign_in(admin, stack.token)
+    admin.open("settings/admin/users")
+    admin.page.get_by_role("button", name="Access link lost-token@example.com").click()
+    field = admin.page.get_by_label("Access link", exact=True)
+    expect(field).to_have_value(re.compile(r"/invite#token=oi_inv_"))
+    link = field.input_value()
+
+    user = tabs()
+    user.page.goto(link)
+    assert "#" not in user.page.url
+    user.page.get_by_role("button", name="Claim invite").click()
+    expect(user.page.locator("[data-claimed-email]")).to_have_text("lost-token@example.com")
+    expect(user.page.get_by_label("New token", exact=True)).to_have_value(re.compile("^oi_pat_"))
+
+    admin.open("settings/admin/invites")
+    admin.page.get_by_label("Email").fill("changed-mind@example.com")
+    admin.page.get_by_role("button", name="Invite").click()
+    expect(admin.page.get_by_label("Invite link", exact=True)).to_have_value(re.compile("#token="))
+    revoked_link = admin.page.get_by_label("Invite link", exact=True).input_value()
+    admin.page.get_by_role("button", name="Revoke changed-mind@example.com").click()
+    admin.page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(admin.page.get_by_role("row").filter(has_text="changed-mind@example.com")).to_have_count(0)
+
+    late = tabs()
+    late.page.goto(revoked_link)
+    late.page.get_by_role("button", name="Claim invite").click()
+    expect(late.page.get_by_role("alert")).to_have_text(
+        "This link cannot be used. This invite was revoked; ask an admin for a new one.")
+
+
+def test_the_invite_page_without_a_token_says_what_to_do(tabs) -> None:
+    tab = tabs()
+    tab.open("invite")
+    expect(tab.page.get_by_text("Open this page from the link in your invite")).to_be_visible()
+    expect(tab.page.get_by_role("button", name="Claim invite")).to_be_hidden()
+
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "sign-in/", "/settings/personal/tokens", "settings/personal/tokens/"])
+def test_a_page_asked_for_with_a_doubled_or_trailing_slash_still_works(tabs, stack: Stack, path: str) -> None:
+    # chalice local serves //a and /a/ as /a; the page's relative URLs must resolve from there too.
+    tab = tabs()
+    if "tokens" in path:
+        sign_in(tab, stack.token)
+    tab.open(path)
+    tab.page.wait_for_load_state("networkidle")
+    expect(tab.page.locator("button[type=submit]").first).to_be_enabled()
+    assert tab.errors() == []
+
+
+def test_an_admin_promotes_demotes_and_revokes_every_token_of_a_user(tabs, stack: Stack) -> None:
+    member = claimed_member(stack, "rotating@example.com")
+    member_token = member["pat"]["token"]
+    tab = tabs()
+    sign_in(tab, stack.token)
+    tab.open("settings/admin/users")
+    row = tab.page.get_by_role("row").filter(has_text="rotating@example.com")
+    tab.page.get_by_role("button", name="Make admin rotating@example.com").click()
+    expect(row.get_by_role("cell").nth(1)).to_have_text("admin")
+    tab.page.get_by_role("button", name="Make member rotating@example.com").click()
+    expect(row.get_by_role("cell").nth(1)).to_have_text("member")
+    assert call(stack, "GET", "/me", member_token)[0] == 200
+    tab.page.get_by_role("button", name="Revoke all tokens rotating@example.com").click()
+    with tab.page.expect_response(lambda response: response.url.endswith("/pats/revoke-all")) as revoked:
+        tab.page.get_by_role("dialog").get_by_role("button", name="Revoke all").click()
+    assert revoked.value.status == 204
+    assert call(stack, "GET", "/me", member_token)[0] == 401
+    assert tab.errors() == []
