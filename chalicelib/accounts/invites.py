@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from chalicelib import audit
 from chalicelib.access import ids, token_format
@@ -144,11 +145,7 @@ def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
     except EmailTaken as taken:
         raise AccountExists() from taken
     except StoreConflict as conflict:
-        current = store.invites.get(invite.id)
-        if current is not None:
-            _ensure_claimable(current, now)
-        # Still pending: a concurrent claim failed too; the client may retry.
-        raise ServiceUnavailable() from conflict
+        _explain_lost_claim(store, invite, now, conflict)
     audit.record("invite.claimed", audit.SUCCESS, user.id, inviteId=invite.id, userId=user.id,
                  role=user.role.value, tokenId=first_token.record.id)
     return user, first_token
@@ -170,13 +167,19 @@ def _claim_access_link(store: Store, invite: Invite, now: datetime) -> tuple[Use
         # deactivated, re-roled or revoked between the read and the claim
         raise AccessLinkUserInactive() from changed
     except StoreConflict as conflict:
-        current = store.invites.get(invite.id)
-        if current is not None:
-            _ensure_claimable(current, now)
-        raise ServiceUnavailable() from conflict
+        _explain_lost_claim(store, invite, now, conflict)
     audit.record("invite.claimed", audit.SUCCESS, user.id, inviteId=invite.id, userId=user.id, kind="access_link",
                  role=user.role.value, tokenId=token.record.id)
     return user, token
+
+
+def _explain_lost_claim(store: Store, invite: Invite, now: datetime, conflict: StoreConflict) -> NoReturn:
+    """Why a claim's transaction failed: the invite's new state (409/410), or, if it is still
+    pending, a concurrent claim that failed too (503: the client may retry)."""
+    current = store.invites.get(invite.id)
+    if current is not None:
+        _ensure_claimable(current, now)
+    raise ServiceUnavailable() from conflict
 
 
 def _find(store: Store, token: str) -> Invite:
