@@ -376,18 +376,8 @@ def tokens_delete(context: Context, profile: str | None, as_json: bool, token_id
       oi settings personal tokens delete pat_01jdx7k2m4c8b3n5q6r7s8t9v0
       oi settings personal tokens delete pat_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes
     """
-    problem = shapes.pat_id_problem(token_id)
-    if problem is not None:
-        raise CliError(f"TOKEN_ID: {problem}", EXIT_USAGE)
-    api = context.api(context.settings(profile))
-    api.check()  # a configuration error comes before the question, not after the answer
-    if not yes:
-        _confirm_delete(f"Delete token {token_id}? It stops working at once.")
-    api.call("DELETE", api_path("me", "pats", token_id))
-    if as_json:
-        emit_json({"deleted": token_id})
-    else:
-        click.echo(f"Deleted token {token_id}.")
+    _delete_one(context, profile, as_json, yes, argument="TOKEN_ID", what="token", item_id=token_id,
+                problem=shapes.pat_id_problem(token_id), collection="pats")
 
 
 @tokens.command("revoke-all", short_help="Revoke every token of yours, the one in use included.")
@@ -470,18 +460,25 @@ def run_tokens_delete(context: Context, profile: str | None, as_json: bool, run_
       oi settings personal run-tokens delete run_01jdx7k2m4c8b3n5q6r7s8t9v0
       oi settings personal run-tokens delete run_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes
     """
-    problem = shapes.run_id_problem(run_id)
+    _delete_one(context, profile, as_json, yes, argument="RUN_ID", what="run token", item_id=run_id,
+                problem=shapes.run_id_problem(run_id), collection="agent-run-tokens")
+
+
+def _delete_one(context: Context, profile: str | None, as_json: bool, yes: bool, *, argument: str, what: str,
+                item_id: str, problem: str | None, collection: str) -> None:
+    """Delete one of the caller's tokens: the id's shape first, then the configuration, then
+    the question (unless --yes), then the request."""
     if problem is not None:
-        raise CliError(f"RUN_ID: {problem}", EXIT_USAGE)
+        raise CliError(f"{argument}: {problem}", EXIT_USAGE)
     api = context.api(context.settings(profile))
     api.check()  # a configuration error comes before the question, not after the answer
     if not yes:
-        _confirm_delete(f"Delete run token {run_id}? It stops working at once.")
-    api.call("DELETE", api_path("me", "agent-run-tokens", run_id))
+        _confirm_delete(f"Delete {what} {item_id}? It stops working at once.")
+    api.call("DELETE", api_path("me", collection, item_id))
     if as_json:
-        emit_json({"deleted": run_id})
+        emit_json({"deleted": item_id})
     else:
-        click.echo(f"Deleted run token {run_id}.")
+        click.echo(f"Deleted {what} {item_id}.")
 
 
 def _every_page(api: Api, path: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from .conftest import Accounts, Api
 KINDS = ("member_rw", "admin_rw", "admin", "agent_run")
 UNKNOWN_PAT = "pat_01jdx7k2m3n4p5q6r7s8t9v0wx"
 UNKNOWN_INVITE = "inv_01jdx7k2m3n4p5q6r7s8t9v0wx"
+UNKNOWN_RUN = "run_01jdx7k2m3n4p5q6r7s8t9v0wx"
 
 # (method, path, body, expected status per kind in KINDS order)
 ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
@@ -26,6 +27,9 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("POST", "/me/pats", {"name": "m", "scope": "read_write"}, (201, 201, 201, 403)),
     ("POST", "/me/pats", {"name": "m", "scope": "admin"}, (403, 403, 201, 403)),
     ("DELETE", f"/me/pats/{UNKNOWN_PAT}", None, (404, 404, 404, 403)),
+    ("POST", "/me/pats/revoke-all", None, (204, 204, 204, 403)),
+    ("GET", "/me/agent-run-tokens", None, (200, 200, 200, 403)),
+    ("DELETE", f"/me/agent-run-tokens/{UNKNOWN_RUN}", None, (404, 404, 404, 403)),
     ("POST", "/workflows/agent-run-tokens", {"agentId": "a"}, (201, 201, 403, 403)),
     ("POST", "/admin/invites", {"email": "new@example.com"}, (403, 403, 201, 403)),
     ("GET", "/admin/invites", None, (403, 403, 200, 403)),
@@ -35,6 +39,10 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("PATCH", "/admin/users/{member}", {"role": "member"}, (403, 403, 200, 403)),
     ("GET", "/admin/users/{member}/pats", None, (403, 403, 200, 403)),
     ("DELETE", f"/admin/users/{{member}}/pats/{UNKNOWN_PAT}", None, (403, 403, 404, 403)),
+    ("POST", "/admin/users/{member}/pats/revoke-all", None, (403, 403, 204, 403)),
+    ("GET", "/admin/users/{member}/agent-run-tokens", None, (403, 403, 200, 403)),
+    ("DELETE", f"/admin/users/{{member}}/agent-run-tokens/{UNKNOWN_RUN}", None, (403, 403, 404, 403)),
+    ("POST", "/admin/users/{member}/access-links", None, (403, 403, 201, 403)),
     ("POST", "/auth/invites/claim", {"token": "oi_inv_unknown"}, (404, 404, 404, 404)),
 ]
 

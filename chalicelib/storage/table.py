@@ -86,6 +86,15 @@ class Table:
             response = self.client.get_item(TableName=self.name, Key=key, ConsistentRead=True)
         return response.get("Item")
 
+    def get_batch(self, keys: list[Item]) -> list[Item]:
+        """Up to 100 items in one strongly consistent round trip (those that exist)."""
+        with dynamodb_errors():
+            response = self.client.batch_get_item(RequestItems={self.name: {"Keys": keys, "ConsistentRead": True}})
+        if response.get("UnprocessedKeys"):
+            # BatchGetItem reports throttling this way instead of raising.
+            raise ServiceUnavailable()
+        return list(response["Responses"].get(self.name, []))
+
     def put_new(self, item: Item) -> None:
         """Store an item that must not exist yet."""
         with dynamodb_errors():

@@ -12,7 +12,6 @@ from chalicelib.access import ids
 from chalicelib.access.kinds import BEARER_KINDS, Scope, TokenKind
 from chalicelib.accounts.records import Role, User, UserStatus
 from chalicelib.credentials.records import TokenRecord
-from chalicelib.errors import ServiceUnavailable
 from chalicelib.storage.errors import CreatorRevoked
 from chalicelib.storage.table import (
     PROFILE,
@@ -48,16 +47,9 @@ class TokenStore:
     def load_credential(self, user_id: str, token_ids: Sequence[str]) -> tuple[User | None, dict[str, TokenRecord]]:
         """A user and some of their tokens in one strongly consistent round trip."""
         keys = [user_key(user_id)] + [token_key(user_id, token_id) for token_id in token_ids]
-        with dynamodb_errors():
-            response = self._table.client.batch_get_item(
-                RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}}
-            )
-        if response.get("UnprocessedKeys"):
-            # BatchGetItem reports throttling this way instead of raising.
-            raise ServiceUnavailable()
         user = None
         tokens = {}
-        for item in response["Responses"].get(self._table.name, []):
+        for item in self._table.get_batch(keys):
             if item["sk"]["S"] == PROFILE:
                 user = user_from_item(item)
             else:
@@ -69,14 +61,8 @@ class TokenStore:
         """Some of a user's tokens, by id, in one strongly consistent round trip (at most 100)."""
         if not token_ids:
             return {}
-        keys = [token_key(user_id, token_id) for token_id in token_ids]
-        with dynamodb_errors():
-            response = self._table.client.batch_get_item(
-                RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}}
-            )
-        if response.get("UnprocessedKeys"):
-            raise ServiceUnavailable()
-        return {token.id: token for token in map(token_from_item, response["Responses"].get(self._table.name, []))}
+        items = self._table.get_batch([token_key(user_id, token_id) for token_id in token_ids])
+        return {token.id: token for token in map(token_from_item, items)}
 
     def put(self, token: TokenRecord) -> None:
         """Store a new token record (operator tools and invite claims: no creating token)."""
