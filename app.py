@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from chalice.app import AuthRequest, AuthResponse, Chalice, CloudWatchEvent, Rate, Request, Response
 
 from chalicelib import audit
-from chalicelib.access import authentication
+from chalicelib.access import authentication, usage
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import TokenKind
 from chalicelib.access.requirements import ANY_TOKEN, HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER, Requirement
 from chalicelib.accounts import invites, users
-from chalicelib.credentials import pats, revocation, run_tokens
+from chalicelib.credentials import pats, revocation, rotation, run_tokens
 from chalicelib.errors import InsufficientScope, ServiceError
 from chalicelib.http import responses
 from chalicelib.settings import settings
@@ -75,13 +75,16 @@ def public_route(path: str, *, methods: list[str]) -> Callable[..., Any]:
 
 @app.middleware("http")
 def enforce_access(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Refuse what the verdict or the route's requirement refuses; render every error as JSON."""
+    """Refuse what the verdict or the route's requirement refuses; record where the token is used
+    and say when it expires; render every error as JSON."""
     _request.set(event)
+    caller: Caller | None = None
     try:
         route_key = (event.context.get("resourcePath"), event.method)
         requirement = REQUIREMENTS.get(route_key)  # type: ignore[arg-type]
         if requirement is not None:
             caller = current_caller()
+            usage.record(get_store(), caller, usage.from_request_context(event.context, utcnow()))
             try:
                 requirement.check(caller)
             except InsufficientScope as refusal:
@@ -91,6 +94,8 @@ def enforce_access(event: Request, get_response: Callable[[Request], Response]) 
         response = get_response(event)
     except ServiceError as error:
         response = responses.error_response(error)
+    if caller is not None:
+        responses.signal_expiry(response, caller.expires_at)
     return responses.in_house_style(response)
 
 
@@ -170,6 +175,20 @@ def delete_pat(token_id: str) -> Response:
     revocation.delete_token(get_store(), TokenKind.PAT, caller.user_id, token_id, now=utcnow(),
                             actor_id=caller.user_id)
     return no_content()
+
+
+@route("/me/pats/{token_id}/rotate", methods=["POST"], requirement=HUMAN_READ_WRITE)
+def rotate_pat(token_id: str) -> Response:
+    """Replace a PAT (``self``: this one) with a successor of the same name and scope; the old
+    one keeps working for ``graceSeconds``. The new value is in this response and never again."""
+    from chalicelib.http.requests import RotatePatRequest
+
+    request = body(RotatePatRequest, optional=True)
+    successor = rotation.rotate_pat(
+        get_store(), current_caller(), token_id, expires_at=request.requested_expiry,
+        grace_seconds=request.grace_seconds, now=utcnow(),
+    )
+    return created(responses.created_pat(successor))
 
 
 @route("/me/pats/revoke-all", methods=["POST"], requirement=HUMAN_READ_WRITE)

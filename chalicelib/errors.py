@@ -109,6 +109,13 @@ class Conflict(ServiceError):
     default_message = "The item changed while this request ran; retry it."
 
 
+class AlreadyRotated(ServiceError):
+    """The token was already rotated: rotate its successor instead."""
+
+    status = 409
+    code = "already_rotated"
+
+
 class AccountExists(ServiceError):
     status = 409
     code = "account_exists"

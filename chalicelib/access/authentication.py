@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chalicelib import audit
 from chalicelib.access import token_format
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import BEARER_KINDS
+from chalicelib.credentials.records import TokenRecord
 from chalicelib.errors import InvalidToken, ServiceError, ServiceUnavailable
 from chalicelib.storage import Store
 from chalicelib.timeutil import to_iso
 
 log = logging.getLogger(__name__)
-
-# lastUsedAt is refreshed at most this often, so steady traffic causes no writes.
-LAST_USED_GRANULARITY = timedelta(minutes=5)
 
 _REVOKED = {
     "tokens_revoked": "This token was revoked: every token of its account issued until then was revoked "
@@ -47,6 +45,8 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         raise InvalidToken("unknown_token")
     # From here on the caller holds the real token, so the refusal may say why.
     if record.expires_at is not None and record.is_expired(now):
+        if record.rotated_to is not None:
+            raise _used_after_rotation(record, record.expires_at)
         raise InvalidToken("expired", f"This token expired at {to_iso(record.expires_at)}; create a new one.")
     if parsed.parent_id is not None:
         parent = tokens.get(parsed.parent_id)
@@ -61,8 +61,6 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     if not user.role.highest_scope.covers(record.scope):
         raise InvalidToken("role_lacks_scope", f"This token has {record.scope.value} scope, which its "
                            f"account's role ({user.role.value}) no longer allows.")
-    if record.last_used_at is None or record.last_used_at < now - LAST_USED_GRANULARITY:
-        store.tokens.touch(user.id, record.id, now, stale_before=now - LAST_USED_GRANULARITY)
     return Caller(
         user_id=user.id,
         email=user.email,
@@ -77,7 +75,19 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         stage=record.stage,
         tokens_revoked_at_ms=user.tokens_revoked_at_ms,
         admin_tokens_revoked_at_ms=user.admin_tokens_revoked_at_ms,
+        last_used_at=record.last_used_at,
+        last_used_ip=record.last_used_ip,
     )
+
+
+def _used_after_rotation(record: TokenRecord, window_end: datetime) -> InvalidToken:
+    """A rotated token after its grace window: refused like any dead token, and logged, since
+    its holder did not switch (or someone else holds a copy). The successor is never touched:
+    revoking it, or the family, would take down the client that did switch."""
+    audit.record("token.used_after_rotation", audit.DENIED, record.user_id, tokenId=record.id,
+                 successorId=record.rotated_to)
+    return InvalidToken("rotated", f"This token was rotated to {record.rotated_to}; it stopped working at "
+                        f"{to_iso(window_end)}. Use the new token.")
 
 
 def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[str, str]]:

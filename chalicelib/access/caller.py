@@ -26,6 +26,9 @@ class Caller:
     stage: str | None = None
     tokens_revoked_at_ms: int | None = None
     admin_tokens_revoked_at_ms: int | None = None
+    # The token's last recorded use, so the handler can tell without a read whether to record this one.
+    last_used_at: datetime | None = None
+    last_used_ip: str | None = None
 
     @property
     def owner(self) -> User:
@@ -52,6 +55,8 @@ class Caller:
             "stage": self.stage or "",
             "tokensRevokedAt": _text(self.tokens_revoked_at_ms),
             "adminTokensRevokedAt": _text(self.admin_tokens_revoked_at_ms),
+            "lastUsedAt": to_iso(self.last_used_at) if self.last_used_at else "",
+            "lastUsedIp": self.last_used_ip or "",
         }
 
     @classmethod
@@ -71,6 +76,8 @@ class Caller:
             stage=context["stage"] or None,
             tokens_revoked_at_ms=_number(context["tokensRevokedAt"]),
             admin_tokens_revoked_at_ms=_number(context["adminTokensRevokedAt"]),
+            last_used_at=from_iso(context["lastUsedAt"]) if context.get("lastUsedAt") else None,
+            last_used_ip=context.get("lastUsedIp") or None,
         )
 
 

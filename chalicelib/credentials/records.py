@@ -21,7 +21,14 @@ class TokenRecord:
     digest: bytes
     created_at: datetime
     expires_at: datetime | None = None
+    # Where the token was last used, as API Gateway saw the request (see access.usage).
     last_used_at: datetime | None = None
+    last_used_ip: str | None = None
+    last_used_user_agent: str | None = None
+    # PATs only: the token this one was rotated to (its expiry is then the end of the grace
+    # window), and the token it replaced.
+    rotated_to: str | None = None
+    rotated_from: str | None = None
     # Agent run tokens only: the agent and workflow stage, and the PAT that minted the token.
     agent_id: str | None = None
     stage: str | None = None
@@ -50,6 +57,7 @@ def new_token(
     parent_id: str | None = None,
     agent_id: str | None = None,
     stage: str | None = None,
+    rotated_from: str | None = None,
 ) -> IssuedToken:
     """A fresh token of ``kind`` for ``user_id``, not yet stored; callers decide who may have it."""
     token_id = ids.new_id(kind.spec.id_prefix, now)
@@ -66,5 +74,6 @@ def new_token(
         agent_id=agent_id,
         stage=stage,
         parent_id=parent_id,
+        rotated_from=rotated_from,
     )
     return IssuedToken(record=record, value=minted.value)

@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.access.kinds import Scope
 from chalicelib.accounts.records import Role, UserStatus
+from chalicelib.credentials.rotation import KEEP_LIFETIME, MAX_GRACE_SECONDS, KeepLifetime
 from chalicelib.credentials.run_tokens import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS
 from chalicelib.errors import InvalidRequest
 
@@ -103,6 +104,18 @@ class CreatePatRequest(_Body):
     name: DisplayName
     scope: Scope
     expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
+
+
+class RotatePatRequest(_Body):
+    """Body of ``POST /me/pats/{id}/rotate`` (optional). ``expiresAt`` left out keeps the old
+    token's lifetime length; ``null`` asks for a token that does not expire."""
+
+    expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
+    grace_seconds: int = Field(default=0, ge=0, le=MAX_GRACE_SECONDS, alias="graceSeconds")
+
+    @property
+    def requested_expiry(self) -> datetime | None | KeepLifetime:
+        return self.expires_at if "expires_at" in self.model_fields_set else KEEP_LIFETIME
 
 
 class CreateInviteRequest(_Body):

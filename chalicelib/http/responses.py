@@ -38,11 +38,16 @@ def listed_pat(token: TokenRecord) -> dict[str, Any]:
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
         "lastUsedAt": _time(token.last_used_at),
+        "lastUsedIp": token.last_used_ip,
+        "lastUsedUserAgent": token.last_used_user_agent,
+        "rotatedTo": token.rotated_to,
+        "rotatedFrom": token.rotated_from,
     }
 
 
 def created_pat(issued: IssuedToken) -> dict[str, Any]:
-    """A PAT just created, with its value: the only response that ever carries it."""
+    """A PAT just created (or a rotation's successor, with ``rotatedFrom``), with its value:
+    the only response that ever carries it."""
     token = issued.record
     return {
         "id": token.id,
@@ -51,6 +56,7 @@ def created_pat(issued: IssuedToken) -> dict[str, Any]:
         "token": issued.value,
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
+        **({"rotatedFrom": token.rotated_from} if token.rotated_from else {}),
     }
 
 
@@ -160,6 +166,17 @@ def error_response(failure: ServiceError) -> Response:
     """The response for a domain error: its status, JSON body and headers."""
     headers: dict[str, str | list[str]] = {**failure.headers()}
     return Response(body=error(failure.code, failure.message), status_code=failure.status, headers=headers)
+
+
+# On every response to a request made with an expiring token (GitHub sends its own
+# `github-authentication-token-expiration`): clients warn before the token stops working.
+TOKEN_EXPIRES_HEADER = "OpenIndex-Token-Expires"
+
+
+def signal_expiry(response: Response, expires_at: datetime | None) -> None:
+    """Tell the client when the token it used expires (nothing for a token that does not)."""
+    if expires_at is not None:
+        response.headers[TOKEN_EXPIRES_HEADER] = to_iso(expires_at)
 
 
 def in_house_style(response: Response) -> Response:

@@ -38,3 +38,9 @@ class CreatorRevoked(StoreConflict):
     """The token creating another was revoked (or its user changed) while the request ran."""
 
     reason = "creator_revoked"
+
+
+class RotationLost(StoreConflict):
+    """The token being rotated was rotated, deleted or expired meanwhile."""
+
+    reason = "rotation_lost"

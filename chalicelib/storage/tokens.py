@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -12,7 +12,7 @@ from chalicelib.access import ids
 from chalicelib.access.kinds import BEARER_KINDS, Scope, TokenKind
 from chalicelib.accounts.records import Role, User, UserStatus
 from chalicelib.credentials.records import TokenRecord
-from chalicelib.storage.errors import CreatorRevoked
+from chalicelib.storage.errors import CreatorRevoked, RotationLost
 from chalicelib.storage.table import (
     PROFILE,
     TOKEN,
@@ -35,7 +35,10 @@ log = logging.getLogger(__name__)
 
 _BEARER_ID_PREFIXES = tuple(TokenKind(kind).spec.id_prefix for kind in sorted(BEARER_KINDS))
 
-_UNEXPIRED = "attribute_not_exists(#ttl) OR #ttl > :now"
+# Live means not yet expired by ``expiresAt`` (ISO text, so it compares as time does); ``ttl``
+# may lie later, as for a rotated token kept for REUSE_WATCH after its window.
+_UNEXPIRED = "attribute_not_exists(expiresAt) OR expiresAt > :now"
+REUSE_WATCH = timedelta(days=30)
 
 
 class TokenStore:
@@ -76,28 +79,68 @@ class TokenStore:
         the user's state and cut-offs against the creator, and that the creator still exists,
         so no revoked token leaves a live one behind. CreatorRevoked otherwise.
         """
-        conditions = ["#status = :active", "(attribute_not_exists(tokensRevokedAt) OR tokensRevokedAt < :creator)"]
-        if creator_scope is Scope.ADMIN:
-            conditions += ["#role = :admin",
-                           "(attribute_not_exists(adminTokensRevokedAt) OR adminTokensRevokedAt < :creator)"]
         self._table.transact([
-            Write({"ConditionCheck": {
-                "TableName": self._table.name, "Key": user_key(token.user_id),
-                "ConditionExpression": " AND ".join(conditions),
-                "ExpressionAttributeNames": {"#status": "status", **({"#role": "role"} if creator_scope is Scope.ADMIN
-                                                                      else {})},
-                "ExpressionAttributeValues": marshal({
-                    ":active": UserStatus.ACTIVE.value, ":creator": ids.issued_at_ms(creator_id),
-                    **({":admin": Role.ADMIN.value} if creator_scope is Scope.ADMIN else {}),
-                }),
-            }}, CreatorRevoked),
-            Write({"ConditionCheck": {
-                "TableName": self._table.name, "Key": token_key(token.user_id, creator_id),
-                "ConditionExpression": "attribute_exists(pk)",
-            }}, CreatorRevoked),
+            self._user_still_allows(token.user_id, [(creator_id, creator_scope)]),
+            self._still_exists(token.user_id, creator_id),
             Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
                            "ConditionExpression": "attribute_not_exists(pk)"}}),
         ])
+
+    def rotate(self, old: TokenRecord, successor: TokenRecord, *, window_end: datetime, now: datetime,
+               creator_id: str, creator_scope: Scope) -> None:
+        """Store ``successor`` and cut ``old`` short to ``window_end``, both or neither.
+
+        ``old`` must still be live and not yet rotated (RotationLost otherwise, so two
+        concurrent rotations make one successor); the creating token and the user are checked
+        as in :meth:`put_created_by`. The old item is kept for REUSE_WATCH after its window
+        so that a late use is recognised as use after rotation.
+        """
+        survivors = [(old.id, old.scope)] + ([(creator_id, creator_scope)] if creator_id != old.id else [])
+        writes = [
+            self._user_still_allows(old.user_id, survivors),
+            Write({"Update": {
+                "TableName": self._table.name, "Key": token_key(old.user_id, old.id),
+                "UpdateExpression": "SET expiresAt = :end, #ttl = :ttl, rotatedTo = :successor",
+                "ConditionExpression": f"attribute_exists(pk) AND attribute_not_exists(rotatedTo) AND ({_UNEXPIRED})",
+                "ExpressionAttributeNames": {"#ttl": "ttl"},
+                "ExpressionAttributeValues": marshal({
+                    ":end": to_iso(window_end), ":ttl": to_epoch(window_end + REUSE_WATCH),
+                    ":successor": successor.id, ":now": to_iso(now),
+                }),
+            }}, RotationLost),
+            Write({"Put": {"TableName": self._table.name, "Item": token_item(successor),
+                           "ConditionExpression": "attribute_not_exists(pk)"}}),
+        ]
+        if creator_id != old.id:
+            writes.append(self._still_exists(old.user_id, creator_id))
+        self._table.transact(writes)
+
+    def _user_still_allows(self, user_id: str, tokens: Sequence[tuple[str, Scope]]) -> Write:
+        """A check that the user is active and no cut-off (revoke-all, demotion) refuses ``tokens``."""
+        conditions = ["#status = :active"]
+        names = {"#status": "status"}
+        values: dict[str, object] = {":active": UserStatus.ACTIVE.value}
+        for number, (token_id, scope) in enumerate(tokens):
+            issued = f":issued{number}"
+            values[issued] = ids.issued_at_ms(token_id)
+            conditions.append(f"(attribute_not_exists(tokensRevokedAt) OR tokensRevokedAt < {issued})")
+            if scope is Scope.ADMIN:
+                names["#role"] = "role"
+                values[":admin"] = Role.ADMIN.value
+                conditions += ["#role = :admin",
+                               f"(attribute_not_exists(adminTokensRevokedAt) OR adminTokensRevokedAt < {issued})"]
+        return Write({"ConditionCheck": {
+            "TableName": self._table.name, "Key": user_key(user_id),
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": marshal(values),
+        }}, CreatorRevoked)
+
+    def _still_exists(self, user_id: str, token_id: str) -> Write:
+        return Write({"ConditionCheck": {
+            "TableName": self._table.name, "Key": token_key(user_id, token_id),
+            "ConditionExpression": "attribute_exists(pk)",
+        }}, CreatorRevoked)
 
     def page(
         self, owner: User, id_prefix: str, limit: int, start_after: str | None, now: datetime
@@ -113,8 +156,8 @@ class TokenStore:
                  if owner.tokens_revoked_at_ms is not None else f"{TOKEN}{id_prefix}_")
         live = _UNEXPIRED
         values: dict[str, object] = {":pk": user_pk(owner.id), ":first": first, ":last": f"{TOKEN}{id_prefix}_~",
-                                     ":now": to_epoch(now)}
-        names = {"#ttl": "ttl"}
+                                     ":now": to_iso(now)}
+        names: dict[str, str] = {}
         if owner.admin_tokens_revoked_at_ms is not None:
             live = f"({live}) AND NOT (#scope = :admin AND sk < :admin_boundary)"
             names["#scope"] = "scope"
@@ -124,7 +167,7 @@ class TokenStore:
             "TableName": self._table.name,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
             "FilterExpression": live,
-            "ExpressionAttributeNames": names,
+            **({"ExpressionAttributeNames": names} if names else {}),
             "ExpressionAttributeValues": marshal(values),
             "ScanIndexForward": False,
             "ConsistentRead": True,
@@ -181,24 +224,35 @@ class TokenStore:
             TableName=self._table.name,
             Key=token_key(user_id, token_id),
             ConditionExpression=f"attribute_exists(pk) AND ({_UNEXPIRED})",
-            ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues=marshal({":now": to_epoch(now)}),
+            ExpressionAttributeValues=marshal({":now": to_iso(now)}),
         ))
 
-    def touch(self, user_id: str, token_id: str, now: datetime, stale_before: datetime) -> None:
-        """Record a use of the token unless one was recorded since ``stale_before``.
+    def record_use(
+        self, user_id: str, token_id: str, at: datetime, ip: str | None, user_agent: str | None,
+        stale_before: datetime,
+    ) -> None:
+        """Record a use of the token unless one from the same address was recorded since
+        ``stale_before`` (concurrent requests then write once).
 
         Best effort: a failure here must not refuse a request that was already authorized.
         """
+        values = marshal({":now": to_iso(at), ":stale": to_iso(stale_before), ":ip": ip, ":agent": user_agent})
+        changes = ["lastUsedAt = :now"]
+        removals = []
+        for attribute, placeholder in (("lastUsedIp", ":ip"), ("lastUsedUserAgent", ":agent")):
+            if placeholder in values:
+                changes.append(f"{attribute} = {placeholder}")
+            else:
+                removals.append(attribute)
+        fresh = "lastUsedAt >= :stale" + (" AND lastUsedIp = :ip" if ":ip" in values else "")
         try:
             self._table.client.update_item(
                 TableName=self._table.name,
                 Key=token_key(user_id, token_id),
-                UpdateExpression="SET lastUsedAt = :now",
+                UpdateExpression="SET " + ", ".join(changes) + (" REMOVE " + ", ".join(removals) if removals else ""),
                 # attribute_exists keeps a concurrently deleted token from being recreated.
-                ConditionExpression="attribute_exists(pk) AND "
-                "(attribute_not_exists(lastUsedAt) OR lastUsedAt < :stale)",
-                ExpressionAttributeValues=marshal({":now": to_iso(now), ":stale": to_iso(stale_before)}),
+                ConditionExpression=f"attribute_exists(pk) AND NOT ({fresh})",
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
@@ -219,6 +273,10 @@ def token_item(token: TokenRecord) -> Item:
         "expiresAt": to_iso(token.expires_at) if token.expires_at else None,
         "ttl": to_epoch(token.expires_at) if token.expires_at else None,
         "lastUsedAt": to_iso(token.last_used_at) if token.last_used_at else None,
+        "lastUsedIp": token.last_used_ip,
+        "lastUsedUserAgent": token.last_used_user_agent,
+        "rotatedTo": token.rotated_to,
+        "rotatedFrom": token.rotated_from,
         "agentId": token.agent_id,
         "stage": token.stage,
         "parentId": token.parent_id,
@@ -237,6 +295,10 @@ def token_from_item(item: Item) -> TokenRecord:
         created_at=from_iso(fields["createdAt"]),
         expires_at=from_iso(fields["expiresAt"]) if "expiresAt" in fields else None,
         last_used_at=from_iso(fields["lastUsedAt"]) if "lastUsedAt" in fields else None,
+        last_used_ip=fields.get("lastUsedIp"),
+        last_used_user_agent=fields.get("lastUsedUserAgent"),
+        rotated_to=fields.get("rotatedTo"),
+        rotated_from=fields.get("rotatedFrom"),
         agent_id=fields.get("agentId"),
         stage=fields.get("stage"),
         parent_id=fields.get("parentId"),

@@ -1,0 +1,131 @@
+"""Rotation: a successor PAT with the same name and scope, and a grace window for the old one.
+
+Both happen in one transaction, so a client that loses the response still holds a token that
+works for the window, and two concurrent rotations cannot make two successors. A rotated token
+used after its window is refused and logged (see access.authentication), and nothing else
+happens to it or its successor: revoking a whole family on reuse is the outage GitLab's reuse
+detection caused.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from chalicelib import audit
+from chalicelib.access import ids
+from chalicelib.access.caller import Caller
+from chalicelib.access.kinds import TokenKind
+from chalicelib.credentials.pats import MAX_LIFETIME, require_within_caller_lifetime
+from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
+from chalicelib.errors import AlreadyRotated, ExpiryExceedsToken, InsufficientScope, InvalidToken, NotFound
+from chalicelib.expiry import require_future_within
+from chalicelib.storage import Store
+from chalicelib.storage.errors import CreatorRevoked, RotationLost
+from chalicelib.timeutil import to_iso
+
+SELF = "self"
+MAX_GRACE_SECONDS = 86400
+_NOT_FOUND = "No personal access token with this id."
+
+
+class KeepLifetime:
+    """No expiry asked for: the successor lives as long as the old token was made to live."""
+
+
+KEEP_LIFETIME = KeepLifetime()
+
+
+def rotate_pat(
+    store: Store, caller: Caller, token_ref: str, *, expires_at: datetime | None | KeepLifetime,
+    grace_seconds: int, now: datetime,
+) -> IssuedToken:
+    """Replace one of the caller's PATs (``self``: the calling one) with a successor; the old
+    one works ``grace_seconds`` more (never past its own expiry)."""
+    old = _live_pat(store, caller, token_ref, now)
+    if old.rotated_to is not None:
+        audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, successorId=old.rotated_to,
+                     viaTokenId=caller.token_id, reason="already_rotated")
+        raise AlreadyRotated(
+            f"This token was already rotated to {old.rotated_to} and stops working at "
+            f"{to_iso(old.expires_at) if old.expires_at else 'the end of its window'}; rotate {old.rotated_to} instead."
+        )
+    rotating_itself = old.id == caller.token_id
+    if not rotating_itself and not caller.scope.covers(old.scope):
+        raise InsufficientScope(
+            f"A token with {caller.scope.value} scope cannot rotate a token with {old.scope.value} scope; "
+            f"use a token with {old.scope.value} scope.",
+            required_scope=old.scope.value,
+        )
+    successor_expiry = _successor_expiry(old, expires_at, now)
+    if rotating_itself:
+        _require_within_own_lifetime(old, successor_expiry, now)
+    else:
+        require_within_caller_lifetime(caller, successor_expiry)
+    window_end = now + timedelta(seconds=grace_seconds)
+    if old.expires_at is not None:
+        window_end = min(window_end, old.expires_at)
+    successor = new_token(TokenKind.PAT, user_id=old.user_id, name=old.name, scope=old.scope,
+                          expires_at=successor_expiry, now=now, rotated_from=old.id)
+    try:
+        store.tokens.rotate(old, successor.record, window_end=window_end, now=now,
+                            creator_id=caller.token_id, creator_scope=caller.scope)
+    except RotationLost:
+        raise _explain_lost_rotation(store, caller, token_ref, now) from None
+    except CreatorRevoked as revoked:
+        audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, viaTokenId=caller.token_id,
+                     reason=revoked.reason)
+        raise InvalidToken(revoked.reason, "This token was revoked while the request ran; nothing was rotated.") \
+            from revoked
+    audit.record("token.rotated", audit.SUCCESS, caller.user_id, tokenId=old.id, successorId=successor.record.id,
+                 viaTokenId=caller.token_id, graceSeconds=grace_seconds, oldStopsAt=to_iso(window_end))
+    return successor
+
+
+def _live_pat(store: Store, caller: Caller, token_ref: str, now: datetime) -> TokenRecord:
+    """The caller's live PAT named by ``token_ref``: 404 for anything else, whoever owns it."""
+    token_id = caller.token_id if token_ref == SELF else ids.normalize(TokenKind.PAT.spec.id_prefix, token_ref)
+    record = store.tokens.get_many(caller.user_id, [token_id]).get(token_id) if token_id else None
+    if (record is None or record.kind is not TokenKind.PAT or record.is_expired(now)
+            or caller.owner.revocation_of(record.id, record.scope)):
+        raise NotFound(_NOT_FOUND)
+    return record
+
+
+def _successor_expiry(old: TokenRecord, requested: datetime | None | KeepLifetime, now: datetime) -> datetime | None:
+    """The asked-for expiry, or a fresh lifetime as long as the old token's (none stays none)."""
+    if isinstance(requested, KeepLifetime):
+        return now + (old.expires_at - old.created_at) if old.expires_at is not None else None
+    if requested is not None:
+        require_future_within(
+            requested, now, MAX_LIFETIME, "within 100 years; send null for a token that does not expire"
+        )
+    return requested
+
+
+def _require_within_own_lifetime(old: TokenRecord, expires_at: datetime | None, now: datetime) -> None:
+    """A token rotating itself renews its lifetime; it does not lengthen it."""
+    if old.expires_at is None:
+        return
+    lifetime = old.expires_at - old.created_at
+    if expires_at is None or expires_at > now + lifetime:
+        raise ExpiryExceedsToken(
+            f"Invalid request: this token was made to live {_days(lifetime)}, so rotating it may renew that "
+            f"lifetime but not lengthen it; set expiresAt at or before {to_iso(now + lifetime)}, or leave it "
+            "out to keep the same lifetime."
+        )
+
+
+def _explain_lost_rotation(store: Store, caller: Caller, token_ref: str, now: datetime) -> Exception:
+    """Why the transaction found the token changed: rotated meanwhile (409) or gone (404)."""
+    try:
+        current = _live_pat(store, caller, token_ref, now)
+    except NotFound as gone:
+        return gone
+    if current.rotated_to is not None:
+        return AlreadyRotated(f"This token was rotated to {current.rotated_to} while the request ran; "
+                              f"rotate {current.rotated_to} instead.")
+    return NotFound(_NOT_FOUND)
+
+
+def _days(lifetime: timedelta) -> str:
+    days = lifetime.total_seconds() / 86400
+    return f"{days:g} days" if days >= 1 else f"{int(lifetime.total_seconds())} seconds"
