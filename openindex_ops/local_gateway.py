@@ -73,9 +73,14 @@ class GatewayWithResponses(LocalGateway):
         # chalice.local builds its echoing 403 when route matching raises ValueError; raising
         # our own refusal here, before that, keeps the header out of every answer.
         try:
-            return super()._generate_lambda_event(method, path, headers, body)
+            event = super()._generate_lambda_event(method, path, headers, body)
         except ValueError:
             raise RouteMissing({}) from None
+        # API Gateway records the client's user agent in the request context; chalice.local does not.
+        user_agent = next((value for name, value in headers.items() if name.lower() == "user-agent"), None)
+        if user_agent is not None:
+            event["requestContext"]["identity"]["userAgent"] = user_agent
+        return event
 
 
 class GatewayRequestHandler(ChaliceRequestHandler):

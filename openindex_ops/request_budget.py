@@ -12,6 +12,8 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "create a PAT": ["BatchGetItem", "TransactWriteItems"],
     "list one page of PATs": ["BatchGetItem", "Query"],
     "delete a PAT": ["BatchGetItem", "DeleteItem"],
+    "rotate a PAT": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
+    "first use of a token in five minutes": ["BatchGetItem", "UpdateItem"],
     "claim an invite": ["GetItem", "TransactWriteItems"],
     "revoke all of the caller's tokens": ["BatchGetItem", "TransactWriteItems"],
     "list one page of run tokens": ["BatchGetItem", "Query", "BatchGetItem"],

@@ -28,6 +28,8 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("POST", "/me/pats", {"name": "m", "scope": "admin"}, (403, 403, 201, 403)),
     ("DELETE", f"/me/pats/{UNKNOWN_PAT}", None, (404, 404, 404, 403)),
     ("POST", "/me/pats/revoke-all", None, (204, 204, 204, 403)),
+    ("POST", "/me/pats/self/rotate", None, (201, 201, 201, 403)),
+    ("POST", f"/me/pats/{UNKNOWN_PAT}/rotate", {"graceSeconds": 60}, (404, 404, 404, 403)),
     ("GET", "/me/agent-run-tokens", None, (200, 200, 200, 403)),
     ("DELETE", f"/me/agent-run-tokens/{UNKNOWN_RUN}", None, (404, 404, 404, 403)),
     ("POST", "/workflows/agent-run-tokens", {"agentId": "a"}, (201, 201, 403, 403)),

@@ -58,3 +58,15 @@ def test_unknown_paths_and_missing_headers_answer_like_the_deployed_api() -> Non
     assert answers(unknown, "MISSING_AUTHENTICATION_TOKEN") and SECRET not in json.dumps(unknown)
     assert answers(local.handle_request("GET", "/private", {}, None), "UNAUTHORIZED")
     assert local.handle_request("GET", "/private", {"authorization": "Bearer x"}, None)["statusCode"] == 200
+
+
+def test_the_request_context_carries_the_user_agent_as_api_gateway_records_it() -> None:
+    app = Chalice(app_name="gateway-test")
+
+    @app.route("/who")
+    def who() -> dict[str, Any]:
+        return dict(app.current_request.context["identity"])  # type: ignore[union-attr]
+
+    local = GatewayWithResponses(app, Config.create(app_name="gateway-test"))
+    response = local.handle_request("GET", "/who", {"User-Agent": "oi/1.4"}, None)
+    assert json.loads(response["body"]) == {"sourceIp": "127.0.0.1", "userAgent": "oi/1.4"}

@@ -17,6 +17,8 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
     api.get("/me", member.token)
     runs = [accounts.run_token(api, member)["id"] for _ in range(3)]
     link = api.post(f"/admin/users/{member.user.id}/access-links", admin.token).body["token"]
+    idle = api.post("/me/pats", admin.token, body={"name": "idle", "scope": "read_write"}).body["token"]
+    api.get("/me", idle)
     clock.advance(minutes=1)
     mistyped = admin.token[:-1] + ("0" if admin.token[-1] != "0" else "1")
     requests = {
@@ -25,6 +27,8 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "create a PAT": lambda: api.post("/me/pats", admin.token, body={"name": "n", "scope": "read_write"}),
         "list one page of PATs": lambda: api.get("/me/pats?limit=1", admin.token),
         "delete a PAT": lambda: api.delete(f"/me/pats/{doomed}", admin.token),
+        "rotate a PAT": lambda: api.post(f"/me/pats/{doomed}/rotate", admin.token),
+        "first use of a token in five minutes": lambda: (clock.advance(minutes=5), api.get("/me", idle))[1],
         "claim an invite": lambda: api.post("/auth/invites/claim", body={"token": invite}),
         "revoke all of the caller's tokens": lambda: api.post("/me/pats/revoke-all", member.token),
         "list one page of run tokens": lambda: api.get("/me/agent-run-tokens", member.token),

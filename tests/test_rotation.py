@@ -1,0 +1,228 @@
+"""Rotation (issue 14): a successor of the same name and scope, and a grace window for the old one."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.access.kinds import Scope
+from chalicelib.accounts.records import Role
+from chalicelib.credentials.records import new_token
+from chalicelib.storage import Store
+from chalicelib.storage.errors import RotationLost
+from chalicelib.timeutil import to_iso
+
+from .conftest import Accounts, Api, AuditLog, FrozenClock
+
+
+def rotate(api: Api, token: str, ref: str = "self", **body: Any) -> Any:
+    return api.post(f"/me/pats/{ref}/rotate", token, **({"body": body} if body else {}))
+
+
+def listed(api: Api, token: str, token_id: str) -> dict[str, Any] | None:
+    items = api.get("/me/pats", token).body["items"]
+    return next((item for item in items if item["id"] == token_id), None)
+
+
+def test_rotation_with_no_grace_refuses_the_old_token_from_the_next_request(api: Api, accounts: Accounts) -> None:
+    owner = accounts.create()
+    response = rotate(api, owner.token)
+    assert response.status == 201
+    successor = response.body
+    assert set(successor) == {"id", "name", "scope", "token", "expiresAt", "createdAt", "rotatedFrom"}
+    assert (successor["name"], successor["scope"], successor["rotatedFrom"]) == ("setup", "read_write", owner.token_id)
+    assert successor["id"] != owner.token_id and successor["token"] != owner.token
+    refused = api.get("/me", owner.token)
+    assert refused.status == 401 and refused.error_code == "invalid_token"
+    assert successor["id"] in refused.body["error"]["message"]
+    assert api.get("/me", successor["token"]).body["token"]["id"] == successor["id"]
+    assert listed(api, successor["token"], owner.token_id) is None
+    assert listed(api, successor["token"], successor["id"])["rotatedFrom"] == owner.token_id  # type: ignore[index]
+
+
+def test_the_old_token_works_inside_its_window_and_is_refused_after_it(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    successor = rotate(api, owner.token, graceSeconds=3600).body
+    window_end = clock.now() + timedelta(hours=1)
+    old = listed(api, successor["token"], owner.token_id)
+    assert old is not None and (old["expiresAt"], old["rotatedTo"]) == (to_iso(window_end), successor["id"])
+    clock.advance(minutes=59, seconds=59)
+    assert api.get("/me", owner.token).status == 200
+    clock.advance(seconds=1)
+    assert api.get("/me", owner.token).status == 401
+    assert listed(api, successor["token"], owner.token_id) is None
+    assert api.get("/me", successor["token"]).status == 200
+
+
+def test_another_pat_of_the_same_person_can_be_rotated_by_id(api: Api, accounts: Accounts) -> None:
+    owner = accounts.create()
+    other = api.post("/me/pats", owner.token, body={"name": "ci", "scope": "read_write"}).body
+    successor = rotate(api, owner.token, other["id"], graceSeconds=60).body
+    assert (successor["name"], successor["rotatedFrom"]) == ("ci", other["id"])
+    assert api.get("/me", other["token"]).status == 200  # inside its minute
+    assert api.get("/me", owner.token).status == 200  # the rotating token is untouched
+
+
+def test_the_successor_keeps_the_old_tokens_lifetime_length(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create(expires_at=clock.now() + timedelta(days=30))
+    clock.advance(days=10)
+    successor = rotate(api, owner.token).body
+    assert successor["expiresAt"] == to_iso(clock.now() + timedelta(days=30))
+    forever = accounts.create()
+    assert rotate(api, forever.token).body["expiresAt"] is None
+
+
+def test_an_explicit_expiry_is_kept_and_null_means_no_expiry(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create()
+    soon = to_iso(clock.now() + timedelta(days=7))
+    first = rotate(api, owner.token, expiresAt=soon).body
+    assert first["expiresAt"] == soon
+    limited = accounts.create(expires_at=clock.now() + timedelta(days=30))
+    refused = rotate(api, limited.token, expiresAt=None)
+    assert refused.status == 400 and refused.error_code == "expiry_exceeds_token"
+    assert to_iso(clock.now() + timedelta(days=30)) in refused.body["error"]["message"]
+
+
+def test_a_token_rotating_itself_renews_its_lifetime_but_cannot_lengthen_it(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    owner = accounts.create(expires_at=clock.now() + timedelta(days=1))
+    refused = rotate(api, owner.token, expiresAt=to_iso(clock.now() + timedelta(days=2)))
+    assert refused.status == 400 and refused.error_code == "expiry_exceeds_token"
+    assert api.get("/me", owner.token).status == 200  # nothing was rotated
+
+
+def test_the_lifetime_caps_apply_when_another_token_rotates(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create()
+    short = api.post("/me/pats", owner.token, body={
+        "name": "short", "scope": "read_write", "expiresAt": to_iso(clock.now() + timedelta(hours=1))}).body
+    kept = rotate(api, short["token"], owner.token_id)  # the forever token would get a forever successor
+    assert kept.status == 400 and kept.error_code == "expiry_exceeds_token"
+    capped = rotate(api, short["token"], owner.token_id, expiresAt=to_iso(clock.now() + timedelta(minutes=30)))
+    assert capped.status == 201
+    assert api.get("/me", owner.token).status == 401
+
+
+def test_a_second_rotation_is_409_and_leaves_the_first_successor_alone(
+    api: Api, accounts: Accounts, audit_log: AuditLog
+) -> None:
+    owner = accounts.create()
+    successor = rotate(api, owner.token, graceSeconds=600).body
+    again = rotate(api, owner.token, graceSeconds=600)
+    assert again.status == 409 and again.error_code == "already_rotated"
+    assert successor["id"] in again.body["error"]["message"]
+    assert api.get("/me", successor["token"]).status == 200
+    assert [len(api.get("/me/pats", successor["token"]).body["items"])] == [2]  # old (in window) and successor
+    denied = [event for event in audit_log.events("token.rotated") if event["outcome"] == "denied"]
+    assert denied[0]["reason"] == "already_rotated"
+
+
+def test_use_after_the_window_is_refused_and_logged_and_the_successor_is_unharmed(
+    api: Api, accounts: Accounts, clock: FrozenClock, audit_log: AuditLog
+) -> None:
+    owner = accounts.create()
+    successor = rotate(api, owner.token, graceSeconds=60).body
+    clock.advance(days=20)  # long after the window, but the old item is kept to recognise reuse
+    assert api.get("/me", owner.token).status == 401
+    (event,) = audit_log.events("token.used_after_rotation")
+    assert (event["tokenId"], event["successorId"], event["actor"]) == (owner.token_id, successor["id"], owner.user.id)
+    assert api.get("/me", successor["token"]).status == 200
+    assert rotate(api, successor["token"]).status == 201  # nor is its family blocked
+
+
+def test_run_tokens_cannot_rotate(api: Api, accounts: Accounts) -> None:
+    owner = accounts.create()
+    run = accounts.run_token(api, owner)
+    for ref in ("self", owner.token_id, run["id"]):
+        refused = rotate(api, run["token"], ref)
+        assert refused.status == 403 and refused.error_code == "insufficient_scope"
+
+
+def test_run_tokens_minted_by_a_rotated_pat_die_with_its_window(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    run = accounts.run_token(api, owner)
+    rotate(api, owner.token, graceSeconds=300)
+    assert api.get("/me", run["token"]).status == 200
+    clock.advance(minutes=5)
+    assert api.get("/me", run["token"]).status == 401
+
+
+def test_someone_elses_token_and_unknown_ids_are_404(api: Api, accounts: Accounts) -> None:
+    owner, stranger = accounts.create(), accounts.create()
+    for ref in (stranger.token_id, "pat_nope", "usr_x", "-"):
+        response = rotate(api, owner.token, ref)
+        assert response.status == 404 and response.error_code == "not_found", ref
+    assert api.get("/me", stranger.token).status == 200
+
+
+def test_a_read_write_token_cannot_rotate_an_admin_token(api: Api, accounts: Accounts) -> None:
+    admin = accounts.admin()
+    member_scope = api.post("/me/pats", admin.token, body={"name": "rw", "scope": "read_write"}).body
+    refused = rotate(api, member_scope["token"], admin.token_id)
+    assert refused.status == 403 and refused.error_code == "insufficient_scope"
+    assert rotate(api, admin.token, member_scope["id"]).status == 201
+
+
+def test_an_admin_token_rotates_into_an_admin_token(api: Api, accounts: Accounts) -> None:
+    admin = accounts.admin()
+    successor = rotate(api, admin.token).body
+    assert successor["scope"] == "admin"
+    assert api.get("/admin/users", successor["token"]).status == 200
+
+
+@pytest.mark.parametrize("body", [
+    {"graceSeconds": 86401}, {"graceSeconds": -1}, {"graceSeconds": "60"}, {"graceSeconds": 1.5},
+    {"expiresAt": "tomorrow"}, {"expiresAt": 1893456000}, {"grace": 60},
+])
+def test_bad_bodies_are_400_and_rotate_nothing(api: Api, accounts: Accounts, body: dict[str, Any]) -> None:
+    owner = accounts.create()
+    response = rotate(api, owner.token, **body)
+    assert response.status == 400 and response.error_code == "invalid_request"
+    assert api.get("/me", owner.token).status == 200
+
+
+def test_the_largest_grace_is_a_day(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create()
+    assert rotate(api, owner.token, graceSeconds=86400).status == 201
+    clock.advance(hours=23, minutes=59)
+    assert api.get("/me", owner.token).status == 200
+
+
+def test_the_window_never_outlasts_the_old_tokens_own_expiry(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create(expires_at=clock.now() + timedelta(minutes=10))
+    rotate(api, owner.token, graceSeconds=3600)
+    clock.advance(minutes=10)
+    assert api.get("/me", owner.token).status == 401
+
+
+def test_two_rotations_of_one_token_make_one_successor(store: Store, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create()
+    (old,) = store.tokens.get_many(owner.user.id, [owner.token_id]).values()
+    first, second = (new_token(old.kind, user_id=old.user_id, name=old.name, scope=old.scope, now=clock.now(),
+                               rotated_from=old.id) for _ in range(2))
+    store.tokens.rotate(old, first.record, window_end=clock.now(), now=clock.now(), creator_id=old.id,
+                        creator_scope=Scope.READ_WRITE)
+    with pytest.raises(RotationLost):
+        store.tokens.rotate(old, second.record, window_end=clock.now(), now=clock.now(), creator_id=old.id,
+                            creator_scope=Scope.READ_WRITE)
+    assert store.tokens.get_many(owner.user.id, [second.record.id]) == {}
+
+
+def test_a_token_revoked_by_revoke_all_cannot_be_rotated(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create()
+    spare = api.post("/me/pats", owner.token, body={"name": "spare", "scope": "read_write"}).body
+    api.post("/me/pats/revoke-all", owner.token)
+    clock.advance(seconds=1)
+    assert rotate(api, spare["token"]).status == 401
+
+
+def test_a_demoted_admins_admin_token_cannot_be_rotated_back(api: Api, accounts: Accounts) -> None:
+    admin, other = accounts.admin(), accounts.admin()
+    rw = api.post("/me/pats", admin.token, body={"name": "rw", "scope": "read_write"}).body
+    api.patch(f"/admin/users/{admin.user.id}", other.token, body={"role": Role.MEMBER.value})
+    assert rotate(api, rw["token"], admin.token_id).status == 404

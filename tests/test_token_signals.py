@@ -1,0 +1,137 @@
+"""Expiry signalling and where a token is used (issue 14)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from chalice.local import LambdaEventConverter
+
+from chalicelib.access import usage
+from chalicelib.timeutil import to_iso
+
+from .conftest import Accounts, Api, DynamoCalls, FrozenClock
+
+Identity = Callable[..., None]
+
+
+@pytest.fixture
+def gateway_identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[Identity]:
+    """Sets what API Gateway puts in ``requestContext.identity`` for the next requests."""
+    seen: dict[str, Any] = {"sourceIp": "127.0.0.1"}
+    create = LambdaEventConverter.create_lambda_event
+
+    def with_identity(self: Any, *args: Any, **kwargs: Any) -> Any:
+        event = create(self, *args, **kwargs)
+        event["requestContext"]["identity"] = dict(seen)
+        return event
+
+    monkeypatch.setattr(LambdaEventConverter, "create_lambda_event", with_identity)
+
+    def set_identity(ip: str, user_agent: str | None = None) -> None:
+        seen.clear()
+        seen.update(sourceIp=ip, **({"userAgent": user_agent} if user_agent is not None else {}))
+
+    yield set_identity
+
+
+def entry(api: Api, token: str, token_id: str) -> dict[str, Any]:
+    return next(item for item in api.get("/me/pats", token).body["items"] if item["id"] == token_id)
+
+
+def test_responses_to_an_expiring_token_say_when_it_expires(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    expires_at = clock.now() + timedelta(days=6)
+    owner = accounts.create(expires_at=expires_at)
+    for response in (api.get("/me", owner.token), api.get("/me/pats", owner.token),
+                     api.get("/admin/users", owner.token),  # a 403 is still an authenticated answer
+                     api.delete("/me/pats/pat_nope", owner.token)):
+        assert response.headers["OpenIndex-Token-Expires"] == to_iso(expires_at), response.status
+
+
+def test_no_header_for_a_token_without_expiry_or_an_unauthenticated_request(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    forever = accounts.create()
+    expired = accounts.create(expires_at=clock.now() + timedelta(minutes=1))
+    clock.advance(minutes=1)
+    for response in (api.get("/me", forever.token), api.get("/me", expired.token), api.get("/health"),
+                     api.get("/me")):
+        assert "OpenIndex-Token-Expires" not in response.headers, response.status
+
+
+def test_run_tokens_carry_the_header_too(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create()
+    run = accounts.run_token(api, owner, expiresInSeconds=600)
+    response = api.get("/me", run["token"])
+    assert response.headers["OpenIndex-Token-Expires"] == run["expiresAt"]
+
+
+def test_the_list_shows_where_a_token_was_last_used_from_api_gateways_context(
+    api: Api, accounts: Accounts, clock: FrozenClock, gateway_identity: Identity
+) -> None:
+    owner = accounts.create()
+    gateway_identity("203.0.113.7", "oi/1.4 (linux)")
+    api.get("/me", owner.token, headers={"X-Forwarded-For": "198.51.100.1", "User-Agent": "forged"})
+    item = entry(api, owner.token, owner.token_id)
+    assert (item["lastUsedAt"], item["lastUsedIp"], item["lastUsedUserAgent"]) == (
+        to_iso(clock.now()), "203.0.113.7", "oi/1.4 (linux)")
+
+
+def test_admins_see_it_in_a_users_list_too(
+    api: Api, accounts: Accounts, gateway_identity: Identity
+) -> None:
+    admin, member = accounts.admin(), accounts.create()
+    gateway_identity("192.0.2.44", "curl/8.5")
+    api.get("/me", member.token)
+    (item,) = api.get(f"/admin/users/{member.user.id}/pats", admin.token).body["items"]
+    assert (item["lastUsedIp"], item["lastUsedUserAgent"]) == ("192.0.2.44", "curl/8.5")
+
+
+def test_a_use_is_recorded_without_an_extra_read_and_then_at_most_every_five_minutes(
+    api: Api, accounts: Accounts, clock: FrozenClock, dynamo_calls: DynamoCalls, gateway_identity: Identity
+) -> None:
+    owner = accounts.create()
+    gateway_identity("203.0.113.7")
+    dynamo_calls.clear()
+    api.get("/me", owner.token)
+    assert dynamo_calls.operations == ["BatchGetItem", "UpdateItem"]  # the authorizer's read, one write
+    for _ in range(3):
+        clock.advance(minutes=1)
+        dynamo_calls.clear()
+        api.get("/me", owner.token)
+        assert dynamo_calls.operations == ["BatchGetItem"]
+    clock.advance(minutes=2)  # five minutes since the recorded use: still fresh
+    dynamo_calls.clear()
+    api.get("/me", owner.token)
+    assert dynamo_calls.operations == ["BatchGetItem"]
+    clock.advance(seconds=1)
+    dynamo_calls.clear()
+    api.get("/me", owner.token)
+    assert dynamo_calls.operations == ["BatchGetItem", "UpdateItem"]
+    assert entry(api, owner.token, owner.token_id)["lastUsedAt"] == to_iso(clock.now())
+
+
+def test_a_new_address_is_recorded_at_once(
+    api: Api, accounts: Accounts, clock: FrozenClock, dynamo_calls: DynamoCalls, gateway_identity: Identity
+) -> None:
+    owner = accounts.create()
+    gateway_identity("203.0.113.7")
+    api.get("/me", owner.token)
+    clock.advance(seconds=10)
+    gateway_identity("198.51.100.23", "other-host")
+    dynamo_calls.clear()
+    api.get("/me", owner.token)
+    assert dynamo_calls.operations == ["BatchGetItem", "UpdateItem"]
+    assert entry(api, owner.token, owner.token_id)["lastUsedIp"] == "198.51.100.23"
+
+
+def test_the_user_agent_is_cut_to_200_characters_without_control_characters(
+    api: Api, accounts: Accounts, gateway_identity: Identity
+) -> None:
+    owner = accounts.create()
+    gateway_identity("203.0.113.7", "evil\x1b[2J\u202e" + "a" * 300)
+    api.get("/me", owner.token)
+    agent = entry(api, owner.token, owner.token_id)["lastUsedUserAgent"]
+    assert agent == ("evil[2J" + "a" * 300)[:usage.MAX_USER_AGENT]
+
