@@ -24,6 +24,7 @@ from chalicelib.accounts import invites, users
 from chalicelib.credentials import pats, revocation, rotation, run_tokens
 from chalicelib.errors import InsufficientScope, ServiceError
 from chalicelib.http import responses
+from chalicelib.security_events import log as security_log
 from chalicelib.settings import settings
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
@@ -93,6 +94,8 @@ def enforce_access(event: Request, get_response: Callable[[Request], Response]) 
                 raise
         response = get_response(event)
     except ServiceError as error:
+        if isinstance(error, authentication.ToldRefusal):
+            security_log.report(get_store(), error.event)
         response = responses.error_response(error)
     if caller is not None:
         responses.signal_expiry(response, caller.expires_at)
@@ -216,6 +219,16 @@ def delete_my_run_token(run_id: str) -> Response:
     revocation.delete_token(get_store(), TokenKind.AGENT_RUN, caller.user_id, run_id, now=utcnow(),
                             actor_id=caller.user_id)
     return no_content()
+
+
+@route("/me/security-events", methods=["GET"], requirement=HUMAN_READ_WRITE)
+def list_my_security_events() -> dict[str, Any]:
+    """What happened to the caller's tokens in the last 90 days, newest first."""
+    query = page_query()
+    items, cursor = security_log.list_events(
+        get_store(), current_caller().user_id, limit=query.limit, cursor=query.cursor, now=utcnow()
+    )
+    return responses.page([responses.security_event(item) for item in items], cursor)
 
 
 # Workflow agent run tokens

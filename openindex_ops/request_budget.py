@@ -12,13 +12,15 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "create a PAT": ["BatchGetItem", "TransactWriteItems"],
     "list one page of PATs": ["BatchGetItem", "Query"],
     "delete a PAT": ["BatchGetItem", "DeleteItem"],
+    "an admin deletes someone's PAT": ["BatchGetItem", "DeleteItem", "PutItem"],
     "rotate a PAT": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
     "first use of a token in five minutes": ["BatchGetItem", "UpdateItem"],
     "claim an invite": ["GetItem", "TransactWriteItems"],
     "revoke all of the caller's tokens": ["BatchGetItem", "TransactWriteItems"],
+    "list one page of security events": ["BatchGetItem", "Query"],
     "list one page of run tokens": ["BatchGetItem", "Query", "BatchGetItem"],
     "delete a run token": ["BatchGetItem", "DeleteItem"],
-    "create a re-access link": ["BatchGetItem", "GetItem", "PutItem"],
+    "create a re-access link": ["BatchGetItem", "GetItem", "TransactWriteItems"],
     "claim a re-access link": ["GetItem", "GetItem", "TransactWriteItems"],
 }
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}

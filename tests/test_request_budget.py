@@ -15,6 +15,7 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
     doomed = api.post("/me/pats", admin.token, body={"name": "doomed", "scope": "read_write"}).body["id"]
     member = accounts.create()
     api.get("/me", member.token)
+    members_pat = api.post("/me/pats", member.token, body={"name": "theirs", "scope": "read_write"}).body["id"]
     runs = [accounts.run_token(api, member)["id"] for _ in range(3)]
     link = api.post(f"/admin/users/{member.user.id}/access-links", admin.token).body["token"]
     idle = api.post("/me/pats", admin.token, body={"name": "idle", "scope": "read_write"}).body["token"]
@@ -27,6 +28,9 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "create a PAT": lambda: api.post("/me/pats", admin.token, body={"name": "n", "scope": "read_write"}),
         "list one page of PATs": lambda: api.get("/me/pats?limit=1", admin.token),
         "delete a PAT": lambda: api.delete(f"/me/pats/{doomed}", admin.token),
+        "an admin deletes someone's PAT": lambda: api.delete(f"/admin/users/{member.user.id}/pats/{members_pat}",
+                                                             admin.token),
+        "list one page of security events": lambda: api.get("/me/security-events", member.token),
         "rotate a PAT": lambda: api.post(f"/me/pats/{doomed}/rotate", admin.token),
         "first use of a token in five minutes": lambda: (clock.advance(minutes=5), api.get("/me", idle))[1],
         "claim an invite": lambda: api.post("/auth/invites/claim", body={"token": invite}),

@@ -17,8 +17,9 @@ from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import BEARER_KINDS
 from chalicelib.credentials.records import TokenRecord
 from chalicelib.errors import InvalidToken, ServiceError, ServiceUnavailable
+from chalicelib.security_events.records import EventType, SecurityEvent, repeatable_event
 from chalicelib.storage import Store
-from chalicelib.timeutil import to_iso
+from chalicelib.timeutil import from_iso, to_iso
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ _VERDICT = "verdict"
 _MESSAGE = "message"
 _ALLOW = "allow"
 _ANONYMOUS = "anonymous"
+_EVENT = "event"
 
 
 def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
@@ -46,7 +48,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     # From here on the caller holds the real token, so the refusal may say why.
     if record.expires_at is not None and record.is_expired(now):
         if record.rotated_to is not None:
-            raise _used_after_rotation(record, record.expires_at)
+            raise _used_after_rotation(record, record.expires_at, now)
         raise InvalidToken("expired", f"This token expired at {to_iso(record.expires_at)}; create a new one.")
     if parsed.parent_id is not None:
         parent = tokens.get(parsed.parent_id)
@@ -80,14 +82,27 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     )
 
 
-def _used_after_rotation(record: TokenRecord, window_end: datetime) -> InvalidToken:
-    """A rotated token after its grace window: refused like any dead token, and logged, since
+class ToldRefusal(InvalidToken):
+    """A refusal the token's owner is told about in their security log. The authorizer only
+    reads, so the event travels in the verdict and the route's handler stores it."""
+
+    def __init__(self, reason: str, message: str, event: SecurityEvent) -> None:
+        super().__init__(reason, message)
+        self.event = event
+
+
+def _used_after_rotation(record: TokenRecord, window_end: datetime, now: datetime) -> ToldRefusal:
+    """A rotated token after its grace window: refused like any dead token, and reported, since
     its holder did not switch (or someone else holds a copy). The successor is never touched:
     revoking it, or the family, would take down the client that did switch."""
     audit.record("token.used_after_rotation", audit.DENIED, record.user_id, tokenId=record.id,
                  successorId=record.rotated_to)
-    return InvalidToken("rotated", f"This token was rotated to {record.rotated_to}; it stopped working at "
-                        f"{to_iso(window_end)}. Use the new token.")
+    event = repeatable_event(
+        record.user_id, EventType.TOKEN_USED_AFTER_ROTATION,
+        f"\"{record.name}\" was used after it was rotated to {record.rotated_to} and its grace period ended; "
+        "it was refused. Update whatever still uses it.", now, token_id=record.id, token_name=record.name)
+    return ToldRefusal("rotated", f"This token was rotated to {record.rotated_to}; it stopped working at "
+                       f"{to_iso(window_end)}. Use the new token.", event)
 
 
 def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[str, str]]:
@@ -97,7 +112,8 @@ def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[
     except InvalidToken as refusal:
         audit.record("auth.failed", audit.FAILURE, _ANONYMOUS, reason=refusal.reason, **_claimed_ids(authorization))
         explained = {_MESSAGE: refusal.message} if refusal.message != InvalidToken.default_message else {}
-        return _ANONYMOUS, {_VERDICT: refusal.code, **explained}
+        told = _event_context(refusal.event) if isinstance(refusal, ToldRefusal) else {}
+        return _ANONYMOUS, {_VERDICT: refusal.code, **explained, **told}
     except ServiceUnavailable:
         log.warning("authentication unavailable: DynamoDB did not answer")
         return _ANONYMOUS, {_VERDICT: ServiceUnavailable.code}
@@ -117,7 +133,22 @@ def caller_from_verdict(context: dict[str, str] | None) -> Caller:
         raise ServiceUnavailable()
     if outcome == ServiceError.code:
         raise ServiceError()
+    if _EVENT in context:
+        raise ToldRefusal(outcome or "no_verdict", context.get(_MESSAGE, ""), _event_from_context(context))
     raise InvalidToken(outcome or "no_verdict", context.get(_MESSAGE))
+
+
+def _event_context(event: SecurityEvent) -> dict[str, str]:
+    return {_EVENT: event.type.value, "eventId": event.id, "eventUserId": event.user_id, "eventAt": to_iso(event.at),
+            "eventDetail": event.detail, "eventTokenId": event.token_id or "", "eventTokenName": event.token_name or ""}
+
+
+def _event_from_context(context: dict[str, str]) -> SecurityEvent:
+    return SecurityEvent(
+        id=context["eventId"], user_id=context["eventUserId"], type=EventType(context[_EVENT]),
+        at=from_iso(context["eventAt"]), detail=context["eventDetail"],
+        token_id=context["eventTokenId"] or None, token_name=context["eventTokenName"] or None,
+    )
 
 
 def _claimed_ids(authorization: str) -> dict[str, str]:

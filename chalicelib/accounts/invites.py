@@ -24,6 +24,7 @@ from chalicelib.errors import (
     UserInactive,
 )
 from chalicelib.expiry import require_future_within
+from chalicelib.security_events.records import EventType, SecurityEvent, new_event
 from chalicelib.storage import Store
 from chalicelib.storage.errors import EmailTaken, StoreConflict, UserChanged
 
@@ -73,15 +74,18 @@ def create_access_link(
         raise UserInactive()
     expires_at = expires_at or now + ACCESS_LINK_DEFAULT_LIFETIME
     require_future_within(expires_at, now, ACCESS_LINK_MAX_LIFETIME, "at most 7 days away")
+    told = new_event(user.id, EventType.ACCESS_LINK_CREATED,
+                     "An administrator created a re-access link that gives your account a new token.", now)
     issued = _issue(store, email=user.email, role=user.role, user_id=user.id, expires_at=expires_at,
-                    created_by=created_by, app_url=app_url, now=now, creator_expires_at=creator_expires_at)
+                    created_by=created_by, app_url=app_url, now=now, creator_expires_at=creator_expires_at,
+                    told=told)
     audit.record("access_link.created", audit.SUCCESS, created_by, inviteId=issued.invite.id, userId=user.id)
     return issued
 
 
 def _issue(
     store: Store, *, email: str, role: Role, user_id: str | None, expires_at: datetime, created_by: str,
-    app_url: str, now: datetime, creator_expires_at: datetime | None,
+    app_url: str, now: datetime, creator_expires_at: datetime | None, told: SecurityEvent | None = None,
 ) -> IssuedInvite:
     """Store a pending invite or link. A creating token that expires caps both the link and the
     PAT it gives, as it caps the PATs it creates itself: expiry still contains a stolen token."""
@@ -99,7 +103,7 @@ def _issue(
         user_id=user_id,
         first_token_expires_at=creator_expires_at,
     )
-    store.invites.put(invite)
+    store.invites.put(invite, store.events.write(told) if told else None)
     return IssuedInvite(invite=invite, token=minted.value, url=invite_url(app_url, minted.value))
 
 

@@ -11,6 +11,7 @@ from chalicelib.accounts.records import Role, User, UserStatus
 from chalicelib.credentials.pats import issue_pat
 from chalicelib.credentials.records import IssuedToken
 from chalicelib.errors import AccountExists, Conflict, LastAdmin, NotFound
+from chalicelib.security_events.records import EventType, new_event
 from chalicelib.storage import Store
 from chalicelib.storage.errors import EmailTaken, StoreConflict, UserChanged, WouldRemoveLastAdmin
 from chalicelib.timeutil import to_iso
@@ -102,8 +103,11 @@ def revoke_all_tokens(store: Store, user_id: str, *, now: datetime, actor_id: st
     canonical = ids.normalize(ids.USER, user_id)
     if canonical is None:
         raise NotFound("No user with this id.")
+    by = "You" if actor_id == canonical else "An administrator"
+    told = new_event(canonical, EventType.TOKENS_REVOKED_ALL,
+                     f"{by} revoked every token of your account issued up to then.", now)
     try:
-        store.users.revoke_tokens(canonical, ids.epoch_ms(now))
+        store.users.revoke_tokens(canonical, ids.epoch_ms(now), store.events.write(told))
     except UserChanged as changed:
         # No read first: either there is no such user, or a later cut-off (which covers now) is in place.
         if store.users.get(canonical) is None:

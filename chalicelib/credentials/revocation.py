@@ -8,10 +8,13 @@ from chalicelib import audit
 from chalicelib.access import ids
 from chalicelib.access.kinds import TokenKind
 from chalicelib.errors import NotFound
+from chalicelib.security_events.log import report
+from chalicelib.security_events.records import EventType, new_event
 from chalicelib.storage import Store
 
 log = logging.getLogger(__name__)
 
+_WORDS = {TokenKind.PAT: "personal access token", TokenKind.AGENT_RUN: "agent run token"}
 _NOT_FOUND = {
     TokenKind.PAT: "No personal access token with this id.",
     TokenKind.AGENT_RUN: "No agent run token with this id.",
@@ -26,11 +29,16 @@ def delete_token(store: Store, kind: TokenKind, owner_id: str, token_id: str, *,
     """
     owner = ids.normalize(ids.USER, owner_id)
     canonical = ids.normalize(kind.spec.id_prefix, token_id)
-    if owner is None or canonical is None or not store.tokens.delete(owner, canonical, now):
+    deleted = store.tokens.delete(owner, canonical, now) if owner and canonical else None
+    if owner is None or deleted is None:
         audit.record("token.deleted", audit.FAILURE, actor_id, userId=owner, tokenId=canonical, kind=kind.value,
                      reason="not_found")
         raise NotFound(_NOT_FOUND[kind])
     audit.record("token.deleted", audit.SUCCESS, actor_id, userId=owner, tokenId=canonical, kind=kind.value)
+    if actor_id != owner:
+        told = f"An administrator revoked your {_WORDS[kind]} \"{deleted.name}\"."
+        report(store, new_event(owner, EventType.TOKEN_REVOKED_BY_ADMIN, told, now, token_id=deleted.id,
+                                token_name=deleted.name))
 
 
 def sweep_revoked_tokens(store: Store, *, users_per_run: int = 25) -> int:

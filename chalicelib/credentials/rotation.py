@@ -18,6 +18,8 @@ from chalicelib.credentials.pats import MAX_LIFETIME, require_within_caller_life
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
 from chalicelib.errors import AlreadyRotated, ExpiryExceedsToken, InsufficientScope, InvalidToken, NotFound
 from chalicelib.expiry import require_future_within
+from chalicelib.security_events.log import report
+from chalicelib.security_events.records import EventType, repeatable_event
 from chalicelib.storage import Store
 from chalicelib.storage.errors import CreatorRevoked, RotationLost
 from chalicelib.timeutil import to_iso
@@ -44,6 +46,11 @@ def rotate_pat(
     if old.rotated_to is not None:
         audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, successorId=old.rotated_to,
                      viaTokenId=caller.token_id, reason="already_rotated")
+        # A client retrying a lost response, or someone else holding a copy of the old token.
+        report(store, repeatable_event(
+            caller.user_id, EventType.ROTATION_REPLAYED, f"Someone asked to rotate \"{old.name}\" again after it "
+            f"was rotated to {old.rotated_to}; nothing was changed. If it was not you, delete both tokens.", now,
+            token_id=old.id, token_name=old.name))
         raise AlreadyRotated(
             f"This token was already rotated to {old.rotated_to} and stops working at "
             f"{to_iso(old.expires_at) if old.expires_at else 'the end of its window'}; rotate {old.rotated_to} instead."

@@ -12,6 +12,7 @@ from chalicelib.access.kinds import TokenKind
 from chalicelib.accounts.records import Invite, IssuedInvite, User
 from chalicelib.credentials.records import IssuedToken, TokenRecord
 from chalicelib.errors import ServiceError
+from chalicelib.security_events.records import SecurityEvent
 from chalicelib.timeutil import to_iso
 
 # On every response, the app's and API Gateway's own: nothing is cached (bodies may carry a
@@ -109,6 +110,18 @@ def me(caller: Caller) -> dict[str, Any]:
         "role": caller.role.value,
         "createdAt": to_iso(caller.user_created_at),
         "token": token,
+    }
+
+
+def security_event(event: SecurityEvent) -> dict[str, Any]:
+    """An entry of a person's security log."""
+    return {
+        "id": event.id,
+        "type": event.type.value,
+        "tokenId": event.token_id,
+        "tokenName": event.token_name,
+        "at": to_iso(event.at),
+        "detail": event.detail,
     }
 
 

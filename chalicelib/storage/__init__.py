@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from chalicelib.storage.events import EventStore
 from chalicelib.storage.invites import InviteStore
 from chalicelib.storage.table import Table
 from chalicelib.storage.tokens import TokenStore
@@ -25,13 +26,14 @@ _CLIENT_CONFIG = Config(
 
 
 class Store:
-    """Users, invites and tokens in one DynamoDB table."""
+    """Users, invites, tokens and security events in one DynamoDB table."""
 
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         table = Table(client, table_name)
         self.users = UserStore(table)
         self.invites = InviteStore(table)
         self.tokens = TokenStore(table)
+        self.events = EventStore(table)
 
     @classmethod
     def connect(cls, table_name: str) -> Store:

@@ -33,9 +33,16 @@ class InviteStore:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def put(self, invite: Invite) -> None:
-        """Store a new pending invite."""
-        self._table.put_new(invite_item(invite))
+    def put(self, invite: Invite, told: Write | None = None) -> None:
+        """Store a new pending invite (and ``told``, its user's security event, with it)."""
+        if told is None:
+            self._table.put_new(invite_item(invite))
+            return
+        self._table.transact([
+            Write({"Put": {"TableName": self._table.name, "Item": invite_item(invite),
+                           "ConditionExpression": "attribute_not_exists(pk)"}}),
+            told,
+        ])
 
     def get(self, invite_id: str) -> Invite | None:
         """The invite, in any state, or None."""

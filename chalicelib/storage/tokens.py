@@ -19,7 +19,6 @@ from chalicelib.storage.table import (
     Item,
     Table,
     Write,
-    conditional,
     dynamodb_errors,
     error_code,
     marshal,
@@ -218,14 +217,22 @@ class TokenStore:
                 keys += page.get("Items", [])
         return keys
 
-    def delete(self, user_id: str, token_id: str, now: datetime) -> bool:
-        """Delete an unexpired token of this user; False when there is none."""
-        return conditional(lambda: self._table.client.delete_item(
-            TableName=self._table.name,
-            Key=token_key(user_id, token_id),
-            ConditionExpression=f"attribute_exists(pk) AND ({_UNEXPIRED})",
-            ExpressionAttributeValues=marshal({":now": to_iso(now)}),
-        ))
+    def delete(self, user_id: str, token_id: str, now: datetime) -> TokenRecord | None:
+        """Delete an unexpired token of this user; the token deleted, or None when there is none."""
+        try:
+            with dynamodb_errors():
+                response = self._table.client.delete_item(
+                    TableName=self._table.name,
+                    Key=token_key(user_id, token_id),
+                    ConditionExpression=f"attribute_exists(pk) AND ({_UNEXPIRED})",
+                    ExpressionAttributeValues=marshal({":now": to_iso(now)}),
+                    ReturnValues="ALL_OLD",
+                )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return token_from_item(response["Attributes"])
 
     def record_use(
         self, user_id: str, token_id: str, at: datetime, ip: str | None, user_agent: str | None,

@@ -81,10 +81,11 @@ class UserStore:
             writes.append(sweep_marker_write(self._table, after.id))
         self._table.transact(writes)
 
-    def revoke_tokens(self, user_id: str, now_ms: int) -> None:
-        """Refuse every token of the user issued up to ``now_ms``: two item writes, however many
-        tokens there are (the cut-off, and a marker for the sweeper that deletes the dead items).
-        UserChanged when there is no such user or its cut-off is already later."""
+    def revoke_tokens(self, user_id: str, now_ms: int, told: Write) -> None:
+        """Refuse every token of the user issued up to ``now_ms``: three item writes, however many
+        tokens there are (the cut-off, a marker for the sweeper that deletes the dead items, and
+        ``told``, the user's security event). UserChanged when there is no such user or its
+        cut-off is already later."""
         self._table.transact([
             Write({"Update": {
                 "TableName": self._table.name,
@@ -96,6 +97,7 @@ class UserStore:
                 "ExpressionAttributeValues": marshal({":now": now_ms}),
             }}, UserChanged),
             sweep_marker_write(self._table, user_id),
+            told,
         ])
 
     def pending_sweeps(self, limit: int) -> list[tuple[str, str]]:

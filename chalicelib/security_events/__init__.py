@@ -1,0 +1,1 @@
+"""What happened to a person's tokens, told to that person (no email needed)."""

@@ -1,0 +1,62 @@
+"""Security events: what happened to one of a person's tokens, in words meant for that person."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from chalicelib.access import ids
+
+EVENT_ID_PREFIX = "evt"
+RETENTION = timedelta(days=90)
+# Events a caller can provoke by repeating a request are kept to one per token per this long.
+REPEAT_WINDOW = timedelta(hours=1)
+
+
+class EventType(StrEnum):
+    TOKEN_LEAK_REVOKED = "token_leak_revoked"
+    TOKEN_USED_AFTER_ROTATION = "token_used_after_rotation"
+    ROTATION_REPLAYED = "rotation_replayed"
+    TOKEN_REVOKED_BY_ADMIN = "token_revoked_by_admin"
+    TOKENS_REVOKED_ALL = "tokens_revoked_all"
+    TOKEN_BLOCKED_BY_POLICY = "token_blocked_by_policy"
+    ACCESS_LINK_CREATED = "access_link_created"
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """One event in a person's security log."""
+
+    id: str
+    user_id: str
+    type: EventType
+    at: datetime
+    detail: str
+    token_id: str | None = None
+    token_name: str | None = None
+
+
+def new_event(
+    user_id: str, event_type: EventType, detail: str, now: datetime, *,
+    token_id: str | None = None, token_name: str | None = None,
+) -> SecurityEvent:
+    """A new event, ordered by ``now``."""
+    return SecurityEvent(id=ids.new_id(EVENT_ID_PREFIX, now), user_id=user_id, type=event_type, at=now,
+                         detail=detail, token_id=token_id, token_name=token_name)
+
+
+def repeatable_event(
+    user_id: str, event_type: EventType, detail: str, now: datetime, *, token_id: str, token_name: str | None,
+) -> SecurityEvent:
+    """An event whose id is the same for one token and type within one REPEAT_WINDOW, so that
+    repeating the request that provokes it stores it once (a conditional put)."""
+    window_ms = ids.epoch_ms(now) // _window_ms() * _window_ms()
+    salt = hashlib.sha256(f"{event_type}:{token_id}:{window_ms}".encode()).digest()[:10]
+    event_id = ids.from_bytes(EVENT_ID_PREFIX, window_ms.to_bytes(6, "big") + salt)
+    return SecurityEvent(id=event_id, user_id=user_id, type=event_type, at=now, detail=detail,
+                         token_id=token_id, token_name=token_name)
+
+
+def _window_ms() -> int:
+    return int(REPEAT_WINDOW.total_seconds() * 1000)

@@ -1,0 +1,83 @@
+"""Security events in the table, kept in their user's partition for 90 days."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.security_events.records import EVENT_ID_PREFIX, RETENTION, EventType, SecurityEvent
+from chalicelib.storage.table import Item, Table, Write, conditional, dynamodb_errors, marshal, unmarshal, user_pk
+from chalicelib.timeutil import from_iso, to_epoch, to_iso
+
+EVENT = "EVENT#"
+
+
+class EventStore:
+    """Writes a person's security events and reads them back, newest first."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def put(self, event: SecurityEvent) -> bool:
+        """Store an event unless one with its id exists (False then: it was reported already)."""
+        return conditional(lambda: self._table.client.put_item(
+            TableName=self._table.name, Item=event_item(event), ConditionExpression="attribute_not_exists(pk)",
+        ))
+
+    def write(self, event: SecurityEvent) -> Write:
+        """The event as one write of a transaction with the change it reports."""
+        return Write({"Put": {"TableName": self._table.name, "Item": event_item(event)}})
+
+    def page(
+        self, user_id: str, limit: int, start_after: str | None, now: datetime
+    ) -> tuple[list[SecurityEvent], str | None]:
+        """One page of the user's events of the last 90 days, newest first, and the next cursor."""
+        params: dict[str, Any] = {
+            "TableName": self._table.name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "FilterExpression": "#at > :oldest",
+            "ExpressionAttributeNames": {"#at": "at"},
+            "ExpressionAttributeValues": marshal({
+                ":pk": user_pk(user_id), ":first": f"{EVENT}{EVENT_ID_PREFIX}_",
+                ":last": f"{EVENT}{EVENT_ID_PREFIX}_~", ":oldest": to_iso(now - RETENTION),
+            }),
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": limit,
+        }
+        if start_after is not None:
+            params["ExclusiveStartKey"] = event_key(user_id, start_after)
+        with dynamodb_errors():
+            response = self._table.client.query(**params)
+        last_key = response.get("LastEvaluatedKey")
+        events = [event_from_item(item) for item in response.get("Items", [])]
+        return events, last_key["sk"]["S"].removeprefix(EVENT) if last_key else None
+
+
+def event_key(user_id: str, event_id: str) -> Item:
+    return marshal({"pk": user_pk(user_id), "sk": f"{EVENT}{event_id}"})
+
+
+def event_item(event: SecurityEvent) -> Item:
+    return {**event_key(event.user_id, event.id), **marshal({
+        "id": event.id,
+        "userId": event.user_id,
+        "type": event.type.value,
+        "at": to_iso(event.at),
+        "tokenId": event.token_id,
+        "tokenName": event.token_name,
+        "detail": event.detail,
+        "ttl": to_epoch(event.at + RETENTION),
+    })}
+
+
+def event_from_item(item: Item) -> SecurityEvent:
+    fields = unmarshal(item)
+    return SecurityEvent(
+        id=fields["id"],
+        user_id=fields["userId"],
+        type=EventType(fields["type"]),
+        at=from_iso(fields["at"]),
+        token_id=fields.get("tokenId"),
+        token_name=fields.get("tokenName"),
+        detail=fields["detail"],
+    )
