@@ -21,7 +21,7 @@ from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import TokenKind
 from chalicelib.access.requirements import ANY_TOKEN, HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER, Requirement
 from chalicelib.accounts import invites, users
-from chalicelib.credentials import pats, revocation, rotation, run_tokens
+from chalicelib.credentials import leaks, pats, revocation, rotation, run_tokens
 from chalicelib.errors import InsufficientScope, ServiceError
 from chalicelib.http import responses
 from chalicelib.security_events import log as security_log
@@ -245,6 +245,20 @@ def create_agent_run_token() -> Response:
         lifetime_seconds=request.expires_in_seconds, now=utcnow(),
     )
     return created(responses.created_run_token(issued))
+
+
+# Leaked credentials
+
+
+@public_route("/credentials/revoke", methods=["POST"])
+def revoke_leaked_credentials() -> Response:
+    """Revoke leaked PATs, run tokens and invites, reported by anyone: 202 whatever was found,
+    so the answer never tells whether a token is live."""
+    from chalicelib.http.requests import RevokeCredentialsRequest
+
+    request = body(RevokeCredentialsRequest)
+    leaks.revoke_leaked(get_store(), request.credentials, source=request.source, now=utcnow())
+    return Response(body={}, status_code=202)
 
 
 # Invites

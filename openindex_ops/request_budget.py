@@ -16,6 +16,8 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "rotate a PAT": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
     "first use of a token in five minutes": ["BatchGetItem", "UpdateItem"],
     "claim an invite": ["GetItem", "TransactWriteItems"],
+    "report a leaked PAT": ["BatchGetItem", "BatchWriteItem", "BatchWriteItem"],
+    "report strings that are not tokens": [],
     "revoke all of the caller's tokens": ["BatchGetItem", "TransactWriteItems"],
     "list one page of security events": ["BatchGetItem", "Query"],
     "list one page of run tokens": ["BatchGetItem", "Query", "BatchGetItem"],

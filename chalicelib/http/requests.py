@@ -168,6 +168,25 @@ class CreateAccessLinkRequest(_Body):
     expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
 
 
+# http(s), a host, then printable ASCII without spaces (the same pattern as openapi.yaml's).
+_WEB_ADDRESS = re.compile(r'https?://[!-"$-.0->@-~]+[!-~]*')
+
+
+class RevokeCredentialsRequest(_Body):
+    """Body of ``POST /credentials/revoke``: strings found somewhere public, and where."""
+
+    credentials: list[Annotated[str, StringConstraints(max_length=1000)]] = Field(min_length=1, max_length=1000)
+    source: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        # Printable ASCII only: the address is shown back to token owners, in pages and terminals.
+        if value is not None and not _WEB_ADDRESS.fullmatch(value):
+            raise PydanticCustomError("url", "must be an http or https URL")
+        return value
+
+
 class PageQuery(_Query):
     """Query of a paginated list: ``limit`` and the ``cursor`` from the previous page."""
 

@@ -102,7 +102,10 @@ class Table:
 
     def delete_batch(self, keys: list[Item]) -> None:
         """Delete up to 25 items, retrying what DynamoDB leaves unprocessed under throttling."""
-        requests: list[Any] = [{"DeleteRequest": {"Key": key}} for key in keys]
+        self.write_batch([{"DeleteRequest": {"Key": key}} for key in keys])
+
+    def write_batch(self, requests: list[Any]) -> None:
+        """Up to 25 puts and deletes of distinct items, retrying what DynamoDB leaves unprocessed."""
         for _ in range(5):
             with dynamodb_errors():
                 response = self.client.batch_write_item(RequestItems={self.name: requests})

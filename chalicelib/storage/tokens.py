@@ -59,6 +59,29 @@ class TokenStore:
                 tokens[token.id] = token
         return user, tokens
 
+    def find(self, wanted: Sequence[tuple[str, str]]) -> tuple[dict[str, User], dict[str, TokenRecord]]:
+        """Tokens of any users by (user id, token id), and those users: 100 keys per round trip."""
+        unique = dict.fromkeys(wanted)  # DynamoDB refuses a batch that names a key twice
+        keys = [user_key(user_id) for user_id in dict.fromkeys(user_id for user_id, _ in unique)]
+        keys += [token_key(user_id, token_id) for user_id, token_id in unique]
+        users: dict[str, User] = {}
+        tokens: dict[str, TokenRecord] = {}
+        for start in range(0, len(keys), 100):
+            for item in self._table.get_batch(keys[start:start + 100]):
+                if item["sk"]["S"] == PROFILE:
+                    user = user_from_item(item)
+                    users[user.id] = user
+                else:
+                    token = token_from_item(item)
+                    tokens[token.id] = token
+        return users, tokens
+
+    def delete_many(self, tokens: Sequence[TokenRecord]) -> None:
+        """Delete tokens at once, 25 per round trip (a token already gone is no error)."""
+        keys = [token_key(token.user_id, token.id) for token in tokens]
+        for start in range(0, len(keys), 25):
+            self._table.delete_batch(keys[start:start + 25])
+
     def get_many(self, user_id: str, token_ids: Sequence[str]) -> dict[str, TokenRecord]:
         """Some of a user's tokens, by id, in one strongly consistent round trip (at most 100)."""
         if not token_ids:
