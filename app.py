@@ -98,7 +98,7 @@ def enforce_access(event: Request, get_response: Callable[[Request], Response]) 
             security_log.report(get_store(), error.event)
         response = responses.error_response(error)
     if caller is not None:
-        responses.signal_expiry(response, caller.expires_at)
+        responses.signal_expiry(response, caller.stops_at)
     return responses.in_house_style(response)
 
 
@@ -187,11 +187,15 @@ def rotate_pat(token_id: str) -> Response:
     from chalicelib.http.requests import RotatePatRequest
 
     request = body(RotatePatRequest, optional=True)
-    successor = rotation.rotate_pat(
-        get_store(), current_caller(), token_id, expires_at=request.requested_expiry,
+    caller = current_caller()
+    rotated = rotation.rotate_pat(
+        get_store(), caller, token_id, expires_at=request.requested_expiry,
         grace_seconds=request.grace_seconds, now=utcnow(),
     )
-    return created(responses.created_pat(successor))
+    response = created(responses.created_pat(rotated.successor))
+    if rotated.old_id == caller.token_id:  # the calling token now stops at the end of its window
+        responses.signal_expiry(response, rotated.old_stops_at)
+    return response
 
 
 @route("/me/pats/revoke-all", methods=["POST"], requirement=HUMAN_READ_WRITE)

@@ -11,6 +11,7 @@ from chalicelib.accounts.records import Role
 from chalicelib.credentials.records import new_token
 from chalicelib.storage import Store
 from chalicelib.storage.errors import RotationLost
+from chalicelib.storage.tokens import Creator
 from chalicelib.timeutil import to_iso
 
 from .conftest import Accounts, Api, AuditLog, FrozenClock
@@ -205,11 +206,10 @@ def test_two_rotations_of_one_token_make_one_successor(store: Store, accounts: A
     (old,) = store.tokens.get_many(owner.user.id, [owner.token_id]).values()
     first, second = (new_token(old.kind, user_id=old.user_id, name=old.name, scope=old.scope, now=clock.now(),
                                rotated_from=old.id) for _ in range(2))
-    store.tokens.rotate(old, first.record, window_end=clock.now(), now=clock.now(), creator_id=old.id,
-                        creator_scope=Scope.READ_WRITE)
+    itself = Creator(token_id=old.id, scope=Scope.READ_WRITE, expires_at=None)
+    store.tokens.rotate(old, first.record, window_end=clock.now(), now=clock.now(), creator=itself)
     with pytest.raises(RotationLost):
-        store.tokens.rotate(old, second.record, window_end=clock.now(), now=clock.now(), creator_id=old.id,
-                            creator_scope=Scope.READ_WRITE)
+        store.tokens.rotate(old, second.record, window_end=clock.now(), now=clock.now(), creator=itself)
     assert store.tokens.get_many(owner.user.id, [second.record.id]) == {}
 
 

@@ -50,12 +50,15 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         if record.rotated_to is not None:
             raise _used_after_rotation(record, record.expires_at, now)
         raise InvalidToken("expired", f"This token expired at {to_iso(record.expires_at)}; create a new one.")
+    stops_at = record.expires_at
     if parsed.parent_id is not None:
         parent = tokens.get(parsed.parent_id)
         if (parent is None or parent.is_expired(now) or record.parent_id != parent.id
                 or (user is not None and user.revocation_of(parent.id, parent.scope))):
             raise InvalidToken("parent_revoked", "The personal access token that minted this run token "
                                "was deleted, revoked or has expired.")
+        if parent.expires_at is not None and (stops_at is None or parent.expires_at < stops_at):
+            stops_at = parent.expires_at  # a run token dies with its parent (a rotation's window, say)
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
     if revocation := user.revocation_of(record.id, record.scope):
@@ -73,6 +76,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         scope=record.scope,
         kind=record.kind,
         expires_at=record.expires_at,
+        stops_at=stops_at,
         agent_id=record.agent_id,
         stage=record.stage,
         tokens_revoked_at_ms=user.tokens_revoked_at_ms,

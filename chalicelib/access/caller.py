@@ -22,6 +22,8 @@ class Caller:
     scope: Scope
     kind: TokenKind
     expires_at: datetime | None
+    # When the token stops working: its expiry, or for a run token its parent's if earlier.
+    stops_at: datetime | None = None
     agent_id: str | None = None
     stage: str | None = None
     tokens_revoked_at_ms: int | None = None
@@ -51,6 +53,7 @@ class Caller:
             "scope": self.scope.value,
             "kind": self.kind.value,
             "expiresAt": to_iso(self.expires_at) if self.expires_at else "",
+            "stopsAt": to_iso(self.stops_at) if self.stops_at else "",
             "agentId": self.agent_id or "",
             "stage": self.stage or "",
             "tokensRevokedAt": _text(self.tokens_revoked_at_ms),
@@ -72,6 +75,7 @@ class Caller:
             scope=Scope(context["scope"]),
             kind=TokenKind(context["kind"]),
             expires_at=from_iso(context["expiresAt"]) if context["expiresAt"] else None,
+            stops_at=from_iso(context["stopsAt"]) if context.get("stopsAt") else None,
             agent_id=context["agentId"] or None,
             stage=context["stage"] or None,
             tokens_revoked_at_ms=_number(context["tokensRevokedAt"]),

@@ -19,6 +19,9 @@ from chalicelib.storage import Store
 
 GRANULARITY = timedelta(minutes=5)
 MAX_USER_AGENT = 200
+# Controls, format characters (direction overrides, zero-width), separators that break lines,
+# surrogates, private-use and unassigned code points.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 
 
 @dataclass(frozen=True)
@@ -51,5 +54,5 @@ def _printable(user_agent: object) -> str | None:
     page would act on (a user agent is whatever the client sent)."""
     if not isinstance(user_agent, str):
         return None
-    visible = "".join(char for char in user_agent if unicodedata.category(char) not in ("Cc", "Cf"))
+    visible = "".join(char for char in user_agent if unicodedata.category(char) not in _UNPRINTABLE)
     return visible[:MAX_USER_AGENT].strip() or None

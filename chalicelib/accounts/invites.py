@@ -143,6 +143,7 @@ def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
     first_token = new_token(
         TokenKind.PAT, user_id=user.id, name=FIRST_TOKEN_NAME, scope=invite.role.highest_scope, now=now,
         expires_at=invite.first_token_expires_at,
+        not_after=invite.first_token_expires_at,
     )
     try:
         store.invites.claim(invite, user, first_token.record, now)
@@ -164,6 +165,7 @@ def _claim_access_link(store: Store, invite: Invite, now: datetime) -> tuple[Use
     token = new_token(
         TokenKind.PAT, user_id=user.id, name=ACCESS_LINK_TOKEN_NAME, scope=user.role.highest_scope, now=now,
         expires_at=invite.first_token_expires_at,
+        not_after=invite.first_token_expires_at,
     )
     try:
         store.invites.claim_access_link(invite, user, token.record, now)

@@ -13,7 +13,7 @@ from chalicelib.credentials.records import IssuedToken
 from chalicelib.errors import AccountExists, Conflict, LastAdmin, NotFound
 from chalicelib.security_events.records import EventType, new_event
 from chalicelib.storage import Store
-from chalicelib.storage.errors import EmailTaken, StoreConflict, UserChanged, WouldRemoveLastAdmin
+from chalicelib.storage.errors import ConcurrentChange, EmailTaken, StoreConflict, UserChanged, WouldRemoveLastAdmin
 from chalicelib.timeutil import to_iso
 
 
@@ -108,6 +108,8 @@ def revoke_all_tokens(store: Store, user_id: str, *, now: datetime, actor_id: st
                      f"{by} revoked every token of your account issued up to then.", now)
     try:
         store.users.revoke_tokens(canonical, ids.epoch_ms(now), store.events.write(told))
+    except ConcurrentChange as conflict:
+        raise Conflict() from conflict
     except UserChanged as changed:
         # No read first: either there is no such user, or a later cut-off (which covers now) is in place.
         if store.users.get(canonical) is None:

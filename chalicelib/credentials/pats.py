@@ -9,10 +9,11 @@ from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import User
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
-from chalicelib.errors import ExpiryExceedsToken, InsufficientScope, InvalidToken
+from chalicelib.errors import Conflict, ExpiryExceedsToken, InsufficientScope, InvalidToken
 from chalicelib.expiry import require_future_within
 from chalicelib.storage import Store
-from chalicelib.storage.errors import CreatorRevoked
+from chalicelib.storage.errors import ConcurrentChange, CreatorRevoked
+from chalicelib.storage.tokens import Creator
 from chalicelib.timeutil import to_iso
 
 # Far enough that nobody needs more (omit the expiry instead), near enough for any date library.
@@ -46,17 +47,25 @@ def create_pat(
             expires_at, now, MAX_LIFETIME, "within 100 years; omit it for a token that does not expire"
         )
     require_within_caller_lifetime(caller, expires_at)
-    issued = new_token(TokenKind.PAT, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now)
-    store_created_by(store, issued, caller)
+    issued = new_token(TokenKind.PAT, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now,
+                       not_after=caller.expires_at)
+    store_created_by(store, issued, caller, now)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
                  viaTokenId=caller.token_id, scope=scope.value, kind=issued.record.kind.value)
     return issued
 
 
-def store_created_by(store: Store, issued: IssuedToken, caller: Caller) -> None:
+def creator_of(caller: Caller) -> Creator:
+    """The caller's token as the authorizer read it, for the checks a creating write makes."""
+    return Creator(token_id=caller.token_id, scope=caller.scope, expires_at=caller.expires_at)
+
+
+def store_created_by(store: Store, issued: IssuedToken, caller: Caller, now: datetime) -> None:
     """Store a token the caller's token made, unless that token was revoked meanwhile (401)."""
     try:
-        store.tokens.put_created_by(issued.record, creator_id=caller.token_id, creator_scope=caller.scope)
+        store.tokens.put_created_by(issued.record, creator=creator_of(caller), now=now)
+    except ConcurrentChange as conflict:
+        raise Conflict() from conflict
     except CreatorRevoked as revoked:
         audit.record("token.created", audit.DENIED, caller.user_id, tokenId=issued.record.id,
                      viaTokenId=caller.token_id, reason=revoked.reason)

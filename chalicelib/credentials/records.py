@@ -29,6 +29,10 @@ class TokenRecord:
     # window), and the token it replaced.
     rotated_to: str | None = None
     rotated_from: str | None = None
+    # The latest this token, and any successor it rotates into, may ever expire: the expiry of
+    # the token that created it, so that expiry contains a stolen token through any chain of
+    # creations and rotations. None when it was made by a token without expiry.
+    not_after: datetime | None = None
     # Agent run tokens only: the agent and workflow stage, and the PAT that minted the token.
     agent_id: str | None = None
     stage: str | None = None
@@ -58,6 +62,7 @@ def new_token(
     agent_id: str | None = None,
     stage: str | None = None,
     rotated_from: str | None = None,
+    not_after: datetime | None = None,
 ) -> IssuedToken:
     """A fresh token of ``kind`` for ``user_id``, not yet stored; callers decide who may have it."""
     token_id = ids.new_id(kind.spec.id_prefix, now)
@@ -75,5 +80,6 @@ def new_token(
         stage=stage,
         parent_id=parent_id,
         rotated_from=rotated_from,
+        not_after=not_after,
     )
     return IssuedToken(record=record, value=minted.value)

@@ -8,20 +8,28 @@ detection caused.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib import audit
 from chalicelib.access import ids
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import TokenKind
-from chalicelib.credentials.pats import MAX_LIFETIME, require_within_caller_lifetime
+from chalicelib.credentials.pats import MAX_LIFETIME, creator_of, require_within_caller_lifetime
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
-from chalicelib.errors import AlreadyRotated, ExpiryExceedsToken, InsufficientScope, InvalidToken, NotFound
+from chalicelib.errors import (
+    AlreadyRotated,
+    Conflict,
+    ExpiryExceedsToken,
+    InsufficientScope,
+    InvalidToken,
+    NotFound,
+)
 from chalicelib.expiry import require_future_within
 from chalicelib.security_events.log import report
 from chalicelib.security_events.records import EventType, repeatable_event
 from chalicelib.storage import Store
-from chalicelib.storage.errors import CreatorRevoked, RotationLost
+from chalicelib.storage.errors import ConcurrentChange, CreatorRevoked, RotationLost
 from chalicelib.timeutil import to_iso
 
 SELF = "self"
@@ -36,10 +44,19 @@ class KeepLifetime:
 KEEP_LIFETIME = KeepLifetime()
 
 
+@dataclass(frozen=True)
+class Rotation:
+    """A successor, and when the token it replaced stops working."""
+
+    successor: IssuedToken
+    old_id: str
+    old_stops_at: datetime
+
+
 def rotate_pat(
     store: Store, caller: Caller, token_ref: str, *, expires_at: datetime | None | KeepLifetime,
     grace_seconds: int, now: datetime,
-) -> IssuedToken:
+) -> Rotation:
     """Replace one of the caller's PATs (``self``: the calling one) with a successor; the old
     one works ``grace_seconds`` more (never past its own expiry)."""
     old = _live_pat(store, caller, token_ref, now)
@@ -57,12 +74,15 @@ def rotate_pat(
         )
     rotating_itself = old.id == caller.token_id
     if not rotating_itself and not caller.scope.covers(old.scope):
+        audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, viaTokenId=caller.token_id,
+                     scope=old.scope.value, reason="scope_escalation")
         raise InsufficientScope(
             f"A token with {caller.scope.value} scope cannot rotate a token with {old.scope.value} scope; "
             f"use a token with {old.scope.value} scope.",
             required_scope=old.scope.value,
         )
-    successor_expiry = _successor_expiry(old, expires_at, now)
+    not_after = old.not_after if rotating_itself else _earlier(old.not_after, caller.expires_at)
+    successor_expiry = _successor_expiry(old, expires_at, old.not_after, now)
     if rotating_itself:
         _require_within_own_lifetime(old, successor_expiry, now)
     else:
@@ -71,12 +91,13 @@ def rotate_pat(
     if old.expires_at is not None:
         window_end = min(window_end, old.expires_at)
     successor = new_token(TokenKind.PAT, user_id=old.user_id, name=old.name, scope=old.scope,
-                          expires_at=successor_expiry, now=now, rotated_from=old.id)
+                          expires_at=successor_expiry, now=now, rotated_from=old.id, not_after=not_after)
     try:
-        store.tokens.rotate(old, successor.record, window_end=window_end, now=now,
-                            creator_id=caller.token_id, creator_scope=caller.scope)
+        store.tokens.rotate(old, successor.record, window_end=window_end, now=now, creator=creator_of(caller))
     except RotationLost:
-        raise _explain_lost_rotation(store, caller, token_ref, now) from None
+        raise _explain_lost_rotation(store, caller, token_ref) from None
+    except ConcurrentChange as conflict:
+        raise Conflict() from conflict
     except CreatorRevoked as revoked:
         audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, viaTokenId=caller.token_id,
                      reason=revoked.reason)
@@ -84,7 +105,7 @@ def rotate_pat(
             from revoked
     audit.record("token.rotated", audit.SUCCESS, caller.user_id, tokenId=old.id, successorId=successor.record.id,
                  viaTokenId=caller.token_id, graceSeconds=grace_seconds, oldStopsAt=to_iso(window_end))
-    return successor
+    return Rotation(successor=successor, old_id=old.id, old_stops_at=window_end)
 
 
 def _live_pat(store: Store, caller: Caller, token_ref: str, now: datetime) -> TokenRecord:
@@ -97,13 +118,22 @@ def _live_pat(store: Store, caller: Caller, token_ref: str, now: datetime) -> To
     return record
 
 
-def _successor_expiry(old: TokenRecord, requested: datetime | None | KeepLifetime, now: datetime) -> datetime | None:
-    """The asked-for expiry, or a fresh lifetime as long as the old token's (none stays none)."""
+def _successor_expiry(
+    old: TokenRecord, requested: datetime | None | KeepLifetime, not_after: datetime | None, now: datetime
+) -> datetime | None:
+    """The asked-for expiry, or a fresh lifetime as long as the old token's (none stays none),
+    never past ``not_after``, the expiry of the token the chain was created from."""
     if isinstance(requested, KeepLifetime):
-        return now + (old.expires_at - old.created_at) if old.expires_at is not None else None
+        kept = now + (old.expires_at - old.created_at) if old.expires_at is not None else None
+        return _earlier(kept, not_after)
     if requested is not None:
         require_future_within(
             requested, now, MAX_LIFETIME, "within 100 years; send null for a token that does not expire"
+        )
+    if not_after is not None and (requested is None or requested > not_after):
+        raise ExpiryExceedsToken(
+            f"Invalid request: this token was created by a token that expires at {to_iso(not_after)}, and "
+            f"nothing made from it may outlive that; set expiresAt at or before {to_iso(not_after)}."
         )
     return requested
 
@@ -121,16 +151,20 @@ def _require_within_own_lifetime(old: TokenRecord, expires_at: datetime | None, 
         )
 
 
-def _explain_lost_rotation(store: Store, caller: Caller, token_ref: str, now: datetime) -> Exception:
-    """Why the transaction found the token changed: rotated meanwhile (409) or gone (404)."""
-    try:
-        current = _live_pat(store, caller, token_ref, now)
-    except NotFound as gone:
-        return gone
-    if current.rotated_to is not None:
+def _explain_lost_rotation(store: Store, caller: Caller, token_ref: str) -> Exception:
+    """Why the transaction found the token changed: rotated meanwhile (409, even when its window
+    has already ended) or gone (404)."""
+    token_id = caller.token_id if token_ref == SELF else ids.normalize(TokenKind.PAT.spec.id_prefix, token_ref)
+    current = store.tokens.get_many(caller.user_id, [token_id]).get(token_id) if token_id else None
+    if current is not None and current.rotated_to is not None:
         return AlreadyRotated(f"This token was rotated to {current.rotated_to} while the request ran; "
                               f"rotate {current.rotated_to} instead.")
     return NotFound(_NOT_FOUND)
+
+
+def _earlier(first: datetime | None, second: datetime | None) -> datetime | None:
+    """The earlier of two optional moments (None: never)."""
+    return min(first, second) if first is not None and second is not None else first or second
 
 
 def _days(lifetime: timedelta) -> str:

@@ -31,7 +31,7 @@ def mint_run_token(
         TokenKind.AGENT_RUN, user_id=caller.user_id, name=agent_id, scope=Scope.READ_WRITE, now=now,
         expires_at=expires_at, parent_id=caller.token_id, agent_id=agent_id, stage=stage,
     )
-    store_created_by(store, issued, caller)
+    store_created_by(store, issued, caller, now)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
                  viaTokenId=caller.token_id, scope=Scope.READ_WRITE.value, kind=TokenKind.AGENT_RUN.value,
                  agentId=agent_id)

@@ -59,10 +59,12 @@ _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|
 
 
 def _rfc3339(value: object) -> datetime:
-    """Parsed here, not by pydantic, which would also take epoch numbers and numeric strings."""
+    """Parsed here, not by pydantic, which would also take epoch numbers and numeric strings.
+    Fractions of a second are dropped: times are kept to the second, and a rule checked on a
+    finer time than the one stored could pass a token that is already dead when stored."""
     if isinstance(value, str) and _RFC3339.fullmatch(value):
         try:
-            return datetime.fromisoformat(value.upper())
+            return datetime.fromisoformat(value.upper()).replace(microsecond=0)
         except ValueError:
             pass
     raise PydanticCustomError(

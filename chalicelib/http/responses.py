@@ -187,9 +187,10 @@ TOKEN_EXPIRES_HEADER = "OpenIndex-Token-Expires"
 
 
 def signal_expiry(response: Response, expires_at: datetime | None) -> None:
-    """Tell the client when the token it used expires (nothing for a token that does not)."""
+    """Tell the client when the token it used expires (nothing for a token that does not); a
+    view that changed that expiry (a rotation of the calling token) has already said so."""
     if expires_at is not None:
-        response.headers[TOKEN_EXPIRES_HEADER] = to_iso(expires_at)
+        response.headers.setdefault(TOKEN_EXPIRES_HEADER, to_iso(expires_at))
 
 
 def in_house_style(response: Response) -> Response:

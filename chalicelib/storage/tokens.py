@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,15 @@ _BEARER_ID_PREFIXES = tuple(TokenKind(kind).spec.id_prefix for kind in sorted(BE
 # may lie later, as for a rotated token kept for REUSE_WATCH after its window.
 _UNEXPIRED = "attribute_not_exists(expiresAt) OR expiresAt > :now"
 REUSE_WATCH = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Creator:
+    """The token making another, as the authorizer read it a moment ago."""
+
+    token_id: str
+    scope: Scope
+    expires_at: datetime | None
 
 
 class TokenStore:
@@ -93,23 +103,25 @@ class TokenStore:
         """Store a new token record (operator tools and invite claims: no creating token)."""
         self._table.put_new(token_item(token))
 
-    def put_created_by(self, token: TokenRecord, *, creator_id: str, creator_scope: Scope) -> None:
+    def put_created_by(self, token: TokenRecord, *, creator: Creator, now: datetime) -> None:
         """Store a token made by another of the same user's tokens, if that creator is still live.
 
         The authorizer allowed the creator a moment ago, but a revoke-all, deactivation,
         demotion or delete can land between it and this write; the same transaction checks
-        the user's state and cut-offs against the creator, and that the creator still exists,
-        so no revoked token leaves a live one behind. CreatorRevoked otherwise.
+        the user's state and cut-offs against the creator, and that the creator is still as the
+        authorizer saw it (not deleted, expired or rotated away meanwhile: the new token's
+        lifetime was capped by that expiry), so no revoked token leaves a live one behind.
+        CreatorRevoked otherwise.
         """
         self._table.transact([
-            self._user_still_allows(token.user_id, [(creator_id, creator_scope)]),
-            self._still_exists(token.user_id, creator_id),
+            self._user_still_allows(token.user_id, [(creator.token_id, creator.scope)]),
+            self._unchanged(token.user_id, creator, now),
             Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
                            "ConditionExpression": "attribute_not_exists(pk)"}}),
         ])
 
     def rotate(self, old: TokenRecord, successor: TokenRecord, *, window_end: datetime, now: datetime,
-               creator_id: str, creator_scope: Scope) -> None:
+               creator: Creator) -> None:
         """Store ``successor`` and cut ``old`` short to ``window_end``, both or neither.
 
         ``old`` must still be live and not yet rotated (RotationLost otherwise, so two
@@ -117,7 +129,8 @@ class TokenStore:
         as in :meth:`put_created_by`. The old item is kept for REUSE_WATCH after its window
         so that a late use is recognised as use after rotation.
         """
-        survivors = [(old.id, old.scope)] + ([(creator_id, creator_scope)] if creator_id != old.id else [])
+        rotating_itself = creator.token_id == old.id
+        survivors = [(old.id, old.scope)] + ([] if rotating_itself else [(creator.token_id, creator.scope)])
         writes = [
             self._user_still_allows(old.user_id, survivors),
             Write({"Update": {
@@ -133,8 +146,8 @@ class TokenStore:
             Write({"Put": {"TableName": self._table.name, "Item": token_item(successor),
                            "ConditionExpression": "attribute_not_exists(pk)"}}),
         ]
-        if creator_id != old.id:
-            writes.append(self._still_exists(old.user_id, creator_id))
+        if not rotating_itself:
+            writes.append(self._unchanged(old.user_id, creator, now))
         self._table.transact(writes)
 
     def _user_still_allows(self, user_id: str, tokens: Sequence[tuple[str, Scope]]) -> Write:
@@ -158,11 +171,16 @@ class TokenStore:
             "ExpressionAttributeValues": marshal(values),
         }}, CreatorRevoked)
 
-    def _still_exists(self, user_id: str, token_id: str) -> Write:
-        return Write({"ConditionCheck": {
-            "TableName": self._table.name, "Key": token_key(user_id, token_id),
-            "ConditionExpression": "attribute_exists(pk)",
-        }}, CreatorRevoked)
+    def _unchanged(self, user_id: str, creator: Creator, now: datetime) -> Write:
+        """A check that the creating token still exists, unexpired, with the expiry it had."""
+        unchanged = ("attribute_not_exists(expiresAt)" if creator.expires_at is None
+                     else "expiresAt = :seen AND expiresAt > :now")
+        condition = f"attribute_exists(pk) AND {unchanged}"
+        check: dict[str, Any] = {"TableName": self._table.name, "Key": token_key(user_id, creator.token_id),
+                                 "ConditionExpression": condition}
+        if creator.expires_at is not None:
+            check["ExpressionAttributeValues"] = marshal({":seen": to_iso(creator.expires_at), ":now": to_iso(now)})
+        return Write({"ConditionCheck": check}, CreatorRevoked)
 
     def page(
         self, owner: User, id_prefix: str, limit: int, start_after: str | None, now: datetime
@@ -307,6 +325,7 @@ def token_item(token: TokenRecord) -> Item:
         "lastUsedUserAgent": token.last_used_user_agent,
         "rotatedTo": token.rotated_to,
         "rotatedFrom": token.rotated_from,
+        "notAfter": to_iso(token.not_after) if token.not_after else None,
         "agentId": token.agent_id,
         "stage": token.stage,
         "parentId": token.parent_id,
@@ -329,6 +348,7 @@ def token_from_item(item: Item) -> TokenRecord:
         last_used_user_agent=fields.get("lastUsedUserAgent"),
         rotated_to=fields.get("rotatedTo"),
         rotated_from=fields.get("rotatedFrom"),
+        not_after=from_iso(fields["notAfter"]) if "notAfter" in fields else None,
         agent_id=fields.get("agentId"),
         stage=fields.get("stage"),
         parent_id=fields.get("parentId"),
