@@ -33,7 +33,7 @@ PAGE_KEYS = ("items", "nextCursor")
 RE_ACCESS_TOKEN_NAME = "re-access link"  # what the server names the PAT a re-access link gives
 ROTATED_KEYS = ("id", "name", "scope", "token", "expiresAt", "createdAt")
 SELF = "self"  # the token id that names the calling token
-USER_AGENT_WIDTH = 32  # in the tokens table; --json has it whole
+USER_AGENT_WIDTH = 24  # in the tokens table; --json has it whole
 
 
 @dataclass
