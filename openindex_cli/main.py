@@ -476,7 +476,10 @@ def _check_can_save(settings: config.Settings) -> None:
                        f"'{settings.profile}', so nothing was rotated; unset {config.ENV_TOKEN} to rotate the "
                        f"profile's token, or leave out --save and set {config.ENV_TOKEN} to the new token",
                        EXIT_USAGE)
-    config.check_writable(settings.path)
+    try:
+        config.check_writable(settings.path)
+    except CliError as error:
+        raise CliError(f"--save: {error.message}, so nothing was rotated", EXIT_CONFIG) from None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from openindex_cli import config as cli_config
+
 from .conftest import APP_URL, Accounts, Api, Cli, FrozenClock
 from .test_cli import config_file, login, stored
 from .test_cli_issue10 import Recording, one_line
@@ -310,3 +312,15 @@ def test_list_never_prints_control_characters_the_server_passed_on(cli: Cli) -> 
     assert len(result.stdout.splitlines()) == 2
     raw = json.loads(cli(*LIST, "--json", env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": "oi_pat_x"}).stdout)
     assert raw["items"][0]["lastUsedUserAgent"] == item["lastUsedUserAgent"]  # in full, escaped by JSON
+
+
+def test_save_refuses_a_config_directory_it_cannot_write_before_rotating(
+    cli: Cli, sent: Recording, accounts: Accounts, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = accounts.create()
+    login(cli, owner.token)
+    sent.requests.clear()
+    monkeypatch.setattr(cli_config.os, "access", lambda *_: False)  # a read-only mount, even for root
+    result = cli(*ROTATE, "self", "--save")
+    assert result.exit_code == 3 and "is not writable" in one_line(result.stderr)
+    assert sent.requests == [] and status(api, owner.token) == 200
