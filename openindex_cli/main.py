@@ -66,9 +66,9 @@ class Context:
                    token_label=settings.token_label, token_fix=settings.token_fix,
                    insecure=self.insecure or (settings.insecure and own_url),
                    command=current.command_path if current else "oi",
-                   on_expiry=on_expiry or functools.partial(self.warn_of_expiry, settings))
+                   on_expiry=on_expiry or functools.partial(self._warn_of_expiry, settings))
 
-    def warn_of_expiry(self, settings: config.Settings, header: str) -> None:
+    def _warn_of_expiry(self, settings: config.Settings, header: str) -> None:
         """One line on stderr, once, when the token in force expires within seven days.
 
         Run tokens are left out: they live a day at most by design and cannot be rotated.
@@ -426,9 +426,9 @@ def tokens_rotate(context: Context, profile: str | None, as_json: bool, token_id
     old_expiry: list[str] = []  # for self, the header names the rotated token: no warning, only its expiry
     api = context.api(settings, on_expiry=old_expiry.append if token_id == SELF else None)
     rotated = api.call("POST", api_path("me", "pats", token_id, "rotate"), body=body, expect=ROTATED_KEYS)
-    old = _OldToken.of(rotated, token_id, body["graceSeconds"], old_expiry)
+    old = _OldToken.of(rotated, token_id, body["graceSeconds"], old_expiry, context.now())
     if save:
-        _save_successor(settings, rotated, old, as_json)
+        _save_successor(settings, rotated, old, as_json, context.now())
     if as_json:
         shown = {key: value for key, value in rotated.items() if not (save and key == "token")}
         emit_json({**shown, **old.as_json(), "savedToProfile": settings.profile if save else None})
@@ -492,11 +492,12 @@ class _OldToken:
     exact: bool
 
     @classmethod
-    def of(cls, rotated: dict[str, Any], token_id: str, grace_seconds: int, old_expiry: list[str]) -> _OldToken:
+    def of(cls, rotated: dict[str, Any], token_id: str, grace_seconds: int, old_expiry: list[str],
+           now: datetime) -> _OldToken:
         """The server's window starts at the successor's createdAt and never outlasts the old
         token's own expiry, which only self learns (the response's OpenIndex-Token-Expires names
         the calling token): for another id the end is an upper bound."""
-        start = signals.parse_time(str(rotated["createdAt"])) or datetime.now(UTC)
+        start = signals.parse_time(str(rotated["createdAt"])) or now
         stops = start + timedelta(seconds=grace_seconds)
         own_expiry = signals.parse_time(old_expiry[0]) if old_expiry else None
         if own_expiry is not None:
@@ -524,7 +525,8 @@ def _still_holds_the_old_token(settings: config.Settings) -> str:
             f"`oi profile set{settings.profile_option} --token -` (or rotate with --save next time).")
 
 
-def _save_successor(settings: config.Settings, rotated: dict[str, Any], old: _OldToken, as_json: bool) -> None:
+def _save_successor(settings: config.Settings, rotated: dict[str, Any], old: _OldToken, as_json: bool,
+                    now: datetime) -> None:
     """Store the successor in the profile in use; if that fails, the token the server made is
     printed rather than lost, with what to do, and the command fails (exit 3)."""
     try:
@@ -535,8 +537,8 @@ def _save_successor(settings: config.Settings, rotated: dict[str, Any], old: _Ol
         else:
             click.echo(rotated["token"])
         raise CliError(f"rotated, but the new token could not be saved: {error.message}. It is printed on standard "
-                       f"output, once: store it with `oi profile set{settings.profile_option} --token -` now; "
-                       f"the old token {old.id} stops working at {signals.at(old.stops)}", EXIT_CONFIG) from None
+                       f"output, once: store it with `oi profile set{settings.profile_option} --token -` now. "
+                       f"{old.in_words(now)}", EXIT_CONFIG) from None
 
 
 @tokens.command("delete", short_help="Delete a token: it stops working at once.")
