@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from openindex_cli.errors import (
     EXIT_UNREACHABLE,
     CliError,
 )
+from openindex_cli.signals import TOKEN_EXPIRES_HEADER
 
 TIMEOUT_SECONDS = 10.0
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -40,6 +42,7 @@ class Api:
         token_fix: str = "",
         insecure: bool = False,
         command: str = "oi",
+        on_expiry: Callable[[str], None] | None = None,
     ) -> None:
         self._app_url = app_url
         self._token = token
@@ -48,6 +51,7 @@ class Api:
         self._token_fix = token_fix
         self._insecure = insecure
         self._command = command
+        self._on_expiry = on_expiry  # given each OpenIndex-Token-Expires value, whatever the status
 
     def check(self, authenticated: bool = True) -> str:
         """The app URL, once it and (for ``authenticated`` calls) the token are fit to use.
@@ -93,6 +97,8 @@ class Api:
                 "is the app URL right and the service up?",
                 EXIT_UNREACHABLE,
             ) from None
+        if self._on_expiry is not None and TOKEN_EXPIRES_HEADER in response.headers:
+            self._on_expiry(response.headers[TOKEN_EXPIRES_HEADER])
         return self._answer(method, path, response, expect)
 
     def _answer(self, method: str, path: str, response: httpx.Response, expect: tuple[str, ...]) -> Any:

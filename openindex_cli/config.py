@@ -56,8 +56,19 @@ class Settings:
         """How to replace the token in force, wherever it came from."""
         if self.token_source == ENV_TOKEN:
             return f"Set {ENV_TOKEN} to a valid token, or unset it to use profile '{self.profile}'."
-        option = "" if self.profile == DEFAULT_PROFILE else f" --profile {self.profile}"
-        return f"Store a valid one with `oi profile set{option} --token -`."
+        return f"Store a valid one with `oi profile set{self.profile_option} --token -`."
+
+    @property
+    def rotate_advice(self) -> str:
+        """How to replace the token in force before it expires, wherever it came from."""
+        if self.token_source == ENV_TOKEN:
+            return f"rotate it with `oi settings personal tokens rotate self` and set {ENV_TOKEN} to the new token"
+        return f"rotate it with `oi settings personal tokens rotate self --save{self.profile_option}`"
+
+    @property
+    def profile_option(self) -> str:
+        """`` --profile NAME`` for commands to suggest, empty for the default profile."""
+        return "" if self.profile == DEFAULT_PROFILE else f" --profile {self.profile}"
 
 
 def config_path(environ: Mapping[str, str]) -> Path:
@@ -130,6 +141,14 @@ def save_profile(path: Path, name: str, changes: Mapping[str, str | bool]) -> No
         _write_private(path.resolve(), {"profiles": profiles})
     except OSError as error:
         raise CliError(f"cannot write {path}: {error}", EXIT_CONFIG) from None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse now what ``save_profile`` would fail on later: a directory where no new file can be
+    made (a read-only mount, say). Not a guarantee, only the common failure caught early."""
+    directory = path.resolve().parent
+    if directory.is_dir() and not os.access(directory, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write {path}: {directory} is not writable", EXIT_CONFIG)
 
 
 def _write_private(target: Path, document: dict[str, object]) -> None:

@@ -355,22 +355,25 @@ class ChaliceTransport(httpx.BaseTransport):
 
 
 class Cli:
-    """Runs `oi` with click's CliRunner against the app, with a private config home."""
+    """Runs `oi` with click's CliRunner against the app, with a private config home, on the app's
+    frozen clock (expiry warnings and durations count from the same now as the server)."""
 
-    def __init__(self, transport: httpx.BaseTransport) -> None:
+    def __init__(self, transport: httpx.BaseTransport, clock: FrozenClock) -> None:
         self.transport = transport
+        self.clock = clock
         self.runner = CliRunner()
 
     def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
-        return self.runner.invoke(oi, list(args), obj=CliContext(transport=self.transport), env=env, input=input)
+        context = CliContext(transport=self.transport, now=self.clock.now)
+        return self.runner.invoke(oi, list(args), obj=context, env=env, input=input)
 
 
 @pytest.fixture
-def cli(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(api: Api, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     for name in ("OPENINDEX_TOKEN", "OPENINDEX_APP_URL", "OPENINDEX_PROFILE", "OPENINDEX_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    return Cli(ChaliceTransport(api.http))
+    return Cli(ChaliceTransport(api.http), clock)
 
 
 class AuditLog(logging.Handler):

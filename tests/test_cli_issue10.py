@@ -15,10 +15,9 @@ from click.testing import Result
 from openindex_cli import api as cli_api
 from openindex_cli import config as cli_config
 from openindex_cli import main as cli_main
-from openindex_cli.main import Context as CliContext
 from openindex_cli.main import oi
 
-from .conftest import APP_URL, Accounts, Api, Cli, FrozenClock
+from .conftest import APP_URL, Accounts, Api, Cli
 from .test_cli import config_file, login, stored
 
 
@@ -522,15 +521,14 @@ def test_delete_without_a_terminal_or_yes_says_use_yes(cli: Cli, sent: Recording
 
 
 @pytest.fixture
-def create_at(cli: Cli, sent: Recording, clock: FrozenClock, accounts: Accounts) -> Callable[[str], Result]:
+def create_at(cli: Cli, sent: Recording, accounts: Accounts) -> Callable[[str], Result]:
     """`tokens create --expires-at WHEN` on the app's frozen clock."""
     login(cli, accounts.create().token)
 
     def create(when: str) -> Result:
         sent.requests.clear()
-        return cli.runner.invoke(oi, ["settings", "personal", "tokens", "create", "--name", "t", "--scope",
-                                      "read_write", "--expires-at", when, "--json"],
-                                 obj=CliContext(transport=cli.transport, now=clock.now))
+        return cli("settings", "personal", "tokens", "create", "--name", "t", "--scope", "read_write",
+                   "--expires-at", when, "--json")
 
     return create
 

@@ -1,0 +1,38 @@
+"""What the API says about the token in use besides the answer: ``OpenIndex-Token-Expires``.
+
+Every response to a request made with an expiring token carries it (RFC 3339 UTC), so any
+command can warn before the token stops working, the way GitHub's
+``github-authentication-token-expiration`` lets clients do. The warning is one line on standard
+error, so it never mixes into standard output or ``--json``.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from openindex_cli.durations import in_words
+
+TOKEN_EXPIRES_HEADER = "OpenIndex-Token-Expires"
+WARN_WITHIN = timedelta(days=7)
+
+
+def parse_time(text: str) -> datetime | None:
+    """An RFC 3339 time with a zone, or None for anything else (a header is never worth a traceback)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def at(moment: datetime) -> str:
+    """``2026-12-01 00:00 UTC``, as the tables show times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def expiry_warning(header: str, now: datetime, token_label: str, rotate_advice: str) -> str | None:
+    """The warning for a token expiring within seven days of ``now``; None when it is further off."""
+    expires = parse_time(header)
+    if expires is None or expires - now > WARN_WITHIN:
+        return None
+    return (f"oi: warning: the token from {token_label} expires {in_words(expires - now)} ({at(expires)}); "
+            f"{rotate_advice}")
