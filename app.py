@@ -21,7 +21,7 @@ from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import TokenKind
 from chalicelib.access.requirements import ANY_TOKEN, HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER, Requirement
 from chalicelib.accounts import invites, users
-from chalicelib.credentials import leaks, pats, revocation, rotation, run_tokens
+from chalicelib.credentials import leaks, pats, policy_settings, revocation, rotation, run_tokens
 from chalicelib.errors import InsufficientScope, ServiceError
 from chalicelib.http import responses
 from chalicelib.security_events import log as security_log
@@ -247,6 +247,7 @@ def create_agent_run_token() -> Response:
     issued = run_tokens.mint_run_token(
         get_store(), current_caller(), agent_id=request.agent_id, stage=request.stage,
         lifetime_seconds=request.expires_in_seconds, now=utcnow(),
+        lifetime_asked="expires_in_seconds" in request.model_fields_set,
     )
     return created(responses.created_run_token(issued))
 
@@ -378,6 +379,31 @@ def delete_user_run_token(user_id: str, run_id: str) -> Response:
     revocation.delete_token(get_store(), TokenKind.AGENT_RUN, user_id, run_id, now=utcnow(),
                             actor_id=current_caller().user_id)
     return no_content()
+
+
+@route("/admin/settings/token-policy", methods=["GET"], requirement=HUMAN_ADMIN)
+def get_token_policy() -> dict[str, Any]:
+    """The instance's token policy (the defaults until an admin sets one)."""
+    return responses.token_policy(get_store().policy.get())
+
+
+@route("/admin/settings/token-policy", methods=["PUT"], requirement=HUMAN_ADMIN)
+def put_token_policy() -> dict[str, Any]:
+    """Replace the token policy; 409 if it would block the token making the change."""
+    from chalicelib.http.requests import TokenPolicyRequest
+
+    request = body(TokenPolicyRequest)
+    policy = policy_settings.set_policy(get_store(), current_caller(), request.policy(), utcnow())
+    return responses.token_policy(policy)
+
+
+@route("/admin/settings/token-policy/impact", methods=["GET"], requirement=HUMAN_ADMIN)
+def preview_token_policy() -> dict[str, Any]:
+    """What a proposed policy would block, before it is saved."""
+    from chalicelib.http.requests import ImpactQuery, parse_query
+
+    proposed = parse_query(ImpactQuery, _request.get().query_params).policy()
+    return responses.policy_impact(policy_settings.impact(get_store(), proposed, utcnow()))
 
 
 @route("/admin/users/{user_id}/access-links", methods=["POST"], requirement=HUMAN_ADMIN)

@@ -41,6 +41,12 @@ class ExpiryExceedsToken(InvalidRequest):
     code = "expiry_exceeds_token"
 
 
+class PolicyViolation(InvalidRequest):
+    """A new token would break the instance's token policy."""
+
+    code = "policy_violation"
+
+
 class InvalidToken(ServiceError):
     """Missing, malformed, unknown, revoked or expired token, or an inactive user.
 
@@ -114,6 +120,13 @@ class AlreadyRotated(ServiceError):
 
     status = 409
     code = "already_rotated"
+
+
+class PolicyBlocksCaller(ServiceError):
+    """The new token policy would block the very token that asks for it."""
+
+    status = 409
+    code = "policy_blocks_caller"
 
 
 class AccountExists(ServiceError):

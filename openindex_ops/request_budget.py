@@ -15,7 +15,7 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "an admin deletes someone's PAT": ["BatchGetItem", "DeleteItem", "PutItem"],
     "rotate a PAT": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
     "first use of a token in five minutes": ["BatchGetItem", "UpdateItem"],
-    "claim an invite": ["GetItem", "TransactWriteItems"],
+    "claim an invite": ["BatchGetItem", "TransactWriteItems"],
     "report a leaked PAT": ["BatchGetItem", "BatchWriteItem", "BatchWriteItem"],
     "report strings that are not tokens": [],
     "revoke all of the caller's tokens": ["BatchGetItem", "TransactWriteItems"],
@@ -23,6 +23,6 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "list one page of run tokens": ["BatchGetItem", "Query", "BatchGetItem"],
     "delete a run token": ["BatchGetItem", "DeleteItem"],
     "create a re-access link": ["BatchGetItem", "GetItem", "TransactWriteItems"],
-    "claim a re-access link": ["GetItem", "GetItem", "TransactWriteItems"],
+    "claim a re-access link": ["BatchGetItem", "GetItem", "TransactWriteItems"],
 }
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}

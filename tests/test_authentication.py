@@ -237,7 +237,7 @@ def test_issued_tokens_store_only_a_digest(store: Store, accounts: Accounts, clo
     issued = pats.issue_pat(
         store, user_id=owner.user.id, name="x", scope=Scope.READ_WRITE, expires_at=None, now=clock.now()
     )
-    _, found = store.tokens.load_credential(owner.user.id, [issued.record.id])
+    _, found, _ = store.tokens.load_credential(owner.user.id, [issued.record.id])
     record = found[issued.record.id]
     assert len(record.digest) == 32
     assert issued.value.encode() != record.digest

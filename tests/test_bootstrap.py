@@ -24,7 +24,7 @@ def test_bootstrap_creates_an_admin_and_prints_an_admin_token(
     assert bootstrap.main(["--email", "Root@Example.com", "--table", TABLE]) == 0
     token = printed(capsys, "OPENINDEX_ADMIN_TOKEN")
     parsed = token_format.parse(token)
-    user, found = store.tokens.load_credential(parsed.user_id, [parsed.token_id])
+    user, found, _ = store.tokens.load_credential(parsed.user_id, [parsed.token_id])
     assert (user.email, user.role.value) == ("root@example.com", "admin")
     assert found[parsed.token_id].scope.value == "admin"
 

@@ -63,7 +63,7 @@ def scenario(api: Api, accounts: Accounts, name: str) -> tuple[str, Callable[[],
         return "TransactWriteItems", lambda: api.post("/auth/invites/claim", body={"token": token}), 201
     if name == "read invite":
         token = api.post("/admin/invites", admin.token, body={"email": "r@example.com"}).body["token"]
-        return "GetItem", lambda: api.post("/auth/invites/claim", body={"token": token}), 201
+        return "BatchGetItem", lambda: api.post("/auth/invites/claim", body={"token": token}), 201
     if name == "update user":
         return ("TransactWriteItems",
                 lambda: api.patch(f"/admin/users/{member.user.id}", admin.token, body={"role": "admin"}), 200)

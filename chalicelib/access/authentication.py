@@ -41,7 +41,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     if parsed is None or parsed.kind.kind not in BEARER_KINDS or parsed.user_id is None:
         raise InvalidToken("malformed_token")
     wanted = [parsed.token_id] + ([parsed.parent_id] if parsed.parent_id else [])
-    user, tokens = store.tokens.load_credential(parsed.user_id, wanted)
+    user, tokens, policy = store.tokens.load_credential(parsed.user_id, wanted)
     record = tokens.get(parsed.token_id)
     if record is None or not hmac.compare_digest(record.digest, parsed.digest):
         raise InvalidToken("unknown_token")
@@ -66,6 +66,9 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     if not user.role.highest_scope.covers(record.scope):
         raise InvalidToken("role_lacks_scope", f"This token has {record.scope.value} scope, which its "
                            f"account's role ({user.role.value}) no longer allows.")
+    for checked in [record] + ([tokens[parsed.parent_id]] if parsed.parent_id else []):
+        if breach := policy.breach(checked.kind, checked.scope, checked.created_at, checked.expires_at):
+            raise _blocked_by_policy(checked, record, breach, now)
     return Caller(
         user_id=user.id,
         email=user.email,
@@ -81,6 +84,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         stage=record.stage,
         tokens_revoked_at_ms=user.tokens_revoked_at_ms,
         admin_tokens_revoked_at_ms=user.admin_tokens_revoked_at_ms,
+        policy=policy.to_text(),
         last_used_at=record.last_used_at,
         last_used_ip=record.last_used_ip,
     )
@@ -107,6 +111,17 @@ def _used_after_rotation(record: TokenRecord, window_end: datetime, now: datetim
         "it was refused. Update whatever still uses it.", now, token_id=record.id, token_name=record.name)
     return ToldRefusal("rotated", f"This token was rotated to {record.rotated_to}; it stopped working at "
                        f"{to_iso(window_end)}. Use the new token.", event)
+
+
+def _blocked_by_policy(breaking: TokenRecord, used: TokenRecord, breach: str, now: datetime) -> ToldRefusal:
+    """A token the policy in force blocks: refused, and its owner told once an hour."""
+    whose = "" if breaking.id == used.id else "the personal access token that minted this run token: "
+    event = repeatable_event(
+        used.user_id, EventType.TOKEN_BLOCKED_BY_POLICY,
+        f"\"{used.name}\" was refused because the instance's token policy blocks it: {whose}{breach}. "
+        "Create a token that fits the policy, or ask an admin.", now, token_id=used.id, token_name=used.name)
+    return ToldRefusal("blocked_by_policy", f"This token is blocked by the instance's token policy: {whose}{breach}. "
+                       "It works again if an admin relaxes the policy; or create a token that fits it.", event)
 
 
 def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[str, str]]:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import Role, User, UserStatus
+from chalicelib.credentials.policy import TokenPolicy
 from chalicelib.timeutil import from_iso, to_iso
 
 
@@ -28,9 +29,16 @@ class Caller:
     stage: str | None = None
     tokens_revoked_at_ms: int | None = None
     admin_tokens_revoked_at_ms: int | None = None
+    # The token policy the authorizer read (TokenPolicy.to_text), so views need not read it again.
+    policy: str = ""
     # The token's last recorded use, so the handler can tell without a read whether to record this one.
     last_used_at: datetime | None = None
     last_used_ip: str | None = None
+
+    @property
+    def token_policy(self) -> TokenPolicy:
+        """The token policy in force when the authorizer read it."""
+        return TokenPolicy.from_text(self.policy)
 
     @property
     def owner(self) -> User:
@@ -58,6 +66,7 @@ class Caller:
             "stage": self.stage or "",
             "tokensRevokedAt": _text(self.tokens_revoked_at_ms),
             "adminTokensRevokedAt": _text(self.admin_tokens_revoked_at_ms),
+            "policy": self.policy,
             "lastUsedAt": to_iso(self.last_used_at) if self.last_used_at else "",
             "lastUsedIp": self.last_used_ip or "",
         }
@@ -80,6 +89,7 @@ class Caller:
             stage=context["stage"] or None,
             tokens_revoked_at_ms=_number(context["tokensRevokedAt"]),
             admin_tokens_revoked_at_ms=_number(context["adminTokensRevokedAt"]),
+            policy=context.get("policy", ""),
             last_used_at=from_iso(context["lastUsedAt"]) if context.get("lastUsedAt") else None,
             last_used_ip=context.get("lastUsedIp") or None,
         )

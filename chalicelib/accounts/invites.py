@@ -7,9 +7,10 @@ from typing import NoReturn
 
 from chalicelib import audit
 from chalicelib.access import ids, token_format
-from chalicelib.access.kinds import TokenKind
+from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import Invite, InviteStatus, IssuedInvite, Role, User
 from chalicelib.accounts.users import get_user, new_user, normalize_email
+from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.credentials.records import IssuedToken, new_token
 from chalicelib.errors import (
     AccessLinkUserInactive,
@@ -135,14 +136,14 @@ def claim_invite(store: Store, token: str, *, now: datetime) -> tuple[User, Issu
 
 
 def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
-    invite = _find(store, token)
+    invite, policy = _find(store, token)
     _ensure_claimable(invite, now)
     if invite.user_id is not None:
-        return _claim_access_link(store, invite, now)
+        return _claim_access_link(store, invite, policy, now)
     user = new_user(invite.email, invite.role, now)
     first_token = new_token(
         TokenKind.PAT, user_id=user.id, name=FIRST_TOKEN_NAME, scope=invite.role.highest_scope, now=now,
-        expires_at=invite.first_token_expires_at,
+        expires_at=_first_token_expiry(policy, invite, invite.role.highest_scope, now),
         not_after=invite.first_token_expires_at,
     )
     try:
@@ -156,7 +157,13 @@ def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
     return user, first_token
 
 
-def _claim_access_link(store: Store, invite: Invite, now: datetime) -> tuple[User, IssuedToken]:
+def _first_token_expiry(policy: TokenPolicy, invite: Invite, scope: Scope, now: datetime) -> datetime | None:
+    """The PAT a claim gives: capped by the token that made the invite, then fitted to the token
+    policy in force (its longest lifetime when it requires one or caps them)."""
+    return policy.pat_expiry(scope, invite.first_token_expires_at, now, asked=False)
+
+
+def _claim_access_link(store: Store, invite: Invite, policy: TokenPolicy, now: datetime) -> tuple[User, IssuedToken]:
     user = store.users.get(invite.user_id or "")
     if user is None or not user.is_active:
         raise AccessLinkUserInactive()
@@ -164,7 +171,7 @@ def _claim_access_link(store: Store, invite: Invite, now: datetime) -> tuple[Use
         raise InviteRevoked(_REVOKED_WITH_TOKENS)
     token = new_token(
         TokenKind.PAT, user_id=user.id, name=ACCESS_LINK_TOKEN_NAME, scope=user.role.highest_scope, now=now,
-        expires_at=invite.first_token_expires_at,
+        expires_at=_first_token_expiry(policy, invite, user.role.highest_scope, now),
         not_after=invite.first_token_expires_at,
     )
     try:
@@ -188,14 +195,14 @@ def _explain_lost_claim(store: Store, invite: Invite, now: datetime, conflict: S
     raise ServiceUnavailable() from conflict
 
 
-def _find(store: Store, token: str) -> Invite:
+def _find(store: Store, token: str) -> tuple[Invite, TokenPolicy]:
     parsed = token_format.parse(token)
-    invite = None
+    invite, policy = None, DEFAULT_POLICY
     if parsed is not None and parsed.kind is INVITE:
-        invite = store.invites.get(parsed.token_id)
+        invite, policy = store.invites.get_with_policy(parsed.token_id)
     if invite is None or parsed is None or not hmac.compare_digest(invite.digest, parsed.digest):
         raise InviteNotFound()
-    return invite
+    return invite, policy
 
 
 def _ensure_claimable(invite: Invite, now: datetime) -> None:

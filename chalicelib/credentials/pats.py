@@ -46,6 +46,7 @@ def create_pat(
         require_future_within(
             expires_at, now, MAX_LIFETIME, "within 100 years; omit it for a token that does not expire"
         )
+    expires_at = caller.token_policy.pat_expiry(scope, expires_at, now)
     require_within_caller_lifetime(caller, expires_at)
     issued = new_token(TokenKind.PAT, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now,
                        not_after=caller.expires_at)

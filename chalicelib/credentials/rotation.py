@@ -82,7 +82,9 @@ def rotate_pat(
             required_scope=old.scope.value,
         )
     not_after = old.not_after if rotating_itself else _earlier(old.not_after, caller.expires_at)
-    successor_expiry = _successor_expiry(old, expires_at, old.not_after, now)
+    successor_expiry = caller.token_policy.pat_expiry(
+        old.scope, _successor_expiry(old, expires_at, old.not_after, now), now,
+        asked=not isinstance(expires_at, KeepLifetime))
     if rotating_itself:
         _require_within_own_lifetime(old, successor_expiry, now)
     else:

@@ -18,13 +18,16 @@ RUN_ID_PREFIX = TokenKind.AGENT_RUN.spec.id_prefix
 
 
 def mint_run_token(
-    store: Store, caller: Caller, *, agent_id: str, stage: str | None, lifetime_seconds: int, now: datetime
+    store: Store, caller: Caller, *, agent_id: str, stage: str | None, lifetime_seconds: int, now: datetime,
+    lifetime_asked: bool = True,
 ) -> IssuedToken:
-    """A run token for ``agent_id``, valid for ``lifetime_seconds`` but never past its parent PAT.
+    """A run token for ``agent_id``, valid for ``lifetime_seconds`` (within the token policy:
+    400 beyond it when asked for, cut to it when not) but never past its parent PAT.
 
     The caller's PAT is named in the run token, so deleting that PAT revokes the run token too.
     """
-    expires_at = now + timedelta(seconds=lifetime_seconds)
+    expires_at = caller.token_policy.run_token_expiry(now + timedelta(seconds=lifetime_seconds), now,
+                                                      asked=lifetime_asked)
     if caller.expires_at is not None:
         expires_at = min(expires_at, caller.expires_at)
     issued = new_token(

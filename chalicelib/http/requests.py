@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.access.kinds import Scope
 from chalicelib.accounts.records import Role, UserStatus
+from chalicelib.credentials.policy import TokenPolicy
 from chalicelib.credentials.rotation import KEEP_LIFETIME, MAX_GRACE_SECONDS, KeepLifetime
 from chalicelib.credentials.run_tokens import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS
 from chalicelib.errors import InvalidRequest
@@ -187,6 +188,42 @@ class RevokeCredentialsRequest(_Body):
         if value is not None and not _WEB_ADDRESS.fullmatch(value):
             raise PydanticCustomError("url", "must be an http or https URL")
         return value
+
+
+LifetimeDays = Annotated[int, Field(ge=1, le=3650)]
+
+
+class TokenPolicyRequest(_Body):
+    """Body of ``PUT /admin/settings/token-policy``: the whole policy (leave nothing out)."""
+
+    max_lifetime_days: LifetimeDays | None = Field(alias="maxLifetimeDays")
+    require_expiry: bool = Field(alias="requireExpiry")
+    admin_max_lifetime_days: LifetimeDays | None = Field(alias="adminMaxLifetimeDays")
+    run_token_max_seconds: int = Field(ge=60, le=86400, alias="runTokenMaxSeconds")
+
+    def policy(self) -> TokenPolicy:
+        return TokenPolicy(max_lifetime_days=self.max_lifetime_days, require_expiry=self.require_expiry,
+                           admin_max_lifetime_days=self.admin_max_lifetime_days,
+                           run_token_max_seconds=self.run_token_max_seconds)
+
+
+def _null_or_integer(value: object) -> object:
+    return None if value in ("", "null") else _plain_integer_text(value)
+
+
+class ImpactQuery(_Query):
+    """Query of ``GET /admin/settings/token-policy/impact``: a proposed policy (absent: no limit)."""
+
+    max_lifetime_days: Annotated[LifetimeDays | None, BeforeValidator(_null_or_integer)] = Field(
+        default=None, alias="maxLifetimeDays")
+    require_expiry: Annotated[bool, BeforeValidator(lambda value: {"true": True, "false": False}.get(value, value))
+                              ] = Field(default=False, alias="requireExpiry")
+    admin_max_lifetime_days: Annotated[LifetimeDays | None, BeforeValidator(_null_or_integer)] = Field(
+        default=None, alias="adminMaxLifetimeDays")
+
+    def policy(self) -> TokenPolicy:
+        return TokenPolicy(max_lifetime_days=self.max_lifetime_days, require_expiry=self.require_expiry,
+                           admin_max_lifetime_days=self.admin_max_lifetime_days)
 
 
 class PageQuery(_Query):

@@ -10,6 +10,8 @@ from chalice.app import Response
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import TokenKind
 from chalicelib.accounts.records import Invite, IssuedInvite, User
+from chalicelib.credentials.policy import TokenPolicy
+from chalicelib.credentials.policy_settings import Impact
 from chalicelib.credentials.records import IssuedToken, TokenRecord
 from chalicelib.errors import ServiceError
 from chalicelib.security_events.records import SecurityEvent
@@ -110,6 +112,33 @@ def me(caller: Caller) -> dict[str, Any]:
         "role": caller.role.value,
         "createdAt": to_iso(caller.user_created_at),
         "token": token,
+    }
+
+
+def token_policy(policy: TokenPolicy) -> dict[str, Any]:
+    """The instance's token policy."""
+    return {
+        "maxLifetimeDays": policy.max_lifetime_days,
+        "requireExpiry": policy.require_expiry,
+        "adminMaxLifetimeDays": policy.admin_max_lifetime_days,
+        "runTokenMaxSeconds": policy.run_token_max_seconds,
+    }
+
+
+def policy_impact(found: Impact) -> dict[str, Any]:
+    """What a proposed policy would block: counts, and a sample of the tokens."""
+    return {
+        "tokensBlocked": found.tokens_blocked,
+        "usersAffected": found.users_affected,
+        "sample": [{
+            "userId": blocked.owner.id,
+            "email": blocked.owner.email,
+            "tokenId": blocked.token.id,
+            "name": blocked.token.name,
+            "scope": blocked.token.scope.value,
+            "expiresAt": _time(blocked.token.expires_at),
+            "reason": blocked.reason,
+        } for blocked in found.sample],
     }
 
 

@@ -8,6 +8,7 @@ from botocore.config import Config
 
 from chalicelib.storage.events import EventStore
 from chalicelib.storage.invites import InviteStore
+from chalicelib.storage.policy import PolicyStore
 from chalicelib.storage.table import Table
 from chalicelib.storage.tokens import TokenStore
 from chalicelib.storage.users import UserStore
@@ -34,6 +35,7 @@ class Store:
         self.invites = InviteStore(table)
         self.tokens = TokenStore(table)
         self.events = EventStore(table)
+        self.policy = PolicyStore(table)
 
     @classmethod
     def connect(cls, table_name: str) -> Store:

@@ -6,8 +6,10 @@ from typing import Any
 
 from chalicelib.access import ids
 from chalicelib.accounts.records import Invite, InviteStatus, Role, User, UserStatus
+from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.credentials.records import TokenRecord
 from chalicelib.storage.errors import InviteNotPending, UserChanged
+from chalicelib.storage.policy import POLICY_KEY, is_policy_item, policy_from_item
 from chalicelib.storage.table import (
     INVITE_INDEX_KEY,
     Item,
@@ -48,6 +50,18 @@ class InviteStore:
         """The invite, in any state, or None."""
         item = self._table.get(invite_key(invite_id))
         return invite_from_item(item) if item else None
+
+    def get_with_policy(self, invite_id: str) -> tuple[Invite | None, TokenPolicy]:
+        """The invite in any state (or None) and the token policy its claim must follow, in one
+        round trip."""
+        invite = None
+        policy = DEFAULT_POLICY
+        for item in self._table.get_batch([invite_key(invite_id), POLICY_KEY]):
+            if is_policy_item(item):
+                policy = policy_from_item(item)
+            else:
+                invite = invite_from_item(item)
+        return invite, policy
 
     def get_many(self, invite_ids: list[str]) -> list[Invite]:
         """Invites by id, in any state (100 per round trip)."""

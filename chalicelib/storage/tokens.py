@@ -12,8 +12,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.access import ids
 from chalicelib.access.kinds import BEARER_KINDS, Scope, TokenKind
 from chalicelib.accounts.records import Role, User, UserStatus
+from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.credentials.records import TokenRecord
 from chalicelib.storage.errors import CreatorRevoked, RotationLost
+from chalicelib.storage.policy import POLICY_KEY, is_policy_item, policy_from_item
 from chalicelib.storage.table import (
     PROFILE,
     TOKEN,
@@ -56,18 +58,23 @@ class TokenStore:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def load_credential(self, user_id: str, token_ids: Sequence[str]) -> tuple[User | None, dict[str, TokenRecord]]:
-        """A user and some of their tokens in one strongly consistent round trip."""
-        keys = [user_key(user_id)] + [token_key(user_id, token_id) for token_id in token_ids]
+    def load_credential(
+        self, user_id: str, token_ids: Sequence[str]
+    ) -> tuple[User | None, dict[str, TokenRecord], TokenPolicy]:
+        """A user, some of their tokens and the token policy in one strongly consistent round trip."""
+        keys = [user_key(user_id), POLICY_KEY] + [token_key(user_id, token_id) for token_id in token_ids]
         user = None
+        policy = DEFAULT_POLICY
         tokens = {}
         for item in self._table.get_batch(keys):
-            if item["sk"]["S"] == PROFILE:
+            if is_policy_item(item):
+                policy = policy_from_item(item)
+            elif item["sk"]["S"] == PROFILE:
                 user = user_from_item(item)
             else:
                 token = token_from_item(item)
                 tokens[token.id] = token
-        return user, tokens
+        return user, tokens, policy
 
     def find(self, wanted: Sequence[tuple[str, str]]) -> tuple[dict[str, User], dict[str, TokenRecord]]:
         """Tokens of any users by (user id, token id), and those users: 100 keys per round trip."""
