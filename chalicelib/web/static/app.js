@@ -126,10 +126,12 @@ function expiryText(iso, now = new Date()) {
   const expiry = new Date(iso);
   const left = expiry - now;
   if (left <= 0) return "expired";
-  if (left < HOUR) return `in ${plural(Math.max(1, Math.round(left / MINUTE)), "minute")}`;
-  if (left < DAY) return `in ${plural(Math.round(left / HOUR), "hour")}`;
+  const minutes = Math.max(1, Math.round(left / MINUTE));
+  if (minutes < 60) return `in ${plural(minutes, "minute")}`;
+  const hours = Math.round(left / HOUR);
+  if (hours < 24) return `in ${plural(hours, "hour")}`;
   const midnight = (moment) => new Date(moment.getFullYear(), moment.getMonth(), moment.getDate()).getTime();
-  const days = Math.round((midnight(expiry) - midnight(now)) / DAY);
+  const days = Math.max(1, Math.round((midnight(expiry) - midnight(now)) / DAY));
   if (days <= 30) return `in ${plural(days, "day")}`;
   return dateFormat.format(expiry);
 }
