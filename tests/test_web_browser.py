@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .test_make_run_e2e import ROOT, Stack, call, free_port, launch, stop
+from .test_make_run_e2e import ROOT, Stack, call, free_port, launch, raw_call, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -468,9 +468,17 @@ def test_rotate_reveals_the_successor_once_and_the_old_token_stops_at_once(tabs,
     member = claimed_member(stack, "rotator@example.com")
     own = member["pat"]["token"]
     old = pat_of(stack, own, "deploy-bot")
+    scraper = pat_of(stack, own, "scraper")
+    hostile = '<img src=x onerror="document.title=1">' + " curl/8.5.0" * 10
+    status, _, _ = raw_call(stack, "GET", "/me", {"Authorization": f"Bearer {scraper['token']}", "User-Agent": hostile})
+    assert status == 200
     tab = tabs()
     sign_in(tab, own)
     page = tab.page
+    agent = page.get_by_role("row").filter(has_text="scraper").locator(".agent")
+    expect(agent).to_have_text(hostile[:39] + "…")  # as text, cut short, the whole in the title
+    expect(agent).to_have_attribute("title", hostile)
+    expect(page.locator("[data-rows] img")).to_have_count(0)
     own_row = page.get_by_role("row").filter(has_text="first token")
     expect(own_row.get_by_role("cell").nth(4)).to_contain_text("127.0.0.1")  # the sign-in used it
     expect(page.get_by_role("row").filter(has_text="deploy-bot").get_by_role("cell").nth(4)).to_have_text("never")
@@ -522,6 +530,10 @@ def test_a_rotated_row_works_for_its_window_and_a_second_rotation_is_refused_in_
     expect(old_row.get_by_role("button", name="Rotate nightly")).to_have_count(0)
     expect(page.get_by_role("button", name="Rotate nightly", exact=True)).to_have_count(1)  # the successor's
     assert call(stack, "GET", "/me", nightly["token"])[0] == 200  # inside its window
+    old_row.get_by_role("button", name="Delete nightly").click()  # cuts the window short
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(old_row).to_have_count(0)
+    assert call(stack, "GET", "/me", nightly["token"])[0] == 401
 
     # Another client rotates "stale" after the page listed it: the page's Rotate is refused.
     assert call(stack, "POST", f"/me/pats/{stale['id']}/rotate", own, {"graceSeconds": 600})[0] == 201
