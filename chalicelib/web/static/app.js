@@ -1,7 +1,7 @@
 // OpenIndex Auth web UI: one ES module for every page (the page says which in <body data-page>).
 // A client of the JSON API and nothing more. The token lives in this tab's sessionStorage only:
 // never a cookie, localStorage or the URL, and never in the console or the DOM (only a token
-// just created is shown, once, in its read-only field).
+// just created or rotated is shown, once, in its read-only field).
 
 // This file is served at <root>/assets/app.<hash>.js: the API and the pages are found from it,
 // not from the page's path, so the UI works at / and under API Gateway's /api/ stage prefix.
@@ -138,11 +138,12 @@ function expiryText(iso, now = new Date()) {
 
 const expiresSoon = (iso, now = new Date()) => Boolean(iso) && new Date(iso) - now <= EXPIRY_WARNING;
 
-// Plain for "never" and later dates; a warning badge ("expires in 3 days") within 7 days.
-function expiryCell(iso) {
+// Plain for "never" and later dates; with warn, a warning badge ("expires in 3 days") within 7
+// days. Tokens warn; invites do not (they all live 7 days, so every one would).
+function expiryCell(iso, { warn = false } = {}) {
   if (!iso) return el("td", { text: "never" });
   const text = expiryText(iso);
-  if (!expiresSoon(iso)) return el("td", {}, el("time", { datetime: iso, title: iso, text }));
+  if (!warn || !expiresSoon(iso)) return el("td", {}, el("time", { datetime: iso, title: iso, text }));
   return el("td", {}, el("time", {
     class: "badge warn", datetime: iso, title: iso, text: text === "expired" ? text : `expires ${text}`,
   }));
@@ -372,12 +373,14 @@ async function tokensPage() {
       + (current ? "This is the token this tab is signed in with: the tab switches to the new one. " : "")
       + "Update everything that uses the old token before it stops working.", "Rotate", { askGrace: true });
     if (!ok) return opener.focus();
-    const graceSeconds = Number($("#grace").value);
+    const grace = $("#grace");
+    const graceSeconds = Number(grace.value);
+    const graceLabel = grace.selectedOptions[0].textContent;
     try {
       const rotated = await api("POST", `me/pats/${encodeURIComponent(pat.id)}/rotate`, { body: { graceSeconds } });
       showAlert("");
       const stops = graceSeconds === 0 ? "has stopped working"
-        : `keeps working for ${$("#grace").selectedOptions[0].textContent}`;
+        : `keeps working for ${graceLabel}`;
       let note = `“${pat.name}” was rotated: the old token ${stops}.`;
       if (current) {
         session.signIn(rotated.token);
@@ -428,7 +431,7 @@ async function tokensPage() {
     });
     actions.append(remove);
     return el("tr", {}, name, el("td", { text: pat.scope }), timeCell(pat.createdAt),
-      expiryCell(pat.expiresAt), lastUsedCell(pat), el("td", {}, actions));
+      expiryCell(pat.expiresAt, { warn: true }), lastUsedCell(pat), el("td", {}, actions));
   });
 
   const form = $("[data-form=create-token]");
