@@ -11,13 +11,13 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .test_make_run_e2e import ROOT, Stack, call, free_port, launch, stop
+from .test_make_run_e2e import ROOT, Stack, call, free_port, launch, raw_call, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -263,7 +263,9 @@ def test_an_invite_link_is_claimed_once_and_the_colleague_is_signed_out_when_dea
     expect(admin.page.get_by_label("Invite link", exact=True)).to_have_value(re.compile("#token="))
     link = admin.page.get_by_label("Invite link", exact=True).input_value()
     assert re.fullmatch(re.escape(stack.base_url) + r"/invite#token=oi_inv_\S+", link)
-    expect(admin.page.get_by_role("row").filter(has_text="colleague@example.com")).to_be_visible()
+    invited = admin.page.get_by_role("row").filter(has_text="colleague@example.com")
+    expect(invited).to_contain_text("in 7 days")
+    expect(invited.locator(".warn")).to_have_count(0)  # every invite lives 7 days: no token-style warning
     shots(admin, "invites")
     invite_token = link.partition("#token=")[2]
 
@@ -440,3 +442,185 @@ def test_an_admin_promotes_demotes_and_revokes_every_token_of_a_user(tabs, stack
     assert revoked.value.status == 204
     assert call(stack, "GET", "/me", member_token)[0] == 401
     assert tab.errors() == []
+
+
+# --- issue 14: rotation, expiry signalling, where a token is used ------------------------------
+
+def pat_of(stack: Stack, token: str, name: str, *, days: float | None = None) -> dict[str, Any]:
+    """A PAT made through the API with ``token``, expiring in ``days`` (None: never)."""
+    body: dict[str, Any] = {"name": name, "scope": "read_write"}
+    if days is not None:
+        body["expiresAt"] = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status, created = call(stack, "POST", "/me/pats", token, body)
+    assert status == 201, created
+    return created
+
+
+def rotate_in_the_page(page: Page, name: str, keeps_working: str = "Stops at once") -> None:
+    page.get_by_role("button", name=f"Rotate {name}", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Old token keeps working for")).to_have_value("0")
+    dialog.get_by_label("Old token keeps working for").select_option(label=keeps_working)
+    dialog.get_by_role("button", name="Rotate").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_rotate_reveals_the_successor_once_and_the_old_token_stops_at_once(tabs, stack: Stack) -> None:
+    member = claimed_member(stack, "rotator@example.com")
+    own = member["pat"]["token"]
+    old = pat_of(stack, own, "deploy-bot")
+    scraper = pat_of(stack, own, "scraper")
+    hostile = '<img src=x onerror="document.title=1">' + " curl/8.5.0" * 10
+    status, _, _ = raw_call(stack, "GET", "/me", {"Authorization": f"Bearer {scraper['token']}", "User-Agent": hostile})
+    assert status == 200
+    tab = tabs()
+    sign_in(tab, own)
+    page = tab.page
+    agent = page.get_by_role("row").filter(has_text="scraper").locator(".agent")
+    expect(agent).to_have_text(hostile[:39] + "…")  # as text, cut short, the whole in the title
+    expect(agent).to_have_attribute("title", hostile)
+    expect(page.locator("[data-rows] img")).to_have_count(0)
+    own_row = page.get_by_role("row").filter(has_text="first token")
+    expect(own_row.get_by_role("cell").nth(4)).to_contain_text("127.0.0.1")  # the sign-in used it
+    expect(page.get_by_role("row").filter(has_text="deploy-bot").get_by_role("cell").nth(4)).to_have_text("never")
+
+    page.get_by_role("button", name="Rotate deploy-bot", exact=True).click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name="Rotate deploy-bot", exact=True)).to_be_focused()
+    assert call(stack, "GET", "/me", old["token"])[0] == 200
+
+    rotate_in_the_page(page, "deploy-bot")
+    field = page.get_by_label("New token", exact=True)
+    expect(field).to_have_value(re.compile("^oi_pat_"))
+    expect(field).to_be_focused()
+    successor = field.input_value()
+    assert successor != old["token"]
+    expect(page.get_by_role("heading", name="Token rotated")).to_be_visible()
+    expect(page.get_by_text("shown only once")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="deploy-bot")).to_contain_text("has stopped working")
+    assert call(stack, "GET", "/me", old["token"])[0] == 401
+    status, me = call(stack, "GET", "/me", successor)
+    assert status == 200 and me["token"]["name"] == "deploy-bot"
+    rows = page.get_by_role("row").filter(has_text="deploy-bot")
+    expect(rows).to_have_count(1)
+    expect(rows.get_by_text("rotated", exact=True)).to_have_count(0)
+
+    page.reload()
+    expect(rows).to_have_count(1)
+    expect(field).to_be_hidden()
+    assert_no_token_outside_the_one_time_field(tab, old["token"], successor, own)
+    assert tab.errors() == []
+
+
+def test_a_rotated_row_works_for_its_window_and_a_second_rotation_is_refused_in_words(tabs, stack: Stack) -> None:
+    member = claimed_member(stack, "windows@example.com")
+    own = member["pat"]["token"]
+    nightly = pat_of(stack, own, "nightly")
+    stale = pat_of(stack, own, "stale", days=30)
+    tab = tabs()
+    sign_in(tab, own)
+    page = tab.page
+    expect(page.get_by_role("button", name="Rotate stale", exact=True)).to_be_enabled()
+
+    rotate_in_the_page(page, "nightly", "1 hour")
+    expect(page.get_by_role("status").filter(has_text="nightly")).to_contain_text("keeps working for 1 hour")
+    # The badge itself: a row's buttons read "RotateDelete", which has_text="rotated" would match.
+    old_row = page.get_by_role("row").filter(has_text="nightly").filter(has=page.get_by_text("rotated", exact=True))
+    expect(old_row).to_have_count(1)
+    expect(old_row.get_by_role("cell").nth(3)).to_have_text(re.compile(r"^expires in (59 minutes|1 hour)$"))
+    expect(old_row.get_by_role("button", name="Rotate nightly")).to_have_count(0)
+    expect(page.get_by_role("button", name="Rotate nightly", exact=True)).to_have_count(1)  # the successor's
+    assert call(stack, "GET", "/me", nightly["token"])[0] == 200  # inside its window
+    old_row.get_by_role("button", name="Delete nightly").click()  # cuts the window short
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(old_row).to_have_count(0)
+    assert call(stack, "GET", "/me", nightly["token"])[0] == 401
+
+    # Another client rotates "stale" after the page listed it: the page's Rotate is refused.
+    assert call(stack, "POST", f"/me/pats/{stale['id']}/rotate", own, {"graceSeconds": 600})[0] == 201
+    rotate_in_the_page(page, "stale")
+    expect(page.get_by_role("alert")).to_contain_text("already rotated")
+    assert call(stack, "GET", "/me", stale["token"])[0] == 200
+    assert_no_token_outside_the_one_time_field(tab, nightly["token"], stale["token"], own)
+    assert [error for error in tab.errors() if "409 (Conflict)" not in error] == []  # Chromium logs the 409
+
+
+def test_rotating_the_tabs_own_token_keeps_the_tab_signed_in_with_the_successor(tabs, stack: Stack) -> None:
+    member = claimed_member(stack, "self-rotator@example.com")
+    own = member["pat"]["token"]
+    tab = tabs()
+    sign_in(tab, own)
+    page = tab.page
+    rotate_in_the_page(page, "first token")
+    field = page.get_by_label("New token", exact=True)
+    expect(field).to_have_value(re.compile("^oi_pat_"))
+    successor = field.input_value()
+    expect(page.get_by_role("status").filter(has_text="first token")).to_contain_text(
+        "This tab now uses the new token")
+    assert page.evaluate("sessionStorage.getItem('openindex.token')") == successor
+    assert call(stack, "GET", "/me", own)[0] == 401
+    expect(page.get_by_role("row").filter(has_text="first token")).to_contain_text("this tab")
+
+    page.reload()  # still signed in, with the successor
+    expect(page.get_by_role("button", name="Rotate first token", exact=True)).to_be_enabled()
+    expect(page.get_by_text("self-rotator@example.com")).to_be_visible()
+    assert tab.page.url.endswith(TOKENS)
+    assert_no_token_outside_the_one_time_field(tab, own, successor)
+    assert tab.errors() == []
+
+
+def test_the_expiry_banner_shows_within_seven_days_not_at_eight_and_rotates_the_tabs_token(
+    tabs, stack: Stack, shots
+) -> None:
+    member = claimed_member(stack, "expiring@example.com")
+    own = member["pat"]["token"]
+    eight = pat_of(stack, own, "laptop-8d", days=8)
+    pat_of(stack, own, "ci-weekly", days=5)
+    six = pat_of(stack, own, "laptop-6d", days=6)
+    banner = "complementary"
+
+    later = tabs()
+    sign_in(later, eight["token"])
+    expect(later.page.get_by_role("button", name="Rotate laptop-8d", exact=True)).to_be_enabled()
+    expect(later.page.get_by_role(banner)).to_have_count(0)
+    expires = later.page.get_by_role("row").filter(has_text="laptop-8d").get_by_role("cell").nth(3)
+    expect(expires).to_have_text("in 8 days")
+    expect(expires.locator(".warn")).to_have_count(0)
+    soon = later.page.get_by_role("row").filter(has_text="laptop-6d").get_by_role("cell").nth(3)
+    expect(soon).to_have_text("expires in 6 days")
+    expect(soon.locator(".warn")).to_have_count(1)
+    expect(later.page.get_by_role("row").filter(has_text="first token").get_by_role("cell").nth(3)).to_have_text(
+        "never")
+
+    tab = tabs()
+    sign_in(tab, six["token"])
+    page = tab.page
+    aside = page.get_by_role(banner, name="Your token expires in 6 days")
+    expect(aside).to_contain_text("laptop-6d")
+    expect(aside.get_by_role("button", name="Rotate this token")).to_be_enabled()
+    tab.open("settings/admin/users")  # any signed-in page; a member sees "Admin only" under it
+    expect(page.get_by_role("heading", name="Admin only")).to_be_visible()
+    expect(aside).to_be_visible()
+    aside.get_by_role("link", name="Rotate it on the tokens page").click()
+    page.wait_for_url(f"**/{TOKENS}")
+
+    page.get_by_role("button", name="Rotate ci-weekly", exact=True).click()
+    page.get_by_role("dialog").get_by_label("Old token keeps working for").select_option(label="1 day")
+    shots(tab, "rotate-confirm")
+    page.get_by_role("dialog").get_by_role("button", name="Rotate").click()
+    expect(page.get_by_role("row").filter(has_text="ci-weekly").get_by_text("rotated", exact=True)).to_have_count(1)
+    page.get_by_label("New token", exact=True).blur()
+    shots(tab, "tokens-rotation")
+
+    aside.get_by_role("button", name="Rotate this token").click()
+    page.get_by_role("dialog").get_by_role("button", name="Rotate").click()
+    field = page.get_by_label("New token", exact=True)
+    expect(field).to_be_focused()
+    expect(page.get_by_role("status").filter(has_text="laptop-6d")).to_contain_text("This tab now uses")
+    successor = field.input_value()
+    assert page.evaluate("sessionStorage.getItem('openindex.token')") == successor
+    assert call(stack, "GET", "/me", six["token"])[0] == 401
+    expect(aside).to_be_visible()  # the successor keeps the 6-day lifetime: still within 7 days
+    assert_no_token_outside_the_one_time_field(tab, six["token"], successor, own)
+    assert tab.errors() == [] and later.errors() == []

@@ -1,7 +1,7 @@
 // OpenIndex Auth web UI: one ES module for every page (the page says which in <body data-page>).
 // A client of the JSON API and nothing more. The token lives in this tab's sessionStorage only:
 // never a cookie, localStorage or the URL, and never in the console or the DOM (only a token
-// just created is shown, once, in its read-only field).
+// just created or rotated is shown, once, in its read-only field).
 
 // This file is served at <root>/assets/app.<hash>.js: the API and the pages are found from it,
 // not from the page's path, so the UI works at / and under API Gateway's /api/ stage prefix.
@@ -103,37 +103,79 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-const DAY = 24 * 60 * 60 * 1000;
+const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+// Within this much of its expiry a token is flagged: a warning badge, and the banner for the tab's own.
+const EXPIRY_WARNING = 7 * DAY;
+const USER_AGENT_SHOWN = 40;
 const dateFormat = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 function timeCell(iso, empty = "never") {
   if (!iso) return el("td", { text: empty });
   return el("td", {}, el("time", { datetime: iso, title: iso, text: dateFormat.format(new Date(iso)) }));
 }
 
-// "never", "expired", "today", "in 12 days" (calendar days, within a month) or a date.
+const plural = (count, unit) => `${count} ${unit}${count === 1 ? "" : "s"}`;
+
+// "never", "expired", "in 40 minutes", "in 5 hours" (within a day), "in 12 days" (calendar
+// days, within a month) or a date.
 function expiryText(iso, now = new Date()) {
   if (!iso) return "never";
   const expiry = new Date(iso);
-  if (expiry <= now) return "expired";
+  const left = expiry - now;
+  if (left <= 0) return "expired";
+  const minutes = Math.max(1, Math.round(left / MINUTE));
+  if (minutes < 60) return `in ${plural(minutes, "minute")}`;
+  const hours = Math.round(left / HOUR);
+  if (hours < 24) return `in ${plural(hours, "hour")}`;
   const midnight = (moment) => new Date(moment.getFullYear(), moment.getMonth(), moment.getDate()).getTime();
-  const days = Math.round((midnight(expiry) - midnight(now)) / DAY);
-  if (days === 0) return "today";
-  if (days <= 30) return days === 1 ? "in 1 day" : `in ${days} days`;
+  const days = Math.max(1, Math.round((midnight(expiry) - midnight(now)) / DAY));
+  if (days <= 30) return `in ${plural(days, "day")}`;
   return dateFormat.format(expiry);
 }
 
-function expiryCell(iso) {
+const expiresSoon = (iso, now = new Date()) => Boolean(iso) && new Date(iso) - now <= EXPIRY_WARNING;
+
+// Plain for "never" and later dates; with warn, a warning badge ("expires in 3 days") within 7
+// days. Tokens warn; invites do not (they all live 7 days, so every one would).
+function expiryCell(iso, { warn = false } = {}) {
   if (!iso) return el("td", { text: "never" });
-  return el("td", {}, el("time", { datetime: iso, title: iso, text: expiryText(iso) }));
+  const text = expiryText(iso);
+  if (!warn || !expiresSoon(iso)) return el("td", {}, el("time", { datetime: iso, title: iso, text }));
+  return el("td", {}, el("time", {
+    class: "badge warn", datetime: iso, title: iso, text: text === "expired" ? text : `expires ${text}`,
+  }));
 }
 
-// Asks before anything is deleted or revoked: the page's <dialog>, Cancel focused.
-function confirmAction(title, text, okLabel) {
+// When, from where and with what a token was last used. The user agent is whatever the client
+// sent: it is only ever set as text (textContent, an attribute), never parsed as HTML.
+function lastUsedCell(pat) {
+  if (!pat.lastUsedAt) return el("td", { text: "never" });
+  const cell = el("td", { class: "used" },
+    el("time", { datetime: pat.lastUsedAt, title: pat.lastUsedAt, text: dateTimeFormat.format(new Date(pat.lastUsedAt)) }));
+  if (pat.lastUsedIp) cell.append(el("span", { class: "ip", text: pat.lastUsedIp }));
+  const agent = pat.lastUsedUserAgent;
+  if (agent) {
+    const short = agent.length > USER_AGENT_SHOWN ? `${agent.slice(0, USER_AGENT_SHOWN - 1)}…` : agent;
+    cell.append(el("span", { class: "agent", title: agent, text: short }));
+  }
+  return cell;
+}
+
+// Asks before anything is deleted, revoked or rotated: the page's <dialog>, Cancel focused.
+// With askGrace, the dialog's "Old token keeps working for" choice is shown (reset to "Stops at once").
+function confirmAction(title, text, okLabel, { askGrace = false } = {}) {
   const dialog = $("[data-confirm]");
   $("[data-confirm-title]", dialog).textContent = title;
   $("[data-confirm-text]", dialog).textContent = text;
   $("[data-confirm-ok]", dialog).textContent = okLabel;
+  const grace = $("[data-confirm-grace]", dialog);
+  if (grace) {
+    grace.hidden = !askGrace;
+    $("select", grace).selectedIndex = 0;
+  }
   dialog.returnValue = "";
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
@@ -217,7 +259,30 @@ async function whoAmI() {
   $("[data-who]").textContent = me.email;
   $(".account").hidden = false;
   renderSettingsNav(me);
+  renderExpiryBanner(me.token);
   return me;
+}
+
+// On every signed-in page: the tab's own token expires within 7 days. The tokens page puts a
+// Rotate button in it (wired by that page); the others link there.
+function renderExpiryBanner(token) {
+  const banner = $("[data-expiry-banner]");
+  banner.hidden = !expiresSoon(token.expiresAt);
+  if (banner.hidden) return;
+  const when = expiryText(token.expiresAt);
+  $("[data-expiry-heading]", banner).textContent =
+    when === "expired" ? "Your token has expired" : `Your token expires ${when}`;
+  $("[data-expiry-text]", banner).textContent = `This tab is signed in with “${token.name}”, which stops working `
+    + `on ${dateTimeFormat.format(new Date(token.expiresAt))}. Rotate it to get a successor with the same `
+    + "name and scope, and update wherever else you use it.";
+  const action = $("[data-expiry-action]", banner);
+  if (PAGE === "tokens") {
+    if (!$("[data-rotate-self]", action)) {
+      action.replaceChildren(el("button", { type: "button", "data-rotate-self": "", disabled: "", text: "Rotate this token" }));
+    }
+  } else {
+    action.replaceChildren(el("a", { href: url("settings/personal/tokens"), text: "Rotate it on the tokens page" }));
+  }
 }
 
 function renderSettingsNav(me) {
@@ -291,9 +356,64 @@ async function tokensPage() {
   const expires = $("#expires");
   expires.min = new Date(Date.now() + DAY).toISOString().slice(0, 10);
 
+  const newToken = $("[data-new-token]");
+  const revealOnce = (heading, note, value) => {
+    $("[data-new-token-heading]", newToken).textContent = heading;
+    $("[data-rotated-note]", newToken).textContent = note;
+    showOnce(newToken, value);
+  };
+
+  // Rotation: confirmed with how long the old token keeps working; the successor is shown once.
+  // Rotating the tab's own token switches the tab to the successor, so it stays signed in.
+  async function rotate(pat, opener) {
+    const current = pat.id === me.token.id;
+    const ok = await confirmAction(`Rotate ${pat.name}?`,
+      "A new token with the same name and scope replaces it, shown once"
+      + (pat.expiresAt ? ", with a lifetime as long as this one's. " : ", also without expiry. ")
+      + (current ? "This is the token this tab is signed in with: the tab switches to the new one. " : "")
+      + "Update everything that uses the old token before it stops working.", "Rotate", { askGrace: true });
+    if (!ok) return opener.focus();
+    const grace = $("#grace");
+    const graceSeconds = Number(grace.value);
+    const graceLabel = grace.selectedOptions[0].textContent;
+    try {
+      const rotated = await api("POST", `me/pats/${encodeURIComponent(pat.id)}/rotate`, { body: { graceSeconds } });
+      showAlert("");
+      const stops = graceSeconds === 0 ? "has stopped working"
+        : `keeps working for ${graceLabel}`;
+      let note = `“${pat.name}” was rotated: the old token ${stops}.`;
+      if (current) {
+        session.signIn(rotated.token);
+        me.token = { ...me.token, id: rotated.id, expiresAt: rotated.expiresAt };
+        renderExpiryBanner(me.token);
+        wireRotateSelf();
+        note += " This tab now uses the new token, so it stays signed in.";
+      }
+      revealOnce("Token rotated", note, rotated.token);
+      await list.reload();
+    } catch (error) { report(error); }
+  }
+
+  function wireRotateSelf() {
+    const button = $("[data-rotate-self]");
+    if (!button || button.dataset.wired) return;
+    button.dataset.wired = "yes";
+    button.addEventListener("click", () => rotate(me.token, button));
+    button.disabled = false;
+  }
+
   const list = pagedList("me/pats", (pat) => {
     const name = el("td", {}, pat.name);
     if (pat.id === me.token.id) name.append(" ", el("span", { class: "badge", text: "this tab" }));
+    if (pat.rotatedTo) {
+      name.append(" ", el("span", { class: "badge rotated", title: `Rotated to ${pat.rotatedTo}`, text: "rotated" }));
+    }
+    const actions = el("div", { class: "actions" });
+    if (!pat.rotatedTo) {
+      const rotateButton = el("button", { type: "button", "aria-label": `Rotate ${pat.name}`, text: "Rotate" });
+      rotateButton.addEventListener("click", () => rotate(pat, rotateButton));
+      actions.append(rotateButton);
+    }
     const remove = el("button", { type: "button", class: "danger", "aria-label": `Delete ${pat.name}`, text: "Delete" });
     remove.addEventListener("click", async () => {
       const current = pat.id === me.token.id;
@@ -309,8 +429,9 @@ async function tokensPage() {
         $("#name").focus();
       } catch (error) { report(error); }
     });
+    actions.append(remove);
     return el("tr", {}, name, el("td", { text: pat.scope }), timeCell(pat.createdAt),
-      expiryCell(pat.expiresAt), timeCell(pat.lastUsedAt), el("td", {}, remove));
+      expiryCell(pat.expiresAt, { warn: true }), lastUsedCell(pat), el("td", {}, actions));
   });
 
   const form = $("[data-form=create-token]");
@@ -326,11 +447,12 @@ async function tokensPage() {
       const created = await api("POST", "me/pats", { body });
       showAlert("");
       form.reset();
-      showOnce($("[data-new-token]"), created.token);
+      revealOnce("Token created", "", created.token);
       await list.reload();
     } catch (error) { report(error); }
   });
   ready(form);
+  wireRotateSelf();
   await list.reload();
 }
 
