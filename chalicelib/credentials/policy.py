@@ -32,10 +32,10 @@ class TokenPolicy:
         if kind is TokenKind.AGENT_RUN:
             seconds = self.run_token_max_seconds
             return timedelta(seconds=seconds), f"agent run tokens live at most {seconds} seconds"
-        caps = [(days, f"tokens live at most {days} days") for days in [self.max_lifetime_days] if days]
+        caps = [(days, f"tokens live at most {_days(days)}") for days in [self.max_lifetime_days] if days]
         if scope is Scope.ADMIN and self.admin_max_lifetime_days:
             days = self.admin_max_lifetime_days
-            caps.append((days, f"admin tokens live at most {days} days"))
+            caps.append((days, f"admin tokens live at most {_days(days)}"))
         if not caps:
             return None, ""
         days, rule = min(caps)
@@ -100,6 +100,10 @@ class TokenPolicy:
 
 
 DEFAULT_POLICY = TokenPolicy()
+
+
+def _days(days: int) -> str:
+    return "1 day" if days == 1 else f"{days} days"
 
 
 def _span(lifetime: timedelta) -> str:

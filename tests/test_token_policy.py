@@ -1,0 +1,217 @@
+"""The instance token policy (issue 15): limits at creation, blocking at use, the impact preview."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.access.kinds import Scope
+from chalicelib.accounts.records import Role
+from chalicelib.timeutil import to_iso
+
+from .conftest import Account, Accounts, Api, DynamoCalls, FrozenClock
+
+POLICY = "/admin/settings/token-policy"
+DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
+
+
+def put_policy(api: Api, admin: Account, **changes: Any) -> Any:
+    return api.request("PUT", POLICY, admin.token, body={**DEFAULTS, **changes})
+
+
+@pytest.fixture
+def admin(accounts: Accounts, clock: FrozenClock) -> Account:
+    """An admin whose token fits any policy these tests set (it expires in a day)."""
+    return accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+
+
+def create(api: Api, owner: Account, **body: Any) -> Any:
+    return api.post("/me/pats", owner.token, body={"name": "n", "scope": "read_write", **body})
+
+
+def test_the_policy_starts_empty_and_is_replaced_whole(api: Api, admin: Account) -> None:
+    assert api.get(POLICY, admin.token).body == DEFAULTS
+    wanted = {"maxLifetimeDays": 90, "requireExpiry": True, "adminMaxLifetimeDays": 7, "runTokenMaxSeconds": 600}
+    assert api.request("PUT", POLICY, admin.token, body=wanted).body == wanted
+    assert api.get(POLICY, admin.token).body == wanted
+
+
+@pytest.mark.parametrize("body", [
+    {}, {**DEFAULTS, "maxLifetimeDays": 0}, {**DEFAULTS, "maxLifetimeDays": 3651},
+    {**DEFAULTS, "runTokenMaxSeconds": 59}, {**DEFAULTS, "runTokenMaxSeconds": 86401},
+    {**DEFAULTS, "requireExpiry": "true"}, {**DEFAULTS, "maxLifetimeDays": "30"},
+    {k: v for k, v in DEFAULTS.items() if k != "requireExpiry"}, {**DEFAULTS, "extra": 1},
+])
+def test_bad_policies_are_400_and_change_nothing(api: Api, admin: Account, body: dict[str, Any]) -> None:
+    response = api.request("PUT", POLICY, admin.token, body=body)
+    assert response.status == 400 and response.error_code == "invalid_request"
+    assert api.get(POLICY, admin.token).body == DEFAULTS
+
+
+def test_only_admins_see_or_change_the_policy(api: Api, accounts: Accounts) -> None:
+    member = accounts.create()
+    assert api.get(POLICY, member.token).status == 403
+    assert api.request("PUT", POLICY, member.token, body=DEFAULTS).status == 403
+    assert api.get(f"{POLICY}/impact", member.token).status == 403
+
+
+def test_a_lifetime_cap_refuses_longer_tokens_and_fills_in_a_missing_expiry(
+    api: Api, admin: Account, accounts: Accounts, clock: FrozenClock
+) -> None:
+    put_policy(api, admin, maxLifetimeDays=30)
+    member = accounts.create(expires_at=clock.now() + timedelta(days=20))
+    refused = create(api, member, expiresAt=to_iso(clock.now() + timedelta(days=19)))
+    assert refused.status == 201
+    forever = accounts.create(expires_at=clock.now() + timedelta(days=30))
+    too_long = create(api, forever, expiresAt=to_iso(clock.now() + timedelta(days=31)))
+    assert too_long.status == 400 and too_long.error_code == "policy_violation"
+    assert "30 days" in too_long.body["error"]["message"]
+    # No expiry asked for: the longest the policy allows.
+    assert create(api, forever).body["expiresAt"] == to_iso(clock.now() + timedelta(days=30))
+    put_policy(api, admin, maxLifetimeDays=10)
+    assert create(api, forever).status == 401  # a 30-day token breaks the new policy
+
+
+def test_requiring_an_expiry_gives_a_year_when_nothing_is_capped(
+    api: Api, admin: Account, accounts: Accounts, clock: FrozenClock
+) -> None:
+    put_policy(api, admin, requireExpiry=True)
+    owner = accounts.create(expires_at=clock.now() + timedelta(days=400))
+    assert create(api, owner).body["expiresAt"] == to_iso(clock.now() + timedelta(days=365))
+
+
+def test_the_admin_cap_applies_to_admin_tokens_only(api: Api, admin: Account, clock: FrozenClock) -> None:
+    put_policy(api, admin, adminMaxLifetimeDays=1)
+    week = to_iso(clock.now() + timedelta(hours=20))
+    assert create(api, admin, scope="admin", expiresAt=week).status == 201
+    refused = create(api, admin, scope="admin", expiresAt=to_iso(clock.now() + timedelta(days=2)))
+    assert refused.status == 400 and refused.error_code == "policy_violation"
+    assert "admin tokens live at most 1 day" in refused.body["error"]["message"]
+    assert create(api, admin, expiresAt=to_iso(clock.now() + timedelta(hours=23))).status == 201
+    assert create(api, admin, scope="admin").body["expiresAt"] == to_iso(clock.now() + timedelta(days=1))
+
+
+def test_run_tokens_follow_their_own_limit(api: Api, admin: Account, accounts: Accounts, clock: FrozenClock) -> None:
+    put_policy(api, admin, runTokenMaxSeconds=600)
+    member = accounts.create()
+    refused = api.post("/workflows/agent-run-tokens", member.token, body={"agentId": "a", "expiresInSeconds": 900})
+    assert refused.status == 400 and refused.error_code == "policy_violation"
+    assert "600 seconds" in refused.body["error"]["message"]
+    defaulted = accounts.run_token(api, member)  # the default hour is cut to the limit
+    assert defaulted["expiresAt"] == to_iso(clock.now() + timedelta(seconds=600))
+
+
+def test_rotation_follows_the_policy(api: Api, admin: Account, accounts: Accounts, clock: FrozenClock) -> None:
+    member = accounts.create()
+    put_policy(api, admin, maxLifetimeDays=30)
+    # The old token is blocked now, so a second token made under the policy does the rotating.
+    fresh = accounts.create(expires_at=clock.now() + timedelta(days=30))
+    kept = api.post("/me/pats/self/rotate", fresh.token).body
+    assert kept["expiresAt"] == to_iso(clock.now() + timedelta(days=30))
+    refused = api.post("/me/pats/self/rotate", kept["token"],
+                       body={"expiresAt": to_iso(clock.now() + timedelta(days=31))})
+    assert refused.status == 400
+    fitted = api.post("/me/pats/self/rotate", kept["token"], body={"expiresAt": None}).body  # null: the longest
+    assert fitted["expiresAt"] == to_iso(clock.now() + timedelta(days=30))
+    assert api.get("/me", member.token).status == 401
+
+
+def test_a_claimed_invite_and_a_re_access_link_get_the_longest_allowed(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    admin = accounts.admin()  # no expiry: sets the policy before any rule blocks it
+    forever_admin_policy = {**DEFAULTS, "maxLifetimeDays": 30}
+    invite = api.post("/admin/invites", admin.token, body={"email": "new@example.com"}).body["token"]
+    member = accounts.create()
+    link = api.post(f"/admin/users/{member.user.id}/access-links", admin.token).body["token"]
+    fitted = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=2))
+    assert api.request("PUT", POLICY, fitted.token, body=forever_admin_policy).status == 200
+    for token in (invite, link):
+        claimed = api.post("/auth/invites/claim", body={"token": token})
+        assert claimed.body["pat"]["expiresAt"] == to_iso(clock.now() + timedelta(days=30))
+
+
+def test_an_older_token_is_blocked_at_use_and_works_again_when_the_policy_is_relaxed(
+    api: Api, admin: Account, accounts: Accounts, clock: FrozenClock
+) -> None:
+    member = accounts.create()
+    run = accounts.run_token(api, member)
+    put_policy(api, admin, requireExpiry=True)
+    refused = api.get("/me", member.token)
+    assert refused.status == 401 and "token policy" in refused.body["error"]["message"]
+    assert "must expire" in refused.body["error"]["message"]
+    assert api.get("/me", run["token"]).status == 401  # its parent is blocked
+    put_policy(api, admin)
+    assert api.get("/me", member.token).status == 200
+    assert api.get("/me", run["token"]).status == 200
+    events = api.get("/me/security-events", member.token).body["items"]
+    assert {(event["type"], event["tokenId"]) for event in events} == {
+        ("token_blocked_by_policy", member.token_id), ("token_blocked_by_policy", run["id"])}
+
+
+def test_a_policy_that_would_block_the_admin_making_it_is_409(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    forever = accounts.admin()
+    refused = put_policy(api, forever, requireExpiry=True)
+    assert refused.status == 409 and refused.error_code == "policy_blocks_caller"
+    refused = put_policy(api, forever, adminMaxLifetimeDays=90)
+    assert refused.status == 409
+    assert api.get(POLICY, forever.token).body == DEFAULTS
+    month = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=30))
+    assert put_policy(api, month, maxLifetimeDays=29).status == 409
+    assert put_policy(api, month, maxLifetimeDays=30).status == 200
+
+
+def test_authorization_is_still_one_read_with_a_policy_in_force(
+    api: Api, admin: Account, accounts: Accounts, dynamo_calls: DynamoCalls, clock: FrozenClock
+) -> None:
+    put_policy(api, admin, maxLifetimeDays=30, requireExpiry=True)
+    member = accounts.create(expires_at=clock.now() + timedelta(days=7))
+    api.get("/me", member.token)
+    dynamo_calls.clear()
+    assert api.get("/me", member.token).status == 200
+    assert dynamo_calls.operations == ["BatchGetItem"]
+
+
+def test_the_impact_preview_counts_a_known_population_through_queries(
+    api: Api, accounts: Accounts, clock: FrozenClock, dynamo_calls: DynamoCalls
+) -> None:
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=5))
+    forever = accounts.create()  # no expiry
+    year = accounts.create(expires_at=clock.now() + timedelta(days=365))
+    accounts.create(expires_at=clock.now() + timedelta(days=10))  # fits every rule below
+    long_admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=60))
+    gone = accounts.create()
+    api.patch(f"/admin/users/{gone.user.id}", admin.token, body={"status": "deactivated"})
+    dynamo_calls.clear()
+    found = api.get(f"{POLICY}/impact?requireExpiry=true", admin.token).body
+    assert (found["tokensBlocked"], found["usersAffected"]) == (1, 1)
+    assert found["sample"][0] == {"userId": forever.user.id, "email": forever.user.email,
+                                  "tokenId": forever.token_id, "name": "setup", "scope": "read_write",
+                                  "expiresAt": None, "reason": "tokens must expire, and this one does not"}
+    assert set(dynamo_calls.operations) == {"BatchGetItem", "Query"}  # the authorizer's read, then Queries
+    found = api.get(f"{POLICY}/impact?maxLifetimeDays=90&adminMaxLifetimeDays=30", admin.token).body
+    blocked = {(item["tokenId"], item["reason"].split(",")[0]) for item in found["sample"]}
+    assert blocked == {(forever.token_id, "tokens live at most 90 days"),
+                       (year.token_id, "tokens live at most 90 days"),
+                       (long_admin.token_id, "admin tokens live at most 30 days")}
+    assert (found["tokensBlocked"], found["usersAffected"]) == (3, 3)
+    assert api.get(f"{POLICY}/impact", admin.token).body == {"tokensBlocked": 0, "usersAffected": 0, "sample": []}
+
+
+def test_the_sample_holds_at_most_twenty(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=5))
+    owner = accounts.create()
+    for _ in range(24):
+        create(api, owner)
+    found = api.get(f"{POLICY}/impact?requireExpiry=true", admin.token).body
+    assert (found["tokensBlocked"], found["usersAffected"], len(found["sample"])) == (25, 1, 20)
+
+
+@pytest.mark.parametrize("query", ["maxLifetimeDays=0", "maxLifetimeDays=abc", "requireExpiry=maybe",
+                                   "adminMaxLifetimeDays=4000", "runTokenMaxSeconds=60"])
+def test_bad_impact_queries_are_400(api: Api, admin: Account, query: str) -> None:
+    response = api.get(f"{POLICY}/impact?{query}", admin.token)
+    assert response.status == 400 and response.error_code == "invalid_request"
