@@ -193,6 +193,8 @@ def _supervise(worker: Worker, keeper: _StateKeeper, watch: SourceWatch | None) 
         if changed:
             print(f"reloading: {', '.join(changed)} changed", flush=True)
             worker.restart()
+            if worker.wait_until_serving():
+                print("reloaded: serving again", flush=True)
             reported_exit = False
         if time.monotonic() >= next_save:
             keeper.save()

@@ -66,8 +66,8 @@ def rotate_pat(
         # A client retrying a lost response, or someone else holding a copy of the old token.
         report(store, repeatable_event(
             caller.user_id, EventType.ROTATION_REPLAYED, f"Someone asked to rotate \"{old.name}\" again after it "
-            f"was rotated to {old.rotated_to}; nothing was changed. If it was not you, delete both tokens.", now,
-            token_id=old.id, token_name=old.name))
+            f"was rotated to {old.rotated_to}; nothing changed. A client retrying a lost answer does this; if none "
+            "of yours did, someone else holds the old token: delete it.", now, token_id=old.id, token_name=old.name))
         raise AlreadyRotated(
             f"This token was already rotated to {old.rotated_to} and stops working at "
             f"{to_iso(old.expires_at) if old.expires_at else 'the end of its window'}; rotate {old.rotated_to} instead."
