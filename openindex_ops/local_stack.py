@@ -201,8 +201,12 @@ def _supervise(worker: Worker, keeper: _StateKeeper, watch: SourceWatch | None) 
             next_save = time.monotonic() + SAVE_SECONDS
 
 
-class _Stopped(Exception):
-    """Raised by the signal handler so that cleanup runs outside it, in ``finally``."""
+class _Stopped(BaseException):
+    """Raised by the signal handler so that cleanup runs outside it, in ``finally``.
+
+    A BaseException, as KeyboardInterrupt is: the signal can land anywhere, including inside
+    botocore during the periodic state save, whose retry logic catches ``Exception``; it
+    swallowed the stop, and with further signals ignored the stack never stopped."""
 
 
 def _raise_stop(_signum: int, _frame: FrameType | None) -> None:

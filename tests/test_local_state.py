@@ -119,3 +119,22 @@ def test_binary_attributes_survive_a_save(tmp_path: Path) -> None:
     assert state.load_items() == items
     assert json.loads(state.state_file.read_text())["format"] == local_state.FORMAT
     assert local_state.summary(items) == "0 users, 1 tokens, 0 invites"
+
+
+def test_a_stop_signal_is_not_swallowed_by_code_that_catches_exception() -> None:
+    """The signal can land inside botocore (the periodic state save), which catches Exception
+    around its retries: the stop must get through, or the stack ignores every later signal."""
+    import signal
+
+    from openindex_ops import local_stack
+
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(local_stack._Stopped):
+            try:
+                local_stack._raise_stop(signal.SIGTERM, None)
+            except Exception:  # noqa: BLE001 - what a library's retry loop does
+                pass
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])

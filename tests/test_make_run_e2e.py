@@ -134,9 +134,7 @@ def stop(stack: Stack, how: int = signal.SIGTERM) -> None:
     it twice): the runner must still stop its worker, leaving no process behind."""
     if stack.process.poll() is None:
         os.killpg(stack.process.pid, how)
-        # Seconds normally; a loaded machine once needed more than 30 (the worker gets 10 before
-        # a SIGKILL, then the state is saved and moto stops).
-        stack.process.wait(timeout=90)
+        stack.process.wait(timeout=30)
     assert wait_until_gone(stack.pids) == []
 
 
