@@ -354,10 +354,10 @@ def test_use_after_rotation_costs_the_authorizer_one_read_and_the_handler_one_to
     clock.advance(seconds=1)
     dynamo_calls.clear()
     assert api.get("/me", owner.token).status == 401
-    assert dynamo_calls.operations == ["BatchGetItem", "PutItem"]  # the owner's security event
+    assert dynamo_calls.operations == ["BatchGetItem", "TransactWriteItems"]  # the owner's security event
     dynamo_calls.clear()
     assert api.get("/me", owner.token).status == 401
-    assert dynamo_calls.operations == ["BatchGetItem", "PutItem"]  # a conditional put: still one event
+    assert dynamo_calls.operations == ["BatchGetItem"]  # told within the hour: the item says so
 
 
 def test_no_self_variant_or_odd_id_reaches_another_token_or_a_500(api: Api, accounts: Accounts) -> None:

@@ -17,7 +17,7 @@ from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import BEARER_KINDS
 from chalicelib.credentials.records import TokenRecord
 from chalicelib.errors import InvalidToken, ServiceError, ServiceUnavailable
-from chalicelib.security_events.records import EventType, SecurityEvent, repeatable_event
+from chalicelib.security_events.records import EventType, SecurityEvent, repeatable_event, told_recently
 from chalicelib.storage import Store
 from chalicelib.timeutil import from_iso, to_iso
 
@@ -84,6 +84,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         stage=record.stage,
         tokens_revoked_at_ms=user.tokens_revoked_at_ms,
         admin_tokens_revoked_at_ms=user.admin_tokens_revoked_at_ms,
+        rotated_to=record.rotated_to,
         policy=policy.to_text(),
         last_used_at=record.last_used_at,
         last_used_ip=record.last_used_ip,
@@ -99,7 +100,15 @@ class ToldRefusal(InvalidToken):
         self.event = event
 
 
-def _used_after_rotation(record: TokenRecord, window_end: datetime, now: datetime) -> ToldRefusal:
+def _told_once(refusal: InvalidToken, event: SecurityEvent, used: TokenRecord, now: datetime) -> InvalidToken:
+    """``refusal``, carrying ``event`` for the owner unless ``used`` caused one of its type within
+    the hour (its item, read anyway, says when): repeated refusals then cost no write."""
+    if told_recently(used.told, event.type, now):
+        return refusal
+    return ToldRefusal(refusal.reason, refusal.message, event)
+
+
+def _used_after_rotation(record: TokenRecord, window_end: datetime, now: datetime) -> InvalidToken:
     """A rotated token after its grace window: refused like any dead token, and reported, since
     its holder did not switch (or someone else holds a copy). The successor is never touched:
     revoking it, or the family, would take down the client that did switch."""
@@ -109,19 +118,20 @@ def _used_after_rotation(record: TokenRecord, window_end: datetime, now: datetim
         record.user_id, EventType.TOKEN_USED_AFTER_ROTATION,
         f"\"{record.name}\" was used after it was rotated to {record.rotated_to} and its grace period ended; "
         "it was refused. Update whatever still uses it.", now, token_id=record.id, token_name=record.name)
-    return ToldRefusal("rotated", f"This token was rotated to {record.rotated_to}; it stopped working at "
-                       f"{to_iso(window_end)}. Use the new token.", event)
+    return _told_once(InvalidToken("rotated", f"This token was rotated to {record.rotated_to}; it stopped working "
+                                   f"at {to_iso(window_end)}. Use the new token."), event, record, now)
 
 
-def _blocked_by_policy(breaking: TokenRecord, used: TokenRecord, breach: str, now: datetime) -> ToldRefusal:
+def _blocked_by_policy(breaking: TokenRecord, used: TokenRecord, breach: str, now: datetime) -> InvalidToken:
     """A token the policy in force blocks: refused, and its owner told once an hour."""
     whose = "" if breaking.id == used.id else "the personal access token that minted this run token: "
     event = repeatable_event(
         used.user_id, EventType.TOKEN_BLOCKED_BY_POLICY,
         f"\"{used.name}\" was refused because the instance's token policy blocks it: {whose}{breach}. "
         "Create a token that fits the policy, or ask an admin.", now, token_id=used.id, token_name=used.name)
-    return ToldRefusal("blocked_by_policy", f"This token is blocked by the instance's token policy: {whose}{breach}. "
-                       "It works again if an admin relaxes the policy; or create a token that fits it.", event)
+    refusal = InvalidToken("blocked_by_policy", f"This token is blocked by the instance's token policy: {whose}"
+                           f"{breach}. It works again if an admin relaxes the policy; or create a token that fits it.")
+    return _told_once(refusal, event, used, now)
 
 
 def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[str, str]]:
@@ -159,7 +169,8 @@ def caller_from_verdict(context: dict[str, str] | None) -> Caller:
 
 def _event_context(event: SecurityEvent) -> dict[str, str]:
     return {_EVENT: event.type.value, "eventId": event.id, "eventUserId": event.user_id, "eventAt": to_iso(event.at),
-            "eventDetail": event.detail, "eventTokenId": event.token_id or "", "eventTokenName": event.token_name or ""}
+            "eventDetail": event.detail, "eventTokenId": event.token_id or "", "eventTokenName": event.token_name or "",
+            "eventRepeatable": "1" if event.repeatable else ""}
 
 
 def _event_from_context(context: dict[str, str]) -> SecurityEvent:
@@ -167,6 +178,7 @@ def _event_from_context(context: dict[str, str]) -> SecurityEvent:
         id=context["eventId"], user_id=context["eventUserId"], type=EventType(context[_EVENT]),
         at=from_iso(context["eventAt"]), detail=context["eventDetail"],
         token_id=context["eventTokenId"] or None, token_name=context["eventTokenName"] or None,
+        repeatable=context.get("eventRepeatable") == "1",
     )
 
 

@@ -29,6 +29,8 @@ class Caller:
     stage: str | None = None
     tokens_revoked_at_ms: int | None = None
     admin_tokens_revoked_at_ms: int | None = None
+    # The successor of a token in its rotation grace window.
+    rotated_to: str | None = None
     # The token policy the authorizer read (TokenPolicy.to_text), so views need not read it again.
     policy: str = ""
     # The token's last recorded use, so the handler can tell without a read whether to record this one.
@@ -66,6 +68,7 @@ class Caller:
             "stage": self.stage or "",
             "tokensRevokedAt": _text(self.tokens_revoked_at_ms),
             "adminTokensRevokedAt": _text(self.admin_tokens_revoked_at_ms),
+            "rotatedTo": self.rotated_to or "",
             "policy": self.policy,
             "lastUsedAt": to_iso(self.last_used_at) if self.last_used_at else "",
             "lastUsedIp": self.last_used_ip or "",
@@ -89,6 +92,7 @@ class Caller:
             stage=context["stage"] or None,
             tokens_revoked_at_ms=_number(context["tokensRevokedAt"]),
             admin_tokens_revoked_at_ms=_number(context["adminTokensRevokedAt"]),
+            rotated_to=context.get("rotatedTo") or None,
             policy=context.get("policy", ""),
             last_used_at=from_iso(context["lastUsedAt"]) if context.get("lastUsedAt") else None,
             last_used_ip=context.get("lastUsedIp") or None,

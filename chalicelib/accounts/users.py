@@ -44,9 +44,12 @@ def create_user(store: Store, *, email: str, role: Role, now: datetime) -> User:
 
 
 def bootstrap_admin(store: Store, *, email: str, now: datetime) -> tuple[User, IssuedToken]:
-    """The first admin of an instance and an admin PAT, written straight into the table."""
+    """The first admin of an instance and an admin PAT, written straight into the table. The PAT
+    does not expire unless the token policy in force needs it to (then: the longest allowed),
+    so the recovery path never prints a token that is refused at once."""
     user = create_user(store, email=email, role=Role.ADMIN, now=now)
-    token = issue_pat(store, user_id=user.id, name="bootstrap", scope=Scope.ADMIN, expires_at=None, now=now)
+    expires_at = store.policy.get().pat_expiry(Scope.ADMIN, None, now, asked=False)
+    token = issue_pat(store, user_id=user.id, name="bootstrap", scope=Scope.ADMIN, expires_at=expires_at, now=now)
     audit.record("user.created", audit.SUCCESS, "bootstrap", userId=user.id, role=user.role.value,
                  tokenId=token.record.id)
     return user, token

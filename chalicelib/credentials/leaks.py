@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from chalicelib import audit
-from chalicelib.access import token_format
+from chalicelib.access import ids, token_format
 from chalicelib.access.kinds import BEARER_KINDS, TokenKind
 from chalicelib.access.token_format import ParsedToken
-from chalicelib.accounts.records import InviteStatus
+from chalicelib.accounts.records import InviteStatus, User
 from chalicelib.credentials.records import TokenRecord
 from chalicelib.security_events.log import report
 from chalicelib.security_events.records import EventType, SecurityEvent, new_event
@@ -36,14 +36,17 @@ def revoke_leaked(store: Store, credentials: Sequence[str], *, source: str | Non
 
 
 def _revoke_tokens(store: Store, reported: list[ParsedToken], source: str | None, now: datetime) -> None:
-    users, records = store.tokens.find([(token.user_id or "", token.token_id) for token in reported])
+    wanted = [(token.user_id or "", token.token_id) for token in reported]
+    wanted += [(token.user_id or "", token.parent_id) for token in reported if token.parent_id]
+    users, records = store.tokens.find(wanted)
     doomed: list[TokenRecord] = []
     for token in reported:
         record = records.get(token.token_id)
         user = users.get(token.user_id or "")
         if (record is None or user is None or not hmac.compare_digest(record.digest, token.digest)
-                or record.is_expired(now) or user.revocation_of(record.id, record.scope) or not user.is_active):
-            continue
+                or not _live(record, user, now)
+                or (token.parent_id is not None and not _live(records.get(token.parent_id), user, now))):
+            continue  # nothing to revoke: the authorizer refuses it already
         doomed.append(record)
     store.tokens.delete_many(doomed)
     told: list[SecurityEvent] = []
@@ -58,22 +61,31 @@ def _revoke_tokens(store: Store, reported: list[ParsedToken], source: str | None
 
 
 def _revoke_invites(store: Store, reported: list[ParsedToken], source: str | None, now: datetime) -> None:
-    digests = {token.token_id: token.digest for token in reported}
+    digests: dict[str, list[bytes]] = {}
+    for token in reported:  # a forged twin naming the same id must not hide the real one
+        digests.setdefault(token.token_id, []).append(token.digest)
     for invite in store.invites.get_many(list(digests)):
-        if (invite.status is not InviteStatus.PENDING or invite.is_expired(now)
-                or not hmac.compare_digest(invite.digest, digests[invite.id])
+        matched = any([hmac.compare_digest(invite.digest, digest) for digest in digests[invite.id]])
+        if (invite.status is not InviteStatus.PENDING or invite.is_expired(now) or not matched
                 or not store.invites.revoke(invite.id, now)):
             continue
         audit.record("credential.leak_revoked", audit.SUCCESS, REPORTER, inviteId=invite.id, kind="invite",
                      source=source)
         what = "re-access link" if invite.user_id else "invite"
-        report(store, new_event(invite.created_by, EventType.TOKEN_LEAK_REVOKED,
-                                f"The {what} you created for {invite.email} was reported leaked{_where(source)} and "
-                                "was revoked. Send a new one.", now, token_id=invite.id, token_name=invite.email))
+        if ids.normalize(ids.USER, invite.created_by):  # not "bootstrap", whose log nobody reads
+            report(store, new_event(invite.created_by, EventType.TOKEN_LEAK_REVOKED,
+                                    f"The {what} you created for {invite.email} was reported leaked{_where(source)} "
+                                    "and was revoked. Send a new one.", now, token_id=invite.id,
+                                    token_name=invite.email))
         if invite.user_id and invite.user_id != invite.created_by:
             report(store, new_event(invite.user_id, EventType.TOKEN_LEAK_REVOKED,
                                     f"A re-access link to your account was reported leaked{_where(source)} and was "
                                     "revoked before anyone used it.", now, token_id=invite.id))
+
+
+def _live(record: TokenRecord | None, user: User, now: datetime) -> bool:
+    return (record is not None and user.is_active and not record.is_expired(now)
+            and user.revocation_of(record.id, record.scope) is None)
 
 
 def _where(source: str | None) -> str:

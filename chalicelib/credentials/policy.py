@@ -13,7 +13,7 @@ from chalicelib.errors import PolicyViolation
 
 DAY = timedelta(days=1)
 # When expiry is required but no lifetime is capped, a token made without an expiry gets this
-# (GitLab's default for the same setting).
+# (GitLab's default for the same setting); an expiry asked for is not capped by it.
 REQUIRED_EXPIRY_DEFAULT = timedelta(days=365)
 DEFAULT_RUN_TOKEN_MAX_SECONDS = 86400
 
@@ -59,12 +59,11 @@ class TokenPolicy:
         PolicyViolation; one the service chose (``asked`` False: a rotation keeping its old
         lifetime, an invite's first token) is cut to the limit instead."""
         longest, rule = self.longest(TokenKind.PAT, scope)
-        if longest is None and not self.require_expiry:
-            return requested
-        latest = now + (longest if longest is not None else REQUIRED_EXPIRY_DEFAULT)
         if requested is None:
-            return latest
-        return self._within(requested, latest, rule or "tokens must expire", asked)
+            if longest is not None:
+                return now + longest
+            return now + REQUIRED_EXPIRY_DEFAULT if self.require_expiry else None
+        return self._within(requested, now + longest, rule, asked) if longest is not None else requested
 
     def run_token_expiry(self, requested: datetime, now: datetime, *, asked: bool) -> datetime:
         """The expiry a new run token gets, as :meth:`pat_expiry` decides it."""

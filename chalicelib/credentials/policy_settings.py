@@ -39,6 +39,13 @@ class Impact:
 
 def set_policy(store: Store, caller: Caller, policy: TokenPolicy, now: datetime) -> TokenPolicy:
     """Replace the policy, unless it would block the token asking (an admin cannot lock themselves out)."""
+    if caller.rotated_to is not None:
+        # It fits any policy while its window lasts, but its successor may not: a change made
+        # from it could leave no admin token working once the window ends.
+        audit.record("token_policy.updated", audit.DENIED, caller.user_id, tokenId=caller.token_id,
+                     reason="policy_blocks_caller")
+        raise PolicyBlocksCaller(f"This token was rotated to {caller.rotated_to} and stops working soon; change "
+                                 "the token policy with that token.")
     created_at = datetime.fromtimestamp(ids.issued_at_ms(caller.token_id) / 1000, UTC)
     if breach := policy.breach(caller.kind, caller.scope, created_at, caller.expires_at):
         audit.record("token_policy.updated", audit.DENIED, caller.user_id, tokenId=caller.token_id,

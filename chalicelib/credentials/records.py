@@ -1,7 +1,7 @@
 """Stored tokens, and the one builder every kind of bearer token is made with."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.access import ids, token_format
@@ -33,6 +33,8 @@ class TokenRecord:
     # the token that created it, so that expiry contains a stolen token through any chain of
     # creations and rotations. None when it was made by a token without expiry.
     not_after: datetime | None = None
+    # When this token last caused each repeatable security event (event type -> time).
+    told: dict[str, datetime] = field(default_factory=dict)
     # Agent run tokens only: the agent and workflow stage, and the PAT that minted the token.
     agent_id: str | None = None
     stage: str | None = None

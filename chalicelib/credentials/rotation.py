@@ -27,7 +27,7 @@ from chalicelib.errors import (
 )
 from chalicelib.expiry import require_future_within
 from chalicelib.security_events.log import report
-from chalicelib.security_events.records import EventType, repeatable_event
+from chalicelib.security_events.records import EventType, repeatable_event, told_recently
 from chalicelib.storage import Store
 from chalicelib.storage.errors import ConcurrentChange, CreatorRevoked, RotationLost
 from chalicelib.timeutil import to_iso
@@ -64,10 +64,12 @@ def rotate_pat(
         audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, successorId=old.rotated_to,
                      viaTokenId=caller.token_id, reason="already_rotated")
         # A client retrying a lost response, or someone else holding a copy of the old token.
-        report(store, repeatable_event(
-            caller.user_id, EventType.ROTATION_REPLAYED, f"Someone asked to rotate \"{old.name}\" again after it "
-            f"was rotated to {old.rotated_to}; nothing changed. A client retrying a lost answer does this; if none "
-            "of yours did, someone else holds the old token: delete it.", now, token_id=old.id, token_name=old.name))
+        if not told_recently(old.told, EventType.ROTATION_REPLAYED, now):
+            report(store, repeatable_event(
+                caller.user_id, EventType.ROTATION_REPLAYED, f"Someone asked to rotate \"{old.name}\" again after "
+                f"it was rotated to {old.rotated_to}; nothing changed. A client retrying a lost answer does this; if "
+                "none of yours did, someone else holds the old token: delete it.", now, token_id=old.id,
+                token_name=old.name))
         raise AlreadyRotated(
             f"This token was already rotated to {old.rotated_to} and stops working at "
             f"{to_iso(old.expires_at) if old.expires_at else 'the end of its window'}; rotate {old.rotated_to} instead."

@@ -171,8 +171,10 @@ class CreateAccessLinkRequest(_Body):
     expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
 
 
-# http(s), a host, then printable ASCII without spaces (the same pattern as openapi.yaml's).
-_WEB_ADDRESS = re.compile(r'https?://[!-"$-.0->@-~]+[!-~]*')
+# http(s), a host name (no user info: "https://github.com@evil.example" names evil.example), an
+# optional port, then URL characters without quotes or angle brackets: the address is shown to
+# token owners in a sentence. The same pattern is in openapi.yaml.
+_WEB_ADDRESS = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][A-Za-z0-9._~:/?#\[\]!$&'()*+,;=%-]*)?")
 
 
 class RevokeCredentialsRequest(_Body):

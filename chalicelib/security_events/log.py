@@ -17,7 +17,10 @@ def report(store: Store, event: SecurityEvent) -> None:
     effort, since failing to tell must not undo or refuse what happened. A repeatable event
     already stored in its window is not stored again."""
     try:
-        store.events.put(event)
+        if event.repeatable:
+            store.events.put_once(event)
+        else:
+            store.events.put(event)
     except ServiceUnavailable:
         log.warning("could not record security event %s for %s", event.type, event.user_id)
 

@@ -1,7 +1,6 @@
 """Security events: what happened to one of a person's tokens, in words meant for that person."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,6 +34,8 @@ class SecurityEvent:
     detail: str
     token_id: str | None = None
     token_name: str | None = None
+    # Stored at most once per token per REPEAT_WINDOW (the token's item keeps when).
+    repeatable: bool = False
 
 
 def new_event(
@@ -49,14 +50,14 @@ def new_event(
 def repeatable_event(
     user_id: str, event_type: EventType, detail: str, now: datetime, *, token_id: str, token_name: str | None,
 ) -> SecurityEvent:
-    """An event whose id is the same for one token and type within one REPEAT_WINDOW, so that
-    repeating the request that provokes it stores it once (a conditional put)."""
-    window_ms = ids.epoch_ms(now) // _window_ms() * _window_ms()
-    salt = hashlib.sha256(f"{event_type}:{token_id}:{window_ms}".encode()).digest()[:10]
-    event_id = ids.from_bytes(EVENT_ID_PREFIX, window_ms.to_bytes(6, "big") + salt)
-    return SecurityEvent(id=event_id, user_id=user_id, type=event_type, at=now, detail=detail,
-                         token_id=token_id, token_name=token_name)
+    """An event a caller can provoke by repeating a request: stored at most once per token per
+    REPEAT_WINDOW, which the token's own item records (see EventStore.put_once)."""
+    return SecurityEvent(id=ids.new_id(EVENT_ID_PREFIX, now), user_id=user_id, type=event_type, at=now,
+                         detail=detail, token_id=token_id, token_name=token_name, repeatable=True)
 
 
-def _window_ms() -> int:
-    return int(REPEAT_WINDOW.total_seconds() * 1000)
+def told_recently(told: dict[str, datetime], event_type: EventType, now: datetime) -> bool:
+    """Whether the owner was told of ``event_type`` for a token within the last REPEAT_WINDOW
+    (``told``: the token's record of when it last caused each repeatable event)."""
+    last = told.get(event_type.value)
+    return last is not None and last > now - REPEAT_WINDOW

@@ -4,8 +4,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.security_events.records import EVENT_ID_PREFIX, RETENTION, EventType, SecurityEvent
-from chalicelib.storage.table import Item, Table, Write, conditional, dynamodb_errors, marshal, unmarshal, user_pk
+from chalicelib.security_events.records import EVENT_ID_PREFIX, REPEAT_WINDOW, RETENTION, EventType, SecurityEvent
+from chalicelib.storage.errors import StoreConflict
+from chalicelib.storage.table import (
+    Item,
+    Table,
+    Write,
+    conditional,
+    dynamodb_errors,
+    marshal,
+    token_key,
+    unmarshal,
+    user_pk,
+)
 from chalicelib.timeutil import from_iso, to_epoch, to_iso
 
 EVENT = "EVENT#"
@@ -28,6 +39,27 @@ class EventStore:
         requests = [{"PutRequest": {"Item": event_item(event)}} for event in events]
         for start in range(0, len(requests), 25):
             self._table.write_batch(requests[start:start + 25])
+
+    def put_once(self, event: SecurityEvent) -> bool:
+        """Store a repeatable event unless its token told one of its type within the window;
+        the token item keeps the time, so the authorizer (which reads that item anyway) can
+        tell without a write attempt. False when it was told already or the token is gone."""
+        told = f"told_{event.type.value}"
+        try:
+            self._table.transact([
+                Write({"Update": {
+                    "TableName": self._table.name, "Key": token_key(event.user_id, event.token_id or ""),
+                    "UpdateExpression": "SET #told = :now",
+                    "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#told) OR #told <= :since)",
+                    "ExpressionAttributeNames": {"#told": told},
+                    "ExpressionAttributeValues": marshal({":now": to_iso(event.at),
+                                                          ":since": to_iso(event.at - REPEAT_WINDOW)}),
+                }}),
+                self.write(event),
+            ])
+        except StoreConflict:
+            return False
+        return True
 
     def write(self, event: SecurityEvent) -> Write:
         """The event as one write of a transaction with the change it reports."""

@@ -356,6 +356,8 @@ def token_from_item(item: Item) -> TokenRecord:
         rotated_to=fields.get("rotatedTo"),
         rotated_from=fields.get("rotatedFrom"),
         not_after=from_iso(fields["notAfter"]) if "notAfter" in fields else None,
+        told={name.removeprefix("told_"): from_iso(value) for name, value in fields.items()
+              if name.startswith("told_")},
         agent_id=fields.get("agentId"),
         stage=fields.get("stage"),
         parent_id=fields.get("parentId"),
