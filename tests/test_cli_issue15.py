@@ -115,6 +115,13 @@ def test_security_events_never_print_control_characters_the_server_sent(cli: Cli
     assert not any(char in result.stdout for char in "\x1b\x07\r\u202e") and len(result.stdout.splitlines()) == 2
 
 
+def test_a_servers_error_message_reaches_the_terminal_without_control_characters(cli: Cli) -> None:
+    refusal = {"error": {"code": "not_found", "message": "No user\x1b[2J with this id.\r\n\u202e"}}
+    cli.transport = httpx.MockTransport(lambda _: httpx.Response(404, json=refusal))
+    result = cli(*USERS, "show", UNKNOWN_USER, env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": "oi_pat_x"})
+    assert result.exit_code == 1 and result.stderr == "oi: No user?[2J with this id.???\n"
+
+
 def test_security_events_refuse_an_agent_run_token(cli: Cli, accounts: Accounts, api: Api) -> None:
     login(cli, accounts.run_token(api, accounts.create())["token"])
     result = cli(*EVENTS)
