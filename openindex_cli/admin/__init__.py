@@ -12,7 +12,7 @@ from openindex_cli.admin.users import users
 from openindex_cli.commands import HelpGroup
 
 
-@click.group(cls=HelpGroup)
+@click.group(cls=HelpGroup, short_help="Users, invites and the token policy (admin token).")
 def admin() -> None:
     """Administer the instance: users, invites, the token policy (needs an admin-scope PAT)."""
 

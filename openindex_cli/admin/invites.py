@@ -68,6 +68,7 @@ def invites_revoke(context: Context, profile: str | None, as_json: bool, invite_
     \b
     Examples:
       oi admin invites revoke inv_01jdx7k2m4c8b3n5q6r7s8t9v0
+      oi admin invites revoke inv_01jdx7k2m4c8b3n5q6r7s8t9v0 --json
     """
     context.api(context.settings(profile)).call("DELETE", api_path("admin", "invites", invite_id))
     if as_json:

@@ -36,7 +36,7 @@ class Ask:
     yes: bool
 
 
-@click.group(cls=HelpGroup)
+@click.group(cls=HelpGroup, short_help="Accounts: list, change, revoke, re-access links.")
 def users() -> None:
     """Accounts: list, show, deactivate, reactivate, promote, demote, revoke-all, access-link."""
 
@@ -106,6 +106,7 @@ def users_reactivate(context: Context, profile: str | None, as_json: bool, user:
     \b
     Examples:
       oi admin users reactivate colleague@example.com
+      oi admin users reactivate usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --json
     """
     _change(context, profile, as_json, user, {"status": "active"}, "Reactivated",
             after="Their old tokens stay refused; `oi admin users access-link` gives them a new one.")
@@ -121,6 +122,7 @@ def users_promote(context: Context, profile: str | None, as_json: bool, user: st
     \b
     Examples:
       oi admin users promote colleague@example.com
+      oi admin users promote usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --json
     """
     _change(context, profile, as_json, user, {"role": "admin"}, "Promoted",
             after="Their tokens keep their scope; `oi admin users access-link` gives them an admin-scope one.")
