@@ -18,7 +18,7 @@ from openindex_cli.commands import (
     expires_at_option,
     request_options,
 )
-from openindex_cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
+from openindex_cli.errors import EXIT_REFUSED, CliError
 from openindex_cli.expiry import FORMATS
 from openindex_cli.output import emit_json, printable, table, when
 
@@ -199,13 +199,12 @@ def find_user(api: Api, who: str) -> dict[str, Any]:
     by id only, so an email is found in the list."""
     if "@" not in who:
         return dict(api.call("GET", api_path("admin", "users", who), expect=USER_KEYS))
-    matches = [u for u in every_page(api, api_path("admin", "users")) if str(u.get("email")).lower() == who.lower()]
-    if not matches:
+    wanted = who.lower()  # an email belongs to one account (the server refuses a second)
+    found = next((u for u in every_page(api, api_path("admin", "users")) if str(u.get("email")).lower() == wanted),
+                 None)
+    if found is None:
         raise CliError(printable(f"No user with the email {who}."), EXIT_REFUSED)
-    if len(matches) > 1:
-        raise CliError(printable(f"{len(matches)} users have the email {who}; name one by id "
-                                 "(`oi admin users list`)."), EXIT_USAGE)
-    return matches[0]
+    return dict(found)
 
 
 def _change(context: Context, profile: str | None, as_json: bool, who: str, change: dict[str, str], done: str,
