@@ -5,6 +5,8 @@ import sys
 
 import click
 
+from openindex_cli.output import printable
+
 EXIT_REFUSED = 1  # the server refused the request (400, 404, 409, 410), or the user said no
 EXIT_USAGE = 2  # wrong command-line usage (also click's own code for it)
 EXIT_CONFIG = 3  # no app URL or token, or an unreadable config file
@@ -23,4 +25,5 @@ class CliError(click.ClickException):
         self.server_message = server_message  # the API's own words, for a caller that tells them differently
 
     def show(self, file: object = None) -> None:
-        click.echo(f"oi: {self.message}", err=True, file=file or sys.stderr)  # type: ignore[arg-type]
+        """One line; the message often carries the server's words, so control characters become ?."""
+        click.echo(f"oi: {printable(self.message)}", err=True, file=file or sys.stderr)  # type: ignore[arg-type]

@@ -2,21 +2,30 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import metadata
 from typing import Any
 
 import click
-import httpx
 
 from openindex_cli import config, durations, expiry, shapes, signals
+from openindex_cli.admin import admin
 from openindex_cli.api import RUN_TOKEN_REFUSED, Api, api_path
+from openindex_cli.commands import (
+    INSECURE_HELP,
+    Context,
+    HelpGroup,
+    command_options,
+    every_page,
+    expires_at_option,
+    request_options,
+    stdin_is_terminal,
+)
 from openindex_cli.errors import EXIT_CONFIG, EXIT_FORBIDDEN, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, mask, printable, shorten, table, when
+from openindex_cli.security_events import security_events
 
 ARGV_TOKEN_WARNING = (
     "oi: warning: a token on the command line can end up in your shell history and process "
@@ -26,99 +35,13 @@ ARGV_INVITE_WARNING = (
     "oi: warning: an invite on the command line can end up in your shell history and process "
     "list; prefer `oi invites claim -` (reads standard input, or asks without echo at a terminal)"
 )
-INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
 DISTRIBUTION = "openindex-auth"  # whose installed version --version shows
 ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
-PAGE_KEYS = ("items", "nextCursor")
 RE_ACCESS_TOKEN_NAME = "re-access link"  # what the server names the PAT a re-access link gives
 ROTATED_KEYS = ("id", "name", "scope", "token", "expiresAt", "createdAt")
 SELF = "self"  # the token id that names the calling token
 USER_AGENT_WIDTH = 24  # in the tokens table; --json has it whole
 
-
-@dataclass
-class Context:
-    """What commands share: the environment and, in tests, the HTTP transport to the app."""
-
-    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    transport: httpx.BaseTransport | None = None
-    insecure: bool = False  # --insecure: plain http to any host, for this run
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # what durations count from
-    warned_of_expiry: bool = False  # one warning per run, however many requests said so
-
-    def settings(self, profile: str | None, must_exist: bool = True) -> config.Settings:
-        """The settings in force, with a warning when the file holding them is not private."""
-        settings = config.resolve(profile, self.environ, must_exist)
-        if config.is_shared(settings.path):
-            click.echo(f"oi: warning: {settings.path} holds tokens and is readable by others; "
-                       f"run chmod 600 {settings.path}", err=True)
-        return settings
-
-    def api(self, settings: config.Settings, app_url: str | None = None,
-            on_expiry: Callable[[str], None] | None = None) -> Api:
-        """The API for these settings; a profile's `insecure = true` covers only its own app URL.
-
-        Each OpenIndex-Token-Expires the API sends goes to ``on_expiry``, by default the warning.
-        """
-        own_url = app_url is None and settings.app_url_source == "profile"
-        current = click.get_current_context(silent=True)
-        return Api(app_url or settings.app_url, settings.token, self.transport,
-                   token_label=settings.token_label, token_fix=settings.token_fix,
-                   insecure=self.insecure or (settings.insecure and own_url),
-                   command=current.command_path if current else "oi",
-                   on_expiry=on_expiry or functools.partial(self._warn_of_expiry, settings))
-
-    def _warn_of_expiry(self, settings: config.Settings, header: str) -> None:
-        """One line on stderr, once, when the token in force expires within seven days.
-
-        Run tokens are left out: they live a day at most by design and cannot be rotated.
-        """
-        if self.warned_of_expiry or (settings.token or "").startswith("oi_run_"):
-            return
-        warning = signals.expiry_warning(header, self.now(), settings.token_label, settings.rotate_advice)
-        if warning is not None:
-            click.echo(warning, err=True)
-            self.warned_of_expiry = True
-
-
-def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """--profile and --json, for every command."""
-
-    @click.option("--profile", "profile", default=None, metavar="NAME",
-                  help="profile to use (default: $OPENINDEX_PROFILE or 'default')")
-    @click.option("--json", "as_json", is_flag=True, help="print machine-readable JSON")
-    @click.pass_obj
-    @functools.wraps(function)
-    def wrapper(context: Context, *args: Any, **kwargs: Any) -> Any:
-        return function(context, *args, **kwargs)
-
-    return wrapper
-
-
-
-def request_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """--profile, --json and --insecure, for commands that call the API."""
-
-    @command_options
-    @click.option("--insecure", is_flag=True, help=INSECURE_HELP)
-    @functools.wraps(function)
-    def wrapper(context: Context, *args: Any, insecure: bool, **kwargs: Any) -> Any:
-        context.insecure = context.insecure or insecure
-        return function(context, *args, **kwargs)
-
-    return wrapper
-
-
-class HelpGroup(click.Group):
-    """A command group that, run without a command, shows its help and exits 0 (click exits 2)."""
-
-    group_class = type  # its subgroups are HelpGroups too
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args and not ctx.resilient_parsing:
-            click.echo(ctx.get_help())
-            ctx.exit(0)
-        return super().parse_args(ctx, args)
 
 
 def _show_version(click_context: click.Context, _: click.Parameter, value: bool) -> None:
@@ -139,7 +62,8 @@ def _show_version(click_context: click.Context, _: click.Parameter, value: bool)
 @click.option("--insecure", is_flag=True, help=INSECURE_HELP)
 @click.pass_context
 def oi(click_context: click.Context, insecure: bool) -> None:
-    """OpenIndex command line: profiles, token checks, your tokens and run tokens, and invites.
+    """OpenIndex command line: profiles, token checks, your tokens, run tokens and security log, invites,
+    and administration.
 
     \b
     Examples:
@@ -328,6 +252,9 @@ def tokens() -> None:
     """Personal access tokens."""
 
 
+personal.add_command(security_events)
+
+
 @tokens.command("list", short_help="List your tokens, never their values.")
 @request_options
 def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
@@ -338,7 +265,7 @@ def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
       oi settings personal tokens list
       oi settings personal tokens list --profile work --json
     """
-    items = _every_page(context.api(context.settings(profile)), api_path("me", "pats"))
+    items = every_page(context.api(context.settings(profile)), api_path("me", "pats"))
     if as_json:
         emit_json({"items": items})
         return
@@ -370,7 +297,7 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
     """
     body: dict[str, Any] = {"name": name, "scope": scope}
     if expires_at is not None:
-        body["expiresAt"] = _expiry(expires_at, context.now())
+        body["expiresAt"] = expires_at_option(expires_at, context.now())
     created = context.api(context.settings(profile)).call(
         "POST", api_path("me", "pats"), body=body, expect=("id", "name", "scope", "expiresAt", "token"))
     if as_json:
@@ -380,14 +307,6 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
                f"expires {when(created['expiresAt'])}.", err=True)
     click.echo(created["token"])
     click.echo("Copy it now: it cannot be shown again.", err=True)
-
-
-def _expiry(text: str, now: datetime) -> str:
-    """--expires-at as the API's RFC 3339 UTC string; bad input is a usage error, in words."""
-    try:
-        return expiry.parse(text, now)
-    except expiry.ExpiryError as error:
-        raise CliError(f"--expires-at: {error}", EXIT_USAGE) from None
 
 
 @tokens.command("rotate", short_help="Replace a token with a new one; the old one stops after --grace.")
@@ -419,7 +338,8 @@ def tokens_rotate(context: Context, profile: str | None, as_json: bool, token_id
     _check_rotate_target(token_id, save)
     body: dict[str, Any] = {"graceSeconds": _grace(grace)}
     if expires_at is not None:
-        body["expiresAt"] = None if expires_at.strip().lower() == "never" else _expiry(expires_at, context.now())
+        never = expires_at.strip().lower() == "never"
+        body["expiresAt"] = None if never else expires_at_option(expires_at, context.now())
     settings = context.settings(profile)
     if save:
         _check_can_save(settings)
@@ -615,7 +535,7 @@ def run_tokens_list(context: Context, profile: str | None, as_json: bool) -> Non
       oi settings personal run-tokens list
       oi settings personal run-tokens list --profile work --json
     """
-    items = _every_page(context.api(context.settings(profile)), api_path("me", "agent-run-tokens"))
+    items = every_page(context.api(context.settings(profile)), api_path("me", "agent-run-tokens"))
     if as_json:
         emit_json({"items": items})
         return
@@ -658,16 +578,9 @@ def _delete_one(context: Context, profile: str | None, as_json: bool, yes: bool,
         click.echo(f"Deleted {what} {item_id}.")
 
 
-def _every_page(api: Api, path: str) -> list[dict[str, Any]]:
-    """Every item of a list, following nextCursor: a page may be short while more remain."""
-    items: list[dict[str, Any]] = []
-    params: dict[str, str] = {"limit": "100"}
-    while True:
-        page = api.call("GET", path, params=params, expect=PAGE_KEYS)
-        items += page["items"]
-        if not page["nextCursor"]:
-            return items
-        params["cursor"] = page["nextCursor"]
+# oi admin (openindex_cli/admin/)
+
+oi.add_command(admin)
 
 
 # oi invites
@@ -823,10 +736,6 @@ def _confirm(question: str, action: str) -> None:
     if not confirmed:
         raise CliError(f"not {action}d", EXIT_REFUSED)
 
-
-def stdin_is_terminal() -> bool:
-    """True at an interactive terminal (then a prompt can hide what is typed)."""
-    return sys.stdin.isatty()
 
 
 def _ask(question: str, default: bool = True) -> bool:

@@ -1,0 +1,232 @@
+"""`oi admin users`: list and show accounts, change their status or role, revoke their tokens,
+and give them a re-access link. A user is named by id, or by email (found in the list)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from openindex_cli.admin.links import LINK_KEYS, show_link
+from openindex_cli.api import Api, api_path
+from openindex_cli.commands import (
+    Context,
+    HelpGroup,
+    confirm_at_terminal,
+    every_page,
+    expires_at_option,
+    request_options,
+)
+from openindex_cli.errors import EXIT_REFUSED, CliError
+from openindex_cli.expiry import FORMATS
+from openindex_cli.output import emit_json, printable, table, when
+
+USER_KEYS = ("id", "email", "role", "status", "createdAt")
+USER_HELP = "ID or EMAIL: a user id (usr_...) or the user's email"
+
+
+@dataclass(frozen=True)
+class Ask:
+    """The question put before a change that cannot be undone, about the user found."""
+
+    question: Callable[[dict[str, Any]], str]
+    verb: str  # "deactivate": what --yes skips asking about
+    done: str  # "deactivated": what did not happen after a no
+    yes: bool
+
+
+@click.group(cls=HelpGroup, short_help="Accounts: list, change, revoke, re-access links.")
+def users() -> None:
+    """Accounts: list, show, deactivate, reactivate, promote, demote, revoke-all, access-link."""
+
+
+@users.command("list", short_help="List every user.")
+@request_options
+def users_list(context: Context, profile: str | None, as_json: bool) -> None:
+    """List every user, newest first: id, email, role, status, creation.
+
+    \b
+    Examples:
+      oi admin users list
+      oi admin users list --json
+    """
+    items = every_page(context.api(context.settings(profile)), api_path("admin", "users"))
+    if as_json:
+        emit_json({"items": items})
+        return
+    click.echo(table(("ID", "EMAIL", "ROLE", "STATUS", "CREATED"),
+                     [(u["id"], u["email"], u["role"], u["status"], when(u["createdAt"])) for u in items]))
+
+
+@users.command("show", short_help="Show one user.")
+@request_options
+@click.argument("user", metavar="ID|EMAIL")
+def users_show(context: Context, profile: str | None, as_json: bool, user: str) -> None:
+    """Show one user, named by id or email.
+
+    \b
+    Examples:
+      oi admin users show usr_01jdx7k2m4c8b3n5q6r7s8t9v0
+      oi admin users show colleague@example.com --json
+    """
+    found = find_user(context.api(context.settings(profile)), user)
+    if as_json:
+        emit_json(found)
+        return
+    click.echo(table(("", ""), [("id:", found["id"]), ("email:", found["email"]), ("role:", found["role"]),
+                                ("status:", found["status"]), ("created:", when(found["createdAt"]))]))
+
+
+@users.command("deactivate", short_help="Deactivate a user: every token of theirs stops.")
+@request_options
+@click.argument("user", metavar="ID|EMAIL")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def users_deactivate(context: Context, profile: str | None, as_json: bool, user: str, yes: bool) -> None:
+    """Deactivate a user: every token of theirs is refused from the next request, and stays
+    refused if they are reactivated (they then need a re-access link). Asks first.
+
+    \b
+    Examples:
+      oi admin users deactivate colleague@example.com
+      oi admin users deactivate usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes
+    """
+    _change(context, profile, as_json, user, {"status": "deactivated"}, "Deactivated", ask=Ask(lambda found: (
+        f"Deactivate {found['email']} ({found['id']})? Every token of theirs stops working for good; "
+        "reactivating revives none of them."), "deactivate", "deactivated", yes))
+
+
+@users.command("reactivate", short_help="Reactivate a deactivated user.")
+@request_options
+@click.argument("user", metavar="ID|EMAIL")
+def users_reactivate(context: Context, profile: str | None, as_json: bool, user: str) -> None:
+    """Reactivate a user. Their old tokens stay refused: give them a re-access link
+    (`oi admin users access-link`) for a new one.
+
+    \b
+    Examples:
+      oi admin users reactivate colleague@example.com
+      oi admin users reactivate usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --json
+    """
+    _change(context, profile, as_json, user, {"status": "active"}, "Reactivated",
+            after="Their old tokens stay refused; `oi admin users access-link` gives them a new one.")
+
+
+@users.command("promote", short_help="Make a user an admin.")
+@request_options
+@click.argument("user", metavar="ID|EMAIL")
+def users_promote(context: Context, profile: str | None, as_json: bool, user: str) -> None:
+    """Make a user an admin. Their tokens keep their scope: an admin-scope token comes from a
+    re-access link (`oi admin users access-link`) or from `tokens create`.
+
+    \b
+    Examples:
+      oi admin users promote colleague@example.com
+      oi admin users promote usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --json
+    """
+    _change(context, profile, as_json, user, {"role": "admin"}, "Promoted",
+            after="Their tokens keep their scope; `oi admin users access-link` gives them an admin-scope one.")
+
+
+@users.command("demote", short_help="Make an admin a member: their admin tokens stop.")
+@request_options
+@click.argument("user", metavar="ID|EMAIL")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def users_demote(context: Context, profile: str | None, as_json: bool, user: str, yes: bool) -> None:
+    """Make an admin a member: their admin-scope tokens are refused from the next request, for
+    good; read_write tokens keep working. The last active admin cannot be demoted. Asks first.
+
+    \b
+    Examples:
+      oi admin users demote colleague@example.com
+      oi admin users demote usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes
+    """
+    _change(context, profile, as_json, user, {"role": "member"}, "Demoted", ask=Ask(lambda found: (
+        f"Demote {found['email']} ({found['id']}) to member? Their admin-scope tokens stop working for good."),
+        "demote", "demoted", yes))
+
+
+@users.command("revoke-all", short_help="Revoke every token of a user.")
+@request_options
+@click.argument("user", metavar="ID|EMAIL")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def users_revoke_all(context: Context, profile: str | None, as_json: bool, user: str, yes: bool) -> None:
+    """Revoke every personal access token and agent run token of a user issued until now, with
+    no undo: for a token that leaked or a machine that was lost. They are told in their security
+    log, and get back in with a re-access link. Asks first.
+
+    \b
+    Examples:
+      oi admin users revoke-all colleague@example.com
+      oi admin users revoke-all usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes --json
+    """
+    api = context.api(context.settings(profile))
+    found = find_user(api, user)
+    confirm_at_terminal(printable(f"Revoke every personal access token and agent run token of {found['email']} "
+                                  f"({found['id']})? There is no undo."), verb="revoke", done="revoked", yes=yes)
+    api.call("POST", api_path("admin", "users", found["id"], "pats", "revoke-all"))
+    if as_json:
+        emit_json({"revokedAll": True, "userId": found["id"], "email": found["email"]})
+        return
+    click.echo(printable(f"Revoked every token of {found['email']} ({found['id']}) issued until now. "
+                         "`oi admin users access-link` gives them a new one."))
+
+
+@users.command("access-link", short_help="A re-access link for a user; printed once.")
+@request_options
+@click.argument("user", metavar="ID|EMAIL")
+@click.option("--expires-at", metavar="WHEN", help=f"when the link stops working: {FORMATS} (default: 7 days)")
+def users_access_link(context: Context, profile: str | None, as_json: bool, user: str,
+                      expires_at: str | None) -> None:
+    """A single-use link that gives an active user a new token (after a revoke-all, or a promotion
+    to admin). The link goes to standard output, once.
+
+    \b
+    Examples:
+      oi admin users access-link colleague@example.com
+      oi admin users access-link usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --expires-at 1d
+    """
+    body = {} if expires_at is None else {"expiresAt": expires_at_option(expires_at, context.now())}
+    api = context.api(context.settings(profile))
+    found = find_user(api, user)
+    created = api.call("POST", api_path("admin", "users", found["id"], "access-links"), body=body,
+                       expect=LINK_KEYS)
+    show_link(created, as_json, f"re-access link for {found['email']} ({found['id']})")
+
+
+def find_user(api: Api, who: str) -> dict[str, Any]:
+    """The user named by id, or by email (any case) when ``who`` holds an @: the API looks users up
+    by id only, so an email is found in the list."""
+    if "@" not in who:
+        return dict(api.call("GET", api_path("admin", "users", who), expect=USER_KEYS))
+    wanted = who.lower()  # an email belongs to one account (the server refuses a second)
+    found = next((u for u in every_page(api, api_path("admin", "users")) if str(u.get("email")).lower() == wanted),
+                 None)
+    if found is None:
+        raise CliError(printable(f"No user with the email {who}."), EXIT_REFUSED)
+    return dict(found)
+
+
+def _change(context: Context, profile: str | None, as_json: bool, who: str, change: dict[str, str], done: str,
+            *, ask: Ask | None = None, after: str = "") -> None:
+    """PATCH a user: found first (to name them, and a 404 before any question), asked about when
+    ``ask`` says so, then changed; a change that changes nothing says so."""
+    api = context.api(context.settings(profile))
+    found = find_user(api, who)
+    if all(found.get(key) == value for key, value in change.items()):
+        if as_json:
+            emit_json(found)
+        else:
+            click.echo(printable(f"{found['email']} ({found['id']}) is already {', '.join(change.values())}; "
+                                 "nothing changed."))
+        return
+    if ask is not None:
+        confirm_at_terminal(printable(ask.question(found)), verb=ask.verb, done=ask.done, yes=ask.yes)
+    updated = api.call("PATCH", api_path("admin", "users", found["id"]), body=change, expect=USER_KEYS)
+    if as_json:
+        emit_json(updated)
+        return
+    click.echo(printable(f"{done} {updated['email']} ({updated['id']}): role {updated['role']}, "
+                         f"status {updated['status']}."))
+    if after:
+        click.echo(after)

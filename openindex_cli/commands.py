@@ -1,0 +1,151 @@
+"""What every `oi` command shares: the run's context, the common options, lists read page by
+page, and asking at a terminal before anything that cannot be undone."""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import httpx
+
+from openindex_cli import config, expiry, signals
+from openindex_cli.api import Api
+from openindex_cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
+
+INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
+PAGE_KEYS = ("items", "nextCursor")
+
+
+@dataclass
+class Context:
+    """What commands share: the environment and, in tests, the HTTP transport to the app."""
+
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    transport: httpx.BaseTransport | None = None
+    insecure: bool = False  # --insecure: plain http to any host, for this run
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # what durations count from
+    warned_of_expiry: bool = False  # one warning per run, however many requests said so
+
+    def settings(self, profile: str | None, must_exist: bool = True) -> config.Settings:
+        """The settings in force, with a warning when the file holding them is not private."""
+        settings = config.resolve(profile, self.environ, must_exist)
+        if config.is_shared(settings.path):
+            click.echo(f"oi: warning: {settings.path} holds tokens and is readable by others; "
+                       f"run chmod 600 {settings.path}", err=True)
+        return settings
+
+    def api(self, settings: config.Settings, app_url: str | None = None,
+            on_expiry: Callable[[str], None] | None = None) -> Api:
+        """The API for these settings; a profile's `insecure = true` covers only its own app URL.
+
+        Each OpenIndex-Token-Expires the API sends goes to ``on_expiry``, by default the warning.
+        """
+        own_url = app_url is None and settings.app_url_source == "profile"
+        current = click.get_current_context(silent=True)
+        return Api(app_url or settings.app_url, settings.token, self.transport,
+                   token_label=settings.token_label, token_fix=settings.token_fix,
+                   insecure=self.insecure or (settings.insecure and own_url),
+                   command=current.command_path if current else "oi",
+                   on_expiry=on_expiry or functools.partial(self._warn_of_expiry, settings))
+
+    def _warn_of_expiry(self, settings: config.Settings, header: str) -> None:
+        """One line on stderr, once, when the token in force expires within seven days.
+
+        Run tokens are left out: they live a day at most by design and cannot be rotated.
+        """
+        if self.warned_of_expiry or (settings.token or "").startswith("oi_run_"):
+            return
+        warning = signals.expiry_warning(header, self.now(), settings.token_label, settings.rotate_advice)
+        if warning is not None:
+            click.echo(warning, err=True)
+            self.warned_of_expiry = True
+
+
+def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--profile and --json, for every command."""
+
+    @click.option("--profile", "profile", default=None, metavar="NAME",
+                  help="profile to use (default: $OPENINDEX_PROFILE or 'default')")
+    @click.option("--json", "as_json", is_flag=True, help="print machine-readable JSON")
+    @click.pass_obj
+    @functools.wraps(function)
+    def wrapper(context: Context, *args: Any, **kwargs: Any) -> Any:
+        return function(context, *args, **kwargs)
+
+    return wrapper
+
+
+
+def request_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--profile, --json and --insecure, for commands that call the API."""
+
+    @command_options
+    @click.option("--insecure", is_flag=True, help=INSECURE_HELP)
+    @functools.wraps(function)
+    def wrapper(context: Context, *args: Any, insecure: bool, **kwargs: Any) -> Any:
+        context.insecure = context.insecure or insecure
+        return function(context, *args, **kwargs)
+
+    return wrapper
+
+
+class HelpGroup(click.Group):
+    """A command group that, run without a command, shows its help and exits 0 (click exits 2)."""
+
+    group_class = type  # its subgroups are HelpGroups too
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            click.echo(ctx.get_help())
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
+
+
+
+def every_page(api: Api, path: str) -> list[dict[str, Any]]:
+    """Every item of a list, following nextCursor: a page may be short while more remain."""
+    items: list[dict[str, Any]] = []
+    params: dict[str, str] = {"limit": "100"}
+    while True:
+        page = api.call("GET", path, params=params, expect=PAGE_KEYS)
+        items += page["items"]
+        if not page["nextCursor"]:
+            return items
+        params["cursor"] = page["nextCursor"]
+
+
+
+
+def expires_at_option(text: str, now: datetime) -> str:
+    """--expires-at as the API's RFC 3339 UTC string; bad input is a usage error, in words."""
+    try:
+        return expiry.parse(text, now)
+    except expiry.ExpiryError as error:
+        raise CliError(f"--expires-at: {error}", EXIT_USAGE) from None
+
+
+def stdin_is_terminal() -> bool:
+    """True at an interactive terminal (then a prompt can hide what is typed)."""
+    return sys.stdin.isatty()
+
+
+def confirm_at_terminal(question: str, *, verb: str, done: str, yes: bool) -> None:
+    """Go on after --yes, or a yes typed at a terminal; with no terminal and no --yes, refuse
+    (exit 2) rather than act on whatever standard input holds. A no is exit 1."""
+    if yes:
+        return
+    if not stdin_is_terminal():
+        raise CliError(f"not {done}: there is no terminal to ask at; add --yes to {verb} without asking",
+                       EXIT_USAGE)
+    try:
+        confirmed = click.confirm(question, default=False, err=True)
+    except click.Abort:
+        click.echo("", err=True)  # end the question's line
+        confirmed = False
+    if not confirmed:
+        raise CliError(f"not {done}", EXIT_REFUSED)
