@@ -634,7 +634,7 @@ DEFAULT_POLICY = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLife
                   "runTokenMaxSeconds": 86400}
 
 
-def test_security_events_list_an_admin_revocation_newest_first_and_load_more(tabs, stack: Stack) -> None:
+def test_security_events_list_an_admin_revocation_newest_first_and_load_more(tabs, stack: Stack, shots) -> None:
     member = claimed_member(stack, "watched@example.com")
     own = member["pat"]["token"]
     tab = tabs()
@@ -655,6 +655,7 @@ def test_security_events_list_an_admin_revocation_newest_first_and_load_more(tab
         'An administrator revoked your personal access token "<b>old-laptop</b>".'])
     expect(events.locator("b")).to_have_count(0)  # the server's strings are text, never markup
     expect(events.get_by_text("No security events.")).to_be_hidden()
+    shots(tab, "security-events")
 
     for _ in range(10):  # one event each, 11 in all: two pages of 10
         assert call(stack, "POST", f"/admin/users/{user_id}/access-links", stack.token, {})[0] == 201
