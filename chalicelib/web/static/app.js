@@ -228,7 +228,10 @@ function pagedList(path, renderRow, { scope = document, limit = PAGE_SIZE } = {}
     for (const item of page.items) rows.append(renderRow(item));
     cursor = page.nextCursor;
     more.hidden = !cursor;
-    if (empty) empty.hidden = rows.children.length > 0;
+    if (empty) {  // an empty list is its sentence, without the table's bare header
+      empty.hidden = rows.children.length > 0;
+      rows.closest("table").hidden = !empty.hidden;
+    }
   }
   more.addEventListener("click", () => load(false).catch(report));
   return { reload: () => load(true), render: renderRow };
