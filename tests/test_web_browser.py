@@ -25,7 +25,8 @@ CHROMIUM = Path("/usr/lib/chromium/chromium")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 TOKENS = "settings/personal/tokens"
-PAGES = ["", "sign-in", TOKENS, "invite", "settings/admin/users", "settings/admin/invites"]
+POLICY = "settings/admin/token-policy"
+PAGES = ["", "sign-in", TOKENS, "invite", "settings/admin/users", "settings/admin/invites", POLICY]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 if not CHROMIUM.exists():
@@ -361,7 +362,7 @@ def test_a_member_sees_no_admin_scope_or_pages_and_loads_more_tokens(tabs, stack
     page = tab.page
     expect(page.get_by_label("Scope").locator("option")).to_have_count(1)
     expect(page.get_by_role("navigation", name="Settings").get_by_role("link")).to_have_text(["Tokens"])
-    rows = page.locator("[data-rows] tr")
+    rows = page.get_by_role("region", name="Your tokens").locator("[data-rows] tr")
     expect(rows).to_have_count(25)
     page.get_by_role("button", name="Load more").click()
     expect(rows).to_have_count(31)
@@ -502,7 +503,8 @@ def test_rotate_reveals_the_successor_once_and_the_old_token_stops_at_once(tabs,
     assert call(stack, "GET", "/me", old["token"])[0] == 401
     status, me = call(stack, "GET", "/me", successor)
     assert status == 200 and me["token"]["name"] == "deploy-bot"
-    rows = page.get_by_role("row").filter(has_text="deploy-bot")
+    # The tokens table's rows: the security events may name deploy-bot too (its old token was used).
+    rows = page.get_by_role("region", name="Your tokens").get_by_role("row").filter(has_text="deploy-bot")
     expect(rows).to_have_count(1)
     expect(rows.get_by_text("rotated", exact=True)).to_have_count(0)
 
@@ -624,3 +626,159 @@ def test_the_expiry_banner_shows_within_seven_days_not_at_eight_and_rotates_the_
     expect(aside).to_be_visible()  # the successor keeps the 6-day lifetime: still within 7 days
     assert_no_token_outside_the_one_time_field(tab, six["token"], successor, own)
     assert tab.errors() == [] and later.errors() == []
+
+
+# --- issue 15: security events, the token policy --------------------------------------------------
+
+DEFAULT_POLICY = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None,
+                  "runTokenMaxSeconds": 86400}
+
+
+def test_security_events_list_an_admin_revocation_newest_first_and_load_more(tabs, stack: Stack, shots) -> None:
+    member = claimed_member(stack, "watched@example.com")
+    own = member["pat"]["token"]
+    tab = tabs()
+    sign_in(tab, own)
+    page = tab.page
+    events = page.get_by_role("region", name="Security events")
+    expect(events.get_by_text("No security events.")).to_be_visible()
+    expect(events.get_by_role("button", name="Load more")).to_be_hidden()
+
+    laptop = pat_of(stack, own, '<b>old-laptop</b>')
+    user_id = member["user"]["id"]
+    assert call(stack, "DELETE", f"/admin/users/{user_id}/pats/{laptop['id']}", stack.token)[0] == 204
+    page.reload()
+    rows = events.locator("[data-rows] tr")
+    expect(rows).to_have_count(1)
+    expect(rows.get_by_role("cell")).to_have_text([
+        re.compile(r"\d{4}"), "Revoked by an admin", "<b>old-laptop</b>",
+        'An administrator revoked your personal access token "<b>old-laptop</b>".'])
+    expect(events.locator("b")).to_have_count(0)  # the server's strings are text, never markup
+    expect(events.get_by_text("No security events.")).to_be_hidden()
+    shots(tab, "security-events")
+
+    for _ in range(10):  # one event each, 11 in all: two pages of 10
+        assert call(stack, "POST", f"/admin/users/{user_id}/access-links", stack.token, {})[0] == 201
+    page.reload()
+    expect(rows).to_have_count(10)
+    expect(rows.first.get_by_role("cell").nth(1)).to_have_text("Re-access link created")
+    events.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(11)
+    expect(rows.last.get_by_role("cell").nth(1)).to_have_text("Revoked by an admin")
+    expect(events.get_by_role("button", name="Load more")).to_be_hidden()
+    assert tab.errors() == []
+
+
+def impact_of(stack: Stack, token: str, query: str) -> dict[str, Any]:
+    status, impact = call(stack, "GET", f"/admin/settings/token-policy/impact?{query}", token)
+    assert status == 200, impact
+    return impact
+
+
+def test_the_token_policy_is_previewed_before_it_is_saved_and_a_policy_blocking_the_tab_is_refused(
+    tabs, stack: Stack, shots
+) -> None:
+    before = impact_of(stack, stack.token, "requireExpiry=true")
+    # A known population: one new person with three tokens that never expire (the invite's first, two more).
+    member = claimed_member(stack, "policy-population@example.com")
+    for name in ("legacy-a", "legacy-b"):
+        pat_of(stack, member["pat"]["token"], name)
+    # An admin token that fits the policy saved below (admin tokens live at most 30 days).
+    status, fitting = call(stack, "POST", "/me/pats", stack.token, {
+        "name": "policy-admin", "scope": "admin",
+        "expiresAt": (datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    assert status == 201, fitting
+
+    try:
+        bootstrap = tabs()
+        sign_in(bootstrap, stack.token)
+        page = bootstrap.page
+        page.get_by_role("navigation", name="Settings").get_by_role("link", name="Token policy").click()
+        page.wait_for_url(f"**/{POLICY}")
+        expect(page.get_by_role("link", name="Token policy")).to_have_attribute("aria-current", "page")
+        preview = page.get_by_role("button", name="Preview impact")
+        save = page.get_by_role("button", name="Save")
+        expect(preview).to_be_enabled()  # wired once the policy is loaded
+        expect(page.get_by_label("Longest agent run token (seconds)")).to_have_value("86400")
+        expect(page.get_by_label("Maximum lifetime (days)")).to_have_value("")
+        expect(page.get_by_label("Require an expiry")).not_to_be_checked()
+        expect(page.get_by_label("Maximum lifetime of admin tokens (days)")).to_have_value("")
+        expect(save).to_be_disabled()
+
+        preview.click()
+        summary = page.locator("[data-impact-summary]")
+        expect(summary).to_have_text("No tokens would be blocked.")
+        expect(save).to_be_enabled()
+        page.get_by_label("Require an expiry").check()
+        expect(save).to_be_disabled()  # changed since the preview
+        preview.click()
+        blocked, people = before["tokensBlocked"] + 3, before["usersAffected"] + 1
+        expect(summary).to_have_text(f"{blocked} tokens of {people} people would be blocked.")
+        expect(save).to_be_enabled()
+        sample = page.locator("[data-impact-rows] tr")
+        expect(sample).to_have_count(min(20, blocked))
+        # Users come newest first: the new person's three tokens lead the sample.
+        expect(sample.filter(has_text="policy-population@example.com")).to_have_count(3)
+        expect(sample.filter(has_text="legacy-a").get_by_role("cell")).to_have_text(
+            ["policy-population@example.com", "legacy-a", "read_write", "never",
+             "tokens must expire, and this one does not"])
+        shots(bootstrap, "token-policy")
+
+        save.click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text(f"{blocked} tokens of {people} people would be blocked from their next request")
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(save).to_be_focused()
+        save.click()
+        dialog.get_by_role("button", name="Save policy").click()
+        expect(page.get_by_role("alert")).to_contain_text("This policy would block the token making the change")
+        assert call(stack, "GET", "/admin/settings/token-policy", stack.token) == (200, DEFAULT_POLICY)
+
+        # Signed in with a token that fits, the admin saves a policy that blocks the bootstrap token.
+        fits = tabs()
+        sign_in(fits, fitting["token"])
+        fits.open(POLICY)
+        page = fits.page
+        preview = page.get_by_role("button", name="Preview impact")
+        save = page.get_by_role("button", name="Save")
+        expect(preview).to_be_enabled()
+        page.get_by_label("Maximum lifetime of admin tokens (days)").fill("30")
+        preview.click()
+        expect(page.locator("[data-impact-summary]")).to_contain_text("would be blocked")
+        expect(page.locator("[data-impact-rows] tr").filter(has_text="admin@example.com").first).to_contain_text(
+            "admin tokens live at most 30 days, and this one does not expire")
+        save.click()
+        page.get_by_role("dialog").get_by_role("button", name="Save policy").click()
+        expect(page.get_by_role("status")).to_have_text("Token policy saved.")
+        expect(save).to_be_disabled()
+        assert call(stack, "GET", "/admin/settings/token-policy", fitting["token"]) == (
+            200, {**DEFAULT_POLICY, "adminMaxLifetimeDays": 30})
+
+        # The policy in force: the bootstrap tab is signed out with the API's words, and a token
+        # asked for beyond the limit is refused in words.
+        bootstrap.page.reload()
+        bootstrap.page.wait_for_url("**/sign-in")
+        expect(bootstrap.page.get_by_role("alert")).to_contain_text("blocked by the instance's token policy")
+        fits.open(TOKENS)
+        expect(page.get_by_role("button", name="Create token")).to_be_enabled()
+        page.get_by_label("Name").fill("too-long")
+        page.get_by_label("Scope").select_option("admin")
+        page.get_by_label("Expires").fill((date.today() + timedelta(days=60)).isoformat())
+        page.get_by_role("button", name="Create token").click()
+        expect(page.get_by_role("alert")).to_contain_text("admin tokens live at most 30 days")
+        assert [e for e in fits.errors() + bootstrap.errors() if "409" not in e and "401" not in e
+                and "400" not in e] == []  # Chromium logs the refused requests
+    finally:
+        assert call(stack, "PUT", "/admin/settings/token-policy", fitting["token"], DEFAULT_POLICY)[0] == 200
+    assert call(stack, "GET", "/me", stack.token)[0] == 200
+
+
+def test_a_member_is_not_offered_the_token_policy(tabs, stack: Stack) -> None:
+    member = claimed_member(stack, "no-policy@example.com")
+    tab = tabs()
+    sign_in(tab, member["pat"]["token"])
+    expect(tab.page.get_by_role("navigation", name="Settings").get_by_role("link")).to_have_text(["Tokens"])
+    tab.open(POLICY)
+    expect(tab.page.get_by_role("heading", name="Admin only")).to_be_visible()
+    expect(tab.page.get_by_label("Maximum lifetime (days)")).to_have_count(0)
+    assert tab.errors() == []

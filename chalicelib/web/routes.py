@@ -43,6 +43,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "/invite": ("Claim your invite", "invite.html"),
     "/settings/admin/users": ("Users", "users.html"),
     "/settings/admin/invites": ("Invites", "invites.html"),
+    "/settings/admin/token-policy": ("Token policy", "token-policy.html"),
 }
 
 web = Blueprint(__name__)

@@ -212,22 +212,26 @@ function wireCopyButtons() {
   }
 }
 
-// A list with "Load more" while the API gives a nextCursor.
-function pagedList(path, renderRow) {
-  const rows = $("[data-rows]");
-  const more = $("[data-more]");
-  const empty = $("[data-empty]");
+// A list with "Load more" while the API gives a nextCursor: the [data-rows], [data-more] and
+// [data-empty] inside scope (a page with two lists gives each its section).
+function pagedList(path, renderRow, { scope = document, limit = PAGE_SIZE } = {}) {
+  const rows = $("[data-rows]", scope);
+  const more = $("[data-more]", scope);
+  const empty = $("[data-empty]", scope);
   let cursor = null;
   async function load(reset) {
     if (reset) cursor = null;
-    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    const query = new URLSearchParams({ limit: String(limit) });
     if (cursor) query.set("cursor", cursor);
     const page = await api("GET", `${path}?${query}`);
     if (reset) rows.replaceChildren();
     for (const item of page.items) rows.append(renderRow(item));
     cursor = page.nextCursor;
     more.hidden = !cursor;
-    if (empty) empty.hidden = rows.children.length > 0;
+    if (empty) {  // an empty list is its sentence, without the table's bare header
+      empty.hidden = rows.children.length > 0;
+      rows.closest("table").hidden = !empty.hidden;
+    }
   }
   more.addEventListener("click", () => load(false).catch(report));
   return { reload: () => load(true), render: renderRow };
@@ -297,15 +301,15 @@ function renderSettingsNav(me) {
     el("h2", { text: "Personal" }), el("ul", {}, link("settings/personal/tokens", "Tokens")),
   );
   if (me.token.scope === "admin") {
-    nav.append(el("h2", { text: "Admin" }),
-      el("ul", {}, link("settings/admin/users", "Users"), link("settings/admin/invites", "Invites")));
+    nav.append(el("h2", { text: "Admin" }), el("ul", {}, link("settings/admin/users", "Users"),
+      link("settings/admin/invites", "Invites"), link("settings/admin/token-policy", "Token policy")));
   }
 }
 
 function isAdmin(me) {
   if (me.token.scope === "admin") return true;
   $(".content").replaceChildren(el("h1", { text: "Admin only" }),
-    el("p", { text: "These pages need a token with admin scope. Sign in with one to manage users and invites." }));
+    el("p", { text: "These pages need a token with admin scope. Sign in with one to manage users, invites and the token policy." }));
   return false;
 }
 
@@ -432,7 +436,8 @@ async function tokensPage() {
     actions.append(remove);
     return el("tr", {}, name, el("td", { text: pat.scope }), timeCell(pat.createdAt),
       expiryCell(pat.expiresAt, { warn: true }), lastUsedCell(pat), el("td", {}, actions));
-  });
+  }, { scope: $("[data-tokens]") });
+  const events = securityEvents();
 
   const form = $("[data-form=create-token]");
   form.addEventListener("submit", async (event) => {
@@ -453,7 +458,31 @@ async function tokensPage() {
   });
   ready(form);
   wireRotateSelf();
-  await list.reload();
+  await Promise.all([list.reload(), events.reload()]);
+}
+
+// What the API's event types mean, for a person; an unknown type is shown as it is.
+const EVENT_LABELS = {
+  token_leak_revoked: "Revoked: found leaked",
+  token_used_after_rotation: "Used after rotation",
+  rotation_replayed: "Rotation replayed",
+  token_revoked_by_admin: "Revoked by an admin",
+  tokens_revoked_all: "All tokens revoked",
+  token_blocked_by_policy: "Blocked by the token policy",
+  access_link_created: "Re-access link created",
+};
+// A log under the tokens table: a short first page keeps the tokens in view.
+const EVENTS_PAGE_SIZE = 10;
+
+// The tab's person's security log (GET /me/security-events), newest first. Every string in it
+// comes from the server (a token's name, the detail): text only.
+function securityEvents() {
+  return pagedList("me/security-events", (event) => el("tr", {},
+    el("td", {}, el("time", { datetime: event.at, title: event.at, text: dateTimeFormat.format(new Date(event.at)) })),
+    el("td", { text: EVENT_LABELS[event.type] || event.type }),
+    el("td", { text: event.tokenName ?? "—" }),
+    el("td", { class: "detail", text: event.detail })),
+  { scope: $("[data-events]"), limit: EVENTS_PAGE_SIZE });
 }
 
 async function invitePage() {
@@ -589,8 +618,119 @@ async function invitesPage() {
   await list.reload();
 }
 
+const people = (count) => (count === 1 ? "1 person" : `${count} people`);
+
+// "No tokens would be blocked" or "3 tokens of 2 people would be blocked".
+function impactSummary(impact) {
+  if (impact.tokensBlocked === 0) return "No tokens would be blocked.";
+  return `${plural(impact.tokensBlocked, "token")} of ${people(impact.usersAffected)} would be blocked.`;
+}
+
+// The token policy: loaded from GET, previewed with the impact route, saved with PUT. Save is
+// enabled only for the values last previewed, so nobody saves a policy whose effect they have
+// not seen; it asks first when the preview blocked any token.
+async function tokenPolicyPage() {
+  const me = await whoAmI();
+  if (!isAdmin(me)) return;
+  const form = $("[data-form=token-policy]");
+  const { maxLifetimeDays, requireExpiry, adminMaxLifetimeDays, runTokenMaxSeconds } = form.elements;
+  const previewButton = $("[data-preview]", form);
+  const saveButton = $("button[type=submit]", form);
+  const saveHint = $("[data-save-hint]", form);
+  const saved = $("[data-saved]");
+  const impactSection = $("[data-impact]");
+
+  const days = (value) => (value === null ? "" : String(value));
+  function fill(policy) {
+    maxLifetimeDays.value = days(policy.maxLifetimeDays);
+    requireExpiry.checked = policy.requireExpiry;
+    adminMaxLifetimeDays.value = days(policy.adminMaxLifetimeDays);
+    runTokenMaxSeconds.value = String(policy.runTokenMaxSeconds);
+  }
+  // The form as the API's policy object (blank days: null, no limit).
+  function read() {
+    const number = (field) => (field.value.trim() === "" ? null : Number(field.value));
+    return {
+      maxLifetimeDays: number(maxLifetimeDays),
+      requireExpiry: requireExpiry.checked,
+      adminMaxLifetimeDays: number(adminMaxLifetimeDays),
+      runTokenMaxSeconds: number(runTokenMaxSeconds),
+    };
+  }
+
+  // { key, impact, saved }: the values last previewed, what they block, whether they were saved since
+  let previewed = null;
+  function sync() {
+    const current = previewed !== null && previewed.key === JSON.stringify(read());
+    saveButton.disabled = !current || previewed.saved;
+    saveHint.hidden = current;
+    impactSection.hidden = !current;
+  }
+
+  function showImpact(impact) {
+    $("[data-impact-summary]").textContent = impactSummary(impact);
+    $("[data-impact-table]").hidden = impact.sample.length === 0;
+    $("[data-impact-rows]").replaceChildren(...impact.sample.map((token) => el("tr", {},
+      el("td", { text: token.email }), el("td", { text: token.name }), el("td", { text: token.scope }),
+      expiryCell(token.expiresAt), el("td", { text: token.reason }))));
+    const more = $("[data-impact-more]");
+    more.hidden = impact.tokensBlocked <= impact.sample.length;
+    more.textContent = `The first ${impact.sample.length} are listed.`;
+  }
+
+  previewButton.addEventListener("click", async () => {
+    saved.textContent = "";
+    if (!form.reportValidity()) return;
+    const policy = read();
+    const key = JSON.stringify(policy);
+    const query = new URLSearchParams({ requireExpiry: String(policy.requireExpiry) });
+    if (policy.maxLifetimeDays !== null) query.set("maxLifetimeDays", String(policy.maxLifetimeDays));
+    if (policy.adminMaxLifetimeDays !== null) query.set("adminMaxLifetimeDays", String(policy.adminMaxLifetimeDays));
+    previewButton.disabled = true;
+    try {
+      const impact = await api("GET", `admin/settings/token-policy/impact?${query}`);
+      showAlert("");
+      showImpact(impact);
+      previewed = { key, impact, saved: false };
+    } catch (error) {
+      report(error);
+    } finally {
+      previewButton.disabled = false;
+      sync();
+    }
+  });
+
+  form.addEventListener("input", () => { saved.textContent = ""; sync(); });
+  form.addEventListener("change", sync);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const policy = read();
+    if (previewed === null || previewed.key !== JSON.stringify(policy)) return sync();
+    const { impact } = previewed;
+    if (impact.tokensBlocked > 0 && !await confirmAction("Save the token policy?",
+      `${impactSummary(impact).replace(/\.$/, "")} from their next request on, until the policy is relaxed. `
+      + "Their holders are told, and can make new tokens that fit it.", "Save policy")) return saveButton.focus();
+    saveButton.disabled = true;
+    try {
+      fill(await api("PUT", "admin/settings/token-policy", { body: policy }));
+      showAlert("");
+      saved.textContent = "Token policy saved.";
+      previewed.saved = true; // in force: Save again only after a change and its preview
+    } catch (error) {
+      report(error);
+    } finally {
+      sync();
+    }
+  });
+
+  fill(await api("GET", "admin/settings/token-policy"));
+  sync();
+  previewButton.disabled = false;
+}
+
 const PAGES = {
   home, "sign-in": signInPage, tokens: tokensPage, invite: invitePage, users: usersPage, invites: invitesPage,
+  "token-policy": tokenPolicyPage,
 };
 
 function start() {
