@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ import boto3
 import httpx
 import pytest
 from botocore.config import Config
+from chalice.local import LambdaEventConverter
 from chalice.test import Client
 from click.testing import CliRunner, Result
 from moto import mock_aws
@@ -422,3 +423,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for line in _SESSION_REPORT:
         terminalreporter.write_line(line)
+
+
+Identity = Callable[..., None]
+
+
+@pytest.fixture
+def gateway_identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[Identity]:
+    """Sets what API Gateway puts in ``requestContext.identity`` (source address, user agent)
+    for the next requests; chalice.local always says 127.0.0.1 and records no user agent."""
+    seen: dict[str, Any] = {"sourceIp": "127.0.0.1"}
+    create = LambdaEventConverter.create_lambda_event
+
+    def with_identity(self: Any, *args: Any, **kwargs: Any) -> Any:
+        event = create(self, *args, **kwargs)
+        event["requestContext"]["identity"] = dict(seen)
+        return event
+
+    monkeypatch.setattr(LambdaEventConverter, "create_lambda_event", with_identity)
+
+    def set_identity(ip: str, user_agent: str | None = None) -> None:
+        seen.clear()
+        seen.update(sourceIp=ip, **({"userAgent": user_agent} if user_agent is not None else {}))
+
+    yield set_identity

@@ -7,7 +7,7 @@ coverage tests/test_rotation.py and tests/test_token_signals.py lack.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from chalice.local import LambdaEventConverter
 
 from chalicelib.access import authentication
 from chalicelib.access.caller import Caller
@@ -66,26 +65,6 @@ def rotate_now(store: Store, clock: FrozenClock, rotating_token: str, ref: str, 
 
 
 ORIGINAL_ROTATE = rotation.rotate_pat
-
-
-@pytest.fixture
-def gateway_identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
-    """Sets what API Gateway puts in ``requestContext.identity`` for the next requests."""
-    seen: dict[str, Any] = {"sourceIp": "127.0.0.1"}
-    create = LambdaEventConverter.create_lambda_event
-
-    def with_identity(self: Any, *args: Any, **kwargs: Any) -> Any:
-        event = create(self, *args, **kwargs)
-        event["requestContext"]["identity"] = dict(seen)
-        return event
-
-    monkeypatch.setattr(LambdaEventConverter, "create_lambda_event", with_identity)
-
-    def set_identity(ip: str, user_agent: str | None = None) -> None:
-        seen.clear()
-        seen.update(sourceIp=ip, **({"userAgent": user_agent} if user_agent is not None else {}))
-
-    yield set_identity
 
 
 # Findings ------------------------------------------------------------------------------------

@@ -12,10 +12,9 @@ import pytest
 
 from openindex_cli import config as cli_config
 
-from .conftest import APP_URL, Accounts, Api, Cli, FrozenClock
+from .conftest import APP_URL, Accounts, Api, Cli, FrozenClock, Identity
 from .test_cli import config_file, login, stored
 from .test_cli_issue10 import Recording, one_line
-from .test_token_signals import Identity, gateway_identity  # noqa: F401  (a fixture)
 
 ROTATE = ("settings", "personal", "tokens", "rotate")
 LIST = ("settings", "personal", "tokens", "list")
@@ -277,7 +276,7 @@ def test_grace_takes_seconds_or_a_unit(cli: Cli, sent: Recording, accounts: Acco
 
 
 def test_list_shows_where_each_token_was_last_used_and_marks_rotated_ones(
-    cli: Cli, accounts: Accounts, api: Api, gateway_identity: Identity  # noqa: F811
+    cli: Cli, accounts: Accounts, api: Api, gateway_identity: Identity
 ) -> None:
     owner = accounts.create()
     gateway_identity("203.0.113.7", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0")

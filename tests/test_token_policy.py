@@ -210,8 +210,9 @@ def test_the_sample_holds_at_most_twenty(api: Api, accounts: Accounts, clock: Fr
     assert (found["tokensBlocked"], found["usersAffected"], len(found["sample"])) == (25, 1, 20)
 
 
-@pytest.mark.parametrize("query", ["maxLifetimeDays=0", "maxLifetimeDays=abc", "requireExpiry=maybe",
-                                   "adminMaxLifetimeDays=4000", "runTokenMaxSeconds=60"])
+@pytest.mark.parametrize("query", ["maxLifetimeDays=0", "maxLifetimeDays=abc", "maxLifetimeDays=null",
+                                   "requireExpiry=maybe", "requireExpiry=1", "adminMaxLifetimeDays=4000",
+                                   "runTokenMaxSeconds=60"])
 def test_bad_impact_queries_are_400(api: Api, admin: Account, query: str) -> None:
     response = api.get(f"{POLICY}/impact?{query}", admin.token)
     assert response.status == 400 and response.error_code == "invalid_request"

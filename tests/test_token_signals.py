@@ -1,39 +1,13 @@
 """Expiry signalling and where a token is used (issue 14)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
-
-import pytest
-from chalice.local import LambdaEventConverter
 
 from chalicelib.access import usage
 from chalicelib.timeutil import to_iso
 
-from .conftest import Accounts, Api, DynamoCalls, FrozenClock
-
-Identity = Callable[..., None]
-
-
-@pytest.fixture
-def gateway_identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[Identity]:
-    """Sets what API Gateway puts in ``requestContext.identity`` for the next requests."""
-    seen: dict[str, Any] = {"sourceIp": "127.0.0.1"}
-    create = LambdaEventConverter.create_lambda_event
-
-    def with_identity(self: Any, *args: Any, **kwargs: Any) -> Any:
-        event = create(self, *args, **kwargs)
-        event["requestContext"]["identity"] = dict(seen)
-        return event
-
-    monkeypatch.setattr(LambdaEventConverter, "create_lambda_event", with_identity)
-
-    def set_identity(ip: str, user_agent: str | None = None) -> None:
-        seen.clear()
-        seen.update(sourceIp=ip, **({"userAgent": user_agent} if user_agent is not None else {}))
-
-    yield set_identity
+from .conftest import Accounts, Api, DynamoCalls, FrozenClock, Identity
 
 
 def entry(api: Api, token: str, token_id: str) -> dict[str, Any]:

@@ -209,18 +209,19 @@ class TokenPolicyRequest(_Body):
                            run_token_max_seconds=self.run_token_max_seconds)
 
 
-def _null_or_integer(value: object) -> object:
-    return None if value in ("", "null") else _plain_integer_text(value)
+def _true_or_false(value: object) -> object:
+    if value not in ("true", "false"):
+        raise PydanticCustomError("boolean", "must be true or false")
+    return value == "true"
 
 
 class ImpactQuery(_Query):
     """Query of ``GET /admin/settings/token-policy/impact``: a proposed policy (absent: no limit)."""
 
-    max_lifetime_days: Annotated[LifetimeDays | None, BeforeValidator(_null_or_integer)] = Field(
+    max_lifetime_days: Annotated[LifetimeDays | None, BeforeValidator(_plain_integer_text)] = Field(
         default=None, alias="maxLifetimeDays")
-    require_expiry: Annotated[bool, BeforeValidator(lambda value: {"true": True, "false": False}.get(value, value))
-                              ] = Field(default=False, alias="requireExpiry")
-    admin_max_lifetime_days: Annotated[LifetimeDays | None, BeforeValidator(_null_or_integer)] = Field(
+    require_expiry: Annotated[bool, BeforeValidator(_true_or_false)] = Field(default=False, alias="requireExpiry")
+    admin_max_lifetime_days: Annotated[LifetimeDays | None, BeforeValidator(_plain_integer_text)] = Field(
         default=None, alias="adminMaxLifetimeDays")
 
     def policy(self) -> TokenPolicy:

@@ -116,8 +116,8 @@ def users_reactivate(context: Context, profile: str | None, as_json: bool, user:
 @request_options
 @click.argument("user", metavar="ID|EMAIL")
 def users_promote(context: Context, profile: str | None, as_json: bool, user: str) -> None:
-    """Make a user an admin. Their tokens keep their scope: an admin-scope token comes from a
-    re-access link (`oi admin users access-link`) or from `tokens create`.
+    """Make a user an admin. Their tokens keep their scope, and a read_write token cannot make an
+    admin one: their first admin-scope token comes from a re-access link (`oi admin users access-link`).
 
     \b
     Examples:
