@@ -59,21 +59,7 @@ def rotate_pat(
 ) -> Rotation:
     """Replace one of the caller's PATs (``self``: the calling one) with a successor; the old
     one works ``grace_seconds`` more (never past its own expiry)."""
-    old = _live_pat(store, caller, token_ref, now)
-    if old.rotated_to is not None:
-        audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, successorId=old.rotated_to,
-                     viaTokenId=caller.token_id, reason="already_rotated")
-        # A client retrying a lost response, or someone else holding a copy of the old token.
-        if not told_recently(old.told, EventType.ROTATION_REPLAYED, now):
-            report(store, repeatable_event(
-                caller.user_id, EventType.ROTATION_REPLAYED, f"Someone asked to rotate \"{old.name}\" again after "
-                f"it was rotated to {old.rotated_to}; nothing changed. A client retrying a lost answer does this; if "
-                "none of yours did, someone else holds the old token: delete it.", now, token_id=old.id,
-                token_name=old.name))
-        raise AlreadyRotated(
-            f"This token was already rotated to {old.rotated_to} and stops working at "
-            f"{to_iso(old.expires_at) if old.expires_at else 'the end of its window'}; rotate {old.rotated_to} instead."
-        )
+    old = _rotatable_pat(store, caller, token_ref, now)
     rotating_itself = old.id == caller.token_id
     if not rotating_itself and not caller.scope.covers(old.scope):
         audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, viaTokenId=caller.token_id,
@@ -99,7 +85,8 @@ def rotate_pat(
     try:
         store.tokens.rotate(old, successor.record, window_end=window_end, now=now, creator=creator_of(caller))
     except RotationLost:
-        raise _explain_lost_rotation(store, caller, token_ref) from None
+        _rotatable_pat(store, caller, token_ref, now)  # rotated (409) or gone (404) meanwhile, it says which
+        raise Conflict() from None
     except ConcurrentChange as conflict:
         raise Conflict() from conflict
     except CreatorRevoked as revoked:
@@ -112,14 +99,35 @@ def rotate_pat(
     return Rotation(successor=successor, old_id=old.id, old_stops_at=window_end)
 
 
-def _live_pat(store: Store, caller: Caller, token_ref: str, now: datetime) -> TokenRecord:
-    """The caller's live PAT named by ``token_ref``: 404 for anything else, whoever owns it."""
+def _rotatable_pat(store: Store, caller: Caller, token_ref: str, now: datetime) -> TokenRecord:
+    """The caller's live, not yet rotated PAT named by ``token_ref``. 404 for anything that is no
+    PAT of theirs; 409 for one already rotated, even after its window (a client retrying a lost
+    answer learns where its token went, rather than that it never existed)."""
     token_id = caller.token_id if token_ref == SELF else ids.normalize(TokenKind.PAT.spec.id_prefix, token_ref)
     record = store.tokens.get_many(caller.user_id, [token_id]).get(token_id) if token_id else None
-    if (record is None or record.kind is not TokenKind.PAT or record.is_expired(now)
-            or caller.owner.revocation_of(record.id, record.scope)):
+    if record is None or record.kind is not TokenKind.PAT or caller.owner.revocation_of(record.id, record.scope):
+        raise NotFound(_NOT_FOUND)
+    if record.rotated_to is not None:
+        raise _replayed(store, caller, record, now)
+    if record.is_expired(now):
         raise NotFound(_NOT_FOUND)
     return record
+
+
+def _replayed(store: Store, caller: Caller, old: TokenRecord, now: datetime) -> AlreadyRotated:
+    """A second rotation of one token: a client retrying a lost answer, or someone else holding
+    a copy of the old token. Refused, audited, and told to the owner (once an hour)."""
+    audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, successorId=old.rotated_to,
+                 viaTokenId=caller.token_id, reason="already_rotated")
+    if not told_recently(old.told, EventType.ROTATION_REPLAYED, now):
+        report(store, repeatable_event(
+            caller.user_id, EventType.ROTATION_REPLAYED, f"Someone asked to rotate \"{old.name}\" again after it "
+            f"was rotated to {old.rotated_to}; nothing changed. A client retrying a lost answer does this; if none "
+            "of yours did, someone else holds the old token: delete it.", now, token_id=old.id, token_name=old.name))
+    stops = ("" if old.expires_at is None else
+             f" and {'stops' if old.expires_at > now else 'stopped'} working at {to_iso(old.expires_at)}")
+    successor = old.rotated_to
+    return AlreadyRotated(f"This token was already rotated to {successor}{stops}; rotate {successor} instead.")
 
 
 def _successor_expiry(
@@ -153,17 +161,6 @@ def _require_within_own_lifetime(old: TokenRecord, expires_at: datetime | None, 
             f"lifetime but not lengthen it; set expiresAt at or before {to_iso(now + lifetime)}, or leave it "
             "out to keep the same lifetime."
         )
-
-
-def _explain_lost_rotation(store: Store, caller: Caller, token_ref: str) -> Exception:
-    """Why the transaction found the token changed: rotated meanwhile (409, even when its window
-    has already ended) or gone (404)."""
-    token_id = caller.token_id if token_ref == SELF else ids.normalize(TokenKind.PAT.spec.id_prefix, token_ref)
-    current = store.tokens.get_many(caller.user_id, [token_id]).get(token_id) if token_id else None
-    if current is not None and current.rotated_to is not None:
-        return AlreadyRotated(f"This token was rotated to {current.rotated_to} while the request ran; "
-                              f"rotate {current.rotated_to} instead.")
-    return NotFound(_NOT_FOUND)
 
 
 def _earlier(first: datetime | None, second: datetime | None) -> datetime | None:
