@@ -1,7 +1,11 @@
 """Security events (issue 15): the owner of a token learns what happened to it, and no one else does."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+
+from chalicelib.access.kinds import Scope
+from chalicelib.accounts.records import Role
 
 from .conftest import Account, Accounts, Api, DynamoCalls, FrozenClock
 
@@ -130,3 +134,34 @@ def test_events_never_carry_a_token_value(api: Api, accounts: Accounts) -> None:
     api.delete(f"/admin/users/{member.user.id}/pats/{spare['id']}", admin.token)
     assert spare["token"] not in str(events(api, member)) and member.token not in str(events(api, member))
 
+
+
+def test_each_type_reaches_its_owner_and_no_one_else(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    """All seven types for one person; an admin who caused most of them and a bystander see none."""
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=5))
+    owner, bystander = accounts.create(), accounts.create()
+    spare = api.post("/me/pats", owner.token, body={"name": "spare", "scope": "read_write"}).body
+    api.delete(f"/admin/users/{owner.user.id}/pats/{spare['id']}", admin.token)  # token_revoked_by_admin
+    leaked = api.post("/me/pats", owner.token, body={"name": "leaked", "scope": "read_write"}).body
+    api.post("/credentials/revoke", body={"credentials": [leaked["token"]], "source": "https://example.com/x"})
+    rotated = api.post("/me/pats", owner.token, body={"name": "rotated", "scope": "read_write"}).body
+    api.post("/me/pats/self/rotate", rotated["token"])
+    api.get("/me", rotated["token"])  # token_used_after_rotation
+    api.post(f"/me/pats/{rotated['id']}/rotate", owner.token)  # rotation_replayed
+    api.request("PUT", "/admin/settings/token-policy", admin.token, body={
+        "maxLifetimeDays": None, "requireExpiry": True, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400})
+    api.get("/me", owner.token)  # token_blocked_by_policy
+    api.request("PUT", "/admin/settings/token-policy", admin.token, body={
+        "maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400})
+    clock.advance(seconds=1)
+    api.post(f"/admin/users/{owner.user.id}/access-links", admin.token)  # access_link_created
+    last = api.post("/me/pats", owner.token, body={"name": "last", "scope": "read_write"}).body
+    api.post(f"/admin/users/{owner.user.id}/pats/revoke-all", admin.token)  # tokens_revoked_all
+    clock.advance(seconds=1)
+    link = api.post(f"/admin/users/{owner.user.id}/access-links", admin.token).body["token"]
+    fresh = api.post("/auth/invites/claim", body={"token": link}).body["pat"]["token"]
+    assert api.get("/me", last["token"]).status == 401
+    assert set(types(api, fresh)) == {
+        "token_revoked_by_admin", "token_leak_revoked", "token_used_after_rotation", "rotation_replayed",
+        "token_blocked_by_policy", "access_link_created", "tokens_revoked_all"}
+    assert types(api, admin) == [] and types(api, bystander) == []
