@@ -142,10 +142,11 @@ def _restore(state: StateDir, items: list[Item], client: Any, table: str) -> str
     token = state.admin_token()
     try:
         authenticate(Store.connect(table), f"Bearer {token}", utcnow())
-    except InvalidToken:
-        print(f"openindex-local: the admin token saved in {local_state.display(state.path)} is missing or no "
-              "longer works (deleted, or its user deactivated or demoted); make run FRESH=1 starts over",
-              file=sys.stderr, flush=True)
+    except InvalidToken as refusal:
+        reason = "" if refusal.message == InvalidToken.default_message else f" ({refusal.message})"
+        print(f"openindex-local: the admin token saved in {local_state.display(state.path)} no longer "
+              f"works{reason}. If you rotated or replaced it, use the new one (`oi auth check` shows what your "
+              "profile holds); make run FRESH=1 starts over", file=sys.stderr, flush=True)
         return None
     return token
 

@@ -255,3 +255,13 @@ def test_unsupported_methods_get_a_json_405(api: Api, accounts: Accounts) -> Non
     response = api.request("PUT", "/me/pats", accounts.create().token, body={})
     assert response.status == 405
     assert response.error_code == "method_not_allowed"
+
+
+def test_chalices_own_errors_never_repeat_what_the_client_sent(api: Api, accounts: Accounts) -> None:
+    token = accounts.create().token
+    hostile = "oi_pat_secret<script>"
+    media = api.post("/me/pats", token, raw=b"x", headers={"Content-Type": hostile})
+    method = api.request("PUT", "/me/pats", token, body={})
+    for response in (media, method):
+        assert hostile not in str(response.body) and "PUT" not in response.body["error"]["message"]
+    assert media.body["error"]["message"] == "Send the body as JSON, with Content-Type: application/json."

@@ -226,3 +226,23 @@ def test_a_demoted_admins_admin_token_cannot_be_rotated_back(api: Api, accounts:
     rw = api.post("/me/pats", admin.token, body={"name": "rw", "scope": "read_write"}).body
     api.patch(f"/admin/users/{admin.user.id}", other.token, body={"role": Role.MEMBER.value})
     assert rotate(api, rw["token"], admin.token_id).status == 404
+
+
+def test_a_token_never_works_longer_than_its_successor(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create()
+    second = rotate(api, owner.token, graceSeconds=3600).body
+    rotate(api, second["token"])  # the successor stops at once: so does the token it replaced
+    assert api.get("/me", owner.token).status == 401
+    other = accounts.create()
+    successor = rotate(api, other.token, graceSeconds=3600).body
+    assert api.delete(f"/me/pats/{successor['id']}", successor["token"]).status == 204
+    assert api.get("/me", other.token).status == 401  # deleting the successor ends the old one's window
+
+
+def test_ending_a_window_only_ever_shortens_it(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create()
+    second = rotate(api, owner.token, graceSeconds=60).body
+    rotate(api, second["token"], graceSeconds=3600)  # a longer window for the second does not lengthen the first
+    clock.advance(seconds=60)
+    assert api.get("/me", owner.token).status == 401
+    assert api.get("/me", second["token"]).status == 200

@@ -34,6 +34,8 @@ def delete_token(store: Store, kind: TokenKind, owner_id: str, token_id: str, *,
         audit.record("token.deleted", audit.FAILURE, actor_id, userId=owner, tokenId=canonical, kind=kind.value,
                      reason="not_found")
         raise NotFound(_NOT_FOUND[kind])
+    if deleted.rotated_from is not None:  # the token it replaced, if still in its window, dies with it
+        store.tokens.end_window(owner, deleted.rotated_from, deleted.id, now)
     audit.record("token.deleted", audit.SUCCESS, actor_id, userId=owner, tokenId=canonical, kind=kind.value)
     if actor_id != owner:
         told = f"An administrator revoked your {_WORDS[kind]} \"{deleted.name}\"."

@@ -94,6 +94,8 @@ def rotate_pat(
                      reason=revoked.reason)
         raise InvalidToken(revoked.reason, "This token was revoked while the request ran; nothing was rotated.") \
             from revoked
+    if old.rotated_from is not None:  # the token it replaced, if still in its window, stops with it
+        store.tokens.end_window(old.user_id, old.rotated_from, old.id, window_end)
     audit.record("token.rotated", audit.SUCCESS, caller.user_id, tokenId=old.id, successorId=successor.record.id,
                  viaTokenId=caller.token_id, graceSeconds=grace_seconds, oldStopsAt=to_iso(window_end))
     return Rotation(successor=successor, old_id=old.id, old_stops_at=window_end)

@@ -188,7 +188,8 @@ class RevokeCredentialsRequest(_Body):
     def _web_address(cls, value: str | None) -> str | None:
         # Printable ASCII only: the address is shown back to token owners, in pages and terminals.
         if value is not None and not _WEB_ADDRESS.fullmatch(value):
-            raise PydanticCustomError("url", "must be an http or https URL")
+            raise PydanticCustomError("url", "must be an http or https URL with a plain host name (no user info "
+                                      "such as user@), without spaces, quotes or angle brackets")
         return value
 
 

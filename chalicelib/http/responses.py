@@ -22,13 +22,14 @@ from chalicelib.timeutil import to_iso
 SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 # Chalice answers some requests itself (unknown method, wrong media type, a bug in a view)
-# with {"Code", "Message"}; these are restyled to the API's own error shape.
-_CHALICE_ERROR_CODES = {
-    400: "invalid_request",
-    404: "not_found",
-    405: "method_not_allowed",
-    415: "unsupported_media_type",
-    500: "internal_error",
+# with {"Code", "Message"}; these are restyled to the API's own error shape, with a fixed
+# message: Chalice's repeats what the client sent ("Unsupported media type: <the header>").
+_CHALICE_ERRORS = {
+    400: ("invalid_request", "Invalid request."),
+    404: ("not_found", "No such route: check the method and the path."),
+    405: ("method_not_allowed", "This path does not take this method."),
+    415: ("unsupported_media_type", "Send the body as JSON, with Content-Type: application/json."),
+    500: ("internal_error", "An internal error occurred."),
 }
 
 
@@ -227,8 +228,8 @@ def in_house_style(response: Response) -> Response:
     security headers added."""
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
-        code = _CHALICE_ERROR_CODES.get(response.status_code, "error")
-        response.body = error(code, str(body.get("Message", "")))
+        code, message = _CHALICE_ERRORS.get(response.status_code, ("error", "The request failed."))
+        response.body = error(code, message)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response

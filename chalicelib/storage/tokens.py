@@ -157,6 +157,25 @@ class TokenStore:
             writes.append(self._unchanged(old.user_id, creator, now))
         self._table.transact(writes)
 
+    def end_window(self, user_id: str, token_id: str, successor_id: str, at: datetime) -> None:
+        """Cut the grace window of ``token_id``, rotated to ``successor_id``, short to ``at``, so
+        that a token never works longer than its successor. Best effort and only ever shorter:
+        a window that already ended, or a token already gone, is left as it is."""
+        try:
+            with dynamodb_errors():
+                self._table.client.update_item(
+                    TableName=self._table.name,
+                    Key=token_key(user_id, token_id),
+                    UpdateExpression="SET expiresAt = :end, #ttl = :ttl",
+                    ConditionExpression="attribute_exists(pk) AND rotatedTo = :successor AND expiresAt > :end",
+                    ExpressionAttributeNames={"#ttl": "ttl"},
+                    ExpressionAttributeValues=marshal({":end": to_iso(at), ":ttl": to_epoch(at + REUSE_WATCH),
+                                                       ":successor": successor_id}),
+                )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+
     def _user_still_allows(self, user_id: str, tokens: Sequence[tuple[str, Scope]]) -> Write:
         """A check that the user is active and no cut-off (revoke-all, demotion) refuses ``tokens``."""
         conditions = ["#status = :active"]
