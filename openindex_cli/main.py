@@ -675,6 +675,7 @@ class Holder:
 
     description: str
     user_id: str | None = None
+    refused: bool = False  # the server refuses the token (401): replacing it loses nothing
 
 
 def _may_save(
@@ -694,6 +695,8 @@ def _may_save(
         return False, None
     holder = _holder(context, settings)
     click.echo(f"oi: profile '{settings.profile}' holds {holder.description}", err=True)
+    if save and holder.refused:  # --save, and the token it replaces no longer works: nothing to ask
+        return True, holder
     if _ask("Replace it with the token this invite or re-access link gives?", default=False):
         return True, holder
     raise CliError(f"not claimed: profile '{settings.profile}' keeps its token; claim into another profile "
@@ -711,7 +714,7 @@ def _holder(context: Context, settings: config.Settings) -> Holder:
         return Holder(f"a token for {me['email']} ({me['role']}), scope {me['token']['scope']}", str(me["id"]))
     except CliError as error:
         if error.exit_code == EXIT_UNAUTHORIZED and error.server_message:
-            return Holder(f"a token the server refuses (HTTP 401): {error.server_message}")
+            return Holder(f"a token the server refuses (HTTP 401): {error.server_message}", refused=True)
         return Holder("a token (whose account could not be checked)")
     except (KeyError, TypeError):
         return Holder("a token (whose account could not be checked)")

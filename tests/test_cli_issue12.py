@@ -348,3 +348,17 @@ def test_a_refused_revoke_all_prints_the_servers_message(cli: Cli) -> None:
     cli.transport = httpx.MockTransport(answer)
     result = cli(*REVOKE_ALL, "--yes", env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": "oi_pat_x"})
     assert result.exit_code == 7 and "retry it." in one_line(result.stderr)
+
+
+def test_save_replaces_a_refused_token_without_asking_so_a_piped_link_works(
+    cli: Cli, accounts: Accounts, api: Api, clock: FrozenClock, tmp_path: Path
+) -> None:
+    admin, owner = accounts.admin(), accounts.create()
+    login(cli, owner.token)
+    assert cli(*REVOKE_ALL, "--yes").exit_code == 0
+    clock.advance(seconds=1)
+    result = cli("invites", "claim", "-", "--save", input=access_link(api, admin, owner) + "\n")  # no answer left
+    assert result.exit_code == 0, result.output
+    assert "[y/N]" not in result.stderr
+    assert stored(tmp_path)["default"]["token"] != owner.token
+    assert cli("auth", "check").exit_code == 0
