@@ -37,7 +37,7 @@ PAGE_CACHE = "no-store"
 
 # route -> (title, the file under static/pages/ with its markup)
 PAGES: dict[str, tuple[str, str]] = {
-    "/": ("OpenIndex", "home.html"),
+    "/": ("Home", "home.html"),
     "/sign-in": ("Sign in", "sign-in.html"),
     "/settings/personal/tokens": ("Tokens", "tokens.html"),
     "/invite": ("Claim your invite", "invite.html"),

@@ -76,7 +76,9 @@ def policy_show(context: Context, profile: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(policy)
         return
-    click.echo(table(("", ""), [(_LABELS[key], _shown(policy[key])) for key in POLICY_KEYS]))
+    width = max(len(_LABELS[key]) for key in POLICY_KEYS)
+    for key in POLICY_KEYS:  # a list of settings: no header row
+        click.echo(f"{_LABELS[key]:<{width}}  {_shown(policy[key])}")
 
 
 @token_policy.command("impact", short_help="What a change would block, without making it.")
