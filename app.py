@@ -116,11 +116,18 @@ def body(model: type[Model], optional: bool = False) -> Model:
     return parse_body(model, b"{}" if optional and not raw else raw)
 
 
+def query(model: type[Model]) -> Model:
+    """The query string validated against ``model`` (400 with a clear message otherwise)."""
+    from chalicelib.http.requests import parse_query
+
+    return parse_query(model, _request.get().query_params)
+
+
 def page_query() -> PageQuery:
     """The validated ``limit`` and ``cursor`` of a list request."""
-    from chalicelib.http.requests import PageQuery, parse_query
+    from chalicelib.http.requests import PageQuery
 
-    return parse_query(PageQuery, _request.get().query_params)
+    return query(PageQuery)
 
 
 def created(payload: dict[str, Any]) -> Response:
@@ -400,9 +407,9 @@ def put_token_policy() -> dict[str, Any]:
 @route("/admin/settings/token-policy/impact", methods=["GET"], requirement=HUMAN_ADMIN)
 def preview_token_policy() -> dict[str, Any]:
     """What a proposed policy would block, before it is saved."""
-    from chalicelib.http.requests import ImpactQuery, parse_query
+    from chalicelib.http.requests import ImpactQuery
 
-    proposed = parse_query(ImpactQuery, _request.get().query_params).policy()
+    proposed = query(ImpactQuery).policy()
     return responses.policy_impact(policy_settings.impact(get_store(), proposed, utcnow()))
 
 

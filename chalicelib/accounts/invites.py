@@ -7,7 +7,7 @@ from typing import NoReturn
 
 from chalicelib import audit
 from chalicelib.access import ids, token_format
-from chalicelib.access.kinds import Scope, TokenKind
+from chalicelib.access.kinds import TokenKind
 from chalicelib.accounts.records import Invite, InviteStatus, IssuedInvite, Role, User
 from chalicelib.accounts.users import get_user, new_user, normalize_email
 from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
@@ -141,11 +141,7 @@ def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
     if invite.user_id is not None:
         return _claim_access_link(store, invite, policy, now)
     user = new_user(invite.email, invite.role, now)
-    first_token = new_token(
-        TokenKind.PAT, user_id=user.id, name=FIRST_TOKEN_NAME, scope=invite.role.highest_scope, now=now,
-        expires_at=_first_token_expiry(policy, invite, invite.role.highest_scope, now),
-        not_after=invite.first_token_expires_at,
-    )
+    first_token = _claimed_pat(invite, policy, user, FIRST_TOKEN_NAME, now)
     try:
         store.invites.claim(invite, user, first_token.record, now)
     except EmailTaken as taken:
@@ -157,10 +153,16 @@ def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
     return user, first_token
 
 
-def _first_token_expiry(policy: TokenPolicy, invite: Invite, scope: Scope, now: datetime) -> datetime | None:
-    """The PAT a claim gives: capped by the token that made the invite, then fitted to the token
-    policy in force (its longest lifetime when it requires one or caps them)."""
-    return policy.pat_expiry(scope, invite.first_token_expires_at, now, asked=False)
+def _claimed_pat(invite: Invite, policy: TokenPolicy, user: User, name: str, now: datetime) -> IssuedToken:
+    """The PAT a claim gives, of the highest scope the user's role allows: capped by the token
+    that made the invite, then fitted to the token policy in force (its longest lifetime when
+    it requires one or caps them)."""
+    scope = user.role.highest_scope
+    return new_token(
+        TokenKind.PAT, user_id=user.id, name=name, scope=scope, now=now,
+        expires_at=policy.pat_expiry(scope, invite.first_token_expires_at, now, asked=False),
+        not_after=invite.first_token_expires_at,
+    )
 
 
 def _claim_access_link(store: Store, invite: Invite, policy: TokenPolicy, now: datetime) -> tuple[User, IssuedToken]:
@@ -169,11 +171,7 @@ def _claim_access_link(store: Store, invite: Invite, policy: TokenPolicy, now: d
         raise AccessLinkUserInactive()
     if user.revocation_of(invite.id, user.role.highest_scope):
         raise InviteRevoked(_REVOKED_WITH_TOKENS)
-    token = new_token(
-        TokenKind.PAT, user_id=user.id, name=ACCESS_LINK_TOKEN_NAME, scope=user.role.highest_scope, now=now,
-        expires_at=_first_token_expiry(policy, invite, user.role.highest_scope, now),
-        not_after=invite.first_token_expires_at,
-    )
+    token = _claimed_pat(invite, policy, user, ACCESS_LINK_TOKEN_NAME, now)
     try:
         store.invites.claim_access_link(invite, user, token.record, now)
     except UserChanged as changed:

@@ -10,7 +10,6 @@ from chalicelib.storage.table import (
     Item,
     Table,
     Write,
-    conditional,
     dynamodb_errors,
     marshal,
     token_key,
@@ -28,22 +27,18 @@ class EventStore:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def put(self, event: SecurityEvent) -> bool:
-        """Store an event unless one with its id exists (False then: it was reported already)."""
-        return conditional(lambda: self._table.client.put_item(
-            TableName=self._table.name, Item=event_item(event), ConditionExpression="attribute_not_exists(pk)",
-        ))
+    def put(self, event: SecurityEvent) -> None:
+        """Store a new event."""
+        self._table.put_new(event_item(event))
 
     def put_many(self, events: list[SecurityEvent]) -> None:
         """Store new events, 25 per round trip."""
-        requests = [{"PutRequest": {"Item": event_item(event)}} for event in events]
-        for start in range(0, len(requests), 25):
-            self._table.write_batch(requests[start:start + 25])
+        self._table.write_batch([{"PutRequest": {"Item": event_item(event)}} for event in events])
 
-    def put_once(self, event: SecurityEvent) -> bool:
+    def put_once(self, event: SecurityEvent) -> None:
         """Store a repeatable event unless its token told one of its type within the window;
         the token item keeps the time, so the authorizer (which reads that item anyway) can
-        tell without a write attempt. False when it was told already or the token is gone."""
+        tell without a write attempt. Nothing is stored when it was told already or the token is gone."""
         told = f"told_{event.type.value}"
         try:
             self._table.transact([
@@ -58,8 +53,7 @@ class EventStore:
                 self.write(event),
             ])
         except StoreConflict:
-            return False
-        return True
+            pass  # told within the window, or the token is gone
 
     def write(self, event: SecurityEvent) -> Write:
         """The event as one write of a transaction with the change it reports."""

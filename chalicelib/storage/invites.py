@@ -66,8 +66,7 @@ class InviteStore:
     def get_many(self, invite_ids: list[str]) -> list[Invite]:
         """Invites by id, in any state (100 per round trip)."""
         keys = [invite_key(invite_id) for invite_id in dict.fromkeys(invite_ids)]
-        return [invite_from_item(item) for start in range(0, len(keys), 100)
-                for item in self._table.get_batch(keys[start:start + 100])]
+        return [invite_from_item(item) for item in self._table.get_batch(keys)]
 
     def list_pending(self, limit: int, start_after: str | None, now: datetime) -> tuple[list[Invite], str | None]:
         """One page of pending, unexpired invites, newest first."""

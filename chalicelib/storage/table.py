@@ -87,13 +87,18 @@ class Table:
         return response.get("Item")
 
     def get_batch(self, keys: list[Item]) -> list[Item]:
-        """Up to 100 items in one strongly consistent round trip (those that exist)."""
-        with dynamodb_errors():
-            response = self.client.batch_get_item(RequestItems={self.name: {"Keys": keys, "ConsistentRead": True}})
-        if response.get("UnprocessedKeys"):
-            # BatchGetItem reports throttling this way instead of raising.
-            raise ServiceUnavailable()
-        return list(response["Responses"].get(self.name, []))
+        """The items that exist among ``keys`` (distinct), strongly consistent: one round trip
+        per 100 keys, BatchGetItem's limit."""
+        found: list[Item] = []
+        for start in range(0, len(keys), 100):
+            with dynamodb_errors():
+                response = self.client.batch_get_item(
+                    RequestItems={self.name: {"Keys": keys[start:start + 100], "ConsistentRead": True}})
+            if response.get("UnprocessedKeys"):
+                # BatchGetItem reports throttling this way instead of raising.
+                raise ServiceUnavailable()
+            found += response["Responses"].get(self.name, [])
+        return found
 
     def put_new(self, item: Item) -> None:
         """Store an item that must not exist yet."""
@@ -101,18 +106,22 @@ class Table:
             self.client.put_item(TableName=self.name, Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def delete_batch(self, keys: list[Item]) -> None:
-        """Delete up to 25 items, retrying what DynamoDB leaves unprocessed under throttling."""
+        """Delete items (a key already gone is no error), 25 per round trip."""
         self.write_batch([{"DeleteRequest": {"Key": key}} for key in keys])
 
     def write_batch(self, requests: list[Any]) -> None:
-        """Up to 25 puts and deletes of distinct items, retrying what DynamoDB leaves unprocessed."""
-        for _ in range(5):
-            with dynamodb_errors():
-                response = self.client.batch_write_item(RequestItems={self.name: requests})
-            requests = response.get("UnprocessedItems", {}).get(self.name, [])
-            if not requests:
-                return
-        raise ServiceUnavailable()
+        """Puts and deletes of distinct items, 25 per round trip (BatchWriteItem's limit),
+        retrying what DynamoDB leaves unprocessed under throttling."""
+        for start in range(0, len(requests), 25):
+            pending = requests[start:start + 25]
+            for _ in range(5):
+                with dynamodb_errors():
+                    response = self.client.batch_write_item(RequestItems={self.name: pending})
+                pending = response.get("UnprocessedItems", {}).get(self.name, [])
+                if not pending:
+                    break
+            else:
+                raise ServiceUnavailable()
 
     def query_index(
         self, partition: str, limit: int, start_after: str | None, key_of: Any,

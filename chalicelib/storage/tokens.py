@@ -83,21 +83,18 @@ class TokenStore:
         keys += [token_key(user_id, token_id) for user_id, token_id in unique]
         users: dict[str, User] = {}
         tokens: dict[str, TokenRecord] = {}
-        for start in range(0, len(keys), 100):
-            for item in self._table.get_batch(keys[start:start + 100]):
-                if item["sk"]["S"] == PROFILE:
-                    user = user_from_item(item)
-                    users[user.id] = user
-                else:
-                    token = token_from_item(item)
-                    tokens[token.id] = token
+        for item in self._table.get_batch(keys):
+            if item["sk"]["S"] == PROFILE:
+                user = user_from_item(item)
+                users[user.id] = user
+            else:
+                token = token_from_item(item)
+                tokens[token.id] = token
         return users, tokens
 
     def delete_many(self, tokens: Sequence[TokenRecord]) -> None:
         """Delete tokens at once, 25 per round trip (a token already gone is no error)."""
-        keys = [token_key(token.user_id, token.id) for token in tokens]
-        for start in range(0, len(keys), 25):
-            self._table.delete_batch(keys[start:start + 25])
+        self._table.delete_batch([token_key(token.user_id, token.id) for token in tokens])
 
     def get_many(self, user_id: str, token_ids: Sequence[str]) -> dict[str, TokenRecord]:
         """Some of a user's tokens, by id, in one strongly consistent round trip (at most 100)."""
@@ -260,8 +257,7 @@ class TokenStore:
             if user.admin_tokens_revoked_at_ms is not None:
                 doomed += self._keys_issued_up_to(user.id, prefix, user.admin_tokens_revoked_at_ms, admin_only=True)
         unique = list({(key["pk"]["S"], key["sk"]["S"]): key for key in doomed}.values())
-        for start in range(0, len(unique), 25):
-            self._table.delete_batch(unique[start:start + 25])
+        self._table.delete_batch(unique)
         return len(unique)
 
     def _keys_issued_up_to(self, user_id: str, prefix: str, moment_ms: int, admin_only: bool = False) -> list[Item]:
