@@ -3,10 +3,14 @@ the request is refused with a clean JSON 503/500, never allowed, and a retry aft
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
+
+from chalicelib.access.kinds import Scope
+from chalicelib.accounts.records import Role
 
 from .conftest import Accounts, Api
 
@@ -131,3 +135,25 @@ def test_an_unexpected_dynamodb_error_is_a_clean_500_and_never_allows(
     assert response.status == 500
     assert response.body["error"]["code"] == "internal_error"
     assert "Traceback" not in str(response.body) and "ValidationException" not in str(response.body)
+
+
+def test_a_rotation_that_committed_answers_201_even_if_ending_the_old_window_is_throttled(
+    api: Api, accounts: Accounts, faults: FaultInjector
+) -> None:
+    """Ending the predecessor's window is best effort, after the rotation's transaction: a 503
+    then would lose the successor's value, shown only in this answer."""
+    member = accounts.create()
+    second = api.post("/me/pats/self/rotate", member.token, body={"graceSeconds": 3600}).body
+    api.get("/me", second["token"])  # its first use is recorded now, not during the rotation below
+    faults.fail("UpdateItem", FAULTS["throttled"])
+    third = api.post("/me/pats/self/rotate", second["token"])
+    faults.clear()
+    assert third.status == 201 and api.get("/me", third.body["token"]).status == 200
+
+
+def test_a_throttled_policy_change_is_a_clean_503(api: Api, accounts: Accounts, faults: FaultInjector) -> None:
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=datetime(2026, 11, 25, tzinfo=UTC))
+    faults.fail("PutItem", FAULTS["throttled"])
+    response = api.request("PUT", "/admin/settings/token-policy", admin.token, body={
+        "maxLifetimeDays": 30, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400})
+    assert (response.status, response.error_code) == (503, "service_unavailable")

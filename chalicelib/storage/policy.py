@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
-from chalicelib.storage.table import Item, Table, marshal, unmarshal
+from chalicelib.storage.table import Item, Table, dynamodb_errors, marshal, unmarshal
 from chalicelib.timeutil import to_iso
 
 POLICY_KEY = marshal({"pk": "META", "sk": "TOKEN_POLICY"})
@@ -23,14 +23,15 @@ class PolicyStore:
 
     def put(self, policy: TokenPolicy, *, updated_by: str, now: datetime) -> None:
         """Replace the policy."""
-        self._table.client.put_item(TableName=self._table.name, Item={**POLICY_KEY, **marshal({
-            "maxLifetimeDays": policy.max_lifetime_days,
-            "requireExpiry": policy.require_expiry,
-            "adminMaxLifetimeDays": policy.admin_max_lifetime_days,
-            "runTokenMaxSeconds": policy.run_token_max_seconds,
-            "updatedBy": updated_by,
-            "updatedAt": to_iso(now),
-        })})
+        with dynamodb_errors():
+            self._table.client.put_item(TableName=self._table.name, Item={**POLICY_KEY, **marshal({
+                "maxLifetimeDays": policy.max_lifetime_days,
+                "requireExpiry": policy.require_expiry,
+                "adminMaxLifetimeDays": policy.admin_max_lifetime_days,
+                "runTokenMaxSeconds": policy.run_token_max_seconds,
+                "updatedBy": updated_by,
+                "updatedAt": to_iso(now),
+            })})
 
 
 def is_policy_item(item: Item) -> bool:

@@ -14,6 +14,7 @@ from chalicelib.access.kinds import BEARER_KINDS, Scope, TokenKind
 from chalicelib.accounts.records import Role, User, UserStatus
 from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.credentials.records import TokenRecord
+from chalicelib.errors import ServiceUnavailable
 from chalicelib.storage.errors import CreatorRevoked, RotationLost
 from chalicelib.storage.policy import POLICY_KEY, is_policy_item, policy_from_item
 from chalicelib.storage.table import (
@@ -22,6 +23,7 @@ from chalicelib.storage.table import (
     Item,
     Table,
     Write,
+    conditional,
     dynamodb_errors,
     error_code,
     marshal,
@@ -159,19 +161,17 @@ class TokenStore:
         that a token never works longer than its successor. Best effort and only ever shorter:
         a window that already ended, or a token already gone, is left as it is."""
         try:
-            with dynamodb_errors():
-                self._table.client.update_item(
-                    TableName=self._table.name,
-                    Key=token_key(user_id, token_id),
-                    UpdateExpression="SET expiresAt = :end, #ttl = :ttl",
-                    ConditionExpression="attribute_exists(pk) AND rotatedTo = :successor AND expiresAt > :end",
-                    ExpressionAttributeNames={"#ttl": "ttl"},
-                    ExpressionAttributeValues=marshal({":end": to_iso(at), ":ttl": to_epoch(at + REUSE_WATCH),
-                                                       ":successor": successor_id}),
-                )
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
+            conditional(lambda: self._table.client.update_item(
+                TableName=self._table.name,
+                Key=token_key(user_id, token_id),
+                UpdateExpression="SET expiresAt = :end, #ttl = :ttl",
+                ConditionExpression="attribute_exists(pk) AND rotatedTo = :successor AND expiresAt > :end",
+                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeValues=marshal({":end": to_iso(at), ":ttl": to_epoch(at + REUSE_WATCH),
+                                                   ":successor": successor_id}),
+            ))
+        except ServiceUnavailable:  # the change it follows is done: a failure here must not undo its answer
+            log.warning("could not end the grace window of token %s", token_id)
 
     def _user_still_allows(self, user_id: str, tokens: Sequence[tuple[str, Scope]]) -> Write:
         """A check that the user is active and no cut-off (revoke-all, demotion) refuses ``tokens``."""
