@@ -20,6 +20,10 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "report strings that are not tokens": [],
     "revoke all of the caller's tokens": ["BatchGetItem", "TransactWriteItems"],
     "list one page of security events": ["BatchGetItem", "Query"],
+    "read the token policy": ["BatchGetItem", "GetItem"],
+    "replace the token policy": ["BatchGetItem", "PutItem"],
+    # one Query for the page of users, then one per active user (the test's table has two)
+    "preview a token policy's impact": ["BatchGetItem", "Query", "Query", "Query"],
     "list one page of run tokens": ["BatchGetItem", "Query", "BatchGetItem"],
     "delete a run token": ["BatchGetItem", "DeleteItem"],
     "create a re-access link": ["BatchGetItem", "GetItem", "TransactWriteItems"],

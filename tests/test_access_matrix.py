@@ -45,8 +45,17 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("GET", "/admin/users/{member}/agent-run-tokens", None, (403, 403, 200, 403)),
     ("DELETE", f"/admin/users/{{member}}/agent-run-tokens/{UNKNOWN_RUN}", None, (403, 403, 404, 403)),
     ("POST", "/admin/users/{member}/access-links", None, (403, 403, 201, 403)),
+    ("GET", "/me/security-events", None, (200, 200, 200, 403)),
+    ("GET", "/admin/settings/token-policy", None, (403, 403, 200, 403)),
+    ("PUT", "/admin/settings/token-policy", {"maxLifetimeDays": None, "requireExpiry": False,
+                                             "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400},
+     (403, 403, 200, 403)),
+    ("GET", "/admin/settings/token-policy/impact", None, (403, 403, 200, 403)),
     ("POST", "/auth/invites/claim", {"token": "oi_inv_unknown"}, (404, 404, 404, 404)),
+    ("POST", "/credentials/revoke", {"credentials": ["oi_pat_unknown"]}, (202, 202, 202, 202)),
 ]
+
+PUBLIC = {"/auth/invites/claim", "/credentials/revoke"}  # no token needed, so none refused
 
 CASES = [
     pytest.param(method, path, body, kind, statuses[i], id=f"{method} {path} {body or ''} as {kind}")
@@ -75,7 +84,7 @@ def test_route_answers_each_kind_of_token(
         assert "insufficient_scope" in response.headers["WWW-Authenticate"]
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [(m, p, b) for m, p, b, _ in ROUTES if "claim" not in p])
+@pytest.mark.parametrize(("method", "path", "body"), [(m, p, b) for m, p, b, _ in ROUTES if p not in PUBLIC])
 def test_every_protected_route_refuses_a_bad_token_with_401(
     api: Api, accounts: Accounts, method: str, path: str, body: Any
 ) -> None:

@@ -31,6 +31,12 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "an admin deletes someone's PAT": lambda: api.delete(f"/admin/users/{member.user.id}/pats/{members_pat}",
                                                              admin.token),
         "list one page of security events": lambda: api.get("/me/security-events", member.token),
+        "read the token policy": lambda: api.get("/admin/settings/token-policy", admin.token),
+        "replace the token policy": lambda: api.request("PUT", "/admin/settings/token-policy", admin.token, body={
+            "maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None,
+            "runTokenMaxSeconds": 3600}),
+        "preview a token policy's impact": lambda: api.get("/admin/settings/token-policy/impact?requireExpiry=true",
+                                                           admin.token),
         "rotate a PAT": lambda: api.post(f"/me/pats/{doomed}/rotate", admin.token),
         "first use of a token in five minutes": lambda: (clock.advance(minutes=5), api.get("/me", idle))[1],
         "claim an invite": lambda: api.post("/auth/invites/claim", body={"token": invite}),
