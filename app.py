@@ -183,7 +183,7 @@ def delete_pat(token_id: str) -> Response:
     """Revoke one of the caller's PATs; it is refused from the next request on."""
     caller = current_caller()
     revocation.delete_token(get_store(), TokenKind.PAT, caller.user_id, token_id, now=utcnow(),
-                            actor_id=caller.user_id)
+                            actor_id=caller.user_id, via_token_id=caller.token_id)
     return no_content()
 
 
@@ -209,7 +209,8 @@ def rotate_pat(token_id: str) -> Response:
 def revoke_all_my_tokens() -> Response:
     """Revoke every PAT and run token of the caller issued up to now, this one included."""
     caller = current_caller()
-    users.revoke_all_tokens(get_store(), caller.user_id, now=utcnow(), actor_id=caller.user_id)
+    users.revoke_all_tokens(get_store(), caller.user_id, now=utcnow(), actor_id=caller.user_id,
+                            via_token_id=caller.token_id)
     return no_content()
 
 
@@ -228,7 +229,7 @@ def delete_my_run_token(run_id: str) -> Response:
     """Revoke one of the caller's agent run tokens; refused from the next request on."""
     caller = current_caller()
     revocation.delete_token(get_store(), TokenKind.AGENT_RUN, caller.user_id, run_id, now=utcnow(),
-                            actor_id=caller.user_id)
+                            actor_id=caller.user_id, via_token_id=caller.token_id)
     return no_content()
 
 
@@ -294,8 +295,7 @@ def create_invite() -> Response:
     request = body(CreateInviteRequest)
     issued = invites.create_invite(
         get_store(), email=request.email, role=request.role, expires_at=request.expires_at,
-        created_by=current_caller().user_id, app_url=settings().app_url, now=utcnow(),
-        creator_expires_at=current_caller().expires_at,
+        maker=current_caller().maker, app_url=settings().app_url, now=utcnow(),
     )
     return created(responses.created_invite(issued))
 
@@ -311,7 +311,8 @@ def list_invites() -> dict[str, Any]:
 @route("/admin/invites/{invite_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
 def revoke_invite(invite_id: str) -> Response:
     """Revoke a pending invite; claiming it then answers 410."""
-    invites.revoke_invite(get_store(), invite_id, now=utcnow(), actor_id=current_caller().user_id)
+    caller = current_caller()
+    invites.revoke_invite(get_store(), invite_id, now=utcnow(), actor_id=caller.user_id, via_token_id=caller.token_id)
     return no_content()
 
 
@@ -338,9 +339,10 @@ def update_user(user_id: str) -> dict[str, Any]:
     from chalicelib.http.requests import UpdateUserRequest
 
     request = body(UpdateUserRequest)
+    caller = current_caller()
     updated = users.update_user(
-        get_store(), user_id, status=request.status, role=request.role, actor_id=current_caller().user_id,
-        now=utcnow(),
+        get_store(), user_id, status=request.status, role=request.role, actor_id=caller.user_id,
+        via_token_id=caller.token_id, now=utcnow(),
     )
     return responses.user(updated)
 
@@ -357,15 +359,17 @@ def list_user_pats(user_id: str) -> dict[str, Any]:
 @route("/admin/users/{user_id}/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
 def delete_user_pat(user_id: str, token_id: str) -> Response:
     """Revoke anyone's PAT."""
-    revocation.delete_token(get_store(), TokenKind.PAT, user_id, token_id, now=utcnow(),
-                            actor_id=current_caller().user_id)
+    caller = current_caller()
+    revocation.delete_token(get_store(), TokenKind.PAT, user_id, token_id, now=utcnow(), actor_id=caller.user_id,
+                            via_token_id=caller.token_id)
     return no_content()
 
 
 @route("/admin/users/{user_id}/pats/revoke-all", methods=["POST"], requirement=HUMAN_ADMIN)
 def revoke_all_user_tokens(user_id: str) -> Response:
     """Revoke every PAT and run token of a user issued up to now."""
-    users.revoke_all_tokens(get_store(), user_id, now=utcnow(), actor_id=current_caller().user_id)
+    caller = current_caller()
+    users.revoke_all_tokens(get_store(), user_id, now=utcnow(), actor_id=caller.user_id, via_token_id=caller.token_id)
     return no_content()
 
 
@@ -383,8 +387,9 @@ def list_user_run_tokens(user_id: str) -> dict[str, Any]:
 @route("/admin/users/{user_id}/agent-run-tokens/{run_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
 def delete_user_run_token(user_id: str, run_id: str) -> Response:
     """Revoke anyone's agent run token."""
-    revocation.delete_token(get_store(), TokenKind.AGENT_RUN, user_id, run_id, now=utcnow(),
-                            actor_id=current_caller().user_id)
+    caller = current_caller()
+    revocation.delete_token(get_store(), TokenKind.AGENT_RUN, user_id, run_id, now=utcnow(), actor_id=caller.user_id,
+                            via_token_id=caller.token_id)
     return no_content()
 
 
@@ -421,8 +426,8 @@ def create_access_link(user_id: str) -> Response:
     request = body(CreateAccessLinkRequest, optional=True)
     caller = current_caller()
     issued = invites.create_access_link(
-        get_store(), user_id, expires_at=request.expires_at, created_by=caller.user_id,
-        app_url=settings().app_url, now=utcnow(), creator_expires_at=caller.expires_at,
+        get_store(), user_id, expires_at=request.expires_at, maker=caller.maker, app_url=settings().app_url,
+        now=utcnow(),
     )
     return created(responses.created_access_link(issued))
 

@@ -199,14 +199,14 @@ def count_requests(app_module: Any, store: Any, client: Any, token: str, now: An
     from chalice.test import Client
 
     from chalicelib.accounts import invites
-    from chalicelib.accounts.records import Role
+    from chalicelib.accounts.records import Role, operator
 
     calls: list[str] = []
     client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
     os.environ.setdefault("APP_URL", "http://127.0.0.1:8000")
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     invite = invites.create_invite(store, email="claimer@example.com", role=Role.MEMBER, expires_at=None,
-                                   created_by="bench", app_url="http://x", now=now)
+                                   maker=operator("bench"), app_url="http://x", now=now)
     counted = {}
     with Client(app_module.app, stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
         http = test_client.http

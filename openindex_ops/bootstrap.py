@@ -14,7 +14,7 @@ import os
 import sys
 
 from chalicelib.accounts import invites
-from chalicelib.accounts.records import Role, User
+from chalicelib.accounts.records import Role, User, operator
 from chalicelib.accounts.users import bootstrap_admin, normalize_email
 from chalicelib.errors import ServiceError
 from chalicelib.storage import Store
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             return _recover(store, existing, args.app_url)
         if args.invite:
             issued = invites.create_invite(
-                store, email=args.email, role=Role.ADMIN, expires_at=None, created_by="bootstrap",
+                store, email=args.email, role=Role.ADMIN, expires_at=None, maker=operator("bootstrap"),
                 app_url=args.app_url, now=utcnow(),
             )
             print(f"admin invite for {issued.invite.email}, valid until "
@@ -69,7 +69,7 @@ def _recover(store: Store, user: User, app_url: str | None) -> int:
         print(f"openindex-bootstrap: {user.email} is already an admin; pass --app-url (or APP_URL) to get "
               "a re-access link for them", file=sys.stderr)
         return 1
-    issued = invites.create_access_link(store, user.id, expires_at=None, created_by="bootstrap", app_url=app_url,
+    issued = invites.create_access_link(store, user.id, expires_at=None, maker=operator("bootstrap"), app_url=app_url,
                                         now=utcnow())
     print(f"{user.email} is already an admin: re-access link, valid until "
           f"{issued.invite.expires_at:%Y-%m-%d %H:%M} UTC: {issued.url}", file=sys.stderr)

@@ -16,7 +16,9 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "rotate a PAT": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
     "first use of a token in five minutes": ["BatchGetItem", "UpdateItem"],
     "claim an invite": ["BatchGetItem", "TransactWriteItems"],
-    "report a leaked PAT": ["BatchGetItem", "BatchWriteItem", "BatchWriteItem"],
+    # the reported tokens (one key each), then the account's tokens: read, revoke what the leaked
+    # one made (delete + compromise markers), read again for what it made meanwhile, tell the owner
+    "report a leaked PAT": ["BatchGetItem", "Query", "BatchWriteItem", "Query", "BatchWriteItem"],
     "report strings that are not tokens": [],
     "revoke all of the caller's tokens": ["BatchGetItem", "TransactWriteItems"],
     "list one page of security events": ["BatchGetItem", "Query"],

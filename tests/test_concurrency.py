@@ -22,7 +22,7 @@ from chalicelib.access import authentication
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts import invites, users
-from chalicelib.accounts.records import Role
+from chalicelib.accounts.records import Role, operator
 from chalicelib.credentials import pats, revocation
 from chalicelib.errors import InvalidToken, ServiceError
 from chalicelib.storage import Store
@@ -40,7 +40,7 @@ def caller_of(store: Store, token: str) -> Caller:
 
 def test_fifty_concurrent_claims_of_one_invite_make_exactly_one_account(served_store: Store) -> None:
     sent = invites.create_invite(served_store, email="racer@example.com", role=Role.MEMBER, expires_at=None,
-                                 created_by="usr_x", app_url=APP_URL, now=NOW)
+                                 maker=operator("usr_x"), app_url=APP_URL, now=NOW)
     racers = 50
     start = threading.Barrier(racers)
 

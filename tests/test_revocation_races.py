@@ -46,19 +46,26 @@ def test_revoke_all_revokes_pending_re_access_links(api: Api, accounts: Accounts
     assert (claimed.status, claimed.error_code) == (410, "invite_revoked")
 
 
-def test_a_link_or_invite_never_outlives_the_token_that_made_it(api: Api, accounts: Accounts) -> None:
-    """The lifetime cap holds through links and invites: an admin token that expires in two
-    minutes gets no PAT, for itself or for a new account, that outlives it."""
+def test_a_link_or_invite_never_outlives_the_token_that_made_it_but_the_account_is_not_time_bombed(
+    api: Api, accounts: Accounts
+) -> None:
+    """A link or invite made by an admin token that expires in two minutes expires with it; the
+    PAT a claim gives is bounded by the token policy only (none here: no expiry), so the account
+    it opens is not locked out when the inviting token expires (issue 18, item 5)."""
     admin = accounts.admin()
     short = api.post("/me/pats", admin.token, body={"name": "short", "scope": "admin",
                                                    "expiresAt": "2026-11-24T12:02:00Z"}).body["token"]
     link = api.post(f"/admin/users/{admin.user.id}/access-links", short).body
     assert link["expiresAt"] == "2026-11-24T12:02:00Z"
     pat = api.post("/auth/invites/claim", body={"token": link["token"]}).body["pat"]
-    assert pat["expiresAt"] == "2026-11-24T12:02:00Z"
+    assert pat["expiresAt"] is None
     invite = api.post("/admin/invites", short, body={"email": "new-admin@example.com", "role": "admin"}).body
+    assert invite["expiresAt"] == "2026-11-24T12:02:00Z"
     first = api.post("/auth/invites/claim", body={"token": invite["token"]}).body["pat"]
-    assert first["expiresAt"] == "2026-11-24T12:02:00Z"
+    assert first["expiresAt"] is None
+    later = api.post("/me/pats", first["token"], body={"name": "ci", "scope": "read_write",
+                                                      "expiresAt": "2027-06-01T00:00:00Z"})
+    assert later.status == 201, later.body
 
 
 def _lands_between_authorizer_and_view(monkeypatch, clock: FrozenClock, concurrent) -> None:

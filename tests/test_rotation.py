@@ -206,7 +206,7 @@ def test_two_rotations_of_one_token_make_one_successor(store: Store, accounts: A
     (old,) = store.tokens.get_many(owner.user.id, [owner.token_id]).values()
     first, second = (new_token(old.kind, user_id=old.user_id, name=old.name, scope=old.scope, now=clock.now(),
                                rotated_from=old.id) for _ in range(2))
-    itself = Creator(token_id=old.id, scope=Scope.READ_WRITE, expires_at=None)
+    itself = Creator(token_id=old.id, scope=Scope.READ_WRITE, expires_at=None, lineage_issued_ms=old.line_issued_ms)
     store.tokens.rotate(old, first.record, window_end=clock.now(), now=clock.now(), creator=itself)
     with pytest.raises(RotationLost):
         store.tokens.rotate(old, second.record, window_end=clock.now(), now=clock.now(), creator=itself)

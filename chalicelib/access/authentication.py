@@ -24,8 +24,8 @@ from chalicelib.timeutil import from_iso, to_iso
 log = logging.getLogger(__name__)
 
 _REVOKED = {
-    "tokens_revoked": "This token was revoked: every token of its account issued until then was revoked "
-                      "(revoke-all, or the account was deactivated).",
+    "tokens_revoked": "This token was revoked: every token of its account issued until then, and what they "
+                      "made, was revoked (revoke-all, or the account was deactivated).",
     "admin_tokens_revoked": "This admin token was revoked when its account stopped being an admin.",
 }
 _VERDICT = "verdict"
@@ -54,14 +54,14 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     if parsed.parent_id is not None:
         parent = tokens.get(parsed.parent_id)
         if (parent is None or parent.is_expired(now) or record.parent_id != parent.id
-                or (user is not None and user.revocation_of(parent.id, parent.scope))):
+                or (user is not None and user.revocation_of(parent.line_issued_ms, parent.scope))):
             raise InvalidToken("parent_revoked", "The personal access token that minted this run token "
                                "was deleted, revoked or has expired.")
         if parent.expires_at is not None and (stops_at is None or parent.expires_at < stops_at):
             stops_at = parent.expires_at  # a run token dies with its parent (a rotation's window, say)
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
-    if revocation := user.revocation_of(record.id, record.scope):
+    if revocation := user.revocation_of(record.line_issued_ms, record.scope):
         raise InvalidToken(revocation, _REVOKED[revocation])
     if not user.role.highest_scope.covers(record.scope):
         raise InvalidToken("role_lacks_scope", f"This token has {record.scope.value} scope, which its "
@@ -88,6 +88,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         policy=policy.to_text(),
         last_used_at=record.last_used_at,
         last_used_ip=record.last_used_ip,
+        lineage_issued_ms=record.line_issued_ms,
     )
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts.records import Role, User, UserStatus
+from chalicelib.accounts.records import Maker, Role, User, UserStatus
 from chalicelib.credentials.policy import TokenPolicy
 from chalicelib.timeutil import from_iso, to_iso
 
@@ -36,6 +36,14 @@ class Caller:
     # The token's last recorded use, so the handler can tell without a read whether to record this one.
     last_used_at: datetime | None = None
     last_used_ip: str | None = None
+    # The token's lineage (TokenRecord.lineage_issued_ms): what it makes inherits it.
+    lineage_issued_ms: int | None = None
+
+    @property
+    def maker(self) -> Maker:
+        """The caller as the maker of an invite, a link or a token."""
+        return Maker(user_id=self.user_id, token_id=self.token_id, email=self.email,
+                     lineage_issued_ms=self.lineage_issued_ms, expires_at=self.expires_at)
 
     @property
     def token_policy(self) -> TokenPolicy:
@@ -72,6 +80,7 @@ class Caller:
             "policy": self.policy,
             "lastUsedAt": to_iso(self.last_used_at) if self.last_used_at else "",
             "lastUsedIp": self.last_used_ip or "",
+            "lineageIssuedAt": _text(self.lineage_issued_ms),
         }
 
     @classmethod
@@ -96,6 +105,7 @@ class Caller:
             policy=context.get("policy", ""),
             last_used_at=from_iso(context["lastUsedAt"]) if context.get("lastUsedAt") else None,
             last_used_ip=context.get("lastUsedIp") or None,
+            lineage_issued_ms=_number(context.get("lineageIssuedAt", "")),
         )
 
 

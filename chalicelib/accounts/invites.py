@@ -1,6 +1,7 @@
 """Invites: an admin invites an email; claiming the invite creates the account and a first PAT."""
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -8,7 +9,7 @@ from typing import NoReturn
 from chalicelib import audit
 from chalicelib.access import ids, token_format
 from chalicelib.access.kinds import TokenKind
-from chalicelib.accounts.records import Invite, InviteStatus, IssuedInvite, Role, User
+from chalicelib.accounts.records import Invite, InviteStatus, IssuedInvite, Maker, Role, User
 from chalicelib.accounts.users import get_user, new_user, normalize_email
 from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.credentials.records import IssuedToken, new_token
@@ -27,7 +28,7 @@ from chalicelib.errors import (
 from chalicelib.expiry import require_future_within
 from chalicelib.security_events.records import EventType, SecurityEvent, new_event
 from chalicelib.storage import Store
-from chalicelib.storage.errors import EmailTaken, StoreConflict, UserChanged
+from chalicelib.storage.errors import CreatorRevoked, EmailTaken, StoreConflict, UserChanged
 
 DEFAULT_LIFETIME = timedelta(days=7)
 MAX_LIFETIME = timedelta(days=30)
@@ -48,8 +49,7 @@ def invite_url(app_url: str, token: str) -> str:
 
 
 def create_invite(
-    store: Store, *, email: str, role: Role, expires_at: datetime | None, created_by: str, app_url: str,
-    now: datetime, creator_expires_at: datetime | None = None,
+    store: Store, *, email: str, role: Role, expires_at: datetime | None, maker: Maker, app_url: str, now: datetime,
 ) -> IssuedInvite:
     """A pending invite for an email that has no account yet (7 days unless said, 30 at most)."""
     email = normalize_email(email)
@@ -57,15 +57,15 @@ def create_invite(
     require_future_within(expires_at, now, MAX_LIFETIME, "at most 30 days away")
     if store.users.email_taken(email):
         raise AccountExists()
-    issued = _issue(store, email=email, role=role, user_id=None, expires_at=expires_at, created_by=created_by,
-                    app_url=app_url, now=now, creator_expires_at=creator_expires_at)
-    audit.record("invite.created", audit.SUCCESS, created_by, inviteId=issued.invite.id, role=role.value)
+    issued = _issue(store, email=email, role=role, user_id=None, expires_at=expires_at, maker=maker,
+                    app_url=app_url, now=now)
+    audit.record("invite.created", audit.SUCCESS, maker.user_id, viaTokenId=maker.token_id,
+                 inviteId=issued.invite.id, role=role.value)
     return issued
 
 
 def create_access_link(
-    store: Store, user_id: str, *, expires_at: datetime | None, created_by: str, app_url: str, now: datetime,
-    creator_expires_at: datetime | None = None,
+    store: Store, user_id: str, *, expires_at: datetime | None, maker: Maker, app_url: str, now: datetime,
 ) -> IssuedInvite:
     """A single-use link that gives an existing, active user a new PAT (24 hours unless said, 7
     days at most): how a promoted admin gets an admin token, and how someone who lost every
@@ -77,19 +77,20 @@ def create_access_link(
     require_future_within(expires_at, now, ACCESS_LINK_MAX_LIFETIME, "at most 7 days away")
     told = new_event(user.id, EventType.ACCESS_LINK_CREATED,
                      "An administrator created a re-access link that gives your account a new token.", now)
-    issued = _issue(store, email=user.email, role=user.role, user_id=user.id, expires_at=expires_at,
-                    created_by=created_by, app_url=app_url, now=now, creator_expires_at=creator_expires_at,
-                    told=told)
-    audit.record("access_link.created", audit.SUCCESS, created_by, inviteId=issued.invite.id, userId=user.id)
+    issued = _issue(store, email=user.email, role=user.role, user_id=user.id, expires_at=expires_at, maker=maker,
+                    app_url=app_url, now=now, told=told)
+    audit.record("access_link.created", audit.SUCCESS, maker.user_id, viaTokenId=maker.token_id,
+                 inviteId=issued.invite.id, userId=user.id)
     return issued
 
 
 def _issue(
-    store: Store, *, email: str, role: Role, user_id: str | None, expires_at: datetime, created_by: str,
-    app_url: str, now: datetime, creator_expires_at: datetime | None, told: SecurityEvent | None = None,
+    store: Store, *, email: str, role: Role, user_id: str | None, expires_at: datetime, maker: Maker,
+    app_url: str, now: datetime, told: SecurityEvent | None = None,
 ) -> IssuedInvite:
-    """Store a pending invite or link. A creating token that expires caps both the link and the
-    PAT it gives, as it caps the PATs it creates itself: expiry still contains a stolen token."""
+    """Store a pending invite or link, naming the token that made it (a compromise of that token
+    revokes it while pending). A making token that expires caps the link itself, as it caps
+    what it creates; the PAT a claim gives is bounded by the token policy only."""
     invite_id = ids.new_id(INVITE.id_prefix, now)
     minted = token_format.mint(INVITE, token_id=invite_id)
     invite = Invite(
@@ -98,28 +99,38 @@ def _issue(
         role=role,
         status=InviteStatus.PENDING,
         digest=minted.digest,
-        created_by=created_by,
+        created_by=maker.user_id,
         created_at=now,
-        expires_at=min(expires_at, creator_expires_at) if creator_expires_at else expires_at,
+        expires_at=min(expires_at, maker.expires_at) if maker.expires_at else expires_at,
         user_id=user_id,
-        first_token_expires_at=creator_expires_at,
+        created_by_token_id=maker.token_id,
+        created_by_email=maker.email,
+        maker_lineage_ms=maker.lineage_issued_ms,
     )
     store.invites.put(invite, store.events.write(told) if told else None)
     return IssuedInvite(invite=invite, token=minted.value, url=invite_url(app_url, minted.value))
 
 
 def list_invites(store: Store, *, limit: int, cursor: str | None, now: datetime) -> tuple[list[Invite], str | None]:
-    """One page of pending invites, newest first."""
-    return store.invites.list_pending(limit, ids.cursor_start(INVITE.id_prefix, cursor), now)
+    """One page of pending invites, newest first; one whose making token was revoked for cause
+    since is shown revoked (one more batched read per page, for the makers)."""
+    page, next_cursor = store.invites.list_pending(limit, ids.cursor_start(INVITE.id_prefix, cursor), now)
+    makers, compromised = store.invites.makers_of(page)
+    return [dataclasses.replace(invite, status=InviteStatus.REVOKED)
+            if invite.revoked_with_maker(makers.get(invite.created_by), invite.created_by_token_id in compromised)
+            else invite for invite in page], next_cursor
 
 
-def revoke_invite(store: Store, invite_id: str, *, now: datetime, actor_id: str) -> None:
+def revoke_invite(
+    store: Store, invite_id: str, *, now: datetime, actor_id: str, via_token_id: str | None = None
+) -> None:
     """Revoke a pending invite; anything else (unknown, claimed, expired, revoked) is 404."""
     canonical = ids.normalize(INVITE.id_prefix, invite_id)
     if canonical is None or not store.invites.revoke(canonical, now):
-        audit.record("invite.revoked", audit.FAILURE, actor_id, inviteId=canonical, reason="not_found")
+        audit.record("invite.revoked", audit.FAILURE, actor_id, viaTokenId=via_token_id, inviteId=canonical,
+                     reason="not_found")
         raise NotFound("No pending invite with this id.")
-    audit.record("invite.revoked", audit.SUCCESS, actor_id, inviteId=canonical)
+    audit.record("invite.revoked", audit.SUCCESS, actor_id, viaTokenId=via_token_id, inviteId=canonical)
 
 
 def claim_invite(store: Store, token: str, *, now: datetime) -> tuple[User, IssuedToken]:
@@ -146,22 +157,33 @@ def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
         store.invites.claim(invite, user, first_token.record, now)
     except EmailTaken as taken:
         raise AccountExists() from taken
+    except CreatorRevoked as revoked:
+        raise InviteRevoked(_maker_revoked(invite)) from revoked
     except StoreConflict as conflict:
         _explain_lost_claim(store, invite, now, conflict)
     audit.record("invite.claimed", audit.SUCCESS, user.id, inviteId=invite.id, userId=user.id,
+                 inviteCreatedByTokenId=invite.created_by_token_id,
                  role=user.role.value, tokenId=first_token.record.id)
     return user, first_token
 
 
 def _claimed_pat(invite: Invite, policy: TokenPolicy, user: User, name: str, now: datetime) -> IssuedToken:
-    """The PAT a claim gives, of the highest scope the user's role allows: capped by the token
-    that made the invite, then fitted to the token policy in force (its longest lifetime when
-    it requires one or caps them)."""
+    """The PAT a claim gives, of the highest scope the user's role allows, bounded by the token
+    policy in force only (its longest lifetime when it requires one or caps them): an account
+    never inherits the expiry of the token that invited it. A re-access link's PAT descends from
+    the link (and from the making token, when that is the account's own), so a cut-off that
+    reaches either reaches the PAT too."""
     scope = user.role.highest_scope
+    lineage = None
+    if invite.user_id is not None:
+        lineage = ids.issued_at_ms(invite.id)
+        if invite.created_by == invite.user_id and invite.maker_lineage_ms is not None:
+            lineage = min(lineage, invite.maker_lineage_ms)
     return new_token(
         TokenKind.PAT, user_id=user.id, name=name, scope=scope, now=now,
-        expires_at=policy.pat_expiry(scope, invite.first_token_expires_at, now, asked=False),
-        not_after=invite.first_token_expires_at,
+        expires_at=policy.pat_expiry(scope, None, now, asked=False),
+        created_by_user_id=invite.created_by, created_by_token_id=invite.created_by_token_id,
+        created_via_invite_id=invite.id, lineage_from_ms=lineage,
     )
 
 
@@ -169,19 +191,30 @@ def _claim_access_link(store: Store, invite: Invite, policy: TokenPolicy, now: d
     user = store.users.get(invite.user_id or "")
     if user is None or not user.is_active:
         raise AccessLinkUserInactive()
-    if user.revocation_of(invite.id, user.role.highest_scope):
+    if user.revocation_of(ids.issued_at_ms(invite.id), user.role.highest_scope):
         raise InviteRevoked(_REVOKED_WITH_TOKENS)
+    if invite.created_by == user.id and invite.revoked_with_maker(user, maker_compromised=False):
+        raise InviteRevoked(_maker_revoked(invite))
     token = _claimed_pat(invite, policy, user, ACCESS_LINK_TOKEN_NAME, now)
     try:
         store.invites.claim_access_link(invite, user, token.record, now)
     except UserChanged as changed:
         # deactivated, re-roled or revoked between the read and the claim
         raise AccessLinkUserInactive() from changed
+    except CreatorRevoked as revoked:
+        raise InviteRevoked(_maker_revoked(invite)) from revoked
     except StoreConflict as conflict:
         _explain_lost_claim(store, invite, now, conflict)
-    audit.record("invite.claimed", audit.SUCCESS, user.id, inviteId=invite.id, userId=user.id, kind="access_link",
+    audit.record("invite.claimed", audit.SUCCESS, user.id, inviteId=invite.id, userId=user.id,
+                 inviteCreatedByTokenId=invite.created_by_token_id, kind="access_link",
                  role=user.role.value, tokenId=token.record.id)
     return user, token
+
+
+def _maker_revoked(invite: Invite) -> str:
+    what = "link" if invite.user_id else "invite"
+    return (f"This {what} was revoked: the token that created it was revoked since (reported leaked, or its "
+            "account's tokens were revoked, deactivated or demoted); ask an admin for a new one.")
 
 
 def _explain_lost_claim(store: Store, invite: Invite, now: datetime, conflict: StoreConflict) -> NoReturn:

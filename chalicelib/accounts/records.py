@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from chalicelib.access import ids
 from chalicelib.access.kinds import Scope
 from chalicelib.expiry import is_expired
 
@@ -44,9 +43,10 @@ class User:
     tokens_revoked_at_ms: int | None = None
     admin_tokens_revoked_at_ms: int | None = None
 
-    def revocation_of(self, token_id: str, scope: Scope) -> str | None:
-        """Why a cut-off of this user refuses the token ``token_id``, or None if none does."""
-        issued = ids.issued_at_ms(token_id)
+    def revocation_of(self, issued_ms: int, scope: Scope) -> str | None:
+        """Why a cut-off of this user refuses a token of ``scope`` whose line was issued at
+        ``issued_ms`` (see TokenRecord.lineage_issued_ms), or None if none does."""
+        issued = issued_ms
         if self.tokens_revoked_at_ms is not None and issued <= self.tokens_revoked_at_ms:
             return "tokens_revoked"
         if (scope is Scope.ADMIN and self.admin_tokens_revoked_at_ms is not None
@@ -73,6 +73,24 @@ class InviteStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class Maker:
+    """Who made an invite, a link or a token: a person's request, with the token it came with,
+    or an operator tool (``user_id`` is then its name, and there is no token)."""
+
+    user_id: str
+    token_id: str | None = None
+    email: str | None = None
+    # The making token's lineage (TokenRecord.lineage_issued_ms) and expiry, as the authorizer read them.
+    lineage_issued_ms: int | None = None
+    expires_at: datetime | None = None
+
+
+def operator(name: str) -> Maker:
+    """An operator tool (``bootstrap``, a bench) making something straight in the table."""
+    return Maker(user_id=name)
+
+
+@dataclass(frozen=True)
 class Invite:
     """An invitation for an email to join with a role, or (with ``user_id``) a re-access link
     that gives an existing user a new PAT; only its token's digest is stored."""
@@ -86,11 +104,24 @@ class Invite:
     created_at: datetime
     expires_at: datetime
     user_id: str | None = None
-    # When the PAT it gives must expire: never later than the token that created the invite.
-    first_token_expires_at: datetime | None = None
+    # The token that made it, that token's lineage, and its user's email: a compromise of that
+    # token (a cut-off reaching its lineage, or a leak report) revokes the invite while pending.
+    created_by_token_id: str | None = None
+    created_by_email: str | None = None
+    maker_lineage_ms: int | None = None
 
     def is_expired(self, now: datetime) -> bool:
         return is_expired(self.expires_at, now)
+
+    def revoked_with_maker(self, maker: User | None, maker_compromised: bool) -> bool:
+        """True when the token that made this invite was revoked for cause since: reported leaked
+        (``maker_compromised``), or reached by its user's revoke-all, deactivation or demotion
+        (invites are made with admin authority). A plain delete or rotation of that token is not
+        a cause: an admin who rotates a token keeps the invites sent with it."""
+        if self.created_by_token_id is None or self.maker_lineage_ms is None:
+            return False  # made by an operator tool
+        return maker_compromised or (maker is not None and maker.revocation_of(self.maker_lineage_ms, Scope.ADMIN)
+                                     is not None)
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ def list_users(store: Store, *, limit: int, cursor: str | None) -> tuple[list[Us
 
 
 def update_user(
-    store: Store, user_id: str, *, status: UserStatus | None, role: Role | None, actor_id: str, now: datetime
+    store: Store, user_id: str, *, status: UserStatus | None, role: Role | None, actor_id: str, now: datetime,
+    via_token_id: str | None = None,
 ) -> User:
     """Change a user's status and/or role; never leaves the instance without an active admin.
 
@@ -87,7 +88,7 @@ def update_user(
         after = dataclasses.replace(after, tokens_revoked_at_ms=ids.epoch_ms(now))
     if before.role is Role.ADMIN and after.role is not Role.ADMIN:
         after = dataclasses.replace(after, admin_tokens_revoked_at_ms=ids.epoch_ms(now))
-    change = {"userId": before.id, "status": after.status.value, "role": after.role.value,
+    change = {"viaTokenId": via_token_id, "userId": before.id, "status": after.status.value, "role": after.role.value,
               "previousStatus": before.status.value, "previousRole": before.role.value}
     try:
         store.users.change(before, after)
@@ -100,7 +101,9 @@ def update_user(
     return after
 
 
-def revoke_all_tokens(store: Store, user_id: str, *, now: datetime, actor_id: str) -> None:
+def revoke_all_tokens(
+    store: Store, user_id: str, *, now: datetime, actor_id: str, via_token_id: str | None = None
+) -> None:
     """Refuse every PAT and run token of the user issued up to ``now``, from the next request
     (the caller's own token included); two item writes whatever the number of tokens."""
     canonical = ids.normalize(ids.USER, user_id)
@@ -117,4 +120,5 @@ def revoke_all_tokens(store: Store, user_id: str, *, now: datetime, actor_id: st
         # No read first: either there is no such user, or a later cut-off (which covers now) is in place.
         if store.users.get(canonical) is None:
             raise NotFound("No user with this id.") from changed
-    audit.record("tokens.revoked_all", audit.SUCCESS, actor_id, userId=canonical, revokedUpTo=to_iso(now))
+    audit.record("tokens.revoked_all", audit.SUCCESS, actor_id, viaTokenId=via_token_id, userId=canonical,
+                 revokedUpTo=to_iso(now))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib import audit
 from chalicelib.access import ids
@@ -49,7 +50,7 @@ def create_pat(
     expires_at = caller.token_policy.pat_expiry(scope, expires_at, now)
     require_within_caller_lifetime(caller, expires_at)
     issued = new_token(TokenKind.PAT, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now,
-                       not_after=caller.expires_at)
+                       not_after=caller.expires_at, **made_by(caller))
     store_created_by(store, issued, caller, now)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
                  viaTokenId=caller.token_id, scope=scope.value, kind=issued.record.kind.value)
@@ -58,7 +59,20 @@ def create_pat(
 
 def creator_of(caller: Caller) -> Creator:
     """The caller's token as the authorizer read it, for the checks a creating write makes."""
-    return Creator(token_id=caller.token_id, scope=caller.scope, expires_at=caller.expires_at)
+    return Creator(token_id=caller.token_id, scope=caller.scope, expires_at=caller.expires_at,
+                   lineage_issued_ms=caller_lineage(caller))
+
+
+def caller_lineage(caller: Caller) -> int:
+    """The lineage of the caller's token (its own issue time if the verdict carried none)."""
+    return caller.lineage_issued_ms if caller.lineage_issued_ms is not None else ids.issued_at_ms(caller.token_id)
+
+
+def made_by(caller: Caller) -> dict[str, Any]:
+    """``new_token``'s arguments for a token the caller's token makes: who made it, and the
+    lineage it inherits (a cut-off that reaches the maker reaches it too)."""
+    return {"created_by_user_id": caller.user_id, "created_by_token_id": caller.token_id,
+            "lineage_from_ms": caller_lineage(caller)}
 
 
 def store_created_by(store: Store, issued: IssuedToken, caller: Caller, now: datetime) -> None:

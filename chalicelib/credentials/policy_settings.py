@@ -42,19 +42,19 @@ def set_policy(store: Store, caller: Caller, policy: TokenPolicy, now: datetime)
     if caller.rotated_to is not None:
         # It fits any policy while its window lasts, but its successor may not: a change made
         # from it could leave no admin token working once the window ends.
-        audit.record("token_policy.updated", audit.DENIED, caller.user_id, tokenId=caller.token_id,
+        audit.record("token_policy.updated", audit.DENIED, caller.user_id, viaTokenId=caller.token_id,
                      reason="policy_blocks_caller")
         raise PolicyBlocksCaller(f"This token was rotated to {caller.rotated_to} and stops working soon; change "
                                  "the token policy with that token.")
     created_at = datetime.fromtimestamp(ids.issued_at_ms(caller.token_id) / 1000, UTC)
     if breach := policy.breach(caller.kind, caller.scope, created_at, caller.expires_at):
-        audit.record("token_policy.updated", audit.DENIED, caller.user_id, tokenId=caller.token_id,
+        audit.record("token_policy.updated", audit.DENIED, caller.user_id, viaTokenId=caller.token_id,
                      reason="policy_blocks_caller")
         raise PolicyBlocksCaller(f"This policy would block the token making the change ({breach}). Create a token "
                                  "that fits it and use that one, or choose a policy that allows this token.")
     store.policy.put(policy, updated_by=caller.user_id, now=now)
     # The policy before is the one the authorizer read with the caller's token: no read here.
-    audit.record("token_policy.updated", audit.SUCCESS, caller.user_id, tokenId=caller.token_id,
+    audit.record("token_policy.updated", audit.SUCCESS, caller.user_id, viaTokenId=caller.token_id,
                  before=caller.policy, after=policy.to_text())
     return policy
 

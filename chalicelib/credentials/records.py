@@ -39,9 +39,24 @@ class TokenRecord:
     agent_id: str | None = None
     stage: str | None = None
     parent_id: str | None = None
+    # Who made it (the user and token of the request; for a claimed PAT, the invite's maker and
+    # the invite), so that "what did this token make?" has an answer.
+    created_by_user_id: str | None = None
+    created_by_token_id: str | None = None
+    created_via_invite_id: str | None = None
+    # The earliest issue time (epoch ms) of this token and the tokens of its account it was made
+    # through (its creator, its creator's creator…, or the re-access link it came from). Cut-offs
+    # compare with this, not with the token's own id: a token made while revoke-all ran, by a
+    # token that revoke-all revoked, is revoked too, whatever the two Lambdas' clocks said.
+    lineage_issued_ms: int | None = None
 
     def is_expired(self, now: datetime) -> bool:
         return is_expired(self.expires_at, now)
+
+    @property
+    def line_issued_ms(self) -> int:
+        """The lineage, or the token's own issue time for a token stored before lineages were."""
+        return self.lineage_issued_ms if self.lineage_issued_ms is not None else ids.issued_at_ms(self.id)
 
 
 @dataclass(frozen=True)
@@ -65,9 +80,15 @@ def new_token(
     stage: str | None = None,
     rotated_from: str | None = None,
     not_after: datetime | None = None,
+    created_by_user_id: str | None = None,
+    created_by_token_id: str | None = None,
+    created_via_invite_id: str | None = None,
+    lineage_from_ms: int | None = None,
 ) -> IssuedToken:
-    """A fresh token of ``kind`` for ``user_id``, not yet stored; callers decide who may have it."""
+    """A fresh token of ``kind`` for ``user_id``, not yet stored; callers decide who may have it.
+    ``lineage_from_ms`` is the lineage of what it is made through in the same account."""
     token_id = ids.new_id(kind.spec.id_prefix, now)
+    issued_ms = ids.issued_at_ms(token_id)
     minted = token_format.mint(kind.spec, user_id=user_id, token_id=token_id, parent_id=parent_id)
     record = TokenRecord(
         id=token_id,
@@ -83,5 +104,9 @@ def new_token(
         parent_id=parent_id,
         rotated_from=rotated_from,
         not_after=not_after,
+        created_by_user_id=created_by_user_id,
+        created_by_token_id=created_by_token_id,
+        created_via_invite_id=created_via_invite_id,
+        lineage_issued_ms=issued_ms if lineage_from_ms is None else min(issued_ms, lineage_from_ms),
     )
     return IssuedToken(record=record, value=minted.value)

@@ -21,7 +21,10 @@ _NOT_FOUND = {
 }
 
 
-def delete_token(store: Store, kind: TokenKind, owner_id: str, token_id: str, *, now: datetime, actor_id: str) -> None:
+def delete_token(
+    store: Store, kind: TokenKind, owner_id: str, token_id: str, *, now: datetime, actor_id: str,
+    via_token_id: str | None = None,
+) -> None:
     """Revoke one of a user's tokens at once (a PAT takes the run tokens it minted with it).
 
     Unknown, malformed, expired, already deleted and other users' ids (and unknown owners) all get
@@ -31,12 +34,13 @@ def delete_token(store: Store, kind: TokenKind, owner_id: str, token_id: str, *,
     canonical = ids.normalize(kind.spec.id_prefix, token_id)
     deleted = store.tokens.delete(owner, canonical, now) if owner and canonical else None
     if owner is None or deleted is None:
-        audit.record("token.deleted", audit.FAILURE, actor_id, userId=owner, tokenId=canonical, kind=kind.value,
-                     reason="not_found")
+        audit.record("token.deleted", audit.FAILURE, actor_id, viaTokenId=via_token_id, userId=owner,
+                     tokenId=canonical, kind=kind.value, reason="not_found")
         raise NotFound(_NOT_FOUND[kind])
-    if deleted.rotated_from is not None:  # the token it replaced, if still in its window, dies with it
-        store.tokens.end_window(owner, deleted.rotated_from, deleted.id, now)
-    audit.record("token.deleted", audit.SUCCESS, actor_id, userId=owner, tokenId=canonical, kind=kind.value)
+    if deleted.rotated_from is not None:  # the tokens it replaced, if still in their windows, die with it
+        store.tokens.end_windows(owner, deleted.rotated_from, deleted.id, now)
+    audit.record("token.deleted", audit.SUCCESS, actor_id, viaTokenId=via_token_id, userId=owner, tokenId=canonical,
+                 kind=kind.value)
     if actor_id != owner:
         told = f"An administrator revoked your {_WORDS[kind]} \"{deleted.name}\"."
         report(store, new_event(owner, EventType.TOKEN_REVOKED_BY_ADMIN, told, now, token_id=deleted.id,

@@ -15,7 +15,7 @@ from chalicelib import audit
 from chalicelib.access import ids
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import TokenKind
-from chalicelib.credentials.pats import MAX_LIFETIME, creator_of, require_within_caller_lifetime
+from chalicelib.credentials.pats import MAX_LIFETIME, caller_lineage, creator_of, require_within_caller_lifetime
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
 from chalicelib.errors import (
     AlreadyRotated,
@@ -77,11 +77,13 @@ def rotate_pat(
         _require_within_own_lifetime(old, successor_expiry, now)
     else:
         require_within_caller_lifetime(caller, successor_expiry)
-    window_end = now + timedelta(seconds=grace_seconds)
-    if old.expires_at is not None:
-        window_end = min(window_end, old.expires_at)
+    # The old token works for the grace period, but never past its own expiry or its successor's.
+    window_end = min([now + timedelta(seconds=grace_seconds)]
+                     + [limit for limit in (old.expires_at, successor_expiry) if limit is not None])
     successor = new_token(TokenKind.PAT, user_id=old.user_id, name=old.name, scope=old.scope,
-                          expires_at=successor_expiry, now=now, rotated_from=old.id, not_after=not_after)
+                          expires_at=successor_expiry, now=now, rotated_from=old.id, not_after=not_after,
+                          created_by_user_id=caller.user_id, created_by_token_id=caller.token_id,
+                          lineage_from_ms=min(old.line_issued_ms, caller_lineage(caller)))
     try:
         store.tokens.rotate(old, successor.record, window_end=window_end, now=now, creator=creator_of(caller))
     except RotationLost:
@@ -95,7 +97,7 @@ def rotate_pat(
         raise InvalidToken(revoked.reason, "This token was revoked while the request ran; nothing was rotated.") \
             from revoked
     if old.rotated_from is not None:  # the token it replaced, if still in its window, stops with it
-        store.tokens.end_window(old.user_id, old.rotated_from, old.id, window_end)
+        store.tokens.end_windows(old.user_id, old.rotated_from, old.id, window_end)
     audit.record("token.rotated", audit.SUCCESS, caller.user_id, tokenId=old.id, successorId=successor.record.id,
                  viaTokenId=caller.token_id, graceSeconds=grace_seconds, oldStopsAt=to_iso(window_end))
     return Rotation(successor=successor, old_id=old.id, old_stops_at=window_end)
@@ -107,7 +109,8 @@ def _rotatable_pat(store: Store, caller: Caller, token_ref: str, now: datetime) 
     answer learns where its token went, rather than that it never existed)."""
     token_id = caller.token_id if token_ref == SELF else ids.normalize(TokenKind.PAT.spec.id_prefix, token_ref)
     record = store.tokens.get_many(caller.user_id, [token_id]).get(token_id) if token_id else None
-    if record is None or record.kind is not TokenKind.PAT or caller.owner.revocation_of(record.id, record.scope):
+    if (record is None or record.kind is not TokenKind.PAT
+            or caller.owner.revocation_of(record.line_issued_ms, record.scope)):
         raise NotFound(_NOT_FOUND)
     if record.rotated_to is not None:
         raise _replayed(store, caller, record, now)

@@ -8,7 +8,7 @@ from chalicelib.access import ids
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import User
-from chalicelib.credentials.pats import store_created_by
+from chalicelib.credentials.pats import made_by, store_created_by
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
 from chalicelib.storage import Store
 
@@ -32,7 +32,7 @@ def mint_run_token(
         expires_at = min(expires_at, caller.expires_at)
     issued = new_token(
         TokenKind.AGENT_RUN, user_id=caller.user_id, name=agent_id, scope=Scope.READ_WRITE, now=now,
-        expires_at=expires_at, parent_id=caller.token_id, agent_id=agent_id, stage=stage,
+        expires_at=expires_at, parent_id=caller.token_id, agent_id=agent_id, stage=stage, **made_by(caller),
     )
     store_created_by(store, issued, caller, now)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
@@ -54,4 +54,5 @@ def list_run_tokens(
 
 
 def _parent_is_live(parent: TokenRecord | None, owner: User, now: datetime) -> bool:
-    return parent is not None and not parent.is_expired(now) and owner.revocation_of(parent.id, parent.scope) is None
+    return (parent is not None and not parent.is_expired(now)
+            and owner.revocation_of(parent.line_issued_ms, parent.scope) is None)

@@ -9,6 +9,7 @@ from botocore.config import Config
 from chalicelib.storage.events import EventStore
 from chalicelib.storage.invites import InviteStore
 from chalicelib.storage.policy import PolicyStore
+from chalicelib.storage.reports import ReportStore
 from chalicelib.storage.table import Table
 from chalicelib.storage.tokens import TokenStore
 from chalicelib.storage.users import UserStore
@@ -36,6 +37,7 @@ class Store:
         self.tokens = TokenStore(table)
         self.events = EventStore(table)
         self.policy = PolicyStore(table)
+        self.reports = ReportStore(table)
 
     @classmethod
     def connect(cls, table_name: str) -> Store:

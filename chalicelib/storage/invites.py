@@ -5,16 +5,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.access import ids
+from chalicelib.access.kinds import Scope
 from chalicelib.accounts.records import Invite, InviteStatus, Role, User, UserStatus
 from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.credentials.records import TokenRecord
-from chalicelib.storage.errors import InviteNotPending, UserChanged
+from chalicelib.storage.errors import CreatorRevoked, InviteNotPending, UserChanged
 from chalicelib.storage.policy import POLICY_KEY, is_policy_item, policy_from_item
 from chalicelib.storage.table import (
     INVITE_INDEX_KEY,
+    PROFILE,
+    Condition,
     Item,
     Table,
     Write,
+    compromised_key,
     conditional,
     invite_key,
     marshal,
@@ -22,7 +26,7 @@ from chalicelib.storage.table import (
     user_key,
 )
 from chalicelib.storage.tokens import token_item
-from chalicelib.storage.users import new_user_writes
+from chalicelib.storage.users import cut_offs_spare, new_user_writes, user_from_item
 from chalicelib.timeutil import from_iso, to_epoch, to_iso
 
 # Claimed, revoked and expired invites stay this long (answering 409/410, not 404), then TTL reaps them.
@@ -63,11 +67,6 @@ class InviteStore:
                 invite = invite_from_item(item)
         return invite, policy
 
-    def get_many(self, invite_ids: list[str]) -> list[Invite]:
-        """Invites by id, in any state (100 per round trip)."""
-        keys = [invite_key(invite_id) for invite_id in dict.fromkeys(invite_ids)]
-        return [invite_from_item(item) for item in self._table.get_batch(keys)]
-
     def list_pending(self, limit: int, start_after: str | None, now: datetime) -> tuple[list[Invite], str | None]:
         """One page of pending, unexpired invites, newest first."""
         items, next_cursor = self._table.query_index(
@@ -86,23 +85,23 @@ class InviteStore:
         """Mark a re-access link claimed and give its user a new PAT, all or nothing.
 
         InviteNotPending as for an invite; UserChanged when the user is no longer active with
-        the role the token's scope was chosen for.
+        the role the token's scope was chosen for, or a cut-off since reaches the link;
+        CreatorRevoked when the token that made the link was revoked for cause since.
         """
+        # Still active, with the role the scope was chosen for, and no cut-off since the link.
+        target = Condition(["#status = :active", "#role = :role"], {"#status": "status", "#role": "role"},
+                           {":active": UserStatus.ACTIVE.value, ":role": user.role.value})
+        target &= cut_offs_spare([(ids.issued_at_ms(invite.id), user.role.highest_scope)], tag="link")
+        maker_checks = self._maker_checks(invite)
+        if invite.created_by == user.id and maker_checks:  # one item may be named once in a transaction
+            target &= _maker_cut_offs(invite)
+            maker_checks = maker_checks[1:]
         self._table.transact([
             Write({"Update": {"TableName": self._table.name, "Key": invite_key(invite.id),
                               **_close(InviteStatus.CLAIMED, now, closed_by=user.id)}}, InviteNotPending),
-            Write({"ConditionCheck": {
-                "TableName": self._table.name, "Key": user_key(user.id),
-                # Still active, with the role the scope was chosen for, and no cut-off since the link.
-                "ConditionExpression": "#status = :active AND #role = :role AND "
-                "(attribute_not_exists(tokensRevokedAt) OR tokensRevokedAt < :link) AND "
-                "(#role <> :admin OR attribute_not_exists(adminTokensRevokedAt) OR adminTokensRevokedAt < :link)",
-                "ExpressionAttributeNames": {"#status": "status", "#role": "role"},
-                "ExpressionAttributeValues": marshal({
-                    ":active": UserStatus.ACTIVE.value, ":role": user.role.value, ":admin": Role.ADMIN.value,
-                    ":link": ids.issued_at_ms(invite.id),
-                }),
-            }}, UserChanged),
+            Write({"ConditionCheck": {"TableName": self._table.name, "Key": user_key(user.id), **target.params()}},
+                  UserChanged),
+            *maker_checks,
             Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
                            "ConditionExpression": "attribute_not_exists(pk)"}}),
         ])
@@ -111,15 +110,54 @@ class InviteStore:
         """Mark the invite claimed and create its user and first token, all or nothing.
 
         InviteNotPending when the invite is no longer pending (another claim won the race, or
-        it was revoked or expired), EmailTaken when the email has an account by now.
+        it was revoked or expired), EmailTaken when the email has an account by now,
+        CreatorRevoked when the token that made the invite was revoked for cause since.
         """
         self._table.transact([
             Write({"Update": {"TableName": self._table.name, "Key": invite_key(invite.id),
                               **_close(InviteStatus.CLAIMED, now, closed_by=user.id)}}, InviteNotPending),
+            *self._maker_checks(invite),
             *new_user_writes(self._table, user),
             Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
                            "ConditionExpression": "attribute_not_exists(pk)"}}),
         ])
+
+    def _maker_checks(self, invite: Invite) -> list[Write]:
+        """Checks that the token that made the invite was not revoked for cause since: no cut-off
+        of its user reaches its lineage, and it was not revoked as leaked. Nothing to check for
+        one made by an operator tool. Costs no read: the claim's transaction does it."""
+        if invite.created_by_token_id is None or invite.maker_lineage_ms is None:
+            return []
+        return [
+            Write({"ConditionCheck": {"TableName": self._table.name, "Key": user_key(invite.created_by),
+                                      **_maker_cut_offs(invite).params()}}, CreatorRevoked),
+            Write({"ConditionCheck": {"TableName": self._table.name,
+                                      "Key": compromised_key(invite.created_by, invite.created_by_token_id),
+                                      "ConditionExpression": "attribute_not_exists(pk)"}}, CreatorRevoked),
+        ]
+
+    def makers_of(self, invites: list[Invite]) -> tuple[dict[str, User], set[str]]:
+        """The users who made these invites, and which of the making tokens were revoked as
+        leaked: one round trip per 100 keys."""
+        made = [invite for invite in invites if invite.created_by_token_id is not None]
+        keys = [user_key(user_id) for user_id in dict.fromkeys(invite.created_by for invite in made)]
+        keys += [compromised_key(invite.created_by, invite.created_by_token_id or "")
+                 for invite in {invite.created_by_token_id: invite for invite in made}.values()]
+        users: dict[str, User] = {}
+        compromised: set[str] = set()
+        for item in self._table.get_batch(keys) if keys else []:
+            if item["sk"]["S"] == PROFILE:
+                user = user_from_item(item)
+                users[user.id] = user
+            else:
+                compromised.add(unmarshal(item)["tokenId"])
+        return users, compromised
+
+
+def _maker_cut_offs(invite: Invite) -> Condition:
+    """On the maker's user item: no cut-off reaches the making token's lineage (invites and links
+    are made with admin authority, so a demotion reaches them too)."""
+    return cut_offs_spare([(invite.maker_lineage_ms or 0, Scope.ADMIN)], tag="maker")
 
 
 def invite_item(invite: Invite) -> Item:
@@ -136,7 +174,9 @@ def invite_item(invite: Invite) -> Item:
         "expiresAt": to_iso(invite.expires_at),
         "ttl": to_epoch(invite.expires_at + INVITE_RETENTION),
         "userId": invite.user_id,
-        "firstTokenExpiresAt": to_iso(invite.first_token_expires_at) if invite.first_token_expires_at else None,
+        "createdByTokenId": invite.created_by_token_id,
+        "createdByEmail": invite.created_by_email,
+        "makerLineageIssuedAt": invite.maker_lineage_ms,
     })}
 
 
@@ -152,7 +192,9 @@ def invite_from_item(item: Item) -> Invite:
         created_at=from_iso(fields["createdAt"]),
         expires_at=from_iso(fields["expiresAt"]),
         user_id=fields.get("userId"),
-        first_token_expires_at=from_iso(fields["firstTokenExpiresAt"]) if "firstTokenExpiresAt" in fields else None,
+        created_by_token_id=fields.get("createdByTokenId"),
+        created_by_email=fields.get("createdByEmail"),
+        maker_lineage_ms=fields.get("makerLineageIssuedAt"),
     )
 
 

@@ -5,6 +5,7 @@ on ``gsi1pk``/``gsi1sk`` for the admin lists):
 
     USER#<user id>      PROFILE            a user                    gsi1: USER / <user id>
     USER#<user id>      TOKEN#<token id>   a PAT or agent run token of that user (digest only)
+    USER#<user id>      COMPROMISED#<id>   that token was revoked as leaked: what it made dies too
     EMAIL#<email>       EMAIL              reserves an email for exactly one user
     INVITE#<invite id>  INVITE             an invite                 gsi1: INVITE / <id> while pending
     META                ADMINS             how many active admins there are (never below one)
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -38,6 +39,7 @@ Item = dict[str, Any]
 
 PROFILE = "PROFILE"
 TOKEN = "TOKEN#"
+COMPROMISED = "COMPROMISED#"
 INDEX = "gsi1"
 USER_INDEX_KEY = "USER"
 INVITE_INDEX_KEY = "INVITE"
@@ -148,6 +150,28 @@ class Table:
         return response.get("Items", []), last_key["gsi1sk"]["S"] if last_key else None
 
 
+@dataclass
+class Condition:
+    """A condition expression built in parts, so that checks on one item can be combined (a
+    transaction may name an item only once)."""
+
+    clauses: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __and__(self, other: Condition) -> Condition:
+        return Condition(self.clauses + other.clauses, {**self.names, **other.names}, {**self.values, **other.values})
+
+    def params(self) -> dict[str, Any]:
+        """``ConditionExpression`` and its names and values, as a write or check takes them."""
+        rendered: dict[str, Any] = {"ConditionExpression": " AND ".join(self.clauses) or "attribute_exists(pk)"}
+        if self.names:
+            rendered["ExpressionAttributeNames"] = self.names
+        if self.values:
+            rendered["ExpressionAttributeValues"] = marshal(self.values)
+        return rendered
+
+
 @dataclass(frozen=True)
 class Write:
     """One write of a transaction and the error that means its condition failed."""
@@ -218,6 +242,11 @@ def token_key(user_id: str, token_id: str) -> Item:
 
 def invite_key(invite_id: str) -> Item:
     return marshal({"pk": f"INVITE#{invite_id}", "sk": "INVITE"})
+
+
+def compromised_key(user_id: str, token_id: str) -> Item:
+    """Marks a token revoked for cause (a leak report), so that what it made dies with it."""
+    return marshal({"pk": user_pk(user_id), "sk": f"{COMPROMISED}{token_id}"})
 
 
 def sweep_key(user_id: str) -> Item:

@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.access import ids
 from chalicelib.access.kinds import BEARER_KINDS, Scope, TokenKind
-from chalicelib.accounts.records import Role, User, UserStatus
+from chalicelib.accounts.records import User
 from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.credentials.records import TokenRecord
 from chalicelib.errors import ServiceUnavailable
@@ -23,7 +23,7 @@ from chalicelib.storage.table import (
     Item,
     Table,
     Write,
-    conditional,
+    compromised_key,
     dynamodb_errors,
     error_code,
     marshal,
@@ -32,7 +32,7 @@ from chalicelib.storage.table import (
     user_key,
     user_pk,
 )
-from chalicelib.storage.users import user_from_item
+from chalicelib.storage.users import still_allowed, user_from_item
 from chalicelib.timeutil import from_iso, to_epoch, to_iso
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ _BEARER_ID_PREFIXES = tuple(TokenKind(kind).spec.id_prefix for kind in sorted(BE
 # may lie later, as for a rotated token kept for REUSE_WATCH after its window.
 _UNEXPIRED = "attribute_not_exists(expiresAt) OR expiresAt > :now"
 REUSE_WATCH = timedelta(days=30)
+# A token revoked as leaked stays marked longer than any invite or link it made can live.
+COMPROMISE_WATCH = timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Creator:
     token_id: str
     scope: Scope
     expires_at: datetime | None
+    lineage_issued_ms: int
 
 
 class TokenStore:
@@ -78,26 +81,6 @@ class TokenStore:
                 tokens[token.id] = token
         return user, tokens, policy
 
-    def find(self, wanted: Sequence[tuple[str, str]]) -> tuple[dict[str, User], dict[str, TokenRecord]]:
-        """Tokens of any users by (user id, token id), and those users: 100 keys per round trip."""
-        unique = dict.fromkeys(wanted)  # DynamoDB refuses a batch that names a key twice
-        keys = [user_key(user_id) for user_id in dict.fromkeys(user_id for user_id, _ in unique)]
-        keys += [token_key(user_id, token_id) for user_id, token_id in unique]
-        users: dict[str, User] = {}
-        tokens: dict[str, TokenRecord] = {}
-        for item in self._table.get_batch(keys):
-            if item["sk"]["S"] == PROFILE:
-                user = user_from_item(item)
-                users[user.id] = user
-            else:
-                token = token_from_item(item)
-                tokens[token.id] = token
-        return users, tokens
-
-    def delete_many(self, tokens: Sequence[TokenRecord]) -> None:
-        """Delete tokens at once, 25 per round trip (a token already gone is no error)."""
-        self._table.delete_batch([token_key(token.user_id, token.id) for token in tokens])
-
     def get_many(self, user_id: str, token_ids: Sequence[str]) -> dict[str, TokenRecord]:
         """Some of a user's tokens, by id, in one strongly consistent round trip (at most 100)."""
         if not token_ids:
@@ -120,7 +103,7 @@ class TokenStore:
         CreatorRevoked otherwise.
         """
         self._table.transact([
-            self._user_still_allows(token.user_id, [(creator.token_id, creator.scope)]),
+            self._user_still_allows(token.user_id, [(creator.lineage_issued_ms, creator.scope)]),
             self._unchanged(token.user_id, creator, now),
             Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
                            "ConditionExpression": "attribute_not_exists(pk)"}}),
@@ -136,7 +119,9 @@ class TokenStore:
         so that a late use is recognised as use after rotation.
         """
         rotating_itself = creator.token_id == old.id
-        survivors = [(old.id, old.scope)] + ([] if rotating_itself else [(creator.token_id, creator.scope)])
+        survivors = [(old.line_issued_ms, old.scope)]
+        if not rotating_itself:
+            survivors.append((creator.lineage_issued_ms, creator.scope))
         writes = [
             self._user_still_allows(old.user_id, survivors),
             Write({"Update": {
@@ -156,43 +141,39 @@ class TokenStore:
             writes.append(self._unchanged(old.user_id, creator, now))
         self._table.transact(writes)
 
-    def end_window(self, user_id: str, token_id: str, successor_id: str, at: datetime) -> None:
-        """Cut the grace window of ``token_id``, rotated to ``successor_id``, short to ``at``, so
-        that a token never works longer than its successor. Best effort and only ever shorter:
-        a window that already ended, or a token already gone, is left as it is."""
-        try:
-            conditional(lambda: self._table.client.update_item(
-                TableName=self._table.name,
-                Key=token_key(user_id, token_id),
-                UpdateExpression="SET expiresAt = :end, #ttl = :ttl",
-                ConditionExpression="attribute_exists(pk) AND rotatedTo = :successor AND expiresAt > :end",
-                ExpressionAttributeNames={"#ttl": "ttl"},
-                ExpressionAttributeValues=marshal({":end": to_iso(at), ":ttl": to_epoch(at + REUSE_WATCH),
-                                                   ":successor": successor_id}),
-            ))
-        except ServiceUnavailable:  # the change it follows is done: a failure here must not undo its answer
-            log.warning("could not end the grace window of token %s", token_id)
+    def end_windows(self, user_id: str, token_id: str, successor_id: str, at: datetime) -> None:
+        """Cut the grace window of ``token_id``, rotated to ``successor_id``, short to ``at``, and
+        those of the tokens before it in its rotation chain, so that no token works longer than
+        its successor. Best effort and only ever shorter: the walk stops at a window that already
+        ends by ``at`` (those before it end earlier still) or at a token already gone."""
+        predecessor: str | None = token_id
+        while predecessor is not None:
+            try:
+                with dynamodb_errors():
+                    response = self._table.client.update_item(
+                        TableName=self._table.name,
+                        Key=token_key(user_id, predecessor),
+                        UpdateExpression="SET expiresAt = :end, #ttl = :ttl",
+                        ConditionExpression="attribute_exists(pk) AND rotatedTo = :successor AND expiresAt > :end",
+                        ExpressionAttributeNames={"#ttl": "ttl"},
+                        ExpressionAttributeValues=marshal({":end": to_iso(at), ":ttl": to_epoch(at + REUSE_WATCH),
+                                                           ":successor": successor_id}),
+                        ReturnValues="ALL_NEW",
+                    )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+                return
+            except ServiceUnavailable:  # the change it follows is done: a failure here must not undo its answer
+                log.warning("could not end the grace window of token %s", predecessor)
+                return
+            successor_id, predecessor = predecessor, unmarshal(response["Attributes"]).get("rotatedFrom")
 
-    def _user_still_allows(self, user_id: str, tokens: Sequence[tuple[str, Scope]]) -> Write:
-        """A check that the user is active and no cut-off (revoke-all, demotion) refuses ``tokens``."""
-        conditions = ["#status = :active"]
-        names = {"#status": "status"}
-        values: dict[str, object] = {":active": UserStatus.ACTIVE.value}
-        for number, (token_id, scope) in enumerate(tokens):
-            issued = f":issued{number}"
-            values[issued] = ids.issued_at_ms(token_id)
-            conditions.append(f"(attribute_not_exists(tokensRevokedAt) OR tokensRevokedAt < {issued})")
-            if scope is Scope.ADMIN:
-                names["#role"] = "role"
-                values[":admin"] = Role.ADMIN.value
-                conditions += ["#role = :admin",
-                               f"(attribute_not_exists(adminTokensRevokedAt) OR adminTokensRevokedAt < {issued})"]
-        return Write({"ConditionCheck": {
-            "TableName": self._table.name, "Key": user_key(user_id),
-            "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": marshal(values),
-        }}, CreatorRevoked)
+    def _user_still_allows(self, user_id: str, lines: Sequence[tuple[int, Scope]]) -> Write:
+        """A check that the user is active and no cut-off (revoke-all, demotion) refuses tokens of
+        these (lineage, scope)."""
+        return Write({"ConditionCheck": {"TableName": self._table.name, "Key": user_key(user_id),
+                                         **still_allowed(lines).params()}}, CreatorRevoked)
 
     def _unchanged(self, user_id: str, creator: Creator, now: datetime) -> Write:
         """A check that the creating token still exists, unexpired, with the expiry it had."""
@@ -221,11 +202,15 @@ class TokenStore:
         values: dict[str, object] = {":pk": user_pk(owner.id), ":first": first, ":last": f"{TOKEN}{id_prefix}_~",
                                      ":now": to_iso(now)}
         names: dict[str, str] = {}
+        if owner.tokens_revoked_at_ms is not None:  # made through a revoked token while the cut-off was set
+            live = f"({live}) AND NOT (lineageIssuedAt <= :cut)"
+            values[":cut"] = owner.tokens_revoked_at_ms
         if owner.admin_tokens_revoked_at_ms is not None:
-            live = f"({live}) AND NOT (#scope = :admin AND sk < :admin_boundary)"
-            names["#scope"] = "scope"
-            values.update({":admin": Scope.ADMIN.value, ":admin_boundary":
-                           f"{TOKEN}{ids.first_id_after(id_prefix, owner.admin_tokens_revoked_at_ms)}"})
+            # (a filter may not name a key attribute: the token's id is also in ``id``)
+            live = f"({live}) AND NOT (#scope = :admin AND (#id < :admin_boundary OR lineageIssuedAt <= :admin_cut))"
+            names.update({"#scope": "scope", "#id": "id"})
+            values.update({":admin": Scope.ADMIN.value, ":admin_cut": owner.admin_tokens_revoked_at_ms,
+                           ":admin_boundary": ids.first_id_after(id_prefix, owner.admin_tokens_revoked_at_ms)})
         params: dict[str, Any] = {
             "TableName": self._table.name,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
@@ -249,36 +234,77 @@ class TokenStore:
 
     def delete_revoked(self, user: User) -> int:
         """Delete every token item the user's cut-offs refuse; how many. For the sweeper, off
-        the request path: it reads only the revoked range of keys."""
+        the request path: it reads the user's tokens of each kind, keys only."""
         doomed: list[Item] = []
         for prefix in _BEARER_ID_PREFIXES:
-            if user.tokens_revoked_at_ms is not None:
-                doomed += self._keys_issued_up_to(user.id, prefix, user.tokens_revoked_at_ms)
-            if user.admin_tokens_revoked_at_ms is not None:
-                doomed += self._keys_issued_up_to(user.id, prefix, user.admin_tokens_revoked_at_ms, admin_only=True)
-        unique = list({(key["pk"]["S"], key["sk"]["S"]): key for key in doomed}.values())
-        self._table.delete_batch(unique)
-        return len(unique)
+            doomed += self._revoked_keys(user, prefix)
+        self._table.delete_batch(doomed)
+        return len(doomed)
 
-    def _keys_issued_up_to(self, user_id: str, prefix: str, moment_ms: int, admin_only: bool = False) -> list[Item]:
+    def _revoked_keys(self, user: User, prefix: str) -> list[Item]:
+        """Keys of the user's tokens of one kind that a cut-off refuses: issued before it, or made
+        through a token issued before it (their lineage)."""
+        revoked: list[str] = []
+        values: dict[str, object] = {":pk": user_pk(user.id), ":kind": f"{TOKEN}{prefix}_"}
+        names = {"#id": "id"}
+        if user.tokens_revoked_at_ms is not None:
+            revoked.append("#id < :boundary OR lineageIssuedAt <= :cut")
+            values.update({":boundary": ids.first_id_after(prefix, user.tokens_revoked_at_ms),
+                           ":cut": user.tokens_revoked_at_ms})
+        if user.admin_tokens_revoked_at_ms is not None:
+            revoked.append("#scope = :admin AND (#id < :admin_boundary OR lineageIssuedAt <= :admin_cut)")
+            names["#scope"] = "scope"
+            values.update({":admin": Scope.ADMIN.value, ":admin_cut": user.admin_tokens_revoked_at_ms,
+                           ":admin_boundary": ids.first_id_after(prefix, user.admin_tokens_revoked_at_ms)})
+        if not revoked:
+            return []
         params: dict[str, Any] = {
             "TableName": self._table.name,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :boundary",
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :kind)",
+            "FilterExpression": " OR ".join(f"({clause})" for clause in revoked),
             "ProjectionExpression": "pk, sk",
-            "ExpressionAttributeValues": marshal({
-                ":pk": user_pk(user_id), ":first": f"{TOKEN}{prefix}_",
-                ":boundary": f"{TOKEN}{ids.first_id_after(prefix, moment_ms)}",
-            }),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": marshal(values),
         }
-        if admin_only:
-            params["FilterExpression"] = "#scope = :admin"
-            params["ExpressionAttributeNames"] = {"#scope": "scope"}
-            params["ExpressionAttributeValues"].update(marshal({":admin": Scope.ADMIN.value}))
         keys: list[Item] = []
         with dynamodb_errors():
             for page in self._table.client.get_paginator("query").paginate(**params):
                 keys += page.get("Items", [])
         return keys
+
+    def account(self, user_id: str) -> tuple[User | None, list[TokenRecord]]:
+        """A user and every token item of theirs, live or not, in one paged, strongly consistent
+        Query of their partition (the profile and the tokens sort together): for revoking what a
+        leaked token made, off the hot path."""
+        params: dict[str, Any] = {
+            "TableName": self._table.name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :profile AND :last",
+            "ExpressionAttributeValues": marshal({":pk": user_pk(user_id), ":profile": PROFILE, ":last": f"{TOKEN}~"}),
+            "ConsistentRead": True,
+        }
+        user: User | None = None
+        tokens: list[TokenRecord] = []
+        with dynamodb_errors():
+            for page in self._table.client.get_paginator("query").paginate(**params):
+                for item in page.get("Items", []):
+                    if item["sk"]["S"] == PROFILE:
+                        user = user_from_item(item)
+                    else:
+                        tokens.append(token_from_item(item))
+        return user, tokens
+
+    def revoke_compromised(
+        self, tokens: Sequence[TokenRecord], *, marked: Sequence[TokenRecord], now: datetime
+    ) -> None:
+        """Delete ``tokens``, revoked for cause, and mark every token of ``marked`` compromised for
+        COMPROMISE_WATCH, so that a pending invite or link one of them made dies with it (25
+        items per round trip)."""
+        marker_ttl = to_epoch(now + COMPROMISE_WATCH)
+        self._table.write_batch(
+            [{"DeleteRequest": {"Key": token_key(token.user_id, token.id)}} for token in tokens]
+            + [{"PutRequest": {"Item": {**compromised_key(token.user_id, token.id),
+                                        **marshal({"tokenId": token.id, "at": to_iso(now), "ttl": marker_ttl})}}}
+               for token in marked])
 
     def delete(self, user_id: str, token_id: str, now: datetime) -> TokenRecord | None:
         """Delete an unexpired token of this user; the token deleted, or None when there is none."""
@@ -351,6 +377,10 @@ def token_item(token: TokenRecord) -> Item:
         "agentId": token.agent_id,
         "stage": token.stage,
         "parentId": token.parent_id,
+        "createdByUserId": token.created_by_user_id,
+        "createdByTokenId": token.created_by_token_id,
+        "createdViaInviteId": token.created_via_invite_id,
+        "lineageIssuedAt": token.lineage_issued_ms,
     })}
 
 
@@ -376,4 +406,8 @@ def token_from_item(item: Item) -> TokenRecord:
         agent_id=fields.get("agentId"),
         stage=fields.get("stage"),
         parent_id=fields.get("parentId"),
+        created_by_user_id=fields.get("createdByUserId"),
+        created_by_token_id=fields.get("createdByTokenId"),
+        created_via_invite_id=fields.get("createdViaInviteId"),
+        lineage_issued_ms=fields.get("lineageIssuedAt"),
     )

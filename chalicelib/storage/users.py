@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
+from chalicelib.access.kinds import Scope
 from chalicelib.accounts.records import Role, User, UserStatus
 from chalicelib.storage.errors import EmailTaken, UserChanged, WouldRemoveLastAdmin
 from chalicelib.storage.table import (
     ADMIN_COUNT_KEY,
     SWEEP_INDEX_KEY,
     USER_INDEX_KEY,
+    Condition,
     Item,
     Table,
     Write,
@@ -116,6 +119,28 @@ class UserStore:
         """One page of all users, newest first, from the sparse index (no Scan)."""
         items, next_cursor = self._table.query_index(USER_INDEX_KEY, limit, start_after, user_key)
         return [user_from_item(item) for item in items], next_cursor
+
+
+def cut_offs_spare(lines: Sequence[tuple[int, Scope]], tag: str = "") -> Condition:
+    """On a user item: no cut-off refuses a token of each (lineage, scope) (User.revocation_of):
+    revoke-all and deactivation reach any scope, a demotion admin scope."""
+    condition = Condition()
+    for number, (issued_ms, scope) in enumerate(lines):
+        issued = f":issued{tag}{number}"
+        condition.values[issued] = issued_ms
+        condition.clauses.append(f"(attribute_not_exists(tokensRevokedAt) OR tokensRevokedAt < {issued})")
+        if scope is Scope.ADMIN:
+            condition.clauses.append(
+                f"(attribute_not_exists(adminTokensRevokedAt) OR adminTokensRevokedAt < {issued})")
+    return condition
+
+
+def still_allowed(lines: Sequence[tuple[int, Scope]]) -> Condition:
+    """On a user item: active, an admin if any scope is admin, and no cut-off refuses the tokens."""
+    condition = Condition(["#status = :active"], {"#status": "status"}, {":active": UserStatus.ACTIVE.value})
+    if any(scope is Scope.ADMIN for _, scope in lines):
+        condition &= Condition(["#role = :admin"], {"#role": "role"}, {":admin": Role.ADMIN.value})
+    return condition & cut_offs_spare(lines)
 
 
 def new_user_writes(table: Table, user: User) -> list[Write]:
