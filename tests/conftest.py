@@ -17,6 +17,7 @@ import boto3
 import httpx
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from chalice.local import LambdaEventConverter
 from chalice.test import Client
 from click.testing import CliRunner, Result
@@ -179,8 +180,21 @@ def dynamo_calls() -> DynamoCalls:
 
 @pytest.fixture
 def store_client(dynamodb: Any, dynamo_calls: DynamoCalls) -> Any:
-    """The client the application's store uses: every call it makes is watched."""
-    return watch(SESSION.client("dynamodb"), dynamo_calls)
+    """The client the application's store uses: every call it makes is watched, and held to a
+    rule of DynamoDB's that moto does not enforce."""
+    client = watch(SESSION.client("dynamodb"), dynamo_calls)
+    client.meta.events.register("provide-client-params.dynamodb.Query", reject_filters_on_key_attributes)
+    return client
+
+
+def reject_filters_on_key_attributes(params: dict[str, Any], **_: Any) -> None:
+    """DynamoDB refuses a Query whose FilterExpression names a key attribute ("Filter Expression
+    can only contain non-primary key attributes"); moto answers it."""
+    names = params.get("ExpressionAttributeNames", {})
+    filtered = re.findall(r"#?[A-Za-z_][A-Za-z0-9_]*", params.get("FilterExpression", ""))
+    if {names.get(name, name) for name in filtered} & {"pk", "sk"}:
+        raise ClientError({"Error": {"Code": "ValidationException", "Message": "Filter Expression can only contain "
+                           "non-primary key attributes"}}, "Query")
 
 
 @pytest.fixture

@@ -46,7 +46,17 @@ def listed_pat(token: TokenRecord) -> dict[str, Any]:
         "lastUsedUserAgent": token.last_used_user_agent,
         "rotatedTo": token.rotated_to,
         "rotatedFrom": token.rotated_from,
+        "createdBy": _token_maker(token),
     }
+
+
+def _token_maker(token: TokenRecord) -> dict[str, Any] | None:
+    """Who made a token: a user and their token (or, for a claimed PAT, the invite's maker and
+    the invite); None for a token stored before makers were recorded."""
+    if token.created_by_user_id is None:
+        return None
+    return {"userId": token.created_by_user_id, "tokenId": token.created_by_token_id,
+            "inviteId": token.created_via_invite_id}
 
 
 def created_pat(issued: IssuedToken) -> dict[str, Any]:
@@ -167,12 +177,16 @@ def user(account: User) -> dict[str, Any]:
 
 
 def listed_invite(invite: Invite) -> dict[str, Any]:
-    """A pending invite or re-access link (``userId`` set) as listed: never its token."""
+    """A pending invite or re-access link (``userId`` set) as listed, with who made it: never its
+    token. ``revoked`` when the token that made it was revoked for cause since."""
     return {
         "id": invite.id,
         "email": invite.email,
         "role": invite.role.value,
         "userId": invite.user_id,
+        "status": invite.status.value,
+        "createdBy": {"userId": invite.created_by, "tokenId": invite.created_by_token_id,
+                      "email": invite.created_by_email},
         "expiresAt": to_iso(invite.expires_at),
         "createdAt": to_iso(invite.created_at),
     }
