@@ -90,7 +90,8 @@ def test_a_leak_report_revokes_what_the_token_made_through_any_chain_and_tells_w
     assert [alive(api, made["token"]) for made in (laptop, child, grandchild, run)] == [False] * 4
     assert alive(api, sibling["token"]) and alive(api, owner.token)
     told = api.get("/me/security-events", owner.token).body["items"]
-    assert sorted(event["tokenId"] for event in told) == sorted([laptop["id"], child["id"], grandchild["id"], run["id"]])
+    revoked = [laptop["id"], child["id"], grandchild["id"], run["id"]]
+    assert sorted(event["tokenId"] for event in told) == sorted(revoked)
     through = next(event for event in told if event["tokenId"] == grandchild["id"])
     assert "laptop" in through["detail"] and "deploy" in through["detail"]
 

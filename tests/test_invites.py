@@ -28,7 +28,8 @@ def test_create_returns_the_token_and_link_once(api: Api, accounts: Accounts) ->
     response = api.post("/admin/invites", admin.token, body={"email": "New.Person@Example.com"})
     assert response.status == 201
     body = response.body
-    assert set(body) == {"id", "email", "role", "userId", "status", "createdBy", "token", "inviteUrl", "expiresAt", "createdAt"}
+    assert set(body) == {"id", "email", "role", "userId", "status", "createdBy", "token", "inviteUrl", "expiresAt",
+                         "createdAt"}
     assert body["id"].startswith("inv_")
     assert (body["email"], body["role"]) == ("new.person@example.com", "member")
     assert body["expiresAt"] == "2026-12-01T12:00:00Z"  # 7 days by default
