@@ -15,7 +15,11 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "an admin deletes someone's PAT": ["BatchGetItem", "DeleteItem", "PutItem"],
     "rotate a PAT": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
     "first use of a token in five minutes": ["BatchGetItem", "UpdateItem"],
+    # the claim's transaction also checks the invite's making token: no cut-off reached its
+    # lineage and it was not reported leaked (two condition checks, no read)
     "claim an invite": ["BatchGetItem", "TransactWriteItems"],
+    # one Query for the page, then the makers' users and compromise markers in one batch
+    "list one page of invites": ["BatchGetItem", "Query", "BatchGetItem"],
     # the reported tokens (one key each), then the account's tokens: read, revoke what the leaked
     # one made (delete + compromise markers), read again for what it made meanwhile, tell the owner
     "report a leaked PAT": ["BatchGetItem", "Query", "BatchWriteItem", "Query", "BatchWriteItem"],

@@ -284,7 +284,8 @@ def test_access_link_prints_the_link_once_and_it_gives_a_new_token(
 
 
 def test_invites_create_list_and_revoke(cli: Cli, accounts: Accounts, api: Api) -> None:
-    login(cli, accounts.admin().token)
+    admin = accounts.admin()
+    login(cli, admin.token)
     created = cli(*INVITES, "create", "new@example.com", "--role", "admin")
     assert created.exit_code == 0, created.output
     token = created.stdout.strip().split("#token=")[1]
@@ -294,7 +295,7 @@ def test_invites_create_list_and_revoke(cli: Cli, accounts: Accounts, api: Api) 
     assert listed.exit_code == 0 and token not in listed.output
     row = next(line for line in listed.stdout.splitlines() if "new@example.com" in line)
     invite_id = row.split()[0]
-    assert row.split()[1:4] == ["new@example.com", "admin", "invite"]
+    assert row.split()[1:6] == ["new@example.com", "admin", "invite", "pending", admin.user.email]
     assert json.loads(cli(*INVITES, "list", "--json").stdout)["items"][0]["id"] == invite_id
     revoked = cli(*INVITES, "revoke", invite_id, "--json")
     assert revoked.exit_code == 0 and json.loads(revoked.stdout) == {"revoked": invite_id}

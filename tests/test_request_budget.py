@@ -40,6 +40,7 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "rotate a PAT": lambda: api.post(f"/me/pats/{doomed}/rotate", admin.token),
         "first use of a token in five minutes": lambda: (clock.advance(minutes=5), api.get("/me", idle))[1],
         "claim an invite": lambda: api.post("/auth/invites/claim", body={"token": invite}),
+        "list one page of invites": lambda: api.get("/admin/invites", admin.token),
         "report a leaked PAT": lambda: api.post("/credentials/revoke", body={"credentials": [idle]}),
         "report strings that are not tokens": lambda: api.post("/credentials/revoke",
                                                                body={"credentials": ["AKIA0000", "oi_pat_x"]}),

@@ -1,6 +1,8 @@
 """`oi admin invites`: invite someone (the link printed once), list pending invites, revoke one."""
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from openindex_cli.admin.links import LINK_KEYS, show_link
@@ -53,9 +55,19 @@ def invites_list(context: Context, profile: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"items": items})
         return
-    click.echo(table(("ID", "EMAIL", "ROLE", "KIND", "EXPIRES", "CREATED"), [
-        (i["id"], i["email"], i["role"], "re-access link" if i.get("userId") else "invite", when(i["expiresAt"]),
-         when(i["createdAt"])) for i in items]))
+    click.echo(table(("ID", "EMAIL", "ROLE", "KIND", "STATUS", "SENT BY", "EXPIRES", "CREATED"), [
+        (i["id"], i["email"], i["role"], "re-access link" if i.get("userId") else "invite", _status(i),
+         _sender(i), when(i["expiresAt"]), when(i["createdAt"])) for i in items]))
+
+
+def _status(invite: dict[str, Any]) -> str:
+    """Pending, or revoked because the token that sent it was revoked since (a claim answers 410)."""
+    return "revoked (sender's token revoked)" if invite.get("status") == "revoked" else "pending"
+
+
+def _sender(invite: dict[str, Any]) -> str:
+    maker = invite.get("createdBy") or {}
+    return str(maker.get("email") or maker.get("userId") or "")
 
 
 @invites.command("revoke", short_help="Revoke a pending invite or re-access link.")

@@ -597,9 +597,13 @@ async function invitesPage() {
         showAlert("");
       } catch (error) { report(error); }
     });
+    const sender = invite.createdBy.email || invite.createdBy.userId;
+    // Revoked because the token that sent it was revoked since: claiming it answers 410.
+    const action = invite.status === "revoked"
+      ? el("span", { class: "badge", text: "Revoked: the token that sent it was revoked" }) : revoke;
     return el("tr", {}, el("td", { text: invite.email }), el("td", { text: invite.role }),
-      el("td", { text: invite.userId ? "access link" : "invite" }), timeCell(invite.createdAt),
-      expiryCell(invite.expiresAt), el("td", {}, revoke));
+      el("td", { text: invite.userId ? "access link" : "invite" }), el("td", { text: sender }),
+      timeCell(invite.createdAt), expiryCell(invite.expiresAt), el("td", {}, action));
   });
   const form = $("[data-form=invite]");
   form.addEventListener("submit", async (event) => {
