@@ -35,9 +35,14 @@ STAGES = ("dev", "prod")
 
 
 def merge_template(stage: str) -> dict[str, Any]:
-    """What `chalice package --merge-template` adds: one stack with the table and the functions."""
+    """What `chalice package --merge-template` adds: one stack with the table and the functions.
+
+    The stage is written into every name, not left as a parameter: the IAM policies of
+    .chalice/ name one stage's table and log groups, and a ``Stage`` parameter could rename the
+    table and the functions at deploy time but not them (a prod package deployed as dev would
+    give dev's functions prod's table). So a package is for exactly one stage.
+    """
     infra = load_template()
-    infra["Parameters"]["Stage"]["Default"] = stage
     (table_id,) = [name for name, r in infra["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
     resources: dict[str, Any] = dict(infra["Resources"])
     for function, name in FUNCTIONS.items():
@@ -49,12 +54,37 @@ def merge_template(stage: str) -> dict[str, Any]:
         "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()},
         "MethodSettings": method_settings(),
     }}
+    parameters = {"Stage": stage}
+    conditions = {name: _resolved(c, parameters, {}) for name, c in infra["Conditions"].items()}
     return {
-        "Parameters": infra["Parameters"],
-        "Conditions": infra["Conditions"],
-        "Resources": resources,
-        "Outputs": infra["Outputs"],
+        "Resources": _resolved(resources, parameters, conditions),
+        "Outputs": _resolved(infra["Outputs"], parameters, conditions),
     }
+
+
+def _resolved(value: Any, parameters: dict[str, str], conditions: dict[str, bool]) -> Any:
+    """``value`` with the parameters written in: ``Ref``, ``${…}`` in ``Fn::Sub``, and the
+    ``Fn::Equals``/``Fn::If`` that only depended on them (what infra/table.yaml uses)."""
+    if isinstance(value, list):
+        return [_resolved(item, parameters, conditions) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref" and argument in parameters:
+            return parameters[argument]
+        if function == "Fn::Sub" and isinstance(argument, str):
+            for name, literal in parameters.items():
+                argument = argument.replace("${" + name + "}", literal)
+            return {function: argument} if "${" in argument else argument
+        if function == "Fn::Equals":
+            left, right = _resolved(argument, parameters, conditions)
+            if isinstance(left, str) and isinstance(right, str):
+                return left == right
+        if function == "Fn::If" and argument[0] in conditions:
+            _, when_true, when_false = argument
+            return _resolved(when_true if conditions[argument[0]] else when_false, parameters, conditions)
+    return {key: _resolved(item, parameters, conditions) for key, item in value.items()}
 
 
 def load_config() -> dict[str, Any]:
