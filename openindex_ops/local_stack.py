@@ -88,7 +88,7 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
     signal.signal(signal.SIGINT, _raise_stop)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
     writes = WriteWatch(DomainDispatcherApplication(create_backend_app))
-    moto = _serve_moto(writes)
+    moto = serve_moto(writes)
     worker = Worker(listener, STAGE)
     keeper: _StateKeeper | None = None
     try:
@@ -166,12 +166,37 @@ class _StateKeeper:
             self._state.save_items(local_state.encode(local_state.dump_items(self._client, self._table)))
 
 
-def _serve_moto(app: WriteWatch) -> BaseWSGIServer:
+def serve_moto(app: WriteWatch) -> BaseWSGIServer:
     """moto's DynamoDB server on a free loopback port, in a thread (as ThreadedMotoServer, with
-    ``app`` in front)."""
-    server = make_server(LOOPBACK, 0, app, threaded=True, request_handler=MotoRequestHandler)
+    ``app`` in front), answering only boto3 on this machine (:class:`LoopbackOnly`)."""
+    server = make_server(LOOPBACK, 0, LoopbackOnly(app), threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+class LoopbackOnly:
+    """WSGI guard in front of moto's server: only requests as boto3's DynamoDB client sends them.
+
+    moto's server grants CORS to every origin, and its table holds the token digests: a web page
+    that found the port could write a token item and be admin. boto3 never sends ``Origin``; a
+    browser sends it on every cross-origin request, every POST and every CORS preflight. The
+    ``Host`` must be the address served, which a DNS-rebound name (evil.example resolving to
+    127.0.0.1) is not. And only POST, the one method of DynamoDB's JSON protocol: moto also
+    answers GETs (its /moto-api/ dashboard and switches), which a page can send without ``Origin``.
+    """
+
+    REFUSAL = b"openindex-local: only boto3 on this machine may use the local DynamoDB\n"
+
+    def __init__(self, app: WriteWatch) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        served = f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        if "HTTP_ORIGIN" in environ or environ.get("HTTP_HOST") != served or environ["REQUEST_METHOD"] != "POST":
+            start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8"),
+                                             ("Content-Length", str(len(self.REFUSAL)))])
+            return [self.REFUSAL]
+        return self._app(environ, start_response)
 
 
 def _supervise(worker: Worker, keeper: _StateKeeper, watch: SourceWatch | None) -> int:
