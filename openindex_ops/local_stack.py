@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="discard the saved state and start from scratch")
     parser.add_argument("--no-autoreload", action="store_true",
                         help="do not restart the server when app.py or chalicelib/ change (fuzzing, load runs)")
+    parser.add_argument("--no-client-limits", action="store_true",
+                        help="no per-client limits on the public operations, which the deployed WAF applies "
+                             "(fuzzing and load runs send them many requests from 127.0.0.1)")
     args = parser.parse_args(argv)
     try:  # everything that can refuse to start, before anything starts or is printed
         listener = _listen(args.port)
@@ -89,7 +92,7 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
     writes = WriteWatch(DomainDispatcherApplication(create_backend_app))
     moto = serve_moto(writes)
-    worker = Worker(listener, STAGE)
+    worker = Worker(listener, STAGE, client_limits=not args.no_client_limits)
     keeper: _StateKeeper | None = None
     try:
         moto_port = moto.server_port
@@ -248,7 +251,8 @@ def spawned() -> Iterator[tuple[str, str]]:
     """(base URL, admin token) of a fresh local stack in a child process, stopped on exit.
 
     For fuzzing and load runs: a free loopback port, a state folder of its own (removed after),
-    and no autoreload (their reports must not restart the server).
+    no autoreload (their reports must not restart the server), and no per-client limits (they
+    send the public operations many requests, all from 127.0.0.1).
     """
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
@@ -256,7 +260,7 @@ def spawned() -> Iterator[tuple[str, str]]:
     state_dir = tempfile.TemporaryDirectory(prefix="openindex-local-")
     stack = subprocess.Popen(
         [str(Path(sys.executable).parent / "openindex-local"), "--port", str(port), "--no-autoreload",
-         "--state-dir", state_dir.name],
+         "--no-client-limits", "--state-dir", state_dir.name],
         cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
     )
     token = None
