@@ -7,6 +7,7 @@ STATE_DIR ?= .local
 FRESH ?=
 STAGE ?= dev
 TABLE_STACK := openindex-auth-$(STAGE)-table
+LIMITS_STACK := openindex-auth-$(STAGE)-client-limits
 # The Lambda functions run Python 3.13, and `chalice package`/`deploy` target the Python that
 # runs them: so they run from .venv-lambda, built with a 3.13 interpreter (see docs/deploy.md).
 LAMBDA_PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
@@ -51,6 +52,7 @@ test-fast: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not slow and not e2e"
 
 ## deploy: the table stack (aws cloudformation deploy), then `chalice deploy`, then the Gateway Responses
+## and throttling, then the per-client limits (a WAF WebACL on the API's stage, a stack of its own)
 deploy: $(VENV)/.installed-deploy $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/aws cloudformation deploy --stack-name $(TABLE_STACK) --template-file infra/table.yaml \
 		--parameter-overrides Stage=$(STAGE) --no-fail-on-empty-changeset
@@ -59,6 +61,10 @@ deploy: $(VENV)/.installed-deploy $(LAMBDA_VENV)/.installed
 		--query "Stacks[0].Outputs[?OutputKey=='TableName'].OutputValue")"
 	$(LAMBDA_VENV)/bin/chalice deploy --stage $(STAGE)
 	$(PY) -m openindex_ops.deploy finish-api --stage $(STAGE)
+	mkdir -p build
+	$(PY) -m openindex_ops.deploy client-limits-template --stage $(STAGE) > build/client-limits-$(STAGE).json
+	$(VENV)/bin/aws cloudformation deploy --stack-name $(LIMITS_STACK) --template-file build/client-limits-$(STAGE).json \
+		--parameter-overrides $$($(PY) -m openindex_ops.deploy api-stage --stage $(STAGE)) --no-fail-on-empty-changeset
 
 ## package: one SAM/CloudFormation stack (table, functions, authorizer, IAM) in build/package-$(STAGE)
 package: $(VENV)/.installed $(LAMBDA_VENV)/.installed
@@ -75,8 +81,11 @@ bootstrap: $(VENV)/.installed
 		--table "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) TABLE_NAME)" \
 		--app-url "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) APP_URL)" $(if $(PAT),,--invite)
 
-## destroy: delete the API and functions, then the table stack (the table itself is retained: see README)
+## destroy: delete the per-client limits, the API and functions, then the table stack (the table itself is
+## retained: see README)
 destroy: $(VENV)/.installed-deploy $(LAMBDA_VENV)/.installed
+	$(VENV)/bin/aws cloudformation delete-stack --stack-name $(LIMITS_STACK)
+	$(VENV)/bin/aws cloudformation wait stack-delete-complete --stack-name $(LIMITS_STACK)
 	$(LAMBDA_VENV)/bin/chalice delete --stage $(STAGE)
 	$(VENV)/bin/aws cloudformation delete-stack --stack-name $(TABLE_STACK)
 

@@ -1,13 +1,18 @@
 """Deploy helpers behind `make deploy`, `make package` and `make bootstrap`.
 
-    python -m openindex_ops.deploy merge-template --stage prod      the table, Gateway Responses
-                                                                    and TABLE_NAME wiring that
-                                                                    `chalice package --merge-template` adds
+    python -m openindex_ops.deploy merge-template --stage prod      the table, Gateway Responses,
+                                                                    per-client limits and TABLE_NAME
+                                                                    wiring that `chalice package
+                                                                    --merge-template` adds
     python -m openindex_ops.deploy set-table-name --stage prod --table NAME
     python -m openindex_ops.deploy stage-env --stage prod TABLE_NAME
     python -m openindex_ops.deploy finish-api --stage prod          after `chalice deploy`: the
                                                                     Gateway Responses and the
                                                                     stage's throttling
+    python -m openindex_ops.deploy client-limits-template --stage prod   the per-client limits'
+                                                                    stack (after `chalice deploy`)
+    python -m openindex_ops.deploy api-stage --stage prod           its parameters: the API and
+                                                                    stage `chalice deploy` made
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from typing import Any
 
 import boto3
 
-from openindex_ops.gateway import gateway_responses, method_settings, throttle_patches
+from openindex_ops.gateway import client_limits_web_acl, gateway_responses, method_settings, throttle_patches
 from openindex_ops.table import load_template
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -32,12 +37,18 @@ FUNCTIONS = {
     "SweepRevokedTokens": "openindex-auth-${Stage}-sweep_revoked_tokens",
 }
 STAGES = ("dev", "prod")
+CLIENT_LIMITS = "ClientLimits"  # the WebACL's logical id, in the merged stack and in its own
 
 
 def merge_template(stage: str) -> dict[str, Any]:
-    """What `chalice package --merge-template` adds: one stack with the table and the functions."""
+    """What `chalice package --merge-template` adds: one stack with the table and the functions.
+
+    The stage is written into every name, not left as a parameter: the IAM policies of
+    .chalice/ name one stage's table and log groups, and a ``Stage`` parameter could rename the
+    table and the functions at deploy time but not them (a prod package deployed as dev would
+    give dev's functions prod's table). So a package is for exactly one stage.
+    """
     infra = load_template()
-    infra["Parameters"]["Stage"]["Default"] = stage
     (table_id,) = [name for name, r in infra["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
     resources: dict[str, Any] = dict(infra["Resources"])
     for function, name in FUNCTIONS.items():
@@ -49,11 +60,68 @@ def merge_template(stage: str) -> dict[str, Any]:
         "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()},
         "MethodSettings": method_settings(),
     }}
+    # "RestAPI.Stage": the stage SAM makes for the API (a reference SAM resolves).
+    resources.update(client_limits_resources(stage, {"Ref": "RestAPI"}, {"Ref": "RestAPI.Stage"}))
+    parameters = {"Stage": stage}
+    conditions = {name: _resolved(c, parameters, {}) for name, c in infra["Conditions"].items()}
     return {
-        "Parameters": infra["Parameters"],
-        "Conditions": infra["Conditions"],
-        "Resources": resources,
-        "Outputs": infra["Outputs"],
+        "Resources": _resolved(resources, parameters, conditions),
+        "Outputs": _resolved(infra["Outputs"], parameters, conditions),
+    }
+
+
+def _resolved(value: Any, parameters: dict[str, str], conditions: dict[str, bool]) -> Any:
+    """``value`` with the parameters written in: ``Ref``, ``${…}`` in ``Fn::Sub``, and the
+    ``Fn::Equals``/``Fn::If`` that only depended on them (what infra/table.yaml uses)."""
+    if isinstance(value, list):
+        return [_resolved(item, parameters, conditions) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref" and argument in parameters:
+            return parameters[argument]
+        if function == "Fn::Sub" and isinstance(argument, str):
+            for name, literal in parameters.items():
+                argument = argument.replace("${" + name + "}", literal)
+            return {function: argument} if "${" in argument else argument
+        if function == "Fn::Equals":
+            left, right = _resolved(argument, parameters, conditions)
+            if isinstance(left, str) and isinstance(right, str):
+                return left == right
+        if function == "Fn::If" and argument[0] in conditions:
+            _, when_true, when_false = argument
+            return _resolved(when_true if conditions[argument[0]] else when_false, parameters, conditions)
+    return {key: _resolved(item, parameters, conditions) for key, item in value.items()}
+
+
+def client_limits_resources(stage: str, rest_api: Any, api_stage: Any) -> dict[str, Any]:
+    """The WebACL of the per-client limits (``openindex_ops.gateway``) and its association with
+    the API's stage: WAF inspects every request to the stage before API Gateway does."""
+    return {
+        CLIENT_LIMITS: {"Type": "AWS::WAFv2::WebACL",
+                        "Properties": client_limits_web_acl(f"openindex-auth-{stage}-client-limits")},
+        f"{CLIENT_LIMITS}Association": {"Type": "AWS::WAFv2::WebACLAssociation", "Properties": {
+            "ResourceArn": {"Fn::Sub": [
+                "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestApi}/stages/${ApiStage}",
+                {"RestApi": rest_api, "ApiStage": api_stage},
+            ]},
+            "WebACLArn": {"Fn::GetAtt": [CLIENT_LIMITS, "Arn"]},
+        }},
+    }
+
+
+def client_limits_template(stage: str) -> dict[str, Any]:
+    """For `make deploy`: the per-client limits as a stack of their own, on the API and stage
+    that `chalice deploy` made (``api_stage`` gives them), since chalice deploy makes no WAF."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"OpenIndex Auth ({stage}): per-client limits of the public operations",
+        "Parameters": {
+            "RestApiId": {"Type": "String", "Description": "the REST API chalice deploy made"},
+            "StageName": {"Type": "String", "Description": "its stage (api_gateway_stage)"},
+        },
+        "Resources": client_limits_resources(stage, {"Ref": "RestApiId"}, {"Ref": "StageName"}),
     }
 
 
@@ -73,26 +141,32 @@ def stage_env(stage: str, name: str) -> str:
     return str(load_config()["stages"][stage]["environment_variables"][name])
 
 
+def api_stage(stage: str) -> tuple[str, str]:
+    """(REST API id, API Gateway stage name) that `chalice deploy` made for ``stage``."""
+    deployed = json.loads((CHALICE_DIR / "deployed" / f"{stage}.json").read_text())
+    (api,) = [r for r in deployed["resources"] if r.get("resource_type") == "rest_api"]
+    config = load_config()
+    stage_name = config["stages"][stage].get("api_gateway_stage", config.get("api_gateway_stage", "api"))
+    return str(api["rest_api_id"]), str(stage_name)
+
+
 def finish_api(stage: str, client: Any = None) -> str:
     """Put the Gateway Responses and the throttling on the API `chalice deploy` made, and
     redeploy its stage (chalice deploy sets neither)."""
-    deployed = json.loads((CHALICE_DIR / "deployed" / f"{stage}.json").read_text())
-    (api,) = [r for r in deployed["resources"] if r.get("resource_type") == "rest_api"]
+    rest_api_id, stage_name = api_stage(stage)
     client = client or boto3.client("apigateway")
     for response_type, response in gateway_responses().items():
-        client.put_gateway_response(restApiId=api["rest_api_id"], responseType=response_type, **response)
-    config = load_config()
-    api_stage = config["stages"][stage].get("api_gateway_stage", config.get("api_gateway_stage", "api"))
-    client.create_deployment(restApiId=api["rest_api_id"], stageName=api_stage)
-    client.update_stage(restApiId=api["rest_api_id"], stageName=api_stage, patchOperations=throttle_patches())
-    return str(api["rest_api_id"])
+        client.put_gateway_response(restApiId=rest_api_id, responseType=response_type, **response)
+    client.create_deployment(restApiId=rest_api_id, stageName=stage_name)
+    client.update_stage(restApiId=rest_api_id, stageName=stage_name, patchOperations=throttle_patches())
+    return rest_api_id
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m openindex_ops.deploy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("merge-template", "set-table-name", "stage-env", "finish-api"):
+    for name in ("merge-template", "set-table-name", "stage-env", "finish-api", "client-limits-template", "api-stage"):
         command = commands.add_parser(name)
         command.add_argument("--stage", required=True, choices=STAGES)
         if name == "set-table-name":
@@ -106,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         set_table_name(args.stage, args.table)
     elif args.command == "stage-env":
         print(stage_env(args.stage, args.name))
+    elif args.command == "client-limits-template":
+        print(json.dumps(client_limits_template(args.stage), indent=2))
+    elif args.command == "api-stage":  # as `aws cloudformation deploy --parameter-overrides` takes them
+        print("RestApiId={} StageName={}".format(*api_stage(args.stage)))
     else:
         print(f"Gateway Responses and throttling set on API {finish_api(args.stage)}", file=sys.stderr)
     return 0

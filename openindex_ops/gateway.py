@@ -11,8 +11,10 @@ No template uses ``$context.error.message``, so nothing the client sent is ever 
 from __future__ import annotations
 
 import json
+import posixpath
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from chalicelib.errors import (
     InsufficientScope,
@@ -25,6 +27,9 @@ from chalicelib.errors import (
 )
 from chalicelib.http import responses
 from chalicelib.http.responses import SECURITY_HEADERS
+
+if TYPE_CHECKING:
+    from chalice.app import Chalice
 
 ACCESS_DENIED_MESSAGE = "The token's scope or kind is not enough for this operation."
 DEFAULT_4XX_MESSAGE = "The request was refused before it reached the service."
@@ -91,10 +96,13 @@ STAGE_THROTTLE = Throttle(rate=100, burst=200)
 PUBLIC_ACTION_THROTTLE = Throttle(rate=2, burst=10)
 
 
-def public_actions() -> list[tuple[str, str]]:
-    """(path, method) of every route that needs no token and is not a plain GET."""
-    from app import app
+def public_actions(app: Chalice | None = None) -> list[tuple[str, str]]:
+    """(path, method) of every route of ``app`` (app.py's by default) that needs no token and is
+    not a plain GET."""
+    if app is None:
+        from app import app as app_py
 
+        app = app_py
     return sorted(
         (path, method)
         for path, methods in app.routes.items()
@@ -128,3 +136,96 @@ def _throttled(resource_path: str, method: str, throttle: Throttle) -> dict[str,
 def _escaped(path: str) -> str:
     """API Gateway's spelling of a resource path in method settings: '/' inside it is '~1'."""
     return "/" + path.replace("/", "~1")
+
+
+@dataclass(frozen=True)
+class ClientLimit:
+    """At most ``requests`` from one source address to one public action in any
+    ``window_seconds``: an AWS WAF rate-based rule (its limit is at least 10, its window 60,
+    120, 300 or 600 seconds)."""
+
+    requests: int
+    window_seconds: int
+
+
+# API Gateway's limits above are not per client: one client holding a public action at its
+# 2 requests a second starves everyone else. WAF runs before API Gateway, so a client over this
+# limit is refused there and leaves the action's limit to the others. A person claims an invite
+# in a request or two, and a scanner reports up to 1,000 strings a request.
+CLIENT_LIMIT = ClientLimit(requests=10, window_seconds=60)
+CLIENT_LIMITED = TooManyRequests(
+    f"Too many requests from your address to this operation; retry in {CLIENT_LIMIT.window_seconds} seconds."
+)
+_CLIENT_LIMITED_BODY = "too_many_requests"
+# How WAF reads the path before matching it: decoded, and without '//', '/./' or '/../'.
+_PATH_TRANSFORMATIONS = ("URL_DECODE", "NORMALIZE_PATH")
+
+
+def client_limit_headers() -> dict[str, str]:
+    """The headers of a per-client 429: the app's 429's, with ``Retry-After`` the whole window.
+
+    WAF blocks a client while its requests over the last window exceed the limit, and every
+    retry counts: a client that came back after a second would stay blocked."""
+    return {**response_headers(CLIENT_LIMITED), "Retry-After": str(CLIENT_LIMIT.window_seconds)}
+
+
+def counts_against(method: str, path: str, action: tuple[str, str]) -> bool:
+    """Whether a request counts against the public action's per-client limit, as the WebACL's
+    scope-down matches it: the same method, and the action's path within the decoded,
+    normalized request path (whatever prefix the stage or a custom domain adds before it)."""
+    action_path, action_method = action
+    return method == action_method and action_path in posixpath.normpath(unquote(urlsplit(path).path))
+
+
+def client_limits_web_acl(name: str) -> dict[str, Any]:
+    """The per-client limits as a WAFv2 WebACL: ``AWS::WAFv2::WebACL`` properties, which are also
+    the parameters of WAFv2's ``CreateWebACL``. One rate-based rule per public action, counting
+    per source address, answering 429 with the app's error body and headers."""
+    return {
+        "Name": name,
+        "Scope": "REGIONAL",
+        "Description": "OpenIndex Auth: per-client limits of the public operations",
+        "DefaultAction": {"Allow": {}},
+        "CustomResponseBodies": {_CLIENT_LIMITED_BODY: {
+            "ContentType": "APPLICATION_JSON", "Content": response_body(CLIENT_LIMITED),
+        }},
+        "Rules": [_client_limit_rule(priority, action) for priority, action in enumerate(public_actions())],
+        "VisibilityConfig": _visibility(name),
+    }
+
+
+def _client_limit_rule(priority: int, action: tuple[str, str]) -> dict[str, Any]:
+    path, method = action
+    name = f"client-limit-{method.lower()}{path.replace('/', '-')}"
+    return {
+        "Name": name,
+        "Priority": priority,
+        "Action": {"Block": {"CustomResponse": {
+            "ResponseCode": CLIENT_LIMITED.status,
+            "CustomResponseBodyKey": _CLIENT_LIMITED_BODY,
+            "ResponseHeaders": [{"Name": header, "Value": value} for header, value in client_limit_headers().items()],
+        }}},
+        "Statement": {"RateBasedStatement": {
+            "Limit": CLIENT_LIMIT.requests,
+            "EvaluationWindowSec": CLIENT_LIMIT.window_seconds,
+            "AggregateKeyType": "IP",
+            "ScopeDownStatement": {"AndStatement": {"Statements": [
+                _byte_match({"Method": {}}, method, "EXACTLY", ("NONE",)),
+                _byte_match({"UriPath": {}}, path, "CONTAINS", _PATH_TRANSFORMATIONS),
+            ]}},
+        }},
+        "VisibilityConfig": _visibility(name),
+    }
+
+
+def _byte_match(field: dict[str, Any], value: str, position: str, transformations: tuple[str, ...]) -> dict[str, Any]:
+    return {"ByteMatchStatement": {
+        "FieldToMatch": field,
+        "SearchString": value,
+        "PositionalConstraint": position,
+        "TextTransformations": [{"Priority": n, "Type": kind} for n, kind in enumerate(transformations)],
+    }}
+
+
+def _visibility(name: str) -> dict[str, Any]:
+    return {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name}

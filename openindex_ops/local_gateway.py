@@ -5,12 +5,18 @@
 header, i.e. the bearer token, when there is one) and a bare 401 without ``WWW-Authenticate``.
 The deployed API answers them with the Gateway Responses of ``openindex_ops.gateway``; this
 gateway renders the same ones, from the same definitions, so local runs cannot drift from them.
+In front of it, as AWS WAF is in front of the deployed API, the per-client limits of the public
+operations (:class:`ClientLimiter`), answering what the deployed WebACL answers.
 """
 from __future__ import annotations
 
 import functools
 import os
 import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -31,7 +37,16 @@ from chalice.local import (
     ThreadedHTTPServer,
 )
 
-from openindex_ops.gateway import GATEWAY_ERRORS, response_body, response_headers
+from openindex_ops.gateway import (
+    CLIENT_LIMIT,
+    CLIENT_LIMITED,
+    GATEWAY_ERRORS,
+    client_limit_headers,
+    counts_against,
+    public_actions,
+    response_body,
+    response_headers,
+)
 
 
 class RouteMissing(LocalGatewayException):
@@ -60,10 +75,56 @@ def gateway_response(response_type: str) -> dict[str, Any]:
     }
 
 
+def client_limited_response() -> dict[str, Any]:
+    """What the deployed WebACL answers a client over its limit, as a chalice.local response."""
+    return {
+        "statusCode": CLIENT_LIMITED.status,
+        "headers": {**client_limit_headers(), "Content-Type": "application/json"},
+        "multiValueHeaders": {},
+        "body": response_body(CLIENT_LIMITED),
+    }
+
+
+class ClientLimiter:
+    """The deployed WebACL's per-client limits, in memory: for each source address and public
+    operation, the times of its requests in the last window (at most one more than the limit).
+
+    A request counts whether or not it is let through, as in WAF: a client that keeps flooding
+    stays refused. WAF only estimates the rate and reacts within seconds; this is exact."""
+
+    def __init__(self, actions: list[tuple[str, str]], clock: Callable[[], float] = time.monotonic) -> None:
+        self._actions = actions
+        self._clock = clock
+        self._recent: dict[tuple[str, str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allows(self, address: str, method: str, path: str) -> bool:
+        """Whether this request from ``address`` is within its limit (it counts either way)."""
+        action = next((action for action in self._actions if counts_against(method, path, action)), None)
+        if action is None:
+            return True
+        now = self._clock()
+        with self._lock:
+            recent = self._recent.setdefault((address, *action), deque(maxlen=CLIENT_LIMIT.requests + 1))
+            while recent and recent[0] <= now - CLIENT_LIMIT.window_seconds:
+                recent.popleft()
+            recent.append(now)
+            return len(recent) <= CLIENT_LIMIT.requests
+
+
 class GatewayWithResponses(LocalGateway):
-    """chalice.local's gateway, with its own refusals replaced by the deployed Gateway Responses."""
+    """chalice.local's gateway, with its own refusals replaced by the deployed Gateway Responses,
+    behind the per-client limits when given a ``limiter`` (``client`` is the source address)."""
+
+    def __init__(self, app_object: Chalice, config: Config, limiter: ClientLimiter | None = None,
+                 client: str = "127.0.0.1") -> None:
+        super().__init__(app_object, config)
+        self._limiter = limiter
+        self._client = client
 
     def handle_request(self, method: str, path: str, headers: dict[str, Any], body: bytes | None) -> Any:
+        if self._limiter is not None and not self._limiter.allows(self._client, method, path):
+            return client_limited_response()  # WAF answers before API Gateway does anything
         try:
             return super().handle_request(method, path, headers, body)
         except LocalGatewayException as refusal:
@@ -86,8 +147,9 @@ class GatewayWithResponses(LocalGateway):
 class GatewayRequestHandler(ChaliceRequestHandler):
     """chalice.local's HTTP handler, serving through :class:`GatewayWithResponses`."""
 
-    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config) -> None:
-        self.local_gateway = GatewayWithResponses(app_object, config)
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config,
+                 limiter: ClientLimiter | None = None) -> None:
+        self.local_gateway = GatewayWithResponses(app_object, config, limiter, client_address[0])
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
 
@@ -101,8 +163,9 @@ class ListenerServer(ThreadedHTTPServer):
         self.socket = listener
 
 
-def create_server(project_dir: Path, stage: str, listener: socket.socket) -> ListenerServer:
-    """The app of ``project_dir`` with ``stage``'s config, as ``chalice local`` loads it."""
+def create_server(project_dir: Path, stage: str, listener: socket.socket, client_limits: bool = True) -> ListenerServer:
+    """The app of ``project_dir`` with ``stage``'s config, as ``chalice local`` loads it, behind
+    the per-client limits unless ``client_limits`` is false."""
     # os.environ, as `chalice local` passes: the stage's variables (TABLE_NAME) reach the app.
     factory = CLIFactory(str(project_dir), environ=os.environ)
     config = factory.create_config_obj(chalice_stage_name=stage)
@@ -114,4 +177,6 @@ def create_server(project_dir: Path, stage: str, listener: socket.socket) -> Lis
     # As chalice.local.create_local_server: Chalice's current_request becomes per thread.
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    return ListenerServer(listener, functools.partial(GatewayRequestHandler, app_object=app, config=config))
+    limiter = ClientLimiter(public_actions(app)) if client_limits else None
+    return ListenerServer(listener, functools.partial(GatewayRequestHandler, app_object=app, config=config,
+                                                      limiter=limiter))

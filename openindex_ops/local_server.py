@@ -6,7 +6,7 @@ restarts the worker when the app's source changes (``app.py``, ``chalicelib/``, 
 config): not on writes to caches or tool folders (.pytest_cache/, .hypothesis/, .schemathesis/),
 which ``chalice local``'s reloader watched too and which reset requests in flight.
 
-    python -m openindex_ops.local_server --listen-fd N --stage local    (started by the parent)
+    python -m openindex_ops.local_server --listen-fd N --stage local [--no-client-limits]   (started by the parent)
 """
 from __future__ import annotations
 
@@ -32,12 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m openindex_ops.local_server", description=__doc__)
     parser.add_argument("--listen-fd", type=int, required=True)
     parser.add_argument("--stage", required=True)
+    parser.add_argument("--no-client-limits", action="store_true")
     args = parser.parse_args(argv)
     # As `chalice local`: the app's log lines on stdout, as Lambda sends them to CloudWatch.
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     from openindex_ops.local_gateway import create_server  # imports the app's dependencies
 
-    server = create_server(PROJECT_DIR, args.stage, socket.socket(fileno=args.listen_fd))
+    server = create_server(PROJECT_DIR, args.stage, socket.socket(fileno=args.listen_fd),
+                           client_limits=not args.no_client_limits)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     server.serve_forever()
     return 0
@@ -54,9 +56,10 @@ def _exit_with_parent(parent: int) -> None:
 class Worker:
     """The worker process the parent runs on ``listener``."""
 
-    def __init__(self, listener: socket.socket, stage: str) -> None:
+    def __init__(self, listener: socket.socket, stage: str, client_limits: bool = True) -> None:
         self._listener = listener
         self._stage = stage
+        self._options = [] if client_limits else ["--no-client-limits"]
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -66,7 +69,8 @@ class Worker:
     def start(self) -> None:
         fd = self._listener.fileno()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "openindex_ops.local_server", "--listen-fd", str(fd), "--stage", self._stage],
+            [sys.executable, "-m", "openindex_ops.local_server", "--listen-fd", str(fd), "--stage", self._stage,
+             *self._options],
             cwd=PROJECT_DIR, pass_fds=(fd,), start_new_session=True,
         )
 

@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="discard the saved state and start from scratch")
     parser.add_argument("--no-autoreload", action="store_true",
                         help="do not restart the server when app.py or chalicelib/ change (fuzzing, load runs)")
+    parser.add_argument("--no-client-limits", action="store_true",
+                        help="no per-client limits on the public operations, which the deployed WAF applies "
+                             "(fuzzing and load runs send them many requests from 127.0.0.1)")
     args = parser.parse_args(argv)
     try:  # everything that can refuse to start, before anything starts or is printed
         listener = _listen(args.port)
@@ -88,8 +91,8 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
     signal.signal(signal.SIGINT, _raise_stop)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
     writes = WriteWatch(DomainDispatcherApplication(create_backend_app))
-    moto = _serve_moto(writes)
-    worker = Worker(listener, STAGE)
+    moto = serve_moto(writes)
+    worker = Worker(listener, STAGE, client_limits=not args.no_client_limits)
     keeper: _StateKeeper | None = None
     try:
         moto_port = moto.server_port
@@ -166,12 +169,37 @@ class _StateKeeper:
             self._state.save_items(local_state.encode(local_state.dump_items(self._client, self._table)))
 
 
-def _serve_moto(app: WriteWatch) -> BaseWSGIServer:
+def serve_moto(app: WriteWatch) -> BaseWSGIServer:
     """moto's DynamoDB server on a free loopback port, in a thread (as ThreadedMotoServer, with
-    ``app`` in front)."""
-    server = make_server(LOOPBACK, 0, app, threaded=True, request_handler=MotoRequestHandler)
+    ``app`` in front), answering only boto3 on this machine (:class:`LoopbackOnly`)."""
+    server = make_server(LOOPBACK, 0, LoopbackOnly(app), threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+class LoopbackOnly:
+    """WSGI guard in front of moto's server: only requests as boto3's DynamoDB client sends them.
+
+    moto's server grants CORS to every origin, and its table holds the token digests: a web page
+    that found the port could write a token item and be admin. boto3 never sends ``Origin``; a
+    browser sends it on every cross-origin request, every POST and every CORS preflight. The
+    ``Host`` must be the address served, which a DNS-rebound name (evil.example resolving to
+    127.0.0.1) is not. And only POST, the one method of DynamoDB's JSON protocol: moto also
+    answers GETs (its /moto-api/ dashboard and switches), which a page can send without ``Origin``.
+    """
+
+    REFUSAL = b"openindex-local: only boto3 on this machine may use the local DynamoDB\n"
+
+    def __init__(self, app: WriteWatch) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        served = f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        if "HTTP_ORIGIN" in environ or environ.get("HTTP_HOST") != served or environ["REQUEST_METHOD"] != "POST":
+            start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8"),
+                                             ("Content-Length", str(len(self.REFUSAL)))])
+            return [self.REFUSAL]
+        return self._app(environ, start_response)
 
 
 def _supervise(worker: Worker, keeper: _StateKeeper, watch: SourceWatch | None) -> int:
@@ -223,7 +251,8 @@ def spawned() -> Iterator[tuple[str, str]]:
     """(base URL, admin token) of a fresh local stack in a child process, stopped on exit.
 
     For fuzzing and load runs: a free loopback port, a state folder of its own (removed after),
-    and no autoreload (their reports must not restart the server).
+    no autoreload (their reports must not restart the server), and no per-client limits (they
+    send the public operations many requests, all from 127.0.0.1).
     """
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
@@ -231,7 +260,7 @@ def spawned() -> Iterator[tuple[str, str]]:
     state_dir = tempfile.TemporaryDirectory(prefix="openindex-local-")
     stack = subprocess.Popen(
         [str(Path(sys.executable).parent / "openindex-local"), "--port", str(port), "--no-autoreload",
-         "--state-dir", state_dir.name],
+         "--no-client-limits", "--state-dir", state_dir.name],
         cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
     )
     token = None

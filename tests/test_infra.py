@@ -4,10 +4,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,17 @@ import pytest
 from moto import mock_aws
 
 from openindex_ops import deploy
-from openindex_ops.gateway import PUBLIC_ACTION_THROTTLE, STAGE_THROTTLE, gateway_responses, public_actions
+from openindex_ops.gateway import (
+    CLIENT_LIMIT,
+    CLIENT_LIMITED,
+    PUBLIC_ACTION_THROTTLE,
+    STAGE_THROTTLE,
+    client_limit_headers,
+    client_limits_web_acl,
+    gateway_responses,
+    public_actions,
+    response_body,
+)
 from openindex_ops.table import load_template, table_properties
 
 from .conftest import ROOT, TABLE, Api
@@ -131,9 +143,9 @@ def test_each_function_writes_only_to_its_own_log_group(packages, key) -> None:
     resources = packages[key]["Resources"]
     for function, name in deploy.FUNCTIONS.items():
         properties = resources[function]["Properties"]
-        if merged:
-            assert properties["FunctionName"] == {"Fn::Sub": name}
         log_group = name.replace("${Stage}", stage)
+        if merged:
+            assert properties["FunctionName"] == log_group
         role = resources[properties["Role"]["Fn::GetAtt"][0]]
         logs = [s for s in _statements(role) if any(a.startswith("logs:") for a in _list(s["Action"]))]
         assert logs
@@ -176,9 +188,19 @@ def test_the_merged_stack_has_a_durable_encrypted_table_with_ttl(packages, stage
     assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert table["SSESpecification"]["SSEEnabled"] is True
-    assert template["Parameters"]["Stage"]["Default"] == stage
-    assert table["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
-    assert template["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    assert table["DeletionProtectionEnabled"] is (stage == "prod")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_package_is_for_one_stage_and_every_name_in_it_is_that_stages(packages, stage: str) -> None:
+    # The IAM policies (.chalice/policy-*.json) name one stage's table and log groups: a parameter
+    # that renamed the table or the functions at deploy time would leave them pointing elsewhere.
+    template = {key: value for key, value in packages[(stage, True)].items() if key != "__path__"}
+    assert not template.get("Parameters") and not template.get("Conditions")
+    text = json.dumps(template)
+    assert "${Stage}" not in text and '{"Ref": "Stage"}' not in text
+    named = re.findall(r"openindex-auth-([^-/\"*:]+)", text)
+    assert named and set(named) == {stage}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -245,10 +267,54 @@ def _escaped(path: str) -> str:
     return "/" + path.replace("/", "~1")
 
 
-def test_cfn_lint_passes_on_infra_and_every_merged_package(packages) -> None:
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_merged_stack_limits_each_client_of_each_public_action_in_front_of_the_stage(packages, stage) -> None:
+    resources = packages[(stage, True)]["Resources"]
+    web_acl = resources["ClientLimits"]
+    assert web_acl["Type"] == "AWS::WAFv2::WebACL"
+    assert web_acl["Properties"] == client_limits_web_acl(f"openindex-auth-{stage}-client-limits")
+    assert (web_acl["Properties"]["Scope"], web_acl["Properties"]["DefaultAction"]) == ("REGIONAL", {"Allow": {}})
+    association = resources["ClientLimitsAssociation"]["Properties"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["ClientLimits", "Arn"]}
+    arn, names = association["ResourceArn"]["Fn::Sub"]
+    assert arn.endswith("::/restapis/${RestApi}/stages/${ApiStage}")
+    assert names == {"RestApi": {"Ref": "RestAPI"}, "ApiStage": {"Ref": "RestAPI.Stage"}}  # SAM's stage of the API
+
+
+def test_the_webacl_has_one_rule_per_public_action_from_gateway_definitions() -> None:
+    web_acl = client_limits_web_acl("openindex-auth-test-client-limits")
+    # WAF's own bounds on a rate-based rule.
+    assert CLIENT_LIMIT.requests >= 10 and CLIENT_LIMIT.window_seconds in (60, 120, 300, 600)
+    scoped = set()
+    for rule in web_acl["Rules"]:
+        statement = rule["Statement"]["RateBasedStatement"]
+        assert (statement["Limit"], statement["EvaluationWindowSec"], statement["AggregateKeyType"]) == (
+            CLIENT_LIMIT.requests, CLIENT_LIMIT.window_seconds, "IP")
+        scope_down = statement["ScopeDownStatement"]["AndStatement"]["Statements"]
+        method, path = (match["ByteMatchStatement"] for match in scope_down)
+        assert (method["FieldToMatch"], method["PositionalConstraint"]) == ({"Method": {}}, "EXACTLY")
+        assert (path["FieldToMatch"], path["PositionalConstraint"]) == ({"UriPath": {}}, "CONTAINS")
+        scoped.add((path["SearchString"], method["SearchString"]))
+        answer = rule["Action"]["Block"]["CustomResponse"]
+        assert answer["ResponseCode"] == CLIENT_LIMITED.status == 429
+        assert {header["Name"]: header["Value"] for header in answer["ResponseHeaders"]} == client_limit_headers()
+        assert web_acl["CustomResponseBodies"][answer["CustomResponseBodyKey"]] == {
+            "ContentType": "APPLICATION_JSON", "Content": response_body(CLIENT_LIMITED)}
+    assert scoped == set(public_actions()) and len(web_acl["Rules"]) == len(scoped)
+    # A path parameter could not be matched as a plain string.
+    assert all("{" not in path for path, _ in public_actions())
+    assert {"Retry-After", "Cache-Control", "X-Content-Type-Options"} <= set(client_limit_headers())
+    assert json.loads(response_body(CLIENT_LIMITED))["error"]["code"] == "too_many_requests"
+
+
+def test_cfn_lint_passes_on_infra_every_merged_package_and_the_client_limits_stack(packages, tmp_path) -> None:
     cfn_lint = shutil.which("cfn-lint", path=str(BIN))
     assert cfn_lint, "cfn-lint is a dev dependency"
-    run(cfn_lint, "infra/table.yaml", *(packages[(stage, True)]["__path__"] for stage in STAGES))
+    limits = []
+    for stage in STAGES:
+        limits.append(tmp_path / f"client-limits-{stage}.json")
+        limits[-1].write_text(json.dumps(deploy.client_limits_template(stage)))
+    run(cfn_lint, "infra/table.yaml", *(packages[(stage, True)]["__path__"] for stage in STAGES), *map(str, limits))
 
 
 def test_stage_configuration_agrees_with_the_infra_naming() -> None:
@@ -274,7 +340,9 @@ def test_the_test_table_is_the_infra_table(dynamodb) -> None:
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "ttl")
 
 
-def test_the_deploy_path_installs_the_same_gateway_responses_and_throttling(tmp_path: Path, monkeypatch) -> None:
+@pytest.fixture
+def chalice_deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
+    """(apigateway client, API id) in moto, as `chalice deploy --stage prod` leaves them in .chalice/."""
     with mock_aws():
         client = boto3.client("apigateway", region_name="us-east-1")
         api_id = client.create_rest_api(name="openindex-auth")["id"]
@@ -288,16 +356,51 @@ def test_the_deploy_path_installs_the_same_gateway_responses_and_throttling(tmp_
         ))
         shutil.copy(ROOT / ".chalice" / "config.json", tmp_path / "config.json")
         monkeypatch.setattr(deploy, "CHALICE_DIR", tmp_path)
-        assert deploy.finish_api("prod", client) == api_id
-        for response_type, expected in gateway_responses().items():
-            installed = client.get_gateway_response(restApiId=api_id, responseType=response_type)
-            assert installed.get("statusCode") == expected.get("statusCode")
-            assert installed["responseTemplates"] == expected["responseTemplates"]
-            assert installed["responseParameters"] == expected["responseParameters"]
-        assert client.get_deployments(restApiId=api_id)["items"]
-        method_settings = client.get_stage(restApiId=api_id, stageName="api")["methodSettings"]
-        assert method_settings["*/*"]["throttlingRateLimit"] == STAGE_THROTTLE.rate
-        assert method_settings["~1auth~1invites~1claim/POST"]["throttlingBurstLimit"] == PUBLIC_ACTION_THROTTLE.burst
+        yield client, api_id
+
+
+def test_the_deploy_path_installs_the_same_gateway_responses_and_throttling(chalice_deployed) -> None:
+    client, api_id = chalice_deployed
+    assert deploy.finish_api("prod", client) == api_id
+    for response_type, expected in gateway_responses().items():
+        installed = client.get_gateway_response(restApiId=api_id, responseType=response_type)
+        assert installed.get("statusCode") == expected.get("statusCode")
+        assert installed["responseTemplates"] == expected["responseTemplates"]
+        assert installed["responseParameters"] == expected["responseParameters"]
+    assert client.get_deployments(restApiId=api_id)["items"]
+    method_settings = client.get_stage(restApiId=api_id, stageName="api")["methodSettings"]
+    assert method_settings["*/*"]["throttlingRateLimit"] == STAGE_THROTTLE.rate
+    assert method_settings["~1auth~1invites~1claim/POST"]["throttlingBurstLimit"] == PUBLIC_ACTION_THROTTLE.burst
+
+
+def test_the_deploy_path_puts_the_client_limits_on_the_stage_chalice_deployed(chalice_deployed, capsys) -> None:
+    # What `make deploy` does after finish-api: a stack from client-limits-template, with the
+    # parameters `api-stage` prints. moto runs no WAFv2 stack, so this plays the stack's two
+    # resources through WAFv2's API (botocore checks every field against the API's model).
+    client, api_id = chalice_deployed
+    deploy.finish_api("prod", client)
+    assert deploy.main(["api-stage", "--stage", "prod"]) == 0
+    parameters = dict(pair.split("=") for pair in capsys.readouterr().out.split())
+    assert parameters == {"RestApiId": api_id, "StageName": "api"}
+    template = deploy.client_limits_template("prod")
+    assert set(template["Parameters"]) == set(parameters)
+    web_acl = template["Resources"]["ClientLimits"]["Properties"]
+    assert web_acl == client_limits_web_acl("openindex-auth-prod-client-limits")
+    association = template["Resources"]["ClientLimitsAssociation"]["Properties"]
+    arn, names = association["ResourceArn"]["Fn::Sub"]
+    values = {"AWS::Partition": "aws", "AWS::Region": "us-east-1",
+              **{name: parameters[ref["Ref"]] for name, ref in names.items()}}
+    stage_arn = re.sub(r"\$\{([^}]+)\}", lambda found: values[found[1]], arn)
+
+    wafv2 = boto3.client("wafv2", region_name="us-east-1")
+    created = wafv2.create_web_acl(**web_acl)["Summary"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["ClientLimits", "Arn"]}
+    wafv2.associate_web_acl(WebACLArn=created["ARN"], ResourceArn=stage_arn)
+    assert client.get_stage(restApiId=api_id, stageName="api")["webAclArn"] == created["ARN"]
+    installed = wafv2.get_web_acl_for_resource(ResourceArn=stage_arn)["WebACL"]
+    # botocore gives the rules' search strings back as bytes.
+    assert json.loads(json.dumps(installed["Rules"], default=bytes.decode)) == web_acl["Rules"]
+    assert installed["CustomResponseBodies"] == web_acl["CustomResponseBodies"]
 
 
 def test_set_table_name_writes_the_stage_environment(tmp_path: Path, monkeypatch) -> None:
