@@ -12,7 +12,7 @@ from chalice.config import Config
 
 import app as app_module
 from chalicelib.accounts import invites
-from chalicelib.accounts.records import Role
+from chalicelib.accounts.records import Role, operator
 from chalicelib.storage import Store
 from openindex_ops.gateway import CLIENT_LIMIT, client_limits_web_acl, public_actions
 from openindex_ops.local_gateway import ClientLimiter, GatewayWithResponses, client_limited_response
@@ -58,7 +58,7 @@ def test_a_client_flooding_the_public_operations_is_refused_while_another_addres
     assert statuses([flooder.handle_request("GET", "/health", {}, None)]) == [200]  # other routes: no limit
 
     invite = invites.create_invite(store, email="invitee@example.com", role=Role.MEMBER, expires_at=None,
-                                   created_by="test", app_url=APP_URL, now=clock.now())
+                                   maker=operator("test"), app_url=APP_URL, now=clock.now())
     claimed = other.handle_request("POST", "/auth/invites/claim", JSON, json.dumps({"token": invite.token}).encode())
     assert claimed["statusCode"] == 201, claimed["body"]
     leaked = accounts.create()
