@@ -7,6 +7,10 @@ bearer token) in the message. These Gateway Responses replace every one of them 
 own error shape and headers, built from the app's error classes so the two cannot drift apart;
 ``make run`` answers the same from the same definitions (see ``openindex_ops.local_gateway``).
 No template uses ``$context.error.message``, so nothing the client sent is ever echoed.
+
+The stage's limits are here too: API Gateway's throttling (all clients together), and in front
+of it the per-client limits of the public operations, a WAF web ACL generated from
+``CLIENT_LIMIT`` that ``make run`` applies from the same definitions.
 """
 from __future__ import annotations
 
