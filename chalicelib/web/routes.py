@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "/settings/personal/tokens": ("Tokens", "tokens.html"),
     "/invite": ("Claim your invite", "invite.html"),
     "/settings/admin/users": ("Users", "users.html"),
+    "/settings/admin/users/{user_id}": ("User", "user.html"),
     "/settings/admin/invites": ("Invites", "invites.html"),
     "/settings/admin/token-policy": ("Token policy", "token-policy.html"),
 }
@@ -113,6 +115,7 @@ def render_page(route: str, request_path: str | None = None) -> str:
 
 
 def _page_view(route: str) -> Response:
+    # A route's {parameter} (a user's id) is read by the page's script from its own path.
     request = web.current_request
     path = request.context.get("path") if request is not None else None
     return Response(body=render_page(route, path), status_code=200,
@@ -121,10 +124,11 @@ def _page_view(route: str) -> Response:
 
 
 def _register_page(route: str) -> None:
-    def view() -> Response:
+    def view(**_parameters: str) -> Response:
         return _page_view(route)
 
-    view.__name__ = "web_page_" + (route.strip("/").replace("/", "_").replace("-", "_") or "root")
+    name = re.sub(r"[^a-z0-9]+", "_", route.strip("/")).strip("_")
+    view.__name__ = "web_page_" + (name or "root")
     web.route(route, methods=["GET"])(view)
 
 

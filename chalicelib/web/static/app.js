@@ -77,10 +77,69 @@ async function api(method, path, { body, token = session.token(), signOutOn401 =
   const failure = new ApiError(response.status, error.code || "error",
     error.message || `The service answered ${response.status}.`);
   if (response.status === 401 && signOutOn401) {
-    session.signOut(`You were signed out: ${failure.message}`);
+    session.signOut(`You were signed out: ${refusalInWords(failure.message)}`);
     await new Promise(() => {}); // the page is going away; nothing after this should run
   }
   throw failure;
+}
+
+// --- times and messages in words -------------------------------------------------------------
+
+const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+// Within this much of its expiry a token is flagged: a warning badge, and the banner for the tab's own.
+const EXPIRY_WARNING = 7 * DAY;
+const USER_AGENT_SHOWN = 40;
+const dateFormat = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+// A moment people act on (an expiry, a limit): local time, with its zone, so nobody converts.
+const momentFormat = new Intl.DateTimeFormat(undefined, {
+  weekday: "short", year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  timeZoneName: "short",
+});
+// A bare date of the form ("2027-01-01"), which means a UTC day.
+const utcDayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" });
+
+const moment = (iso) => momentFormat.format(new Date(iso));
+const utcDay = (value) => utcDayFormat.format(new Date(`${value}T00:00:00Z`));
+const isoSeconds = (date) => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+const utcDate = (date) => date.toISOString().slice(0, 10);
+const plural = (count, unit) => `${count} ${unit}${count === 1 ? "" : "s"}`;
+const lowerFirst = (text) => (text ? text[0].toLowerCase() + text.slice(1) : text);
+const upperFirst = (text) => (text ? text[0].toUpperCase() + text.slice(1) : text);
+
+const ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/g;
+// The API's generic 401 points to the command line; a person in a browser gets other advice.
+const CLI_ADVICE = /\s*Check it with `oi auth check` or `oi profile show`\./;
+
+// Sentences joined, each ending once: "a." + "b" is "a. b.", never "a.. b".
+function sentences(...parts) {
+  return parts.filter(Boolean).map((part) => {
+    const text = upperFirst(part.trim());
+    return /[.!?…:]$/.test(text) ? text : `${text}.`;
+  }).join(" ").replace(/([.!?])\.+/g, "$1");
+}
+
+// A message of the API as a person reads it: no "Invalid request:" prefix, no field names, no
+// ISO stamps (local time instead), no doubled full stops.
+function inWords(message) {
+  const text = message
+    .replace(/^Invalid request:\s*/i, "")
+    .replace(CLI_ADVICE, "")
+    .replace(ISO_TIME, (iso) => moment(iso))
+    .replace(/\bset expiresAt\b/g, "pick an expiry")
+    .replace(/\bsend null\b/g, "choose No expiry")
+    .replace(/\bexpiresAt\b/g, "the expiry")
+    .replace(/`([^`]*)`/g, "$1");
+  return sentences(text);
+}
+
+// Why a token was refused, after "You were signed out:" or "That token was refused:".
+function refusalInWords(message) {
+  const generic = CLI_ADVICE.test(message);
+  return lowerFirst(sentences(inWords(message),
+    generic && "Check that you pasted the whole token (it begins with oi_pat_), or ask an admin for a re-access link"));
 }
 
 // --- small helpers for the page --------------------------------------------------------------
@@ -91,33 +150,58 @@ function showAlert(message) {
   alert.hidden = !message;
 }
 
+// Feedback after an action, in the page's polite live region.
+function announce(message) {
+  $("[data-notice]").textContent = message;
+}
+
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (key === "text") node.textContent = value;
     else if (key === "dataset") Object.assign(node.dataset, value);
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value);
+    else if (value !== false && value !== undefined && value !== null) node.setAttribute(key, value === true ? "" : value);
   }
   node.append(...children);
   return node;
 }
 
-const MINUTE = 60 * 1000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-// Within this much of its expiry a token is flagged: a warning badge, and the banner for the tab's own.
-const EXPIRY_WARNING = 7 * DAY;
-const USER_AGENT_SHOWN = 40;
-const dateFormat = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+function report(error, words = {}) {
+  if (!(error instanceof ApiError)) {
+    showAlert("Something went wrong. Reload the page and try again.");
+    return;
+  }
+  const own = words[error.code];
+  showAlert(own ? own(error) : inWords(error.message));
+}
+
+// A value shown once belongs to the action that made it: the next action hides it and forgets it.
+function retireOnce() {
+  for (const section of document.querySelectorAll("[data-once]")) {
+    section.hidden = true;
+    const field = $("input[readonly]", section);
+    if (field) field.value = "";
+  }
+}
+
+// Every action: what the last one left (its one-time value, alert and notice) goes, then the
+// action runs; a failure is shown in the alert in words (words: our own sentence per error code).
+async function perform(action, words = {}) {
+  retireOnce();
+  showAlert("");
+  announce("");
+  try {
+    await action();
+  } catch (error) {
+    report(error, words);
+  }
+}
 
 function timeCell(iso, empty = "never") {
   if (!iso) return el("td", { text: empty });
-  return el("td", {}, el("time", { datetime: iso, title: iso, text: dateFormat.format(new Date(iso)) }));
+  return el("td", {}, el("time", { datetime: iso, title: moment(iso), text: dateFormat.format(new Date(iso)) }));
 }
-
-const plural = (count, unit) => `${count} ${unit}${count === 1 ? "" : "s"}`;
 
 // "never", "expired", "in 40 minutes", "in 5 hours" (within a day), "in 12 days" (calendar
 // days, within a month) or a date.
@@ -130,7 +214,7 @@ function expiryText(iso, now = new Date()) {
   if (minutes < 60) return `in ${plural(minutes, "minute")}`;
   const hours = Math.round(left / HOUR);
   if (hours < 24) return `in ${plural(hours, "hour")}`;
-  const midnight = (moment) => new Date(moment.getFullYear(), moment.getMonth(), moment.getDate()).getTime();
+  const midnight = (when) => new Date(when.getFullYear(), when.getMonth(), when.getDate()).getTime();
   const days = Math.max(1, Math.round((midnight(expiry) - midnight(now)) / DAY));
   if (days <= 30) return `in ${plural(days, "day")}`;
   return dateFormat.format(expiry);
@@ -139,13 +223,13 @@ function expiryText(iso, now = new Date()) {
 const expiresSoon = (iso, now = new Date()) => Boolean(iso) && new Date(iso) - now <= EXPIRY_WARNING;
 
 // Plain for "never" and later dates; with warn, a warning badge ("expires in 3 days") within 7
-// days. Tokens warn; invites do not (they all live 7 days, so every one would).
+// days. Tokens warn; invites do not (they live a few days, so every one would).
 function expiryCell(iso, { warn = false } = {}) {
   if (!iso) return el("td", { text: "never" });
   const text = expiryText(iso);
-  if (!warn || !expiresSoon(iso)) return el("td", {}, el("time", { datetime: iso, title: iso, text }));
+  if (!warn || !expiresSoon(iso)) return el("td", {}, el("time", { datetime: iso, title: moment(iso), text }));
   return el("td", {}, el("time", {
-    class: "badge warn", datetime: iso, title: iso, text: text === "expired" ? text : `expires ${text}`,
+    class: "badge warn", datetime: iso, title: moment(iso), text: text === "expired" ? text : `expires ${text}`,
   }));
 }
 
@@ -154,7 +238,7 @@ function expiryCell(iso, { warn = false } = {}) {
 function lastUsedCell(pat) {
   if (!pat.lastUsedAt) return el("td", { text: "never" });
   const cell = el("td", { class: "used" },
-    el("time", { datetime: pat.lastUsedAt, title: pat.lastUsedAt, text: dateTimeFormat.format(new Date(pat.lastUsedAt)) }));
+    el("time", { datetime: pat.lastUsedAt, title: moment(pat.lastUsedAt), text: dateTimeFormat.format(new Date(pat.lastUsedAt)) }));
   if (pat.lastUsedIp) cell.append(el("span", { class: "ip", text: pat.lastUsedIp }));
   const agent = pat.lastUsedUserAgent;
   if (agent) {
@@ -164,13 +248,40 @@ function lastUsedCell(pat) {
   return cell;
 }
 
-// Asks before anything is deleted, revoked or rotated: the page's <dialog>, Cancel focused.
-// With askGrace, the dialog's "Old token keeps working for" choice is shown (reset to "Stops at once").
-function confirmAction(title, text, okLabel, { askGrace = false } = {}) {
+async function copyText(text, field) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    if (!field) return false;
+    field.focus();
+    field.select();
+    return Boolean(document.execCommand && document.execCommand("copy"));
+  }
+}
+
+// A token's id (what the API and `oi` take), shown with a button that copies it.
+function idLine(id, name) {
+  const code = el("code", { class: "id", text: id });
+  const button = el("button", { type: "button", class: "copy-id", "aria-label": `Copy the ID of ${name}`, text: "Copy ID" });
+  button.addEventListener("click", async () => {
+    const copied = await copyText(id);
+    if (!copied) window.getSelection().selectAllChildren(code);
+    announce(copied ? `Copied the ID of ${name}: ${id}.` : "Select the ID and copy it (Ctrl+C or ⌘C).");
+  });
+  return el("span", { class: "id-line" }, code, button);
+}
+
+// Asks before anything is deleted, revoked, rotated or changed: the page's <dialog>, Cancel
+// focused. With askGrace, the dialog's "Old token keeps working for" choice is shown (reset to
+// "Stops at once"); danger: false makes the confirming button a plain one.
+function confirmAction(title, text, okLabel, { askGrace = false, danger = true } = {}) {
   const dialog = $("[data-confirm]");
   $("[data-confirm-title]", dialog).textContent = title;
   $("[data-confirm-text]", dialog).textContent = text;
-  $("[data-confirm-ok]", dialog).textContent = okLabel;
+  const ok = $("[data-confirm-ok]", dialog);
+  ok.textContent = okLabel;
+  ok.classList.toggle("danger", danger);
   const grace = $("[data-confirm-grace]", dialog);
   if (grace) {
     grace.hidden = !askGrace;
@@ -198,27 +309,35 @@ function wireCopyButtons() {
     button.addEventListener("click", async () => {
       const field = document.getElementById(button.dataset.copy);
       const note = $("[data-copied]", button.closest("section"));
-      let copied = false;
-      try {
-        await navigator.clipboard.writeText(field.value);
-        copied = true;
-      } catch {
-        field.focus();
-        field.select();
-        copied = document.execCommand && document.execCommand("copy");
-      }
+      const copied = await copyText(field.value, field);
       note.textContent = copied ? "Copied." : "Select the field and copy it (Ctrl+C or ⌘C).";
     });
   }
 }
 
+// On a narrow screen a table's rows become cards: each cell says which column it is in.
+function labelCells(table) {
+  const heads = [...table.tHead.rows[0].cells].map((th) => (th.querySelector(".visually-hidden") ? "" : th.textContent.trim()));
+  for (const body of table.tBodies) {
+    for (const row of body.rows) {
+      [...row.cells].forEach((cell, index) => { if (heads[index]) cell.dataset.label = heads[index]; });
+    }
+  }
+}
+
 // A list with "Load more" while the API gives a nextCursor: the [data-rows], [data-more] and
-// [data-empty] inside scope (a page with two lists gives each its section).
+// [data-empty] inside scope (a page with several lists gives each its section).
 function pagedList(path, renderRow, { scope = document, limit = PAGE_SIZE } = {}) {
   const rows = $("[data-rows]", scope);
   const more = $("[data-more]", scope);
   const empty = $("[data-empty]", scope);
+  const table = rows.closest("table");
   let cursor = null;
+  function showEmpty() {  // an empty list is its sentence, without the table's bare header
+    if (!empty) return;
+    empty.hidden = rows.children.length > 0;
+    table.hidden = !empty.hidden;
+  }
   async function load(reset) {
     if (reset) cursor = null;
     const query = new URLSearchParams({ limit: String(limit) });
@@ -226,15 +345,28 @@ function pagedList(path, renderRow, { scope = document, limit = PAGE_SIZE } = {}
     const page = await api("GET", `${path}?${query}`);
     if (reset) rows.replaceChildren();
     for (const item of page.items) rows.append(renderRow(item));
+    labelCells(table);
     cursor = page.nextCursor;
     more.hidden = !cursor;
-    if (empty) {  // an empty list is its sentence, without the table's bare header
-      empty.hidden = rows.children.length > 0;
-      rows.closest("table").hidden = !empty.hidden;
-    }
+    showEmpty();
   }
-  more.addEventListener("click", () => load(false).catch(report));
-  return { reload: () => load(true), render: renderRow };
+  more.addEventListener("click", () => perform(() => load(false)));
+  return {
+    reload: () => load(true),
+    render(item) {
+      const row = renderRow(item);
+      [...row.cells].forEach((cell, index) => {
+        const head = table.tHead.rows[0].cells[index];
+        if (head && !head.querySelector(".visually-hidden")) cell.dataset.label = head.textContent.trim();
+      });
+      return row;
+    },
+    remove(row) {
+      row.remove();
+      showEmpty();
+    },
+    rows: () => rows,
+  };
 }
 
 // Forms and buttons are disabled in the HTML until their handler is wired: a click that comes
@@ -242,10 +374,6 @@ function pagedList(path, renderRow, { scope = document, limit = PAGE_SIZE } = {}
 function ready(control) {
   const button = control.matches("form") ? $("button[type=submit]", control) : control;
   button.disabled = false;
-}
-
-function report(error) {
-  showAlert(error instanceof ApiError ? error.message : "Something went wrong. Reload the page and try again.");
 }
 
 // --- signed-in pages: the header, the settings navigation ------------------------------------
@@ -277,7 +405,7 @@ function renderExpiryBanner(token) {
   $("[data-expiry-heading]", banner).textContent =
     when === "expired" ? "Your token has expired" : `Your token expires ${when}`;
   $("[data-expiry-text]", banner).textContent = `This tab is signed in with “${token.name}”, which stops working `
-    + `on ${dateTimeFormat.format(new Date(token.expiresAt))}. Rotate it to get a successor with the same `
+    + `on ${moment(token.expiresAt)}. Rotate it to get a successor with the same `
     + "name and scope, and update wherever else you use it.";
   const action = $("[data-expiry-action]", banner);
   if (PAGE === "tokens") {
@@ -292,9 +420,10 @@ function renderExpiryBanner(token) {
 function renderSettingsNav(me) {
   const nav = $("[data-settings-nav]");
   if (!nav) return;
+  const current = nav.dataset.current || PAGE;
   const link = (page, label) => {
     const a = el("a", { href: url(page), text: label });
-    if (PAGE === page.split("/").pop()) a.setAttribute("aria-current", "page");
+    if (current === page.split("/").pop()) a.setAttribute("aria-current", "page");
     return el("li", {}, a);
   };
   nav.replaceChildren(
@@ -311,6 +440,52 @@ function isAdmin(me) {
   $(".content").replaceChildren(el("h1", { text: "Admin only" }),
     el("p", { text: "These pages need a token with admin scope. Sign in with one to manage users, invites and the token policy." }));
   return false;
+}
+
+// --- tokens: rows shared by the tokens page and an admin's view of a user --------------------
+
+// Why a listed token is refused now: the API's blocked.code, as a badge.
+const BLOCKED_BADGES = { blocked_by_policy: "blocked by policy", rotated: "stopped: rotated" };
+
+// A PAT's first cell: its name, badges (this tab, rotated, blocked) and id. Every string from
+// the server (the name, the blocked message) is set as text only.
+function patNameCell(pat, { current = false } = {}) {
+  const cell = el("td", { class: "name" }, el("span", { class: "token-name", text: pat.name }));
+  if (current) cell.append(" ", el("span", { class: "badge", text: "this tab" }));
+  if (pat.blocked) {
+    cell.append(" ", el("span", { class: "badge blocked", title: pat.blocked.message,
+      text: BLOCKED_BADGES[pat.blocked.code] || "blocked" }));
+  } else if (pat.rotatedTo) {
+    cell.append(" ", el("span", { class: "badge rotated", title: `Rotated to ${pat.rotatedTo}`, text: "rotated" }));
+  }
+  cell.append(idLine(pat.id, pat.name));
+  if (pat.blocked) cell.append(el("span", { class: "why", text: pat.blocked.message }));
+  return cell;
+}
+
+function patRow(pat, { current = false, actions }) {
+  return el("tr", { class: pat.blocked ? "is-blocked" : false }, patNameCell(pat, { current }),
+    el("td", { text: pat.scope }), timeCell(pat.createdAt), expiryCell(pat.expiresAt, { warn: !pat.blocked }),
+    lastUsedCell(pat), el("td", {}, actions));
+}
+
+// A run token's row: the agent (its name) and id, its stage, the PAT that made it.
+function runRow(run, { parentName, actions }) {
+  const agent = el("td", { class: "name" }, el("span", { class: "token-name", text: run.agentId }),
+    idLine(run.id, `the run token of ${run.agentId}`));
+  const parent = el("td", {}, parentName ? el("span", { class: "token-name", text: parentName }) : "",
+    el("code", { class: "id", text: run.parentId }));
+  return el("tr", {}, agent, el("td", { text: run.stage || "—" }), parent, timeCell(run.createdAt),
+    expiryCell(run.expiresAt), el("td", {}, actions));
+}
+
+// The names of the PATs listed so far, for a run token's "Made with" column.
+function patNames() {
+  const names = new Map();
+  return {
+    remember(pat) { names.set(pat.id, pat.name); return pat; },
+    of: (id) => names.get(id),
+  };
 }
 
 // --- the pages -------------------------------------------------------------------------------
@@ -342,7 +517,8 @@ async function signInPage() {
       go("settings/personal/tokens");
     } catch (error) {
       field.value = "";
-      showAlert(error.status === 401 ? `That token was refused: ${error.message}` : error.message);
+      if (error.status === 401) showAlert(`That token was refused: ${refusalInWords(error.message)}`);
+      else report(error);
       field.focus();
     } finally {
       button.disabled = false;
@@ -351,40 +527,185 @@ async function signInPage() {
   ready(form);
 }
 
+// What the tab's token may create with a scope: GET /me's tokenLimits. An API without them
+// tells only the tab's own expiry, which a new token may not outlive.
+function limitsFor(me, scope) {
+  const limits = me.tokenLimits && me.tokenLimits[scope];
+  if (limits) return limits;
+  const own = me.token.expiresAt;
+  return { latestExpiresAt: own || null, noExpiryAllowed: !own, leftOut: own ? "refused" : "no_expiry" };
+}
+
+const PRESET_DAYS = [7, 30, 60, 90];
+// With no expiry refused and no latest date given (a policy that only requires an expiry):
+// GitHub's default.
+const DEFAULT_DAYS = "30";
+// The API takes a PAT's expiry within 100 years.
+const FURTHEST = 100 * 365 * DAY;
+
+// The create form's Expires: No expiry (where allowed), 7/30/60/90 days, the latest allowed
+// (where no expiry is not), or a custom date. A custom date means the start of that day in UTC
+// (00:00Z), the instant `oi … --expires-at 2027-01-01` sends. Choices beyond the latest allowed
+// are disabled; the date field's min and max hold the picker to the allowed days.
+function expiryPicker(me, form) {
+  const scope = form.elements.scope;
+  const choice = form.elements.expires;
+  const custom = $("[data-custom-date]", form);
+  const date = form.elements.expiresOn;
+  const hint = $("[data-expires-hint]", form);
+  const limitNote = $("[data-expiry-limit]", form);
+  let limits = limitsFor(me, scope.value);
+
+  const latest = () => (limits.latestExpiresAt ? new Date(limits.latestExpiresAt) : null);
+  const ownExpiryIsLatest = () => Boolean(me.token.expiresAt) && limits.latestExpiresAt !== null
+    && new Date(me.token.expiresAt).getTime() === new Date(limits.latestExpiresAt).getTime();
+
+  // The instant chosen: { at: ISO or null (no expiry), send: whether to send it } or null (no date yet).
+  function chosen(now = new Date()) {
+    const value = choice.value;
+    if (value === "never") return { at: null, send: false };
+    if (value === "latest") return { at: limits.latestExpiresAt, send: limits.leftOut !== "latest" };
+    if (value === "custom") return date.value ? { at: `${date.value}T00:00:00Z`, send: true } : null;
+    return { at: isoSeconds(new Date(now.getTime() + Number(value) * DAY)), send: true };
+  }
+
+  function checkDate() {
+    let message = "";
+    if (choice.value === "custom") {
+      if (!date.value) message = "Pick the day the token expires, or another choice under Expires.";
+      else if (date.value < date.min) message = `Pick a later day: the earliest is ${utcDay(date.min)}.`;
+      else if (date.value > date.max) {
+        message = latest() ? `Pick an earlier day: the latest allowed is ${utcDay(date.max)}.`
+          : `Pick an earlier day: a token lives at most 100 years, until ${utcDay(date.max)}.`;
+      }
+    }
+    date.setCustomValidity(message);
+  }
+
+  function describe() {
+    custom.hidden = choice.value !== "custom";
+    date.disabled = custom.hidden;  // a hidden field never blocks the form
+    checkDate();
+    const picked = chosen();
+    if (picked === null) hint.textContent = "The token expires as that day begins in UTC (00:00 UTC), as with oi’s --expires-at.";
+    else if (picked.at === null) hint.textContent = "The token never expires.";
+    else {
+      const at = new Date(picked.at);
+      const utc = choice.value === "custom" && at.getTimezoneOffset() !== 0 ? ` (00:00 UTC on ${utcDay(date.value)})` : "";
+      hint.textContent = `The token expires on ${moment(picked.at)}${utc}.`;
+    }
+  }
+
+  function describeLimits() {
+    const end = latest();
+    const parts = [];
+    if (!limits.noExpiryAllowed) {
+      parts.push(limits.leftOut === "refused"
+        ? "No expiry is not allowed here: this tab’s token expires, and a token cannot outlive the token that creates it"
+        : "No expiry is not allowed here: the instance’s token policy requires one");
+    }
+    if (end) {
+      parts.push(`The latest expiry allowed is ${moment(limits.latestExpiresAt)}`
+        + (ownExpiryIsLatest() ? ", when this tab’s token expires" : ", the longest lifetime the token policy allows"));
+    }
+    if (!limits.noExpiryAllowed) {
+      parts.push(end ? "The form uses it unless you pick an earlier expiry"
+        : `The form uses ${DEFAULT_DAYS} days unless you pick another`);
+    }
+    limitNote.textContent = sentences(...parts);
+    limitNote.hidden = parts.length === 0;
+  }
+
+  function render() {
+    limits = limitsFor(me, scope.value);
+    const now = new Date();
+    const end = latest();
+    const previous = choice.value;
+    const option = (value, text, disabled = false) => el("option", { value, disabled }, text);
+    const options = [];
+    if (limits.noExpiryAllowed) options.push(option("never", "No expiry"));
+    for (const days of PRESET_DAYS) {
+      const beyond = end !== null && now.getTime() + days * DAY > end.getTime();
+      options.push(option(String(days), beyond ? `${days} days (later than allowed)` : `${days} days`, beyond));
+    }
+    if (end && !limits.noExpiryAllowed) options.push(option("latest", `Latest allowed (${dateFormat.format(end)})`));
+    date.min = utcDate(new Date(now.getTime() + DAY));
+    // The last day whose first instant is allowed.
+    date.max = utcDate(end || new Date(now.getTime() + FURTHEST - DAY));
+    options.push(option("custom", "Custom date…", date.max < date.min));
+    choice.replaceChildren(...options);
+    const usable = (value) => options.some((o) => o.value === value && !o.disabled);
+    const fallback = limits.noExpiryAllowed ? "never" : (end ? "latest" : DEFAULT_DAYS);
+    choice.value = usable(previous) ? previous : fallback;
+    describeLimits();
+    describe();
+  }
+
+  scope.addEventListener("change", render);
+  choice.addEventListener("change", describe);
+  date.addEventListener("input", describe);
+  date.addEventListener("change", describe);
+  // The browser's bubble says it; so does the page, in its alert.
+  date.addEventListener("invalid", () => showAlert(date.validationMessage));
+  render();
+
+  return {
+    // What to send: { expiresAt } (or {} for none), or null after saying why nothing is sent.
+    body() {
+      const picked = chosen();
+      if (picked === null) return null;
+      const end = latest();
+      if (picked.at !== null && end !== null && new Date(picked.at) > end) {  // a preset gone stale since the page loaded
+        render();
+        showAlert(`That is later than the latest expiry allowed, ${moment(limits.latestExpiresAt)}. Pick an earlier one.`);
+        return null;
+      }
+      return picked.send ? { expiresAt: picked.at } : {};
+    },
+    reset() {
+      choice.value = "";  // back to the default
+      date.value = "";
+      render();
+    },
+    latestText: () => (limits.latestExpiresAt ? moment(limits.latestExpiresAt) : null),
+  };
+}
+
 async function tokensPage() {
   const me = await whoAmI();
-  const scope = $("#scope");
+  const form = $("[data-form=create-token]");
+  const scope = form.elements.scope;
   if (me.token.scope === "admin") {
     scope.append(el("option", { value: "admin", text: "admin: read_write plus user and invite administration" }));
   }
-  const expires = $("#expires");
-  expires.min = new Date(Date.now() + DAY).toISOString().slice(0, 10);
+  const expiry = expiryPicker(me, form);
+  const names = patNames();
 
   const newToken = $("[data-new-token]");
-  const revealOnce = (heading, note, value) => {
-    $("[data-new-token-heading]", newToken).textContent = heading;
-    $("[data-rotated-note]", newToken).textContent = note;
-    showOnce(newToken, value);
+  // The one-time box names the token it shows: its name, id, scope and expiry.
+  const revealOnce = (verb, token) => {
+    $("[data-new-token-heading]", newToken).textContent = `Token ${verb}: ${token.name}`;
+    $("[data-new-token-about]", newToken).textContent = sentences(
+      `ID ${token.id}, ${token.scope} scope, ${token.expiresAt ? `expires on ${moment(token.expiresAt)}` : "never expires"}`);
+    showOnce(newToken, token.token);
   };
 
   // Rotation: confirmed with how long the old token keeps working; the successor is shown once.
   // Rotating the tab's own token switches the tab to the successor, so it stays signed in.
   async function rotate(pat, opener) {
     const current = pat.id === me.token.id;
-    const ok = await confirmAction(`Rotate ${pat.name}?`,
+    const ok = await confirmAction(`Rotate ${pat.name}?`, sentences(
       "A new token with the same name and scope replaces it, shown once"
-      + (pat.expiresAt ? ", with a lifetime as long as this one's. " : ", also without expiry. ")
-      + (current ? "This is the token this tab is signed in with: the tab switches to the new one. " : "")
-      + "Update everything that uses the old token before it stops working.", "Rotate", { askGrace: true });
+      + (pat.expiresAt ? ", with a lifetime as long as this one’s" : ", also without expiry"),
+      current && "This is the token this tab is signed in with: the tab switches to the new one",
+      "Update everything that uses the old token before it stops working"), "Rotate", { askGrace: true });
     if (!ok) return opener.focus();
     const grace = $("#grace");
     const graceSeconds = Number(grace.value);
     const graceLabel = grace.selectedOptions[0].textContent;
-    try {
+    await perform(async () => {
       const rotated = await api("POST", `me/pats/${encodeURIComponent(pat.id)}/rotate`, { body: { graceSeconds } });
-      showAlert("");
-      const stops = graceSeconds === 0 ? "has stopped working"
-        : `keeps working for ${graceLabel}`;
+      const stops = graceSeconds === 0 ? "has stopped working" : `keeps working for ${graceLabel}`;
       let note = `“${pat.name}” was rotated: the old token ${stops}.`;
       if (current) {
         session.signIn(rotated.token);
@@ -393,9 +714,10 @@ async function tokensPage() {
         wireRotateSelf();
         note += " This tab now uses the new token, so it stays signed in.";
       }
-      revealOnce("Token rotated", note, rotated.token);
+      revealOnce("rotated", rotated);
+      announce(note);
       await list.reload();
-    } catch (error) { report(error); }
+    });
   }
 
   function wireRotateSelf() {
@@ -407,12 +729,11 @@ async function tokensPage() {
   }
 
   const list = pagedList("me/pats", (pat) => {
-    const name = el("td", {}, pat.name);
-    if (pat.id === me.token.id) name.append(" ", el("span", { class: "badge", text: "this tab" }));
-    if (pat.rotatedTo) {
-      name.append(" ", el("span", { class: "badge rotated", title: `Rotated to ${pat.rotatedTo}`, text: "rotated" }));
-    }
+    names.remember(pat);
+    const current = pat.id === me.token.id;
     const actions = el("div", { class: "actions" });
+    // A rotated token cannot be rotated again (409 already_rotated); a blocked one can: its
+    // successor is made to fit the policy.
     if (!pat.rotatedTo) {
       const rotateButton = el("button", { type: "button", "aria-label": `Rotate ${pat.name}`, text: "Rotate" });
       rotateButton.addEventListener("click", () => rotate(pat, rotateButton));
@@ -420,45 +741,69 @@ async function tokensPage() {
     }
     const remove = el("button", { type: "button", class: "danger", "aria-label": `Delete ${pat.name}`, text: "Delete" });
     remove.addEventListener("click", async () => {
-      const current = pat.id === me.token.id;
-      const ok = await confirmAction(`Delete ${pat.name}?`,
-        (current ? "This is the token this tab is signed in with: deleting it signs you out. " : "")
-        + "Anything using it is refused from its next request on. This cannot be undone.", "Delete");
+      const ok = await confirmAction(`Delete ${pat.name}?`, sentences(
+        current && "This is the token this tab is signed in with: deleting it signs you out",
+        pat.blocked ? "It is refused already; deleting it removes it from this list"
+          : "Anything using it is refused from its next request on",
+        "This cannot be undone"), "Delete");
       if (!ok) return remove.focus();
-      try {
+      await perform(async () => {
         await api("DELETE", `me/pats/${encodeURIComponent(pat.id)}`);
         if (current) return session.signOut("You deleted the token this tab was signed in with.");
-        remove.closest("tr").remove();
-        showAlert("");
+        list.remove(remove.closest("tr"));
+        announce(`Token “${pat.name}” deleted.`);
         $("#name").focus();
-      } catch (error) { report(error); }
+      });
     });
     actions.append(remove);
-    return el("tr", {}, name, el("td", { text: pat.scope }), timeCell(pat.createdAt),
-      expiryCell(pat.expiresAt, { warn: true }), lastUsedCell(pat), el("td", {}, actions));
+    return patRow(pat, { current, actions });
   }, { scope: $("[data-tokens]") });
+
+  const runs = runTokensList("me/agent-run-tokens", $("[data-runs]"), names,
+    (run) => `Anything using it is refused from its next request on. The agent needs a new one from ${names.of(run.parentId) ? `“${names.of(run.parentId)}”` : "its personal access token"} to go on.`);
   const events = securityEvents();
 
-  const form = $("[data-form=create-token]");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { name: form.elements.name.value.trim(), scope: form.elements.scope.value };
-    if (expires.value) {
-      const [year, month, day] = expires.value.split("-").map(Number);
-      // The end of the chosen day, where the user is.
-      body.expiresAt = new Date(year, month - 1, day, 23, 59, 59).toISOString().replace(/\.\d{3}Z$/, "Z");
-    }
-    try {
+    const expires = expiry.body();
+    if (expires === null) return;
+    const body = { name: form.elements.name.value.trim(), scope: scope.value, ...expires };
+    await perform(async () => {
       const created = await api("POST", "me/pats", { body });
-      showAlert("");
       form.reset();
-      revealOnce("Token created", "", created.token);
+      expiry.reset();
+      revealOnce("created", created);
+      announce(`Token “${created.name}” created. Copy it now: it is shown only once.`);
       await list.reload();
-    } catch (error) { report(error); }
+    }, {
+      // The API's words name the field and the instant in UTC; ours say what to do.
+      expiry_exceeds_token: () => sentences(
+        `This tab’s token expires on ${moment(me.token.expiresAt)}, so a token made with it must expire by then`,
+        "Pick an earlier expiry, or sign in with a longer-lived token"),
+    });
   });
   ready(form);
   wireRotateSelf();
-  await Promise.all([list.reload(), events.reload()]);
+  await list.reload();  // first: the run tokens name the PATs that made them
+  await Promise.all([runs.reload(), events.reload()]);
+}
+
+// Live agent run tokens (the caller's, or for an admin one user's), each with Revoke.
+function runTokensList(path, scope, names, consequence) {
+  const list = pagedList(path, (run) => {
+    const revoke = el("button", { type: "button", class: "danger", "aria-label": `Revoke the run token of ${run.agentId}`, text: "Revoke" });
+    revoke.addEventListener("click", async () => {
+      const ok = await confirmAction(`Revoke the run token of ${run.agentId}?`, sentences(consequence(run), "This cannot be undone"), "Revoke");
+      if (!ok) return revoke.focus();
+      await perform(async () => {
+        await api("DELETE", `${path}/${encodeURIComponent(run.id)}`);
+        list.remove(revoke.closest("tr"));
+        announce(`The run token of ${run.agentId} was revoked.`);
+      });
+    });
+    return runRow(run, { parentName: names.of(run.parentId), actions: el("div", { class: "actions" }, revoke) });
+  }, { scope });
+  return list;
 }
 
 // What the API's event types mean, for a person; an unknown type is shown as it is.
@@ -478,10 +823,10 @@ const EVENTS_PAGE_SIZE = 10;
 // comes from the server (a token's name, the detail): text only.
 function securityEvents() {
   return pagedList("me/security-events", (event) => el("tr", {},
-    el("td", {}, el("time", { datetime: event.at, title: event.at, text: dateTimeFormat.format(new Date(event.at)) })),
+    el("td", {}, el("time", { datetime: event.at, title: moment(event.at), text: dateTimeFormat.format(new Date(event.at)) })),
     el("td", { text: EVENT_LABELS[event.type] || event.type }),
-    el("td", { text: event.tokenName ?? "—" }),
-    el("td", { class: "detail", text: event.detail })),
+    el("td", { class: "name", text: event.tokenName ?? "—" }),
+    el("td", { class: "detail", text: inWords(event.detail) })),
   { scope: $("[data-events]"), limit: EVENTS_PAGE_SIZE });
 }
 
@@ -505,6 +850,8 @@ async function invitePage() {
       showAlert("");
       $("[data-claimed-email]").textContent = claimed.user.email;
       $("[data-claimed-role]").textContent = claimed.user.role;
+      $("[data-claimed-expiry]").textContent = claimed.pat.expiresAt
+        ? `It expires on ${moment(claimed.pat.expiresAt)}.` : "It does not expire.";
       const section = $("[data-claimed]");
       showOnce(section, claimed.pat.token);
       $("[data-continue]").addEventListener("click", () => {
@@ -520,10 +867,10 @@ async function invitePage() {
         help.replaceChildren(el("a", { href: url("sign-in"), text: "Go to sign in" }));
       } else if (error.status === 410) {
         claim.hidden = true;
-        showAlert(`This link cannot be used. ${error.message}`);  // expired, revoked, or the account deactivated
+        showAlert(sentences("This link cannot be used", inWords(error.message)));  // expired, revoked, or the account deactivated
       } else if (error.status === 404) {
         claim.hidden = true;
-        showAlert(`${error.message} Check that you opened the whole link, or ask an admin for a new one.`);
+        showAlert(sentences(inWords(error.message), "Check that you opened the whole link, or ask an admin for a new one"));
       } else {
         report(error);
       }
@@ -532,91 +879,220 @@ async function invitePage() {
   ready(button);
 }
 
+// The re-access link box of the users and user pages: a link made for user, shown once.
+async function createAccessLink(user) {
+  const link = await api("POST", `admin/users/${encodeURIComponent(user.id)}/access-links`, { body: {} });
+  const section = $("[data-link]");
+  $("[data-link-email]", section).textContent = user.email;
+  $("[data-link-expiry]", section).textContent = `It works once, until ${moment(link.expiresAt)}.`;
+  showOnce(section, link.inviteUrl);
+  announce(`Re-access link created for ${user.email}. Send it to them: it is shown only once.`);
+}
+
+// After a reactivation or a promotion: the person holds no token that works (or no admin one);
+// a button makes the re-access link that gives them one.
+function offerAccessLink(user, text) {
+  const offer = $("[data-offer]");
+  $("[data-offer-text]", offer).textContent = text;
+  const button = $("[data-offer-button]", offer);
+  const fresh = el("button", { type: "button", text: `Create a re-access link for ${user.email}` });
+  fresh.addEventListener("click", () => perform(() => createAccessLink(user)));
+  button.replaceWith(fresh);
+  fresh.dataset.offerButton = "";
+  offer.hidden = false;
+}
+
+// What a change of role or status does to tokens, said before it is made.
+function userChange(user, me) {
+  const you = user.id === me.id;
+  const active = user.status === "active";
+  const admin = user.role === "admin";
+  return {
+    status: active ? {
+      label: "Deactivate", change: { status: "deactivated" },
+      title: `Deactivate ${user.email}?`,
+      text: sentences(you && "This is you: this tab’s token stops working at once and you will be signed out",
+        "They can no longer use OpenIndex, and every token they hold is revoked for good",
+        "Reactivating them later does not bring those tokens back: they would need a re-access link"),
+      done: `${user.email} was deactivated. Every token they held is revoked.`,
+      signOut: you && "You deactivated your own account: every token of yours was revoked.",
+    } : {
+      label: "Reactivate", change: { status: "active" }, safe: true,
+      title: `Reactivate ${user.email}?`,
+      text: sentences("They can use OpenIndex again, but the tokens they held before stay revoked",
+        "Afterwards, send them a re-access link so they can get a new token"),
+      done: `${user.email} was reactivated.`,
+      offer: sentences(`${user.email} was reactivated, but the tokens they held before stay revoked`,
+        "Send them a re-access link: it gives them a new token"),
+    },
+    role: admin ? {
+      label: "Make member", change: { role: "member" },
+      title: `Make ${user.email} a member?`,
+      text: sentences(you && "This is you: this tab’s admin token stops working at once and you will be signed out",
+        "Their admin-scope tokens are revoked for good: making them an admin again does not bring those tokens back",
+        "Their read_write tokens keep working"),
+      done: `${user.email} is now a member. Their admin-scope tokens are revoked.`,
+      signOut: you && "You made yourself a member: your admin tokens were revoked. Sign in with a read_write token.",
+    } : {
+      label: "Make admin", change: { role: "admin" }, safe: true,
+      title: `Make ${user.email} an admin?`,
+      text: sentences("This gives them no admin token by itself: the tokens they hold keep read_write scope",
+        "Afterwards, send them a re-access link, which gives them a token with admin scope"),
+      done: `${user.email} is now an admin.`,
+      offer: sentences(`${user.email} is now an admin, but holds no admin token yet`,
+        "Send them a re-access link: it gives them a token with admin scope"),
+    },
+  };
+}
+
 async function usersPage() {
   const me = await whoAmI();
   if (!isAdmin(me)) return;
-  const linkSection = $("[data-link]");
 
   const list = pagedList("admin/users", (user) => {
     const row = el("tr");
-    const act = (label, handler) => {
-      const button = el("button", { type: "button", "aria-label": `${label} ${user.email}`, text: label });
-      button.addEventListener("click", async () => {
-        try {
-          await handler();
-        } catch (error) { report(error); }
+    const you = user.id === me.id;
+    const button = (label, handler, { danger = false } = {}) => {
+      const node = el("button", { type: "button", class: danger ? "danger" : false, "aria-label": `${label} ${user.email}`, text: label });
+      node.addEventListener("click", () => handler(node));
+      return node;
+    };
+    const changes = userChange(user, me);
+    const ask = (kind) => async (opener) => {
+      const step = changes[kind];
+      if (!await confirmAction(step.title, step.text, step.label, { danger: !step.safe })) return opener.focus();
+      await perform(async () => {
+        const updated = await api("PATCH", `admin/users/${encodeURIComponent(user.id)}`, { body: step.change });
+        if (step.signOut) return session.signOut(step.signOut);
+        row.replaceWith(list.render(updated));
+        announce(step.done);
+        if (step.offer && updated.status === "active") offerAccessLink(updated, step.offer);
       });
-      return button;
     };
-    const patch = async (change) => {
-      const updated = await api("PATCH", `admin/users/${encodeURIComponent(user.id)}`, { body: change });
-      showAlert("");
-      row.replaceWith(list.render(updated));
-    };
-    const active = user.status === "active";
     const actions = el("div", { class: "actions" },
-      act(active ? "Deactivate" : "Reactivate", async () => {
-        if (active && !await confirmAction(`Deactivate ${user.email}?`,
-          "Their tokens are refused from their next request on, until you reactivate them.", "Deactivate")) return;
-        await patch({ status: active ? "deactivated" : "active" });
-      }),
-      act(user.role === "admin" ? "Make member" : "Make admin", () =>
-        patch({ role: user.role === "admin" ? "member" : "admin" })),
-      act("Revoke all tokens", async () => {
-        if (!await confirmAction(`Revoke all tokens of ${user.email}?`,
-          "Every token they hold now is refused from its next request on.", "Revoke all")) return;
-        await api("POST", `admin/users/${encodeURIComponent(user.id)}/pats/revoke-all`);
-        if (user.id === me.id) return session.signOut("You revoked all your tokens, this one included.");
-        showAlert("");
-      }),
-      act("Access link", async () => {
-        const link = await api("POST", `admin/users/${encodeURIComponent(user.id)}/access-links`, { body: {} });
-        showAlert("");
-        $("[data-link-email]").textContent = user.email;
-        showOnce(linkSection, link.inviteUrl);
-      }),
+      button(changes.status.label, ask("status"), { danger: !changes.status.safe }),
+      button(changes.role.label, ask("role"), { danger: !changes.role.safe }),
+      button("Revoke all tokens", async (opener) => {
+        if (!await confirmAction(`Revoke all tokens of ${user.email}?`, sentences(
+          you && "This is you: this tab’s token stops working at once and you will be signed out",
+          "Every token they hold now is refused from its next request on, for good",
+          "They get back in with a re-access link"), "Revoke all")) return opener.focus();
+        await perform(async () => {
+          await api("POST", `admin/users/${encodeURIComponent(user.id)}/pats/revoke-all`);
+          if (you) return session.signOut("You revoked all your tokens, this one included.");
+          announce(`Every token of ${user.email} was revoked.`);
+        });
+      }, { danger: true }),
     );
-    row.append(el("td", { text: user.email }), el("td", { text: user.role }), el("td", { text: user.status }),
+    if (user.status === "active") {
+      actions.append(button("Re-access link", () => perform(() => createAccessLink(user))));
+    }
+    const email = el("td", { class: "name" }, el("a", { href: url(`settings/admin/users/${encodeURIComponent(user.id)}`), text: user.email }));
+    if (you) email.append(" ", el("span", { class: "badge", text: "you" }));
+    row.append(email, el("td", { text: user.role }), el("td", { text: user.status }),
       timeCell(user.createdAt), el("td", {}, actions));
     return row;
   });
   await list.reload();
 }
 
+// One user, for an admin: who they are, their PATs and their live run tokens, each with Revoke.
+async function userPage() {
+  const me = await whoAmI();
+  if (!isAdmin(me)) return;
+  const id = decodeURIComponent(location.pathname.replace(/\/+$/, "").split("/").pop());
+  let user;
+  try {
+    user = await api("GET", `admin/users/${encodeURIComponent(id)}`);
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    $(".content").replaceChildren(el("h1", { text: "No such user" }), el("p", {},
+      "There is no user with this ID. ", el("a", { href: url("settings/admin/users"), text: "Back to Users" })));
+    return;
+  }
+  document.title = `${user.email} · OpenIndex`;
+  for (const node of document.querySelectorAll("[data-user-email]")) node.textContent = user.email;
+  $("[data-user-facts]").replaceChildren(
+    el("dt", { text: "ID" }), el("dd", {}, idLine(user.id, user.email)),
+    el("dt", { text: "Role" }), el("dd", { text: user.role }),
+    el("dt", { text: "Status" }), el("dd", { text: user.status }),
+    el("dt", { text: "Created" }), el("dd", { text: dateFormat.format(new Date(user.createdAt)) }),
+  );
+  const base = `admin/users/${encodeURIComponent(user.id)}`;
+  const names = patNames();
+  const whose = user.id === me.id ? "your" : `${user.email}’s`;
+  const pats = pagedList(`${base}/pats`, (pat) => {
+    names.remember(pat);
+    const current = pat.id === me.token.id;
+    const revoke = el("button", { type: "button", class: "danger", "aria-label": `Revoke ${pat.name}`, text: "Revoke" });
+    revoke.addEventListener("click", async () => {
+      const ok = await confirmAction(`Revoke ${pat.name}?`, sentences(
+        current && "This is you: it is the token this tab is signed in with, so you will be signed out",
+        `Anything using ${whose} token “${pat.name}” is refused from its next request on, with the run tokens it made`,
+        user.id !== me.id && "They are told in their security events",
+        "This cannot be undone"), "Revoke");
+      if (!ok) return revoke.focus();
+      await perform(async () => {
+        await api("DELETE", `${base}/pats/${encodeURIComponent(pat.id)}`);
+        if (current) return session.signOut("You revoked the token this tab was signed in with.");
+        pats.remove(revoke.closest("tr"));
+        announce(`Token “${pat.name}” of ${user.email} revoked.`);
+        await runs.reload();  // its run tokens died with it
+      });
+    });
+    return patRow(pat, { current, actions: el("div", { class: "actions" }, revoke) });
+  }, { scope: $("[data-user-pats]") });
+  const runs = runTokensList(`${base}/agent-run-tokens`, $("[data-runs]"), names, () => sentences(
+    "Anything using it is refused from its next request on", user.id !== me.id && "They are told in their security events"));
+  await pats.reload();
+  await runs.reload();
+}
+
+// Invite links live 7 days unless the admin picks another choice (the API allows 30 at most).
+const INVITE_DAYS = [1, 3, 7, 14, 30];
+
 async function invitesPage() {
   const me = await whoAmI();
   if (!isAdmin(me)) return;
   const list = pagedList("admin/invites", (invite) => {
+    const what = invite.userId ? "re-access link" : "invite";
     const revoke = el("button", { type: "button", class: "danger", "aria-label": `Revoke ${invite.email}`, text: "Revoke" });
     revoke.addEventListener("click", async () => {
-      if (!await confirmAction(`Revoke the invite of ${invite.email}?`,
+      if (!await confirmAction(`Revoke the ${what} of ${invite.email}?`,
         "The link stops working at once.", "Revoke")) return revoke.focus();
-      try {
+      await perform(async () => {
         await api("DELETE", `admin/invites/${encodeURIComponent(invite.id)}`);
-        revoke.closest("tr").remove();
-        showAlert("");
-      } catch (error) { report(error); }
+        list.remove(revoke.closest("tr"));
+        announce(`The ${what} of ${invite.email} was revoked.`);
+      });
     });
-    const sender = invite.createdBy.email || invite.createdBy.userId;
+    const sender = invite.createdBy ? (invite.createdBy.email || invite.createdBy.userId) : "—";
     // Revoked because the token that sent it was revoked since: claiming it answers 410.
     const action = invite.status === "revoked"
-      ? el("span", { class: "badge", text: "Revoked: the token that sent it was revoked" }) : revoke;
-    return el("tr", {}, el("td", { text: invite.email }), el("td", { text: invite.role }),
-      el("td", { text: invite.userId ? "access link" : "invite" }), el("td", { text: sender }),
+      ? el("span", { class: "badge blocked", text: "Revoked: the token that sent it was revoked" }) : revoke;
+    return el("tr", {}, el("td", { class: "name", text: invite.email }), el("td", { text: invite.role }),
+      el("td", { text: what }), el("td", { class: "name", text: sender }),
       timeCell(invite.createdAt), expiryCell(invite.expiresAt), el("td", {}, action));
   });
   const form = $("[data-form=invite]");
+  const lifetime = form.elements.expiresIn;
+  lifetime.replaceChildren(...INVITE_DAYS.map((days) => el("option", { value: String(days), selected: days === 7 }, plural(days, "day"))));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { email: form.elements.email.value.trim(), role: form.elements.role.value };
-    try {
+    const body = {
+      email: form.elements.email.value.trim(), role: form.elements.role.value,
+      expiresAt: isoSeconds(new Date(Date.now() + Number(lifetime.value) * DAY)),
+    };
+    await perform(async () => {
       const sent = await api("POST", "admin/invites", { body });
-      showAlert("");
       form.reset();
-      $("[data-link-email]").textContent = sent.email;
-      showOnce($("[data-link]"), sent.inviteUrl);
+      const section = $("[data-link]");
+      $("[data-link-email]", section).textContent = sent.email;
+      $("[data-link-expiry]", section).textContent = `It works once, until ${moment(sent.expiresAt)}.`;
+      showOnce(section, sent.inviteUrl);
+      announce(`Invite created for ${sent.email}. Send them the link: it is shown only once.`);
       await list.reload();
-    } catch (error) { report(error); }
+    });
   });
   ready(form);
   await list.reload();
@@ -632,7 +1108,8 @@ function impactSummary(impact) {
 
 // The token policy: loaded from GET, previewed with the impact route, saved with PUT. Save is
 // enabled only for the values last previewed, so nobody saves a policy whose effect they have
-// not seen; it asks first when the preview blocked any token.
+// not seen; it asks first when the preview blocked any token, and stays disabled when the
+// preview says the policy would block this tab's own token (the API would refuse it with 409).
 async function tokenPolicyPage() {
   const me = await whoAmI();
   if (!isAdmin(me)) return;
@@ -641,8 +1118,8 @@ async function tokenPolicyPage() {
   const previewButton = $("[data-preview]", form);
   const saveButton = $("button[type=submit]", form);
   const saveHint = $("[data-save-hint]", form);
-  const saved = $("[data-saved]");
   const impactSection = $("[data-impact]");
+  const blocksCaller = $("[data-blocks-caller]");
 
   const days = (value) => (value === null ? "" : String(value));
   function fill(policy) {
@@ -666,7 +1143,8 @@ async function tokenPolicyPage() {
   let previewed = null;
   function sync() {
     const current = previewed !== null && previewed.key === JSON.stringify(read());
-    saveButton.disabled = !current || previewed.saved;
+    const refused = current && Boolean(previewed.impact.blocksCaller);
+    saveButton.disabled = !current || previewed.saved || refused;
     saveHint.hidden = current;
     impactSection.hidden = !current;
   }
@@ -675,15 +1153,21 @@ async function tokenPolicyPage() {
     $("[data-impact-summary]").textContent = impactSummary(impact);
     $("[data-impact-table]").hidden = impact.sample.length === 0;
     $("[data-impact-rows]").replaceChildren(...impact.sample.map((token) => el("tr", {},
-      el("td", { text: token.email }), el("td", { text: token.name }), el("td", { text: token.scope }),
+      el("td", { class: "name", text: token.email }), el("td", { class: "name", text: token.name }), el("td", { text: token.scope }),
       expiryCell(token.expiresAt), el("td", { text: token.reason }))));
+    labelCells($("[data-impact-table]"));
     const more = $("[data-impact-more]");
     more.hidden = impact.tokensBlocked <= impact.sample.length;
     more.textContent = `The first ${impact.sample.length} are listed.`;
+    blocksCaller.hidden = !impact.blocksCaller;
+    if (impact.blocksCaller) {
+      $("[data-blocks-caller-text]").textContent = sentences(
+        `This policy would block the token this tab is signed in with (“${me.token.name}”), so it cannot be saved from here`,
+        inWords(impact.blocksCaller.message));
+    }
   }
 
   previewButton.addEventListener("click", async () => {
-    saved.textContent = "";
     if (!form.reportValidity()) return;
     const policy = read();
     const key = JSON.stringify(policy);
@@ -691,40 +1175,32 @@ async function tokenPolicyPage() {
     if (policy.maxLifetimeDays !== null) query.set("maxLifetimeDays", String(policy.maxLifetimeDays));
     if (policy.adminMaxLifetimeDays !== null) query.set("adminMaxLifetimeDays", String(policy.adminMaxLifetimeDays));
     previewButton.disabled = true;
-    try {
+    await perform(async () => {
       const impact = await api("GET", `admin/settings/token-policy/impact?${query}`);
-      showAlert("");
       showImpact(impact);
       previewed = { key, impact, saved: false };
-    } catch (error) {
-      report(error);
-    } finally {
-      previewButton.disabled = false;
-      sync();
-    }
+    });
+    previewButton.disabled = false;
+    sync();
   });
 
-  form.addEventListener("input", () => { saved.textContent = ""; sync(); });
+  form.addEventListener("input", sync);
   form.addEventListener("change", sync);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const policy = read();
-    if (previewed === null || previewed.key !== JSON.stringify(policy)) return sync();
+    if (previewed === null || previewed.key !== JSON.stringify(policy) || previewed.impact.blocksCaller) return sync();
     const { impact } = previewed;
-    if (impact.tokensBlocked > 0 && !await confirmAction("Save the token policy?",
-      `${impactSummary(impact).replace(/\.$/, "")} from their next request on, until the policy is relaxed. `
-      + "Their holders are told, and can make new tokens that fit it.", "Save policy")) return saveButton.focus();
+    if (impact.tokensBlocked > 0 && !await confirmAction("Save the token policy?", sentences(
+      `${impactSummary(impact).replace(/\.$/, "")} from their next request on, until the policy is relaxed`,
+      "Their holders are told, and can make new tokens that fit it"), "Save policy")) return saveButton.focus();
     saveButton.disabled = true;
-    try {
+    await perform(async () => {
       fill(await api("PUT", "admin/settings/token-policy", { body: policy }));
-      showAlert("");
-      saved.textContent = "Token policy saved.";
+      announce("Token policy saved.");
       previewed.saved = true; // in force: Save again only after a change and its preview
-    } catch (error) {
-      report(error);
-    } finally {
-      sync();
-    }
+    });
+    sync();
   });
 
   fill(await api("GET", "admin/settings/token-policy"));
@@ -733,8 +1209,8 @@ async function tokenPolicyPage() {
 }
 
 const PAGES = {
-  home, "sign-in": signInPage, tokens: tokensPage, invite: invitePage, users: usersPage, invites: invitesPage,
-  "token-policy": tokenPolicyPage,
+  home, "sign-in": signInPage, tokens: tokensPage, invite: invitePage, users: usersPage, user: userPage,
+  invites: invitesPage, "token-policy": tokenPolicyPage,
 };
 
 function start() {
