@@ -38,7 +38,7 @@ def test_rotation_with_no_grace_refuses_the_old_token_from_the_next_request(api:
     assert refused.status == 401 and refused.error_code == "invalid_token"
     assert successor["id"] in refused.body["error"]["message"]
     assert api.get("/me", successor["token"]).body["token"]["id"] == successor["id"]
-    assert listed(api, successor["token"], owner.token_id) is None
+    assert listed(api, successor["token"], owner.token_id)["blocked"]["code"] == "rotated"  # type: ignore[index]
     assert listed(api, successor["token"], successor["id"])["rotatedFrom"] == owner.token_id  # type: ignore[index]
 
 
@@ -54,7 +54,8 @@ def test_the_old_token_works_inside_its_window_and_is_refused_after_it(
     assert api.get("/me", owner.token).status == 200
     clock.advance(seconds=1)
     assert api.get("/me", owner.token).status == 401
-    assert listed(api, successor["token"], owner.token_id) is None
+    assert old["blocked"] is None
+    assert listed(api, successor["token"], owner.token_id)["blocked"]["code"] == "rotated"  # type: ignore[index]
     assert api.get("/me", successor["token"]).status == 200
 
 

@@ -187,18 +187,22 @@ class TokenStore:
         return Write({"ConditionCheck": check}, CreatorRevoked)
 
     def page(
-        self, owner: User, id_prefix: str, limit: int, start_after: str | None, now: datetime
+        self, owner: User, id_prefix: str, limit: int, start_after: str | None, now: datetime,
+        with_rotated_away: bool = False,
     ) -> tuple[list[TokenRecord], str | None]:
         """One page of a user's live tokens of one kind, newest first, and the next cursor.
 
         One Query per page. Tokens the owner's revoke-all cut-off refuses are outside the key
-        range, so they are never read; expired ones and admin tokens a demotion revoked are
+        range, so they are never read; expired ones (but rotated-away ones, when asked) and
+        admin tokens a demotion revoked are
         filtered out, so a page may hold fewer than ``limit`` items while a next cursor is
         still returned.
         """
         first = (f"{TOKEN}{ids.first_id_after(id_prefix, owner.tokens_revoked_at_ms)}"
                  if owner.tokens_revoked_at_ms is not None else f"{TOKEN}{id_prefix}_")
-        live = _UNEXPIRED
+        # ``with_rotated_away``: also tokens whose rotation window ended (kept REUSE_WATCH), so
+        # a list can show them as rotated rather than let them vanish.
+        live = f"{_UNEXPIRED} OR attribute_exists(rotatedTo)" if with_rotated_away else _UNEXPIRED
         values: dict[str, object] = {":pk": user_pk(owner.id), ":first": first, ":last": f"{TOKEN}{id_prefix}_~",
                                      ":now": to_iso(now)}
         names: dict[str, str] = {}
@@ -307,13 +311,14 @@ class TokenStore:
                for token in marked])
 
     def delete(self, user_id: str, token_id: str, now: datetime) -> TokenRecord | None:
-        """Delete an unexpired token of this user; the token deleted, or None when there is none."""
+        """Delete an unexpired token of this user, or one rotated away (the lists show those, kept
+        to recognise a late use); the token deleted, or None when there is none."""
         try:
             with dynamodb_errors():
                 response = self._table.client.delete_item(
                     TableName=self._table.name,
                     Key=token_key(user_id, token_id),
-                    ConditionExpression=f"attribute_exists(pk) AND ({_UNEXPIRED})",
+                    ConditionExpression=f"attribute_exists(pk) AND ({_UNEXPIRED} OR attribute_exists(rotatedTo))",
                     ExpressionAttributeValues=marshal({":now": to_iso(now)}),
                     ReturnValues="ALL_OLD",
                 )
