@@ -28,6 +28,10 @@ TOKENS = "settings/personal/tokens"
 POLICY = "settings/admin/token-policy"
 PAGES = ["", "sign-in", TOKENS, "invite", "settings/admin/users", "settings/admin/invites", POLICY]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+DESKTOP, PHONE = 1200, 390
+# Layout tests run at both widths: a desktop window and a phone held upright.
+WIDTHS = pytest.mark.parametrize("width", [DESKTOP, PHONE], ids=["desktop", "phone"])
+ISO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 if not CHROMIUM.exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y --no-install-recommends chromium "
@@ -80,9 +84,9 @@ class Tab:
 def tabs(browser: Browser, stack: Stack) -> Iterator[Any]:
     contexts: list[BrowserContext] = []
 
-    def new_tab() -> Tab:
-        context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="en-GB",
-                                      timezone_id="UTC")
+    def new_tab(*, width: int = DESKTOP, timezone: str = "UTC") -> Tab:
+        context = browser.new_context(viewport={"width": width, "height": 800}, locale="en-GB",
+                                      timezone_id=timezone)
         contexts.append(context)
         page = context.new_page()
         tab = Tab(page, stack.base_url)
@@ -131,6 +135,29 @@ def assert_no_token_outside_the_one_time_field(tab: Tab, *tokens: str) -> None:
         assert token not in shown or tab.page.locator("#new-token").input_value() == token
 
 
+def assert_in_words(page: Page) -> None:
+    """What the page says to people is sentences: no API field names, no raw ISO stamps, no
+    command-line advice, no doubled full stops."""
+    text = page.evaluate("() => document.body.innerText")
+    assert "expiresAt" not in text and "oi auth check" not in text, text
+    assert not ISO_STAMP.search(text), text
+    assert ".." not in text, text
+
+
+def assert_fits_the_width(page: Page) -> None:
+    """Nothing scrolls sideways: the page is no wider than the window, and no table needs the
+    box it would scroll in as a last resort (on a phone its rows are cards)."""
+    scroll, inner = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert scroll <= inner, f"{page.url} is {scroll} px wide in a {inner} px window"
+    wide = page.eval_on_selector_all(".scroll", "boxes => boxes.filter(b => b.scrollWidth > b.clientWidth).length")
+    assert wide == 0, f"{page.url}: {wide} tables wider than their box"
+
+
+def me_id(stack: Stack, token: str) -> str:
+    """The id of a token, as GET /me gives it."""
+    return call(stack, "GET", "/me", token)[1]["token"]["id"]
+
+
 def member_pat(stack: Stack, name: str) -> dict[str, Any]:
     status, created = call(stack, "POST", "/me/pats", stack.token, {"name": name, "scope": "read_write"})
     assert status == 201
@@ -173,6 +200,11 @@ def test_a_bad_token_or_a_run_token_is_refused_in_words(tabs, stack: Stack, kind
     tab.page.get_by_label("Personal access token").fill(token)
     tab.page.get_by_role("button", name="Sign in").click()
     expect(tab.page.get_by_role("alert")).to_contain_text(expected)
+    if kind == "unknown":  # a person in a browser is not sent to the command line
+        expect(tab.page.get_by_role("alert")).to_have_text(
+            "That token was refused: the access token is missing, invalid, expired or revoked. Check that you "
+            "pasted the whole token (it begins with oi_pat_), or ask an admin for a re-access link.")
+    assert_in_words(tab.page)
     assert tab.page.url.endswith("/sign-in")
     assert tab.page.get_by_label("Personal access token").input_value() == ""
     assert tab.storage() == {"session": 0, "local": 0, "cookie": ""}
@@ -196,11 +228,16 @@ def test_create_tokens_shown_once_then_listed_without_their_value_and_delete_aft
     row = page.get_by_role("row").filter(has_text="ci-forever")
     expect(row).to_contain_text("never")
 
+    expect(page.get_by_role("heading", name="Token created: ci-forever")).to_be_visible()  # the box names its token
+    expect(page.get_by_role("status")).to_have_text("Token “ci-forever” created.")
+
     page.get_by_label("Name").fill("ci-twelve-days")
-    page.get_by_label("Expires").fill((date.today() + timedelta(days=12)).isoformat())
+    page.get_by_label("Expires", exact=True).select_option(label="Custom date…")
+    page.get_by_label("Expiry date").fill((datetime.now(UTC).date() + timedelta(days=12)).isoformat())
     page.get_by_role("button", name="Create token").click()
-    expect(page.get_by_label("New token", exact=True)).not_to_have_value(forever)
+    expect(page.get_by_role("heading", name="Token created: ci-twelve-days")).to_be_visible()
     twelve = page.get_by_label("New token", exact=True).input_value()
+    assert twelve.startswith("oi_pat_") and twelve != forever
     expect(page.get_by_role("row").filter(has_text="ci-twelve-days")).to_contain_text("in 12 days")
     shots(tab, "tokens")
     assert call(stack, "GET", "/me", twelve)[1]["token"]["name"] == "ci-twelve-days"
@@ -222,7 +259,22 @@ def test_create_tokens_shown_once_then_listed_without_their_value_and_delete_aft
     shots(tab, "delete-confirm")
     dialog.get_by_role("button", name="Delete").click()
     expect(row).to_have_count(0)
+    expect(page.get_by_role("status")).to_have_text("Token “ci-forever” deleted.")
     assert call(stack, "GET", "/me", forever)[0] == 401
+
+    # A value shown once belongs to the action that made it: the next action takes it away.
+    page.get_by_label("Name").fill("ci-shown-then-gone")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("heading", name="Token created: ci-shown-then-gone")).to_be_visible()
+    page.get_by_role("button", name="Delete ci-twelve-days", exact=True).click()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_label("New token", exact=True)).to_be_visible()  # a cancelled action is no action
+    page.get_by_role("button", name="Delete ci-twelve-days", exact=True).click()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("status")).to_have_text("Token “ci-twelve-days” deleted.")
+    expect(page.get_by_label("New token", exact=True)).to_be_hidden()
+    assert page.locator("#new-token").input_value() == ""
+    assert_in_words(page)
     assert tab.storage()["local"] == 0 and tab.storage()["cookie"] == ""
     assert tab.errors() == []
 
@@ -243,12 +295,12 @@ def test_a_token_can_be_created_with_the_keyboard_only(tabs, stack: Stack) -> No
     page.keyboard.type("typed-by-keyboard")
     page.keyboard.press("Tab")  # Scope
     page.keyboard.press("ArrowDown")  # admin, the second choice
-    page.keyboard.press("Tab")  # Expires
+    page.keyboard.press("Tab")  # Expires (No expiry; the custom date is hidden, out of the tab order)
     page.keyboard.press("Tab")  # Create token
     page.keyboard.press("Enter")
     expect(page.get_by_label("New token", exact=True)).to_be_focused()
     page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Copy")).to_be_focused()
+    expect(page.get_by_role("button", name="Copy", exact=True)).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("[data-copied]").first).not_to_be_empty()
     expect(page.get_by_role("row").filter(has_text="typed-by-keyboard")).to_contain_text("admin")
@@ -315,6 +367,7 @@ def test_the_last_admin_cannot_be_made_a_member(tabs, stack: Stack) -> None:
     sign_in(tab, stack.token)
     tab.open("settings/admin/users")
     tab.page.get_by_role("button", name="Make member admin@example.com").click()
+    tab.page.get_by_role("dialog").get_by_role("button", name="Make member").click()
     expect(tab.page.get_by_role("alert")).to_contain_text("last active admin")
     expect(tab.page.get_by_role("row").filter(has_text="admin@example.com")).to_contain_text("admin")
 
@@ -378,8 +431,9 @@ def test_a_re_access_link_opens_the_invite_page_and_a_revoked_invite_says_so(tab
     admin = tabs()
     sign_in(admin, stack.token)
     admin.open("settings/admin/users")
-    admin.page.get_by_role("button", name="Access link lost-token@example.com").click()
-    field = admin.page.get_by_label("Access link", exact=True)
+    admin.page.get_by_role("button", name="Re-access link lost-token@example.com").click()
+    expect(admin.page.get_by_role("heading", name="Re-access link for lost-token@example.com")).to_be_visible()
+    field = admin.page.get_by_label("Re-access link", exact=True)
     expect(field).to_have_value(re.compile(r"/invite#token=oi_inv_"))
     link = field.input_value()
 
@@ -434,8 +488,10 @@ def test_an_admin_promotes_demotes_and_revokes_every_token_of_a_user(tabs, stack
     tab.open("settings/admin/users")
     row = tab.page.get_by_role("row").filter(has_text="rotating@example.com")
     tab.page.get_by_role("button", name="Make admin rotating@example.com").click()
+    tab.page.get_by_role("dialog").get_by_role("button", name="Make admin").click()
     expect(row.get_by_role("cell").nth(1)).to_have_text("admin")
     tab.page.get_by_role("button", name="Make member rotating@example.com").click()
+    tab.page.get_by_role("dialog").get_by_role("button", name="Make member").click()
     expect(row.get_by_role("cell").nth(1)).to_have_text("member")
     assert call(stack, "GET", "/me", member_token)[0] == 200
     tab.page.get_by_role("button", name="Revoke all tokens rotating@example.com").click()
@@ -505,13 +561,22 @@ def test_rotate_reveals_the_successor_once_and_the_old_token_stops_at_once(tabs,
     status, me = call(stack, "GET", "/me", successor)
     assert status == 200 and me["token"]["name"] == "deploy-bot"
     # The tokens table's rows: the security events may name deploy-bot too (its old token was used).
+    # The old token stays listed, blocked (rotated away, past its window of none), and can be deleted.
     rows = page.get_by_role("region", name="Your tokens").get_by_role("row").filter(has_text="deploy-bot")
-    expect(rows).to_have_count(1)
-    expect(rows.get_by_text("rotated", exact=True)).to_have_count(0)
+    expect(rows).to_have_count(2)
+    stopped = rows.filter(has=page.get_by_text("stopped: rotated", exact=True))
+    expect(stopped).to_have_count(1)
+    expect(stopped).to_contain_text(f"Rotated to {me['token']['id']}, and its grace period is over")
+    expect(stopped.get_by_role("button", name="Rotate deploy-bot")).to_have_count(0)
+    expect(stopped.get_by_text(old["id"], exact=True)).to_be_visible()  # ids shown: which one is which
 
     page.reload()
-    expect(rows).to_have_count(1)
+    expect(rows).to_have_count(2)
     expect(field).to_be_hidden()
+    stopped.get_by_role("button", name="Delete deploy-bot").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(rows).to_have_count(1)
+    expect(stopped).to_have_count(0)
     assert_no_token_outside_the_one_time_field(tab, old["token"], successor, own)
     assert tab.errors() == []
 
@@ -563,7 +628,9 @@ def test_rotating_the_tabs_own_token_keeps_the_tab_signed_in_with_the_successor(
         "This tab now uses the new token")
     assert page.evaluate("sessionStorage.getItem('openindex.token')") == successor
     assert call(stack, "GET", "/me", own)[0] == 401
-    expect(page.get_by_role("row").filter(has_text="first token")).to_contain_text("this tab")
+    mine = page.get_by_role("row").filter(has_text="first token")
+    expect(mine.filter(has=page.get_by_text("this tab", exact=True))).to_contain_text(me_id(stack, successor))
+    expect(mine.filter(has=page.get_by_text("stopped: rotated", exact=True))).to_have_count(1)
 
     page.reload()  # still signed in, with the successor
     expect(page.get_by_role("button", name="Rotate first token", exact=True)).to_be_enabled()
@@ -715,7 +782,7 @@ def test_the_token_policy_is_previewed_before_it_is_saved_and_a_policy_blocking_
         preview.click()
         blocked, people = before["tokensBlocked"] + 3, before["usersAffected"] + 1
         expect(summary).to_have_text(f"{blocked} tokens of {people} people would be blocked.")
-        expect(save).to_be_enabled()
+        expect(save).to_be_disabled()  # it would block this tab's own token: said below
         sample = page.locator("[data-impact-rows] tr")
         expect(sample).to_have_count(min(20, blocked))
         # Users come newest first: the new person's three tokens lead the sample.
@@ -723,17 +790,24 @@ def test_the_token_policy_is_previewed_before_it_is_saved_and_a_policy_blocking_
         expect(sample.filter(has_text="legacy-a").get_by_role("cell")).to_have_text(
             ["policy-population@example.com", "legacy-a", "read_write", "never",
              "tokens must expire, and this one does not"])
-        shots(bootstrap, "token-policy")
 
-        save.click()
-        dialog = page.get_by_role("dialog")
-        expect(dialog).to_contain_text(f"{blocked} tokens of {people} people would be blocked from their next request")
-        dialog.get_by_role("button", name="Cancel").click()
-        expect(save).to_be_focused()
-        save.click()
-        dialog.get_by_role("button", name="Save policy").click()
-        expect(page.get_by_role("alert")).to_contain_text("This policy would block the token making the change")
+        # The preview says the tab's own token would be refused, and what to do; Save stays disabled
+        # (no dialog, no 409).
+        caller = page.locator("[data-blocks-caller]")
+        name = call(stack, "GET", "/me", stack.token)[1]["token"]["name"]
+        expect(caller).to_contain_text(f"This policy would block the token this tab is signed in with (“{name}”)")
+        expect(caller).to_contain_text("tokens must expire, and this one does not")
+        expect(caller.get_by_role("link", name="the tokens page")).to_have_attribute(
+            "href", re.compile("personal/tokens$"))
+        expect(save).to_be_disabled()
+        shots(bootstrap, "token-policy")
+        page.get_by_label("Require an expiry").uncheck()
+        expect(save).to_be_disabled()
+        preview.click()
+        expect(caller).to_be_hidden()
+        expect(save).to_be_enabled()
         assert call(stack, "GET", "/admin/settings/token-policy", stack.token) == (200, DEFAULT_POLICY)
+        assert_in_words(page)
 
         # Signed in with a token that fits, the admin saves a policy that blocks the bootstrap token.
         fits = tabs()
@@ -749,8 +823,14 @@ def test_the_token_policy_is_previewed_before_it_is_saved_and_a_policy_blocking_
         expect(page.locator("[data-impact-rows] tr").filter(has_text="admin@example.com").first).to_contain_text(
             "admin tokens live at most 30 days, and this one does not expire")
         save.click()
-        page.get_by_role("dialog").get_by_role("button", name="Save policy").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text("would be blocked from their next request")
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(save).to_be_focused()
+        save.click()
+        dialog.get_by_role("button", name="Save policy").click()
         expect(page.get_by_role("status")).to_have_text("Token policy saved.")
+        expect(page.get_by_role("dialog")).to_be_hidden()
         expect(save).to_be_disabled()
         assert call(stack, "GET", "/admin/settings/token-policy", fitting["token"]) == (
             200, {**DEFAULT_POLICY, "adminMaxLifetimeDays": 30})
@@ -762,11 +842,28 @@ def test_the_token_policy_is_previewed_before_it_is_saved_and_a_policy_blocking_
         expect(bootstrap.page.get_by_role("alert")).to_contain_text("blocked by the instance's token policy")
         fits.open(TOKENS)
         expect(page.get_by_role("button", name="Create token")).to_be_enabled()
+        # The form offers only what the API accepts: this tab's token expires in 20 days, so no
+        # admin token may live longer (nor never expire); the picker stops there.
         page.get_by_label("Name").fill("too-long")
         page.get_by_label("Scope").select_option("admin")
-        page.get_by_label("Expires").fill((date.today() + timedelta(days=60)).isoformat())
+        expires = page.get_by_label("Expires", exact=True)
+        expect(expires.locator("option")).to_have_text(
+            ["7 days", "30 days (later than allowed)", "60 days (later than allowed)", "90 days (later than allowed)",
+             re.compile(r"^Latest allowed \(\d+ \w+ \d{4}\)$"), "Custom date…"])
+        expect(expires.locator("option[value='60']")).to_be_disabled()
+        expect(expires.locator("option:checked")).to_have_text(re.compile("^Latest allowed"))
+        expect(page.locator("[data-expiry-limit]")).to_contain_text(
+            "No expiry is not allowed here: this tab’s token expires, and a token cannot outlive the token that "
+            "creates it. The latest expiry allowed is ")
+        expires.select_option(label="Custom date…")
+        latest_day = fitting["expiresAt"][:10]
+        expect(page.get_by_label("Expiry date")).to_have_attribute("max", latest_day)
+        page.get_by_label("Expiry date").fill((date.fromisoformat(latest_day) + timedelta(days=1)).isoformat())
+        sent = len([u for u in fits.requests if u.endswith("/me/pats")])
         page.get_by_role("button", name="Create token").click()
-        expect(page.get_by_role("alert")).to_contain_text("admin tokens live at most 30 days")
+        expect(page.get_by_role("alert")).to_have_text(re.compile("^Pick an earlier day: the latest allowed is "))
+        assert len([u for u in fits.requests if u.endswith("/me/pats")]) == sent  # nothing was sent
+
         assert [e for e in fits.errors() + bootstrap.errors() if "409" not in e and "401" not in e
                 and "400" not in e] == []  # Chromium logs the refused requests
     finally:
@@ -783,3 +880,444 @@ def test_a_member_is_not_offered_the_token_policy(tabs, stack: Stack) -> None:
     expect(tab.page.get_by_role("heading", name="Admin only")).to_be_visible()
     expect(tab.page.get_by_label("Maximum lifetime (days)")).to_have_count(0)
     assert tab.errors() == []
+
+
+# --- issue 19: for people ------------------------------------------------------------------------
+
+def user_id_of(stack: Stack, email: str) -> str:
+    cursor = None
+    while True:
+        query = "?limit=100" + (f"&cursor={cursor}" if cursor else "")
+        status, page = call(stack, "GET", f"/admin/users{query}", stack.token)
+        assert status == 200
+        for user in page["items"]:
+            if user["email"] == email:
+                return user["id"]
+        cursor = page["nextCursor"]
+        assert cursor, email
+
+
+def claim(stack: Stack, link: str) -> dict[str, Any]:
+    status, claimed = call(stack, "POST", "/auth/invites/claim", None, {"token": link.partition("#token=")[2]})
+    assert status == 201, claimed
+    return claimed
+
+
+@WIDTHS
+def test_role_and_status_changes_ask_first_and_say_what_they_do_to_tokens(
+    tabs, stack: Stack, shots, width: int
+) -> None:
+    email = f"promoted-{width}@example.com"
+    member = claimed_member(stack, email)
+    first = member["pat"]["token"]
+    tab = tabs(width=width)
+    sign_in(tab, stack.token)
+    tab.open("settings/admin/users")
+    page = tab.page
+    dialog = page.get_by_role("dialog")
+    status = page.get_by_role("status")
+    row = page.get_by_role("row").filter(has_text=email)
+    offer = page.get_by_role("region", name="Send a re-access link")
+    link = page.get_by_label("Re-access link", exact=True)
+    user_id = member["user"]["id"]
+
+    # Promotion gives no admin token by itself: the dialog says so, and a re-access link is offered.
+    page.get_by_role("button", name=f"Make admin {email}").click()
+    expect(dialog.get_by_role("heading")).to_have_text(f"Make {email} an admin?")
+    expect(dialog).to_contain_text("This gives them no admin token by itself: the tokens they hold keep read_write "
+                                   "scope. Afterwards, send them a re-access link")
+    expect(dialog).not_to_contain_text("This is you")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name=f"Make admin {email}")).to_be_focused()
+    assert call(stack, "GET", f"/admin/users/{user_id}", stack.token)[1]["role"] == "member"
+    page.get_by_role("button", name=f"Make admin {email}").click()
+    if width == DESKTOP:
+        shots(tab, "users-confirm")
+    dialog.get_by_role("button", name="Make admin").click()
+    expect(status).to_have_text(f"{email} is now an admin.")
+    expect(row.get_by_role("cell").nth(1)).to_have_text("admin")
+    expect(offer).to_contain_text(f"{email} is now an admin, but holds no admin token yet")
+    offer.get_by_role("button", name=f"Create a re-access link for {email}").click()
+    expect(link).to_have_value(re.compile(r"/invite#token=oi_inv_"))
+    expect(offer).to_be_hidden()
+    expect(status).to_contain_text(f"Re-access link created for {email}")
+    admin_token = claim(stack, link.input_value())["pat"]
+    assert admin_token["scope"] == "admin"
+
+    # Demotion revokes their admin tokens for good; read_write ones keep working.
+    page.get_by_role("button", name=f"Make member {email}").click()
+    expect(dialog).to_contain_text("Their admin-scope tokens are revoked for good: making them an admin again does "
+                                   "not bring those tokens back. Their read_write tokens keep working.")
+    dialog.get_by_role("button", name="Make member").click()
+    expect(status).to_have_text(f"{email} is now a member. Their admin-scope tokens are revoked.")
+    expect(link).to_be_hidden()  # the one-time link went with the next action
+    assert call(stack, "GET", "/me", admin_token["token"])[0] == 401
+    assert call(stack, "GET", "/me", first)[0] == 200
+
+    # Deactivation revokes every token for good; the dialog does not promise them back.
+    page.get_by_role("button", name=f"Deactivate {email}").click()
+    expect(dialog).to_contain_text("every token they hold is revoked for good. Reactivating them later does not "
+                                   "bring those tokens back")
+    expect(dialog).not_to_contain_text("work again")
+    expect(dialog).not_to_contain_text("until you reactivate")
+    dialog.get_by_role("button", name="Deactivate").click()
+    expect(status).to_have_text(f"{email} was deactivated. Every token they held is revoked.")
+    expect(row.get_by_role("cell").nth(2)).to_have_text("deactivated")
+    expect(page.get_by_role("button", name=f"Re-access link {email}")).to_have_count(0)  # 409 for the deactivated
+    assert call(stack, "GET", "/me", first)[0] == 401
+
+    # Reactivation brings no token back: a re-access link does.
+    page.get_by_role("button", name=f"Reactivate {email}").click()
+    expect(dialog).to_contain_text("the tokens they held before stay revoked")
+    dialog.get_by_role("button", name="Reactivate").click()
+    expect(status).to_have_text(f"{email} was reactivated.")
+    assert call(stack, "GET", "/me", first)[0] == 401
+    expect(offer).to_contain_text("the tokens they held before stay revoked")
+    offer.get_by_role("button", name=f"Create a re-access link for {email}").click()
+    expect(link).to_have_value(re.compile(r"/invite#token=oi_inv_"))
+    assert call(stack, "GET", "/me", claim(stack, link.input_value())["pat"]["token"])[0] == 200
+
+    # The row that is you says so, and what it means for this tab.
+    you = page.get_by_role("row").filter(has_text="admin@example.com")
+    expect(you.get_by_text("you", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Make member admin@example.com").click()
+    expect(dialog).to_contain_text("This is you: this tab’s admin token stops working at once and you will be "
+                                   "signed out.")
+    dialog.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Deactivate admin@example.com").click()
+    expect(dialog).to_contain_text("This is you: this tab’s token stops working at once and you will be signed out.")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert call(stack, "GET", "/me", stack.token)[0] == 200
+    assert_in_words(page)
+    assert_fits_the_width(page)
+    assert tab.errors() == []
+
+
+@WIDTHS
+def test_the_expiry_choices_are_githubs_within_what_the_tabs_token_may_create(
+    tabs, stack: Stack, shots, width: int
+) -> None:
+    tab = tabs(width=width)
+    sign_in(tab, stack.token)  # never expires, and the default policy: anything goes
+    page = tab.page
+    expires = page.get_by_label("Expires", exact=True)
+    hint = page.locator("[data-expires-hint]")
+    expect(expires.locator("option")).to_have_text(
+        ["No expiry", "7 days", "30 days", "60 days", "90 days", "Custom date…"])
+    expect(expires).to_have_value("never")  # blank means never, as the product docs say
+    expect(hint).to_have_text("The token never expires.")
+    expect(page.locator("[data-expiry-limit]")).to_be_hidden()
+    expires.select_option(label="30 days")
+    expect(hint).to_have_text(re.compile(r"^The token expires on \w{3}, \d+ \w{3} \d{4}, \d\d:\d\d UTC\.$"))
+    page.get_by_label("Name").fill(f"thirty-{width}")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("heading", name=f"Token created: thirty-{width}")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text=f"thirty-{width}")).to_contain_text("in 30 days")
+    created = datetime.fromisoformat(call(stack, "GET", "/me", page.get_by_label("New token", exact=True)
+                                          .input_value())[1]["token"]["expiresAt"])
+    assert abs(created - (datetime.now(UTC) + timedelta(days=30))) < timedelta(minutes=2)
+    expect(expires).to_have_value("never")  # the form is back to its first choice
+
+    # A tab whose token expires in 20 days: nothing may outlive it, so no "No expiry", no presets
+    # beyond it, and the form says why and uses the latest allowed.
+    member = claimed_member(stack, f"twenty-days-{width}@example.com")
+    twenty = pat_of(stack, member["pat"]["token"], "twenty-days", days=20)
+    short = tabs(width=width)
+    sign_in(short, twenty["token"])
+    page = short.page
+    expires = page.get_by_label("Expires", exact=True)
+    expect(expires.locator("option")).to_have_text(
+        ["7 days", "30 days (later than allowed)", "60 days (later than allowed)", "90 days (later than allowed)",
+         re.compile(r"^Latest allowed \(\d+ \w+ \d{4}\)$"), "Custom date…"])
+    expect(expires.locator("option:disabled")).to_have_count(3)
+    expect(expires).to_have_value("default")
+    expect(page.locator("[data-expiry-limit]")).to_have_text(re.compile(
+        "^No expiry is not allowed here: this tab’s token expires, and a token cannot outlive the token that creates "
+        r"it\. The latest expiry allowed is .+, when this tab’s token expires\. The form uses it unless you pick an "
+        r"earlier expiry\.$"))
+    expires.select_option(label="Custom date…")
+    day = page.get_by_label("Expiry date")
+    expect(day).to_have_attribute("min", (datetime.now(UTC) + timedelta(days=1)).date().isoformat())
+    expect(day).to_have_attribute("max", twenty["expiresAt"][:10])
+    if width == DESKTOP:
+        shots(short, "create-token-expiry")
+    expires.select_option("default")
+    page.get_by_label("Name").fill("until-the-end")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("heading", name="Token created: until-the-end")).to_be_visible()
+    status, made = call(stack, "GET", "/me", page.get_by_label("New token", exact=True).input_value())
+    assert made["token"]["expiresAt"] == twenty["expiresAt"]
+    assert_in_words(page)
+    assert_fits_the_width(page)
+    assert tab.errors() == [] and short.errors() == []
+
+
+def test_a_custom_date_is_the_instant_oi_sends_for_it_wherever_the_browser_is(tabs, stack: Stack) -> None:
+    from zoneinfo import ZoneInfo
+
+    from openindex_cli import expiry as cli_expiry
+
+    tab = tabs(timezone="America/New_York")
+    sign_in(tab, stack.token)
+    page = tab.page
+    day = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+    page.get_by_label("Expires", exact=True).select_option(label="Custom date…")
+    page.get_by_label("Expiry date").fill(day)
+    instant = cli_expiry.parse(day, datetime.now(UTC))  # what `oi … --expires-at DAY` sends
+    local = datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(ZoneInfo("America/New_York"))
+    hint = page.locator("[data-expires-hint]")
+    expect(hint).to_contain_text(f"The token expires on {local:%a}, {local.day} {local:%b} {local.year}, {local:%H:%M}")
+    expect(hint).to_contain_text(f"(00:00 UTC on {int(day[8:])} {date.fromisoformat(day):%b} {day[:4]})")
+    page.get_by_label("Name").fill("same-instant")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("heading", name="Token created: same-instant")).to_be_visible()
+    status, made = call(stack, "GET", "/me", page.get_by_label("New token", exact=True).input_value())
+    assert made["token"]["expiresAt"] == instant
+    assert tab.errors() == []
+
+
+def test_where_the_policy_fills_in_the_expiry_the_form_says_so_and_sends_none(tabs, stack: Stack) -> None:
+    # A tab that fits a policy requiring an expiry always expires itself, so the API's "latest"
+    # (the policy fills it in) is shown here with GET /me's answer rewritten in the browser.
+    filled = (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def policy_limits(route: Any) -> None:
+        response = route.fetch()
+        me = response.json()
+        me["tokenLimits"]["read_write"] = {"latestExpiresAt": None, "noExpiryAllowed": False, "leftOut": "latest",
+                                           "leftOutExpiresAt": filled}
+        route.fulfill(response=response, json=me)
+
+    tab = tabs()
+    sign_in(tab, stack.token)
+    page = tab.page
+    page.route(re.compile(r".*/me$"), policy_limits)
+    page.reload()
+    expires = page.get_by_label("Expires", exact=True)
+    expect(expires.locator("option")).to_have_text(
+        ["7 days", "30 days", "60 days", "90 days", re.compile(r"^The policy’s default \(\d+ \w+ \d{4}\)$"),
+         "Custom date…"])
+    expect(expires).to_have_value("default")
+    expect(page.locator("[data-expiry-limit]")).to_have_text(re.compile(
+        r"^No expiry is not allowed here: the instance’s token policy requires an expiry\. Left to the policy, the "
+        r"token expires on .+: the form uses that unless you pick another\.$"))
+    page.get_by_label("Name").fill("policy-default")
+    with page.expect_request(lambda request: request.url.endswith("/me/pats") and request.method == "POST") as sent:
+        page.get_by_role("button", name="Create token").click()
+    assert sent.value.post_data_json == {"name": "policy-default", "scope": "read_write"}  # left out: the API fills it
+    expect(page.get_by_role("heading", name="Token created: policy-default")).to_be_visible()
+
+
+@pytest.mark.parametrize(("code", "message", "shown"), [
+    ("policy_violation", "Invalid request: the instance's token policy says tokens live at most 30 days, so the "
+     "token must expire at or before 2027-01-03T10:00:00Z.",
+     "The instance's token policy says tokens live at most 30 days, so the token must expire at or before "
+     "Sun, 3 Jan 2027, 10:00 UTC."),
+    ("invalid_request", "Invalid request: expiresAt must be in the future; set expiresAt at or before "
+     "2027-01-03T10:00:00Z..", "The expiry must be in the future; pick an expiry at or before Sun, 3 Jan 2027, "
+     "10:00 UTC."),
+])
+def test_a_refusal_is_shown_in_words_and_local_time(tabs, stack: Stack, code: str, message: str, shown: str) -> None:
+    tab = tabs()
+    sign_in(tab, stack.token)
+    page = tab.page
+    page.route(re.compile(r".*/me/pats$"), lambda route: route.fulfill(
+        status=400, json={"error": {"code": code, "message": message}}) if route.request.method == "POST"
+        else route.continue_())
+    page.get_by_label("Name").fill("refused")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("alert")).to_have_text(shown)
+    assert_in_words(page)
+
+
+@WIDTHS
+def test_blocked_tokens_say_why_and_the_picker_keeps_new_ones_within_the_policy(
+    tabs, stack: Stack, shots, width: int
+) -> None:
+    member = claimed_member(stack, f"blocked-{width}@example.com")
+    fits = pat_of(stack, member["pat"]["token"], "fits", days=20)
+    status, admin = call(stack, "POST", "/me/pats", stack.token, {
+        "name": f"policy-setter-{width}", "scope": "admin",
+        "expiresAt": (datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    assert status == 201
+    try:
+        assert call(stack, "PUT", "/admin/settings/token-policy", admin["token"],
+                    {**DEFAULT_POLICY, "requireExpiry": True})[0] == 200
+        tab = tabs(width=width)
+        sign_in(tab, fits["token"])
+        page = tab.page
+        blocked = page.get_by_role("row").filter(has_text="first token")
+        expect(blocked.get_by_text("blocked by policy", exact=True)).to_be_visible()
+        expect(blocked).to_contain_text("Blocked by the instance's token policy: tokens must expire, and this one "
+                                        "does not.")
+        expect(blocked.get_by_role("button", name="Rotate first token")).to_be_visible()  # its successor would fit
+        expect(blocked.locator(".warn")).to_have_count(0)
+        if width == PHONE:
+            shots(tab, "tokens-phone")
+        assert_fits_the_width(page)
+        assert_in_words(page)
+    finally:
+        assert call(stack, "PUT", "/admin/settings/token-policy", admin["token"], DEFAULT_POLICY)[0] == 200
+
+
+def test_run_tokens_and_ids_a_person_revokes_their_own_and_an_admin_anyones(tabs, browser, stack: Stack, shots) -> None:
+    member = claimed_member(stack, "agents@example.com")
+    own = member["pat"]["token"]
+    runner = pat_of(stack, own, "ci-runner")
+    mint = lambda agent: call(stack, "POST", "/workflows/agent-run-tokens", runner["token"],  # noqa: E731
+                              {"agentId": agent, "stage": "build"})[1]
+    alpha = mint("agent-alpha")
+
+    tab = tabs()
+    tab.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.base_url)
+    sign_in(tab, own)
+    page = tab.page
+    runs = page.get_by_role("region", name="Agent run tokens")
+    row = runs.get_by_role("row").filter(has_text="agent-alpha")
+    expect(row.get_by_role("cell")).to_have_text([
+        re.compile(f"^agent-alpha{alpha['id']}Copy ID$"), "build", f"ci-runner{runner['id']}",
+        re.compile(r"\d{4}"), "in 1 hour", "Revoke"])
+    row.get_by_role("button", name="Copy the ID of the run token of agent-alpha").click()
+    expect(page.get_by_role("status")).to_have_text(f"Copied the ID of the run token of agent-alpha: {alpha['id']}.")
+    assert page.evaluate("navigator.clipboard.readText()") == alpha["id"]
+    page.get_by_role("button", name="Copy the ID of ci-runner").click()
+    assert page.evaluate("navigator.clipboard.readText()") == runner["id"]
+    row.get_by_role("button", name="Revoke the run token of agent-alpha").click()
+    expect(page.get_by_role("dialog")).to_contain_text("The agent needs a new one from “ci-runner” to go on.")
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_have_text("The run token of agent-alpha was revoked.")
+    expect(runs.get_by_text("No agent run tokens.")).to_be_visible()
+    assert call(stack, "GET", "/me", alpha["token"])[0] == 401
+
+    # An admin: the users list links to the person's page, with their PATs and run tokens.
+    beta = mint("agent-beta")
+    gamma = mint("agent-gamma")
+    admin = tabs()
+    sign_in(admin, stack.token)
+    admin.open("settings/admin/users")
+    page = admin.page
+    page.get_by_role("link", name="agents@example.com").click()
+    page.wait_for_url(f"**/settings/admin/users/{member['user']['id']}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("agents@example.com")
+    expect(page.get_by_role("navigation", name="Settings").get_by_role("link", name="Users")).to_have_attribute(
+        "aria-current", "page")
+    expect(page.locator("[data-user-facts]")).to_contain_text(member["user"]["id"])
+    pats = page.get_by_role("region", name="Personal access tokens")
+    expect(pats.locator("[data-rows] tr")).to_have_count(2)
+    runs = page.get_by_role("region", name="Agent run tokens")
+    expect(runs.locator("[data-rows] tr")).to_have_count(2)
+    shots(admin, "user")
+    runs.get_by_role("button", name="Revoke the run token of agent-beta").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_have_text("The run token of agent-beta was revoked.")
+    assert call(stack, "GET", "/me", beta["token"])[0] == 401
+    pats.get_by_role("button", name="Revoke ci-runner").click()
+    expect(page.get_by_role("dialog")).to_contain_text(
+        "Anything using agents@example.com’s token “ci-runner” is refused from its next request on, with the run "
+        "tokens it made. They are told in their security events.")
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_have_text("Token “ci-runner” of agents@example.com revoked.")
+    expect(pats.locator("[data-rows] tr")).to_have_count(1)
+    expect(runs.get_by_text("No agent run tokens.")).to_be_visible()  # gamma died with its PAT
+    assert call(stack, "GET", "/me", runner["token"])[0] == 401
+    assert call(stack, "GET", "/me", gamma["token"])[0] == 401
+    assert call(stack, "GET", "/me", own)[0] == 200
+    admin.open("settings/admin/users/usr_01aaaaaaaaaaaaaaaaaaaaaaaa")
+    expect(page.get_by_role("heading", name="No such user")).to_be_visible()
+    assert_in_words(page)
+    assert [e for e in admin.errors() if "404" not in e] == [] and tab.errors() == []
+
+
+def test_invites_choose_their_expiry_name_re_access_links_and_end_empty(tabs, stack: Stack) -> None:
+    status, pending = call(stack, "GET", "/admin/invites?limit=100", stack.token)
+    for invite in pending["items"]:  # earlier tests' leftovers: this one starts from none
+        if invite["status"] == "pending":
+            assert call(stack, "DELETE", f"/admin/invites/{invite['id']}", stack.token)[0] == 204
+    tab = tabs()
+    sign_in(tab, stack.token)
+    tab.open("settings/admin/invites")
+    page = tab.page
+    expect(page.get_by_text("No pending invites or re-access links.")).to_be_visible()
+    expect(page.get_by_label("Link expires after").locator("option")).to_have_text(
+        ["1 day", "3 days", "7 days", "14 days", "30 days"])
+    expect(page.get_by_label("Link expires after")).to_have_value("7")
+    page.get_by_label("Email").fill("month@example.com")
+    page.get_by_label("Link expires after").select_option(label="30 days")
+    page.get_by_role("button", name="Invite").click()
+    expect(page.get_by_label("Invite link", exact=True)).to_have_value(re.compile("#token="))
+    expect(page.get_by_role("heading", name="Invite link for month@example.com")).to_be_visible()
+    expect(page.locator("[data-link-expiry]")).to_contain_text("It works once, until ")
+    expect(page.get_by_role("status")).to_contain_text("Invite created for month@example.com")
+    invite_row = page.get_by_role("row").filter(has_text="month@example.com")
+    expect(invite_row).to_contain_text("in 30 days")
+    expect(page.get_by_label("Link expires after")).to_have_value("7")  # back to the default
+
+    relinked = claimed_member(stack, "relinked@example.com")
+    assert call(stack, "POST", f"/admin/users/{relinked['user']['id']}/access-links", stack.token, {})[0] == 201
+    page.reload()
+    link_row = page.get_by_role("row").filter(has_text="relinked@example.com")
+    expect(link_row.get_by_role("cell").nth(2)).to_have_text("re-access link")
+    expect(invite_row.get_by_role("cell").nth(2)).to_have_text("invite")
+    page.get_by_role("button", name="Revoke relinked@example.com").click()
+    expect(page.get_by_role("dialog").get_by_role("heading")).to_have_text(
+        "Revoke the re-access link of relinked@example.com?")
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_have_text("The re-access link of relinked@example.com was revoked.")
+    page.get_by_role("button", name="Revoke month@example.com").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_have_text("The invite of month@example.com was revoked.")
+    expect(page.get_by_text("No pending invites or re-access links.")).to_be_visible()
+    expect(page.locator("table.list")).to_be_hidden()
+    assert tab.errors() == []
+
+
+@WIDTHS
+def test_every_page_fits_the_window_and_links_only_to_pages_that_exist(tabs, stack: Stack, shots, width: int) -> None:
+    # Long, unbroken strings people choose: they wrap, the page does not widen.
+    long_email = f"a-very-long-address-{width}-without-spaces@subdomain.of.an.example.com"
+    member = claimed_member(stack, long_email)
+    long_name = "x" * 100
+    maker = pat_of(stack, member["pat"]["token"], long_name)
+    call(stack, "POST", "/workflows/agent-run-tokens", maker["token"], {"agentId": "y" * 100, "stage": "z" * 60})
+    call(stack, "POST", "/admin/invites", stack.token, {"email": f"pending-{width}-{'q' * 40}@example.com"})
+
+    signed_out = tabs(width=width)
+    for path in ["sign-in", "invite"]:
+        signed_out.open(path)
+        signed_out.page.wait_for_load_state("networkidle")
+        assert_fits_the_width(signed_out.page)
+    tab = tabs(width=width)
+    sign_in(tab, member["pat"]["token"])  # a member's tokens page, with the long token name
+    expect(tab.page.get_by_role("button", name=f"Rotate {long_name}", exact=True)).to_be_enabled()
+    assert_fits_the_width(tab.page)
+    tab.page.get_by_role("button", name="Sign out").click()
+    sign_in(tab, stack.token)
+    page = tab.page
+    pages = [TOKENS, "settings/admin/users", f"settings/admin/users/{member['user']['id']}",
+             "settings/admin/invites", POLICY]
+    links: set[str] = set()
+    for path in pages:
+        tab.open(path)
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("[data-who]")).to_have_text("admin@example.com")
+        assert_fits_the_width(page)
+        links |= set(page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"))
+        # The header's words stay apart: the brand, the email and Sign out do not touch.
+        boxes = [page.locator(selector).bounding_box() for selector in (".brand", "[data-who]", "[data-sign-out]")]
+        for one, other in zip(boxes, boxes[1:], strict=False):
+            assert one is not None and other is not None
+            apart = (one["x"] + one["width"] <= other["x"] - 4) or (one["y"] + one["height"] <= other["y"])
+            assert apart, (path, boxes)
+        if width == PHONE and path == "settings/admin/users":
+            shots(tab, "users-phone")
+    tab.open(TOKENS)
+    page.get_by_role("button", name=re.compile("^Rotate ")).first.click()
+    box = page.get_by_role("dialog").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    for link in sorted(links):
+        assert link.startswith(stack.base_url + "/"), link
+        status, headers, _ = raw_call(stack, "GET", link.removeprefix(stack.base_url), {"Accept": "text/html"})
+        content_type = {name.lower(): value for name, value in headers.items()}["content-type"]
+        assert status == 200 and content_type.startswith("text/html"), (link, status)
+    assert tab.errors() == [] and signed_out.errors() == []

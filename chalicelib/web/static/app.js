@@ -113,10 +113,10 @@ const ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:
 // The API's generic 401 points to the command line; a person in a browser gets other advice.
 const CLI_ADVICE = /\s*Check it with `oi auth check` or `oi profile show`\./;
 
-// Sentences joined, each ending once: "a." + "b" is "a. b.", never "a.. b".
+// Sentences joined, each ending once: "A." + "B" is "A. B.", never "A.. B".
 function sentences(...parts) {
   return parts.filter(Boolean).map((part) => {
-    const text = upperFirst(part.trim());
+    const text = part.trim();
     return /[.!?…:]$/.test(text) ? text : `${text}.`;
   }).join(" ").replace(/([.!?])\.+/g, "$1");
 }
@@ -132,7 +132,7 @@ function inWords(message) {
     .replace(/\bsend null\b/g, "choose No expiry")
     .replace(/\bexpiresAt\b/g, "the expiry")
     .replace(/`([^`]*)`/g, "$1");
-  return sentences(text);
+  return sentences(upperFirst(text));
 }
 
 // Why a token was refused, after "You were signed out:" or "That token was refused:".
@@ -475,7 +475,7 @@ function runRow(run, { parentName, actions }) {
     idLine(run.id, `the run token of ${run.agentId}`));
   const parent = el("td", {}, parentName ? el("span", { class: "token-name", text: parentName }) : "",
     el("code", { class: "id", text: run.parentId }));
-  return el("tr", {}, agent, el("td", { text: run.stage || "—" }), parent, timeCell(run.createdAt),
+  return el("tr", {}, agent, el("td", { class: "name", text: run.stage || "—" }), parent, timeCell(run.createdAt),
     expiryCell(run.expiresAt), el("td", {}, actions));
 }
 
@@ -527,26 +527,23 @@ async function signInPage() {
   ready(form);
 }
 
-// What the tab's token may create with a scope: GET /me's tokenLimits. An API without them
-// tells only the tab's own expiry, which a new token may not outlive.
+// What the tab's token may create with a scope (GET /me's tokenLimits): the latest expiry the
+// API accepts now (null: none within 100 years), whether no expiry is allowed, and what leaving
+// the expiry out does ("no_expiry"; "latest": the policy fills in leftOutExpiresAt; "refused").
 function limitsFor(me, scope) {
-  const limits = me.tokenLimits && me.tokenLimits[scope];
-  if (limits) return limits;
-  const own = me.token.expiresAt;
-  return { latestExpiresAt: own || null, noExpiryAllowed: !own, leftOut: own ? "refused" : "no_expiry" };
+  return (me.tokenLimits && me.tokenLimits[scope])
+    || { latestExpiresAt: null, noExpiryAllowed: true, leftOut: "no_expiry", leftOutExpiresAt: null };
 }
 
 const PRESET_DAYS = [7, 30, 60, 90];
-// With no expiry refused and no latest date given (a policy that only requires an expiry):
-// GitHub's default.
-const DEFAULT_DAYS = "30";
 // The API takes a PAT's expiry within 100 years.
 const FURTHEST = 100 * 365 * DAY;
 
-// The create form's Expires: No expiry (where allowed), 7/30/60/90 days, the latest allowed
-// (where no expiry is not), or a custom date. A custom date means the start of that day in UTC
+// The create form's Expires, as GitHub's: No expiry (only where allowed), 7/30/60/90 days, a
+// custom date, and where no expiry is not allowed the expiry the form uses instead (the latest
+// allowed, or what the policy fills in). A custom date means the start of that day in UTC
 // (00:00Z), the instant `oi … --expires-at 2027-01-01` sends. Choices beyond the latest allowed
-// are disabled; the date field's min and max hold the picker to the allowed days.
+// are disabled, and the date field's min and max hold the picker to the allowed days.
 function expiryPicker(me, form) {
   const scope = form.elements.scope;
   const choice = form.elements.expires;
@@ -557,14 +554,24 @@ function expiryPicker(me, form) {
   let limits = limitsFor(me, scope.value);
 
   const latest = () => (limits.latestExpiresAt ? new Date(limits.latestExpiresAt) : null);
-  const ownExpiryIsLatest = () => Boolean(me.token.expiresAt) && limits.latestExpiresAt !== null
-    && new Date(me.token.expiresAt).getTime() === new Date(limits.latestExpiresAt).getTime();
+  const same = (a, b) => Boolean(a) && Boolean(b) && new Date(a).getTime() === new Date(b).getTime();
+  // Where no expiry is not allowed, what the form uses unless a person picks another:
+  // { at, send, label }, or null where no expiry is allowed.
+  function fallback() {
+    if (limits.noExpiryAllowed) return null;
+    if (limits.leftOut === "latest" && limits.leftOutExpiresAt) {  // the API fills it in: nothing to send
+      const longest = same(limits.leftOutExpiresAt, limits.latestExpiresAt);
+      return { at: limits.leftOutExpiresAt, send: false, label: longest ? "Latest allowed" : "The policy’s default" };
+    }
+    if (limits.latestExpiresAt) return { at: limits.latestExpiresAt, send: true, label: "Latest allowed" };
+    return null;
+  }
 
   // The instant chosen: { at: ISO or null (no expiry), send: whether to send it } or null (no date yet).
   function chosen(now = new Date()) {
     const value = choice.value;
     if (value === "never") return { at: null, send: false };
-    if (value === "latest") return { at: limits.latestExpiresAt, send: limits.leftOut !== "latest" };
+    if (value === "default") return fallback();
     if (value === "custom") return date.value ? { at: `${date.value}T00:00:00Z`, send: true } : null;
     return { at: isoSeconds(new Date(now.getTime() + Number(value) * DAY)), send: true };
   }
@@ -596,21 +603,23 @@ function expiryPicker(me, form) {
     }
   }
 
+  // Why no expiry is not offered, the latest date allowed and why, and what the form uses instead.
   function describeLimits() {
-    const end = latest();
     const parts = [];
     if (!limits.noExpiryAllowed) {
-      parts.push(limits.leftOut === "refused"
+      parts.push(me.token.expiresAt
         ? "No expiry is not allowed here: this tab’s token expires, and a token cannot outlive the token that creates it"
-        : "No expiry is not allowed here: the instance’s token policy requires one");
+        : "No expiry is not allowed here: the instance’s token policy requires an expiry");
     }
-    if (end) {
+    if (limits.latestExpiresAt) {
       parts.push(`The latest expiry allowed is ${moment(limits.latestExpiresAt)}`
-        + (ownExpiryIsLatest() ? ", when this tab’s token expires" : ", the longest lifetime the token policy allows"));
+        + (same(me.token.expiresAt, limits.latestExpiresAt) ? ", when this tab’s token expires"
+          : ", the longest lifetime the token policy allows"));
     }
-    if (!limits.noExpiryAllowed) {
-      parts.push(end ? "The form uses it unless you pick an earlier expiry"
-        : `The form uses ${DEFAULT_DAYS} days unless you pick another`);
+    const instead = fallback();
+    if (instead) {
+      parts.push(same(instead.at, limits.latestExpiresAt) ? "The form uses it unless you pick an earlier expiry"
+        : `Left to the policy, the token expires on ${moment(instead.at)}: the form uses that unless you pick another`);
     }
     limitNote.textContent = sentences(...parts);
     limitNote.hidden = parts.length === 0;
@@ -628,15 +637,17 @@ function expiryPicker(me, form) {
       const beyond = end !== null && now.getTime() + days * DAY > end.getTime();
       options.push(option(String(days), beyond ? `${days} days (later than allowed)` : `${days} days`, beyond));
     }
-    if (end && !limits.noExpiryAllowed) options.push(option("latest", `Latest allowed (${dateFormat.format(end)})`));
+    const instead = fallback();
+    if (instead) options.push(option("default", `${instead.label} (${dateFormat.format(new Date(instead.at))})`));
     date.min = utcDate(new Date(now.getTime() + DAY));
     // The last day whose first instant is allowed.
     date.max = utcDate(end || new Date(now.getTime() + FURTHEST - DAY));
     options.push(option("custom", "Custom date…", date.max < date.min));
     choice.replaceChildren(...options);
     const usable = (value) => options.some((o) => o.value === value && !o.disabled);
-    const fallback = limits.noExpiryAllowed ? "never" : (end ? "latest" : DEFAULT_DAYS);
-    choice.value = usable(previous) ? previous : fallback;
+    // No expiry where allowed (as the product docs say: blank means never), else what the form uses instead.
+    const first = limits.noExpiryAllowed ? "never" : (instead ? "default" : options.find((o) => !o.disabled).value);
+    choice.value = usable(previous) ? previous : first;
     describeLimits();
     describe();
   }
@@ -663,11 +674,10 @@ function expiryPicker(me, form) {
       return picked.send ? { expiresAt: picked.at } : {};
     },
     reset() {
-      choice.value = "";  // back to the default
+      choice.value = "";  // back to the first choice
       date.value = "";
       render();
     },
-    latestText: () => (limits.latestExpiresAt ? moment(limits.latestExpiresAt) : null),
   };
 }
 
@@ -773,13 +783,13 @@ async function tokensPage() {
       form.reset();
       expiry.reset();
       revealOnce("created", created);
-      announce(`Token “${created.name}” created. Copy it now: it is shown only once.`);
+      announce(`Token “${created.name}” created.`);
       await list.reload();
     }, {
       // The API's words name the field and the instant in UTC; ours say what to do.
-      expiry_exceeds_token: () => sentences(
+      expiry_exceeds_token: (error) => (me.token.expiresAt ? sentences(
         `This tab’s token expires on ${moment(me.token.expiresAt)}, so a token made with it must expire by then`,
-        "Pick an earlier expiry, or sign in with a longer-lived token"),
+        "Pick an earlier expiry, or sign in with a longer-lived token") : inWords(error.message)),
     });
   });
   ready(form);
