@@ -795,8 +795,9 @@ def test_the_token_policy_is_previewed_before_it_is_saved_and_a_policy_blocking_
         # (no dialog, no 409).
         caller = page.locator("[data-blocks-caller]")
         name = call(stack, "GET", "/me", stack.token)[1]["token"]["name"]
-        expect(caller).to_contain_text(f"This policy would block the token this tab is signed in with (“{name}”)")
-        expect(caller).to_contain_text("tokens must expire, and this one does not")
+        expect(caller).to_contain_text(f"This tab cannot save these values: they would block “{name}”, the token it "
+                                       "is signed in with. This policy would block the token making the change "
+                                       "(tokens must expire, and this one does not).")
         expect(caller.get_by_role("link", name="the tokens page")).to_have_attribute(
             "href", re.compile("personal/tokens$"))
         expect(save).to_be_disabled()

@@ -350,7 +350,8 @@ function pagedList(path, renderRow, { scope = document, limit = PAGE_SIZE } = {}
     more.hidden = !cursor;
     showEmpty();
   }
-  more.addEventListener("click", () => perform(() => load(false)));
+  // Not an action: it changes nothing, so a value shown once stays.
+  more.addEventListener("click", () => load(false).catch(report));
   return {
     reload: () => load(true),
     render(item) {
@@ -453,13 +454,13 @@ function patNameCell(pat, { current = false } = {}) {
   const cell = el("td", { class: "name" }, el("span", { class: "token-name", text: pat.name }));
   if (current) cell.append(" ", el("span", { class: "badge", text: "this tab" }));
   if (pat.blocked) {
-    cell.append(" ", el("span", { class: "badge blocked", title: pat.blocked.message,
+    cell.append(" ", el("span", { class: "badge blocked", title: inWords(pat.blocked.message),
       text: BLOCKED_BADGES[pat.blocked.code] || "blocked" }));
   } else if (pat.rotatedTo) {
     cell.append(" ", el("span", { class: "badge rotated", title: `Rotated to ${pat.rotatedTo}`, text: "rotated" }));
   }
   cell.append(idLine(pat.id, pat.name));
-  if (pat.blocked) cell.append(el("span", { class: "why", text: pat.blocked.message }));
+  if (pat.blocked) cell.append(el("span", { class: "why", text: inWords(pat.blocked.message) }));
   return cell;
 }
 
@@ -1171,9 +1172,9 @@ async function tokenPolicyPage() {
     more.textContent = `The first ${impact.sample.length} are listed.`;
     blocksCaller.hidden = !impact.blocksCaller;
     if (impact.blocksCaller) {
-      $("[data-blocks-caller-text]").textContent = sentences(
-        `This policy would block the token this tab is signed in with (“${me.token.name}”), so it cannot be saved from here`,
-        inWords(impact.blocksCaller.message));
+      $("[data-blocks-caller-title]").textContent = `This tab cannot save these values: they would block “${me.token.name}”, `
+        + "the token it is signed in with.";
+      $("[data-blocks-caller-text]").textContent = inWords(impact.blocksCaller.message);
     }
   }
 
