@@ -120,8 +120,11 @@ class BlockedReason:
 def why_blocked(token: TokenRecord, policy: TokenPolicy, now: datetime) -> BlockedReason | None:
     """Why the authorizer refuses this listed token: rotated away, or blocked by the policy."""
     if token.rotated_to is not None and token.is_expired(now):
+        if token.successor_revoked:
+            return BlockedReason("rotated", f"Rotated to {token.rotated_to}, which was deleted or revoked since: "
+                                            "neither works. Create a new token.")
         return BlockedReason("rotated", f"Rotated to {token.rotated_to}, and its grace period is over: it no longer "
-                                  "works. Use its successor.")
+                                        "works. Use its successor.")
     if breach := policy.breach(token.kind, token.scope, token.created_at, token.expires_at):
         return BlockedReason("blocked_by_policy", f"Blocked by the instance's token policy: {breach}. It works again "
                                             "if an admin relaxes the policy; or create a token that fits it.")

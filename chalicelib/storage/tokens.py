@@ -141,11 +141,16 @@ class TokenStore:
             writes.append(self._unchanged(old.user_id, creator, now))
         self._table.transact(writes)
 
-    def end_windows(self, user_id: str, token_id: str, successor_id: str, at: datetime) -> None:
+    def end_windows(
+        self, user_id: str, token_id: str, successor_id: str, at: datetime, *, successor_revoked: bool = False
+    ) -> None:
         """Cut the grace window of ``token_id``, rotated to ``successor_id``, short to ``at``, and
         those of the tokens before it in its rotation chain, so that no token works longer than
         its successor. Best effort and only ever shorter: the walk stops at a window that already
-        ends by ``at`` (those before it end earlier still) or at a token already gone."""
+        ends by ``at`` (those before it end earlier still) or at a token already gone.
+        ``successor_revoked``: the chain's end was revoked, so a late use is not told "use the
+        new token" (``successorRevoked`` on each token cut)."""
+        revoked = ", successorRevoked = :yes" if successor_revoked else ""
         predecessor: str | None = token_id
         while predecessor is not None:
             try:
@@ -153,11 +158,12 @@ class TokenStore:
                     response = self._table.client.update_item(
                         TableName=self._table.name,
                         Key=token_key(user_id, predecessor),
-                        UpdateExpression="SET expiresAt = :end, #ttl = :ttl",
+                        UpdateExpression=f"SET expiresAt = :end, #ttl = :ttl{revoked}",
                         ConditionExpression="attribute_exists(pk) AND rotatedTo = :successor AND expiresAt > :end",
                         ExpressionAttributeNames={"#ttl": "ttl"},
                         ExpressionAttributeValues=marshal({":end": to_iso(at), ":ttl": to_epoch(at + REUSE_WATCH),
-                                                           ":successor": successor_id}),
+                                                           ":successor": successor_id,
+                                                           ":yes": True if successor_revoked else None}),
                         ReturnValues="ALL_NEW",
                     )
             except ClientError as error:
@@ -378,6 +384,7 @@ def token_item(token: TokenRecord) -> Item:
         "lastUsedUserAgent": token.last_used_user_agent,
         "rotatedTo": token.rotated_to,
         "rotatedFrom": token.rotated_from,
+        "successorRevoked": True if token.successor_revoked else None,
         "notAfter": to_iso(token.not_after) if token.not_after else None,
         "agentId": token.agent_id,
         "stage": token.stage,
@@ -405,6 +412,7 @@ def token_from_item(item: Item) -> TokenRecord:
         last_used_user_agent=fields.get("lastUsedUserAgent"),
         rotated_to=fields.get("rotatedTo"),
         rotated_from=fields.get("rotatedFrom"),
+        successor_revoked=bool(fields.get("successorRevoked")),
         not_after=from_iso(fields["notAfter"]) if "notAfter" in fields else None,
         told={name.removeprefix("told_"): from_iso(value) for name, value in fields.items()
               if name.startswith("told_")},
