@@ -6,7 +6,6 @@ work in the suite.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from chalicelib.credentials import pats
 from chalicelib.storage import Store
 from chalicelib.storage.table import invite_key, marshal, token_key
 
-from .conftest import TABLE, Account, Accounts, Api, DynamoCalls, FrozenClock
+from .conftest import TABLE, Account, Accounts, Api, DynamoCalls, FrozenClock, lands_just_before
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -42,25 +41,6 @@ def listed(api: Api, admin: Account, invite_id: str) -> dict[str, Any]:
     page = api.get("/admin/invites?limit=100", admin.token)
     assert page.status == 200, page.body
     return next(item for item in page.body["items"] if item["id"] == invite_id)
-
-
-def lands_just_before(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, clock: FrozenClock,
-                      concurrent: Callable[[], None], skew_ms: float) -> None:
-    """Run ``concurrent`` (another Lambda's request, whose clock reads ``skew_ms`` later) after
-    the revoker read its clock and before its write commits (as in
-    test_compromise_reaches_descendants)."""
-    original = getattr(target, name)
-    raced: list[bool] = []
-
-    def racing(*args: Any, **kwargs: Any) -> Any:
-        if not raced:
-            raced.append(True)
-            clock.advance(milliseconds=skew_ms)
-            concurrent()
-            clock.advance(milliseconds=-skew_ms)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(target, name, racing)
 
 
 def make_legacy_invite(dynamodb: Any, invite_id: str, first_token_expires_at: str | None = None) -> None:
