@@ -260,6 +260,16 @@ async function copyText(text, field) {
   }
 }
 
+// An email as text that, when its column is narrow, breaks after the @ first (<wbr>) rather
+// than anywhere: "colleague@" over "example.com".
+function emailText(email) {
+  const at = email.lastIndexOf("@");
+  if (at < 0) return document.createTextNode(email);
+  const parts = document.createDocumentFragment();
+  parts.append(email.slice(0, at + 1), el("wbr"), email.slice(at + 1));
+  return parts;
+}
+
 // A token's id (what the API and `oi` take), shown with a button that copies it.
 function idLine(id, name) {
   const code = el("code", { class: "id", text: id });
@@ -476,7 +486,7 @@ function runRow(run, { parentName, actions }) {
     idLine(run.id, `the run token of ${run.agentId}`));
   const parent = el("td", {}, parentName ? el("span", { class: "token-name", text: parentName }) : "",
     el("code", { class: "id", text: run.parentId }));
-  return el("tr", {}, agent, el("td", { class: "name", text: run.stage || "—" }), parent, timeCell(run.createdAt),
+  return el("tr", {}, agent, el("td", {}, el("span", { class: "token-name", text: run.stage || "—" })), parent, timeCell(run.createdAt),
     expiryCell(run.expiresAt), el("td", {}, actions));
 }
 
@@ -998,7 +1008,7 @@ async function usersPage() {
     if (user.status === "active") {
       actions.append(button("Re-access link", () => perform(() => createAccessLink(user))));
     }
-    const email = el("td", { class: "name" }, el("a", { href: url(`settings/admin/users/${encodeURIComponent(user.id)}`), text: user.email }));
+    const email = el("td", { class: "name" }, el("a", { href: url(`settings/admin/users/${encodeURIComponent(user.id)}`) }, emailText(user.email)));
     if (you) email.append(" ", el("span", { class: "badge", text: "you" }));
     row.append(email, el("td", { text: user.role }), el("td", { text: user.status }),
       timeCell(user.createdAt), el("td", {}, actions));
@@ -1081,8 +1091,8 @@ async function invitesPage() {
     // Revoked because the token that sent it was revoked since: claiming it answers 410.
     const action = invite.status === "revoked"
       ? el("span", { class: "badge blocked", text: "Revoked: the token that sent it was revoked" }) : revoke;
-    return el("tr", {}, el("td", { class: "name", text: invite.email }), el("td", { text: invite.role }),
-      el("td", { text: what }), el("td", { class: "name", text: sender }),
+    return el("tr", {}, el("td", { class: "name" }, emailText(invite.email)), el("td", { text: invite.role }),
+      el("td", { text: what }), el("td", { class: "name" }, emailText(sender)),
       timeCell(invite.createdAt), expiryCell(invite.expiresAt), el("td", {}, action));
   });
   const form = $("[data-form=invite]");
@@ -1164,7 +1174,7 @@ async function tokenPolicyPage() {
     $("[data-impact-summary]").textContent = impactSummary(impact);
     $("[data-impact-table]").hidden = impact.sample.length === 0;
     $("[data-impact-rows]").replaceChildren(...impact.sample.map((token) => el("tr", {},
-      el("td", { class: "name", text: token.email }), el("td", { class: "name", text: token.name }), el("td", { text: token.scope }),
+      el("td", { class: "name" }, emailText(token.email)), el("td", { class: "name", text: token.name }), el("td", { text: token.scope }),
       expiryCell(token.expiresAt), el("td", { text: token.reason }))));
     labelCells($("[data-impact-table]"));
     const more = $("[data-impact-more]");
