@@ -325,13 +325,12 @@ function wireCopyButtons() {
   }
 }
 
-// On a narrow screen a table's rows become cards: each cell says which column it is in.
-function labelCells(table) {
+// On a narrow screen a table's rows become cards: each cell says which column it is in (its
+// data-label, shown by the stylesheet; none for the actions, whose heading is for screen readers).
+function labelCells(table, rows = [...table.tBodies].flatMap((body) => [...body.rows])) {
   const heads = [...table.tHead.rows[0].cells].map((th) => (th.querySelector(".visually-hidden") ? "" : th.textContent.trim()));
-  for (const body of table.tBodies) {
-    for (const row of body.rows) {
-      [...row.cells].forEach((cell, index) => { if (heads[index]) cell.dataset.label = heads[index]; });
-    }
+  for (const row of rows) {
+    [...row.cells].forEach((cell, index) => { if (heads[index]) cell.dataset.label = heads[index]; });
   }
 }
 
@@ -364,19 +363,15 @@ function pagedList(path, renderRow, { scope = document, limit = PAGE_SIZE } = {}
   more.addEventListener("click", () => load(false).catch(report));
   return {
     reload: () => load(true),
-    render(item) {
+    render(item) {  // a row to put in place of another
       const row = renderRow(item);
-      [...row.cells].forEach((cell, index) => {
-        const head = table.tHead.rows[0].cells[index];
-        if (head && !head.querySelector(".visually-hidden")) cell.dataset.label = head.textContent.trim();
-      });
+      labelCells(table, [row]);
       return row;
     },
-    remove(row) {
+    remove(row) {  // a row whose item is gone: the list may be empty now
       row.remove();
       showEmpty();
     },
-    rows: () => rows,
   };
 }
 
