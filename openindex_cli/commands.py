@@ -17,6 +17,7 @@ from openindex_cli import config, expiry, signals
 from openindex_cli.api import Api
 from openindex_cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
 
+PROFILE_HELP = "profile to use (default: $OPENINDEX_PROFILE or 'default')"
 INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
 PAGE_KEYS = ("items", "nextCursor")
 
@@ -28,6 +29,7 @@ class Context:
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     transport: httpx.BaseTransport | None = None
     insecure: bool = False  # --insecure: plain http to any host, for this run
+    profile: str | None = None  # --profile before the command (`oi --profile work auth check`)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # what durations count from
     warned_of_expiry: bool = False  # one warning per run, however many requests said so
 
@@ -69,16 +71,25 @@ class Context:
 def command_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--profile and --json, for every command."""
 
-    @click.option("--profile", "profile", default=None, metavar="NAME",
-                  help="profile to use (default: $OPENINDEX_PROFILE or 'default')")
+    @click.option("--profile", "profile", default=None, metavar="NAME", help=PROFILE_HELP)
     @click.option("--json", "as_json", is_flag=True, help="print machine-readable JSON")
     @click.pass_obj
     @functools.wraps(function)
     def wrapper(context: Context, *args: Any, **kwargs: Any) -> Any:
+        kwargs["profile"] = _one_profile(context.profile, kwargs["profile"])
         return function(context, *args, **kwargs)
 
     return wrapper
 
+
+
+def _one_profile(before: str | None, after: str | None) -> str | None:
+    """--profile before the command (as with gh) or after it; both at once only if they agree,
+    since either one silently winning could send a command to the wrong account."""
+    if before is not None and after is not None and before != after:
+        raise click.UsageError(f"--profile is given twice, {before!r} before the command and {after!r} after it; "
+                               "give it once")
+    return after if after is not None else before
 
 
 def request_options(function: Callable[..., Any]) -> Callable[..., Any]:

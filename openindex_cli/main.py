@@ -15,6 +15,7 @@ from openindex_cli.admin import admin
 from openindex_cli.api import RUN_TOKEN_REFUSED, Api, api_path
 from openindex_cli.commands import (
     INSECURE_HELP,
+    PROFILE_HELP,
     Context,
     HelpGroup,
     command_options,
@@ -59,9 +60,10 @@ def _show_version(click_context: click.Context, _: click.Parameter, value: bool)
 @click.group(cls=HelpGroup, context_settings={"max_content_width": 100})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
               help="show the version and exit")
+@click.option("--profile", "profile", default=None, metavar="NAME", help=PROFILE_HELP)
 @click.option("--insecure", is_flag=True, help=INSECURE_HELP)
 @click.pass_context
-def oi(click_context: click.Context, insecure: bool) -> None:
+def oi(click_context: click.Context, profile: str | None, insecure: bool) -> None:
     """OpenIndex command line: profiles, token checks, your tokens, run tokens and security log, invites,
     and administration.
 
@@ -69,9 +71,11 @@ def oi(click_context: click.Context, insecure: bool) -> None:
     Examples:
       echo "$OPENINDEX_ADMIN_TOKEN" | oi profile set --app-url http://127.0.0.1:8000 --token -
       oi auth check
-      oi settings personal tokens list
+      oi --profile work settings personal tokens list
     """
-    click_context.ensure_object(Context).insecure = insecure
+    context = click_context.ensure_object(Context)
+    context.insecure = insecure
+    context.profile = profile
 
 
 # oi profile
