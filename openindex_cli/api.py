@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from datetime import tzinfo
 from typing import Any
 from urllib.parse import quote
 
@@ -20,6 +21,7 @@ from openindex_cli.errors import (
     CliError,
 )
 from openindex_cli.signals import TOKEN_EXPIRES_HEADER
+from openindex_cli.wording import for_people
 
 TIMEOUT_SECONDS = 10.0
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -43,6 +45,7 @@ class Api:
         insecure: bool = False,
         command: str = "oi",
         on_expiry: Callable[[str], None] | None = None,
+        zone: tzinfo | None = None,
     ) -> None:
         self._app_url = app_url
         self._token = token
@@ -52,6 +55,7 @@ class Api:
         self._insecure = insecure
         self._command = command
         self._on_expiry = on_expiry  # given each OpenIndex-Token-Expires value, whatever the status
+        self._zone = zone  # the clock the server's times are told on (None: this machine's)
 
     def check(self, authenticated: bool = True) -> str:
         """The app URL, once it and (for ``authenticated`` calls) the token are fit to use.
@@ -112,6 +116,8 @@ class Api:
                 raise self._no_api(method, path, status)
             return payload
         message = _error_message(payload)
+        if message is not None:  # told to a person: local times, oi's options, one full stop
+            message = for_people(message, self._zone)
         if status >= 500:
             detail = message or "its reply is not the API's (a gateway or proxy in front of it?)"
             raise CliError(f"the server failed (HTTP {status}): {detail}; try again", EXIT_BAD_REPLY)

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import click
@@ -20,6 +20,7 @@ from openindex_cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
 PROFILE_HELP = "profile to use (default: $OPENINDEX_PROFILE or 'default')"
 INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
 PAGE_KEYS = ("items", "nextCursor")
+NAME_MAX = 100  # the server's longest name, agent id or stage (DisplayName in the API)
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Context:
     profile: str | None = None  # --profile before the command (`oi --profile work auth check`)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # what durations count from
     warned_of_expiry: bool = False  # one warning per run, however many requests said so
+    zone: tzinfo | None = None  # the clock times in sentences are told on (None: this machine's)
 
     def settings(self, profile: str | None, must_exist: bool = True) -> config.Settings:
         """The settings in force, with a warning when the file holding them is not private."""
@@ -53,7 +55,7 @@ class Context:
                    token_label=settings.token_label, token_fix=settings.token_fix,
                    insecure=self.insecure or (settings.insecure and own_url),
                    command=current.command_path if current else "oi",
-                   on_expiry=on_expiry or functools.partial(self._warn_of_expiry, settings))
+                   on_expiry=on_expiry or functools.partial(self._warn_of_expiry, settings), zone=self.zone)
 
     def _warn_of_expiry(self, settings: config.Settings, header: str) -> None:
         """One line on stderr, once, when the token in force expires within seven days.
@@ -138,6 +140,17 @@ def expires_at_option(text: str, now: datetime) -> str:
         return expiry.parse(text, now)
     except expiry.ExpiryError as error:
         raise CliError(f"--expires-at: {error}", EXIT_USAGE) from None
+
+
+def name_option(option: str, value: str, what: str = "a name") -> str:
+    """A name (or agent id, or stage) checked before it is sent, so a missing or overlong one is
+    refused in words (exit 2) rather than in the validator's terms the server answers with."""
+    if not value.strip():
+        raise CliError(f"{option}: {what} is required", EXIT_USAGE)
+    if len(value) > NAME_MAX:
+        raise CliError(f"{option}: {what} is at most {NAME_MAX} characters long; this one has {len(value)}",
+                       EXIT_USAGE)
+    return value
 
 
 def stdin_is_terminal() -> bool:

@@ -6,6 +6,7 @@ import sys
 import click
 
 from openindex_cli.output import printable
+from openindex_cli.wording import one_full_stop
 
 EXIT_REFUSED = 1  # the server refused the request (400, 404, 409, 410), or the user said no
 EXIT_USAGE = 2  # wrong command-line usage (also click's own code for it)
@@ -26,4 +27,4 @@ class CliError(click.ClickException):
 
     def show(self, file: object = None) -> None:
         """One line; the message often carries the server's words, so control characters become ?."""
-        click.echo(f"oi: {printable(self.message)}", err=True, file=file or sys.stderr)  # type: ignore[arg-type]
+        click.echo(f"oi: {one_full_stop(printable(self.message))}", err=True, file=file or sys.stderr)  # type: ignore[arg-type]

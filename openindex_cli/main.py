@@ -21,6 +21,7 @@ from openindex_cli.commands import (
     command_options,
     every_page,
     expires_at_option,
+    name_option,
     request_options,
     stdin_is_terminal,
 )
@@ -299,7 +300,7 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
       oi settings personal tokens create --name ci --scope read_write --expires-at 30d
       oi settings personal tokens create --name ops --scope admin --expires-at 2027-01-01
     """
-    body: dict[str, Any] = {"name": name, "scope": scope}
+    body: dict[str, Any] = {"name": name_option("--name", name), "scope": scope}
     if expires_at is not None:
         body["expiresAt"] = expires_at_option(expires_at, context.now())
     created = context.api(context.settings(profile)).call(
@@ -712,7 +713,8 @@ def _holder(context: Context, settings: config.Settings) -> Holder:
     except that a token the server refuses is said to be one, with its reason."""
     stored = config.stored_profile(settings.path, settings.profile)
     api = Api(config.text(stored, "app_url"), config.text(stored, "token"), context.transport,
-              token_label=f"profile '{settings.profile}'", insecure=context.insecure or stored.get("insecure") is True)
+              token_label=f"profile '{settings.profile}'", insecure=context.insecure or stored.get("insecure") is True,
+              zone=context.zone)
     try:
         me = api.call("GET", api_path("me"), expect=ME_KEYS)
         return Holder(f"a token for {me['email']} ({me['role']}), scope {me['token']['scope']}", str(me["id"]))

@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -377,9 +377,10 @@ class Cli:
         self.transport = transport
         self.clock = clock
         self.runner = CliRunner()
+        self.zone: tzinfo = UTC  # the terminal's time zone: sentences tell times on its clock
 
     def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
-        context = CliContext(transport=self.transport, now=self.clock.now)
+        context = CliContext(transport=self.transport, now=self.clock.now, zone=self.zone)
         return self.runner.invoke(oi, list(args), obj=context, env=env, input=input)
 
 

@@ -211,7 +211,7 @@ def test_create_reports_the_servers_validation_error(cli: Cli, accounts: Account
     login(cli, accounts.create().token)
     result = cli("settings", "personal", "tokens", "create", "--name", "x", "--scope", "read_write",
                  "--expires-at", "2020-01-01T00:00:00Z")
-    assert result.exit_code == 1 and "expiresAt must be in the future" in result.stderr
+    assert result.exit_code == 1 and "--expires-at must be in the future" in result.stderr
 
 
 def test_list_shows_a_table_without_token_values(cli: Cli, accounts: Accounts) -> None:
