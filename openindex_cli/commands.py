@@ -158,14 +158,20 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+def require_terminal(*, verb: str, done: str, yes: bool) -> None:
+    """With no terminal to ask at and no --yes, refuse (exit 2) rather than act on whatever
+    standard input holds; called before anything is read only to word the question."""
+    if not yes and not stdin_is_terminal():
+        raise CliError(f"not {done}: there is no terminal to ask at; add --yes to {verb} without asking",
+                       EXIT_USAGE)
+
+
 def confirm_at_terminal(question: str, *, verb: str, done: str, yes: bool) -> None:
     """Go on after --yes, or a yes typed at a terminal; with no terminal and no --yes, refuse
     (exit 2) rather than act on whatever standard input holds. A no is exit 1."""
+    require_terminal(verb=verb, done=done, yes=yes)
     if yes:
         return
-    if not stdin_is_terminal():
-        raise CliError(f"not {done}: there is no terminal to ask at; add --yes to {verb} without asking",
-                       EXIT_USAGE)
     try:
         confirmed = click.confirm(question, default=False, err=True)
     except click.Abort:
