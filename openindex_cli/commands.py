@@ -20,6 +20,7 @@ from openindex_cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
 PROFILE_HELP = "profile to use (default: $OPENINDEX_PROFILE or 'default')"
 INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
 PAGE_KEYS = ("items", "nextCursor")
+PAGE_SIZE = 100  # the API's largest page
 NAME_MAX = 100  # the server's longest name, agent id or stage (DisplayName in the API)
 
 
@@ -122,16 +123,36 @@ class HelpGroup(click.Group):
 
 def every_page(api: Api, path: str) -> list[dict[str, Any]]:
     """Every item of a list, following nextCursor: a page may be short while more remain."""
+    return listed(api, path, None)[0]
+
+
+def listed(api: Api, path: str, limit: int | None) -> tuple[list[dict[str, Any]], bool]:
+    """The first ``limit`` items of a list (all of them for None), following nextCursor, and
+    whether more remain. One item more than shown is asked for, so "more" is never a guess."""
     items: list[dict[str, Any]] = []
-    params: dict[str, str] = {"limit": "100"}
+    params: dict[str, str] = {}
     while True:
+        params["limit"] = str(PAGE_SIZE if limit is None else min(PAGE_SIZE, limit + 1 - len(items)))
         page = api.call("GET", path, params=params, expect=PAGE_KEYS)
         items += page["items"]
-        if not page["nextCursor"]:
-            return items
+        if not page["nextCursor"] or (limit is not None and len(items) > limit):
+            break
         params["cursor"] = page["nextCursor"]
+    if limit is None:
+        return items, False
+    return items[:limit], len(items) > limit
 
 
+def limit_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--limit N for a list of ``what`` ("tokens"), newest first; left out, the whole list."""
+    return click.option("--limit", type=click.IntRange(min=1), metavar="N",
+                        help=f"show at most N {what}, the newest (default: all)")
+
+
+def say_if_more(more: bool, shown: int, what: str) -> None:
+    """On standard error (so standard output stays the table): the list went on past --limit."""
+    if more:
+        click.echo(f"oi: more {what} than these {shown}; raise --limit or leave it out to see them all", err=True)
 
 
 def expires_at_option(text: str, now: datetime) -> str:

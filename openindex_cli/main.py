@@ -21,8 +21,11 @@ from openindex_cli.commands import (
     command_options,
     every_page,
     expires_at_option,
+    limit_option,
+    listed,
     name_option,
     request_options,
+    say_if_more,
     stdin_is_terminal,
 )
 from openindex_cli.errors import EXIT_CONFIG, EXIT_FORBIDDEN, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_USAGE, CliError
@@ -262,17 +265,19 @@ personal.add_command(security_events)
 
 @tokens.command("list", short_help="List your tokens, never their values.")
 @request_options
-def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
+@limit_option("tokens")
+def tokens_list(context: Context, profile: str | None, as_json: bool, limit: int | None) -> None:
     """List your tokens (never their values), newest first.
 
     \b
     Examples:
       oi settings personal tokens list
+      oi settings personal tokens list --limit 5
       oi settings personal tokens list --profile work --json
     """
-    items = every_page(context.api(context.settings(profile)), api_path("me", "pats"))
+    items, more = listed(context.api(context.settings(profile)), api_path("me", "pats"), limit)
     if as_json:
-        emit_json({"items": items})
+        emit_json({"items": items, "more": more})
         return
     rows = [(t["id"], t["name"], t["scope"], when(t["createdAt"]),
              when(t["expiresAt"]) + (" *" if t.get("rotatedTo") else ""), when(t["lastUsedAt"], missing="-"),
@@ -282,6 +287,7 @@ def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
     for rotated in [t for t in items if t.get("rotatedTo")]:
         click.echo(printable(f"* {rotated['id']} was rotated to {rotated['rotatedTo']}: it stops working at its "
                              "EXPIRES, the end of its grace window."))
+    say_if_more(more, len(items), "tokens")
 
 
 @tokens.command("create", short_help="Create a token; its value is printed once.")
@@ -529,7 +535,8 @@ def run_tokens() -> None:
 
 @run_tokens.command("list", short_help="List your live run tokens, never their values.")
 @request_options
-def run_tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
+@limit_option("run tokens")
+def run_tokens_list(context: Context, profile: str | None, as_json: bool, limit: int | None) -> None:
     """List your live agent run tokens (never their values), newest first.
 
     Live means unexpired and not revoked, minted by a personal access token that is still live
@@ -538,15 +545,16 @@ def run_tokens_list(context: Context, profile: str | None, as_json: bool) -> Non
     \b
     Examples:
       oi settings personal run-tokens list
-      oi settings personal run-tokens list --profile work --json
+      oi settings personal run-tokens list --limit 10 --profile work --json
     """
-    items = every_page(context.api(context.settings(profile)), api_path("me", "agent-run-tokens"))
+    items, more = listed(context.api(context.settings(profile)), api_path("me", "agent-run-tokens"), limit)
     if as_json:
-        emit_json({"items": items})
+        emit_json({"items": items, "more": more})
         return
     rows = [(t["id"], t["agentId"], t["stage"] or "-", t["parentId"], when(t["expiresAt"]), when(t["createdAt"]))
             for t in items]
     click.echo(table(("ID", "AGENT", "STAGE", "PARENT", "EXPIRES", "CREATED"), rows))
+    say_if_more(more, len(items), "run tokens")
 
 
 @run_tokens.command("delete", short_help="Delete a run token: it stops working at once.")
@@ -569,18 +577,44 @@ def run_tokens_delete(context: Context, profile: str | None, as_json: bool, run_
 def _delete_one(context: Context, profile: str | None, as_json: bool, yes: bool, *, argument: str, what: str,
                 item_id: str, problem: str | None, collection: str) -> None:
     """Delete one of the caller's tokens: the id's shape first, then the configuration, then
-    the question (unless --yes), then the request."""
+    (unless --yes) the token found in its list and the question naming it, then the request."""
     if problem is not None:
         raise CliError(f"{argument}: {problem}", EXIT_USAGE)
-    api = context.api(context.settings(profile))
+    settings = context.settings(profile)
+    api = context.api(settings)
     api.check()  # a configuration error comes before the question, not after the answer
+    named = item_id
     if not yes:
-        _confirm_delete(f"Delete {what} {item_id}? It stops working at once.")
+        found = next((item for item in every_page(api, api_path("me", collection)) if item.get("id") == item_id),
+                     None)
+        if found is None:  # what the server would answer, without a question about nothing
+            long_name, group = _COLLECTIONS[collection]
+            raise CliError(f"No {long_name} with this id among yours; `oi settings personal {group} list` shows them.",
+                           EXIT_REFUSED)
+        named = _named(what, found)
+        question = f"Delete {what} {named}? It stops working at once."
+        if what == "token" and api.call("GET", api_path("me"), expect=ME_KEYS)["token"]["id"] == item_id:
+            question += (f" It is the token this command uses (from {settings.token_label}): oi has no working token "
+                         "there until you store another.")
+        _confirm_delete(printable(question))
     api.call("DELETE", api_path("me", collection, item_id))
     if as_json:
         emit_json({"deleted": item_id})
     else:
-        click.echo(f"Deleted {what} {item_id}.")
+        click.echo(printable(f"Deleted {what} {named}."))
+
+
+# Each collection of the caller's tokens: what its items are called, and the group listing them.
+_COLLECTIONS = {"pats": ("personal access token", "tokens"), "agent-run-tokens": ("agent run token", "run-tokens")}
+
+
+def _named(what: str, item: dict[str, Any]) -> str:
+    """A token as a person knows it: a PAT by its name, a run token by its agent and stage."""
+    if what == "token":
+        return (f"'{item.get('name')}' ({item['id']}, {item.get('scope')}, created {when(item.get('createdAt'))}, "
+                f"last used {when(item.get('lastUsedAt'), missing='never')})")
+    stage = f", stage {item['stage']}" if item.get("stage") else ""
+    return f"{item['id']} (agent {item.get('agentId')}{stage}, expires {when(item.get('expiresAt'))})"
 
 
 # oi admin (openindex_cli/admin/)
@@ -748,8 +782,17 @@ def _confirm(question: str, action: str) -> None:
 
 
 def _ask(question: str, default: bool = True) -> bool:
-    """Ask yes/no on stderr; no answer (closed standard input) means no."""
+    """Ask yes/no on stderr; no answer (closed standard input) means no.
+
+    The brackets say what Enter means. Piped in, no answer means no, so a question whose Enter
+    means yes ([Y/n]) shows no default there ([y/n]) and takes only a y: what a script pipes in
+    then means what the prompt says.
+    """
+    piped = default and not stdin_is_terminal()
     try:
+        if piped:
+            answer = click.prompt(question, default="", show_default=False, prompt_suffix=" [y/n]: ", err=True)
+            return str(answer).strip().lower() in ("y", "yes")
         return click.confirm(question, default=default, err=True)
     except click.Abort:
         click.echo("", err=True)

@@ -16,8 +16,11 @@ from openindex_cli.commands import (
     confirm_at_terminal,
     every_page,
     expires_at_option,
+    limit_option,
+    listed,
     request_options,
     require_terminal,
+    say_if_more,
 )
 from openindex_cli.errors import EXIT_REFUSED, CliError
 from openindex_cli.expiry import FORMATS
@@ -83,20 +86,22 @@ def users() -> None:
 
 @users.command("list", short_help="List every user.")
 @request_options
-def users_list(context: Context, profile: str | None, as_json: bool) -> None:
+@limit_option("users")
+def users_list(context: Context, profile: str | None, as_json: bool, limit: int | None) -> None:
     """List every user, newest first: id, email, role, status, creation.
 
     \b
     Examples:
       oi admin users list
-      oi admin users list --json
+      oi admin users list --limit 20 --json
     """
-    items = every_page(context.api(context.settings(profile)), api_path("admin", "users"))
+    items, more = listed(context.api(context.settings(profile)), api_path("admin", "users"), limit)
     if as_json:
-        emit_json({"items": items})
+        emit_json({"items": items, "more": more})
         return
     click.echo(table(("ID", "EMAIL", "ROLE", "STATUS", "CREATED"),
                      [(u["id"], u["email"], u["role"], u["status"], when(u["createdAt"])) for u in items]))
+    say_if_more(more, len(items), "users")
 
 
 @users.command("show", short_help="Show one user.")
