@@ -38,10 +38,12 @@ ARGV_TOKEN_WARNING = (
 )
 ARGV_INVITE_WARNING = (
     "oi: warning: an invite on the command line can end up in your shell history and process "
-    "list; prefer `oi invites claim -` (reads standard input, or asks without echo at a terminal)"
+    "list; prefer `oi invites claim -` (reads the link or token from standard input, or asks without echo at a "
+    "terminal)"
 )
 DISTRIBUTION = "openindex-auth"  # whose installed version --version shows
 ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
+INVITE_LINK_MARKER = "/invite#token="  # inviteUrl is $APP_URL/invite#token=oi_inv_…
 RE_ACCESS_TOKEN_NAME = "re-access link"  # what the server names the PAT a re-access link gives
 ROTATED_KEYS = ("id", "name", "scope", "token", "expiresAt", "createdAt")
 SELF = "self"  # the token id that names the calling token
@@ -632,8 +634,8 @@ def invites() -> None:
 
 @invites.command("claim", short_help="Claim an invite or a re-access link: a new token.")
 @request_options
-@click.argument("invite_token", default="-", metavar="[INVITE_TOKEN]")
-@click.option("--app-url", help="base URL of the OpenIndex API (default: the profile's)")
+@click.argument("invite_token", default="-", metavar="[INVITE_LINK|INVITE_TOKEN|-]")
+@click.option("--app-url", help="base URL of the OpenIndex API (default: the profile's, else the link's)")
 @click.option("--save/--no-save", default=None,
               help="save the new token into the profile (default: ask; a token already there is only "
                    "replaced after an explicit yes)")
@@ -642,20 +644,32 @@ def invites_claim(context: Context, profile: str | None, as_json: bool,
     """Claim an invite (your new account and its first token) or a re-access link (a new token
     for your existing account, from an admin: after `tokens revoke-all`, or a promotion to admin).
 
-    INVITE_TOKEN '-', the default, reads it from standard input, or asks for it without echo at a
-    terminal, so it stays out of shell history. The new token can be saved into the profile; a
-    profile that already holds a token is only replaced after an explicit yes.
+    It takes the whole link (https://…/invite#token=oi_inv_…, as it was sent) or the oi_inv_…
+    token in it. '-', the default, reads it from standard input, or asks for it without echo at a
+    terminal, so it stays out of shell history. With no app URL configured, the link's is used.
+    The new token can be saved into the profile; a profile that already holds a token is only
+    replaced after an explicit yes.
 
     \b
     Examples:
-      oi invites claim --app-url https://openindex.example.com
+      oi invites claim --profile work           # paste the link when asked
       oi invites claim - --profile work --save < invite.txt
       oi invites claim - --save < re-access-link.txt     # a new token for your own account
     """
     settings = context.settings(profile, must_exist=False)  # --profile NAME may name the profile to create
+    configured = bool(app_url or settings.app_url)
     api = context.api(settings, app_url)
-    api.check(authenticated=False)  # before the invite is read: a wrong URL should not cost a paste
-    invite = _read_invite(invite_token)
+    if configured:
+        api.check(authenticated=False)  # before the invite is read: a wrong URL should not cost a paste
+    invite, link_url = _read_invite(invite_token)
+    if not configured:
+        if link_url is None:
+            raise CliError("no app URL: give --app-url URL, or paste the whole link (…/invite#token=oi_inv_…), "
+                           "which holds it", EXIT_CONFIG)
+        app_url = link_url
+        api = context.api(settings, app_url)
+        api.check(authenticated=False)
+        click.echo(printable(f"oi: using the app URL in the link, {link_url}"), err=True)
     save, holder = (False, None) if save is False else _may_save(context, settings, save, interactive=not as_json)
     claimed = api.call("POST", api_path("auth", "invites", "claim"), body={"token": invite},
                        authenticated=False, expect=("user", "pat"))
@@ -692,20 +706,30 @@ def _is_re_access(claimed: dict[str, Any]) -> bool:
                 or claimed["user"].get("createdAt") != claimed["pat"].get("createdAt"))
 
 
-def _read_invite(argument: str) -> str:
-    """The invite token from a hidden prompt or standard input ('-'), else from argv with a warning."""
+def _read_invite(argument: str) -> tuple[str, str | None]:
+    """The invite token from a hidden prompt or standard input ('-'), else from argv with a
+    warning; given the whole link, the token in it and the app URL it points at."""
     if argument != "-":
         click.echo(ARGV_INVITE_WARNING, err=True)
         value = argument
     elif stdin_is_terminal():
-        value = click.prompt("Invite token", hide_input=True, err=True)
+        value = click.prompt("Invite link or token", hide_input=True, err=True)
     else:
         value = sys.stdin.readline()
-    value = value.strip()
-    if not shapes.is_invite(value):
-        raise CliError("that is not an invite token (oi_inv_... as the invite or re-access link shows it)",
-                       EXIT_USAGE)
-    return value
+    token, link_url = _from_link(value.strip())
+    if not shapes.is_invite(token):
+        raise CliError("that is not an invite link or token (the link as it was sent, …/invite#token=oi_inv_…, or "
+                       "the oi_inv_... token in it)", EXIT_USAGE)
+    return token, link_url
+
+
+def _from_link(value: str) -> tuple[str, str | None]:
+    """``…/invite#token=oi_inv_…`` (what `oi admin invites create` prints and the email holds) as
+    its token and the app URL before /invite; anything else as it is, with no URL."""
+    base, marker, token = value.partition(INVITE_LINK_MARKER)
+    if not marker:
+        return value, None
+    return token.strip(), base if base.startswith(("https://", "http://")) else None
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,7 @@ def test_at_a_terminal_the_invite_token_is_asked_for_without_echo(
     invite = an_invite(api, accounts)
     result = cli("invites", "claim", "-", "--app-url", APP_URL, "--no-save", input=invite + "\n")
     assert result.exit_code == 0, result.output
-    assert "Invite token" in result.output and invite not in result.output
+    assert "Invite link or token" in result.output and invite not in result.output
 
 
 @pytest.mark.parametrize("value", ["oi_inv_…", "oi_pat_abcdef", "\n"])

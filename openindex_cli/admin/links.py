@@ -19,4 +19,4 @@ def show_link(created: dict[str, Any], as_json: bool, what: str) -> None:
     click.echo(printable(f"Created {what}: {created['id']}, expires {when(created['expiresAt'])}."), err=True)
     click.echo(printable(str(created["inviteUrl"])))
     click.echo("Send it now: it cannot be shown again. It opens the invite page; with the command line, "
-               "`oi invites claim` takes the oi_inv_... token after #token=.", err=True)
+               "`oi invites claim` takes the whole link.", err=True)
