@@ -152,7 +152,8 @@ def health() -> dict[str, str]:
 @route("/me", methods=["GET"], requirement=ANY_TOKEN)
 def get_me() -> dict[str, Any]:
     """The caller and the token in use (what `oi auth check` shows)."""
-    return responses.me(current_caller())
+    caller = current_caller()
+    return responses.me(caller, pats.creation_limits(caller, utcnow()))
 
 
 @route("/me/pats", methods=["POST"], requirement=HUMAN_READ_WRITE)
@@ -172,10 +173,10 @@ def create_pat() -> Response:
 def list_pats() -> dict[str, Any]:
     """The caller's PATs, newest first, without their values."""
     query = page_query()
-    items, cursor = pats.list_pats(
-        get_store(), current_caller().owner, limit=query.limit, cursor=query.cursor, now=utcnow()
-    )
-    return responses.page([responses.listed_pat(item) for item in items], cursor)
+    caller, now = current_caller(), utcnow()
+    items, cursor = pats.list_pats(get_store(), caller.owner, limit=query.limit, cursor=query.cursor, now=now)
+    return responses.page([responses.listed_pat(item, pats.why_blocked(item, caller.token_policy, now))
+                           for item in items], cursor)
 
 
 @route("/me/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_READ_WRITE)
@@ -351,9 +352,11 @@ def update_user(user_id: str) -> dict[str, Any]:
 def list_user_pats(user_id: str) -> dict[str, Any]:
     """Anyone's PATs, newest first, without their values."""
     query = page_query()
+    policy, now = current_caller().token_policy, utcnow()
     owner = users.get_user(get_store(), user_id)
-    items, cursor = pats.list_pats(get_store(), owner, limit=query.limit, cursor=query.cursor, now=utcnow())
-    return responses.page([responses.listed_pat(item) for item in items], cursor)
+    items, cursor = pats.list_pats(get_store(), owner, limit=query.limit, cursor=query.cursor, now=now)
+    return responses.page([responses.listed_pat(item, pats.why_blocked(item, policy, now)) for item in items],
+                          cursor)
 
 
 @route("/admin/users/{user_id}/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
@@ -415,7 +418,7 @@ def preview_token_policy() -> dict[str, Any]:
     from chalicelib.http.requests import ImpactQuery
 
     proposed = query(ImpactQuery).policy()
-    return responses.policy_impact(policy_settings.impact(get_store(), proposed, utcnow()))
+    return responses.policy_impact(policy_settings.impact(get_store(), proposed, utcnow(), current_caller()))
 
 
 @route("/admin/users/{user_id}/access-links", methods=["POST"], requirement=HUMAN_ADMIN)

@@ -53,9 +53,22 @@ GATEWAY_ERRORS: dict[str, tuple[ServiceError, bool]] = {
 }
 
 
+# A browser that opens an unknown page gets a small page with a way home rather than JSON: a
+# Gateway Response's template is chosen by the request's Accept header (JSON when it names no
+# template's type, as for API clients), and make run's gateway chooses the same way.
+HTML_TEMPLATES: dict[str, str] = {
+    "MISSING_AUTHENTICATION_TOKEN": (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Page not found · OpenIndex'
+        '</title></head><body><main><h1>Page not found</h1><p>There is no page at this address.</p>'
+        '<p><a href="/">Go to the OpenIndex home page</a></p></main></body></html>'
+    ),
+}
+
+
 def gateway_responses() -> dict[str, dict[str, Any]]:
     """``x-amazon-apigateway-gateway-responses``: one entry per response type above."""
-    return {response_type: _response(*answer) for response_type, answer in GATEWAY_ERRORS.items()}
+    return {response_type: _response(response_type, *answer) for response_type, answer in GATEWAY_ERRORS.items()}
 
 
 def response_headers(error: ServiceError) -> dict[str, str]:
@@ -72,13 +85,16 @@ def response_body(error: ServiceError) -> str:
     return json.dumps(responses.error(error.code, error.message), separators=(",", ":"))
 
 
-def _response(error: ServiceError, replaces_status: bool) -> dict[str, Any]:
+def _response(response_type: str, error: ServiceError, replaces_status: bool) -> dict[str, Any]:
+    templates = {"application/json": response_body(error)}  # first: what a client naming no type gets
+    if response_type in HTML_TEMPLATES:
+        templates["text/html"] = HTML_TEMPLATES[response_type]
     response: dict[str, Any] = {
         # Static header values are quoted with single quotes in API Gateway mappings.
         "responseParameters": {
             f"gatewayresponse.header.{name}": f"'{value}'" for name, value in response_headers(error).items()
         },
-        "responseTemplates": {"application/json": response_body(error)},
+        "responseTemplates": templates,
     }
     if replaces_status:
         response["statusCode"] = str(error.status)

@@ -41,6 +41,7 @@ from openindex_ops.gateway import (
     CLIENT_LIMIT,
     CLIENT_LIMITED,
     GATEWAY_ERRORS,
+    HTML_TEMPLATES,
     client_limit_headers,
     counts_against,
     public_actions,
@@ -64,14 +65,17 @@ RESPONSE_TYPES: dict[type[LocalGatewayException], str] = {
 }
 
 
-def gateway_response(response_type: str) -> dict[str, Any]:
-    """The deployed Gateway Response of ``response_type`` as a chalice.local response."""
+def gateway_response(response_type: str, accept: str = "") -> dict[str, Any]:
+    """The deployed Gateway Response of ``response_type`` as a chalice.local response, with its
+    HTML template for a request that accepts HTML (a browser), as API Gateway chooses."""
     error = GATEWAY_ERRORS[response_type][0]  # each type above replaces API Gateway's status with its own
+    html = HTML_TEMPLATES.get(response_type) if "text/html" in accept else None
     return {
         "statusCode": error.status,
-        "headers": {**response_headers(error), "Content-Type": "application/json"},
+        "headers": {**response_headers(error),
+                    "Content-Type": "text/html; charset=utf-8" if html else "application/json"},
         "multiValueHeaders": {},
-        "body": response_body(error),
+        "body": html or response_body(error),
     }
 
 
@@ -128,7 +132,8 @@ class GatewayWithResponses(LocalGateway):
         try:
             return super().handle_request(method, path, headers, body)
         except LocalGatewayException as refusal:
-            return gateway_response(RESPONSE_TYPES[type(refusal)])
+            accept = next((value for name, value in headers.items() if name.lower() == "accept"), "")
+            return gateway_response(RESPONSE_TYPES[type(refusal)], accept)
 
     def _generate_lambda_event(self, method: str, path: str, headers: dict[str, Any], body: bytes | None) -> Any:
         # chalice.local builds its echoing 403 when route matching raises ValueError; raising

@@ -30,8 +30,9 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from chalicelib.access import token_format
 from chalicelib.access.authentication import authenticate
-from chalicelib.accounts.users import bootstrap_admin
+from chalicelib.accounts.users import bootstrap_admin, recover_admin
 from chalicelib.errors import InvalidToken
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
@@ -138,20 +139,25 @@ def _bootstrap(state: StateDir, email: str, table: str) -> str:
     return issued.value
 
 
-def _restore(state: StateDir, items: list[Item], client: Any, table: str) -> str | None:
-    """Put the saved items back; the saved admin token, unless it no longer works."""
+def _restore(state: StateDir, items: list[Item], client: Any, table: str) -> str:
+    """Put the saved items back; the saved admin token, or, when it no longer works, a fresh
+    admin PAT for an active admin (all state kept), saved in its place."""
     local_state.restore_items(client, table, items)
     print(f"restored {local_state.summary(items)} from {local_state.display(state.state_file)}", flush=True)
     token = state.admin_token()
+    store = Store.connect(table)
     try:
-        authenticate(Store.connect(table), f"Bearer {token}", utcnow())
+        authenticate(store, f"Bearer {token}", utcnow())
+        return token or ""
     except InvalidToken as refusal:
-        reason = "" if refusal.message == InvalidToken.default_message else f" ({refusal.message})"
-        print(f"openindex-local: the admin token saved in {local_state.display(state.path)} no longer "
-              f"works{reason}. If you rotated or replaced it, use the new one (`oi auth check` shows what your "
-              "profile holds); make run FRESH=1 starts over", file=sys.stderr, flush=True)
-        return None
-    return token
+        why = "" if refusal.message == InvalidToken.default_message else f" ({refusal.message.rstrip('.')})"
+        saved = token_format.parse(token or "")
+        admin, fresh = recover_admin(store, preferred_user_id=saved.user_id if saved else None, now=utcnow())
+    state.save_admin_token(fresh.value)
+    print(f"openindex-local: the admin token saved in {local_state.display(state.path)} no longer works{why}; "
+          f"here is a new admin token for {admin.email}, saved in its place (everything else is kept; "
+          "make run FRESH=1 starts over)", file=sys.stderr, flush=True)
+    return fresh.value
 
 
 class _StateKeeper:

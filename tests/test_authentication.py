@@ -36,6 +36,8 @@ def test_me_shows_the_user_and_the_token_in_use(api: Api, accounts: Accounts) ->
         "role": "admin",
         "createdAt": "2026-11-24T12:00:00Z",
         "token": {"id": admin.token_id, "name": "setup", "scope": "admin", "kind": "pat", "expiresAt": None},
+        "tokenLimits": {scope: {"latestExpiresAt": None, "noExpiryAllowed": True, "leftOut": "no_expiry",
+                                "leftOutExpiresAt": None} for scope in ("read_write", "admin")},
     }
 
 

@@ -70,3 +70,23 @@ def test_the_request_context_carries_the_user_agent_as_api_gateway_records_it() 
     local = GatewayWithResponses(app, Config.create(app_name="gateway-test"))
     response = local.handle_request("GET", "/who", {"User-Agent": "oi/1.4"}, None)
     assert json.loads(response["body"]) == {"sourceIp": "127.0.0.1", "userAgent": "oi/1.4"}
+
+
+def test_a_browser_opening_an_unknown_page_gets_a_page_with_a_link_home_and_api_clients_json() -> None:
+    browser = gateway(allow=True).handle_request(
+        "GET", "/nonexistent", {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, None)
+    assert browser["statusCode"] == 404
+    assert browser["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    assert '<a href="/">' in browser["body"] and "Page not found" in browser["body"]
+    for accept in ("application/json", "*/*", ""):
+        client = gateway(allow=True).handle_request("GET", "/nonexistent", {"Accept": accept}, None)
+        assert answers(client, "MISSING_AUTHENTICATION_TOKEN")
+        assert client["headers"]["Content-Type"] == "application/json"
+
+
+def test_the_deployed_not_found_response_offers_json_first_and_the_same_page_for_html() -> None:
+    from openindex_ops.gateway import HTML_TEMPLATES, gateway_responses
+
+    templates = gateway_responses()["MISSING_AUTHENTICATION_TOKEN"]["responseTemplates"]
+    assert list(templates) == ["application/json", "text/html"]
+    assert templates["text/html"] == HTML_TEMPLATES["MISSING_AUTHENTICATION_TOKEN"]

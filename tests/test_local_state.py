@@ -71,16 +71,24 @@ def test_a_write_is_saved_within_seconds_so_a_killed_stack_loses_it_not(tmp_path
 
 
 @pytest.mark.e2e
-def test_a_saved_admin_token_that_no_longer_works_is_not_printed(tmp_path: Path) -> None:
+def test_a_saved_admin_token_that_no_longer_works_is_replaced_by_a_working_one_keeping_all_state(
+    tmp_path: Path
+) -> None:
+    """Rotated, revoked or demoted away: make run still ends up printing a working admin token
+    (for an active admin), says why the old one stopped, and keeps every user and token."""
     state = tmp_path / "state"
     first = make_run(free_port(), state)
     status, me = call(first, "GET", "/me", first.token)
-    assert call(first, "DELETE", f"/me/pats/{me['token']['id']}", first.token)[0] == 204
-    stop(first)
+    kept = call(first, "POST", "/me/pats", first.token, {"name": "kept", "scope": "read_write"})[1]
+    assert call(first, "POST", "/me/pats/self/rotate", first.token)[0] == 201
+    stop(first)  # a clean stop saves the state
     second = make_run(free_port(), state)
     try:
-        assert second.token is None
-        assert any("no longer works" in line and "FRESH=1" in line for line in second.startup)
+        assert second.token is not None and second.token != first.token
+        assert any("no longer works" in line and "rotated" in line for line in second.startup), second.startup
+        status, again = call(second, "GET", "/me", second.token)
+        assert (status, again["id"], again["role"]) == (200, me["id"], "admin")
+        assert call(second, "GET", "/me", kept["token"])[0] == 200  # everything else is kept
     finally:
         stop(second)
 

@@ -50,7 +50,7 @@ def test_a_new_token_is_listed_at_once_and_never_with_its_value(api: Api, accoun
     assert listed.body["nextCursor"] is None
     item = next(i for i in listed.body["items"] if i["id"] == created["id"])
     assert set(item) == {"id", "name", "scope", "expiresAt", "createdAt", "lastUsedAt", "lastUsedIp",
-                         "lastUsedUserAgent", "rotatedTo", "rotatedFrom", "createdBy"}
+                         "lastUsedUserAgent", "rotatedTo", "rotatedFrom", "createdBy", "blocked"}
     assert created["token"] not in str(listed.body)
 
 
@@ -265,3 +265,16 @@ def test_chalices_own_errors_never_repeat_what_the_client_sent(api: Api, account
     for response in (media, method):
         assert hostile not in str(response.body) and "PUT" not in response.body["error"]["message"]
     assert media.body["error"]["message"] == "Send the body as JSON, with Content-Type: application/json."
+
+
+def test_an_empty_name_is_refused_in_words_and_no_message_has_a_doubled_full_stop(
+    api: Api, accounts: Accounts
+) -> None:
+    owner = accounts.create()
+    empty = api.post("/me/pats", owner.token, body={"name": "", "scope": "read_write"})
+    assert empty.status == 400
+    assert empty.body["error"]["message"] == "Invalid request: name: required, and it cannot be empty."
+    for body in ({"name": "x", "scope": "read_write", "expiresAt": "2020-01-01"},
+                 {"name": "\u202ex", "scope": "read_write"}, {"name": "x", "scope": "owner"}, {}):
+        message = api.post("/me/pats", owner.token, body=body).body["error"]["message"]
+        assert ".." not in message and message.endswith("."), message

@@ -38,7 +38,7 @@ def test_rotation_with_no_grace_refuses_the_old_token_from_the_next_request(api:
     assert refused.status == 401 and refused.error_code == "invalid_token"
     assert successor["id"] in refused.body["error"]["message"]
     assert api.get("/me", successor["token"]).body["token"]["id"] == successor["id"]
-    assert listed(api, successor["token"], owner.token_id) is None
+    assert listed(api, successor["token"], owner.token_id)["blocked"]["code"] == "rotated"  # type: ignore[index]
     assert listed(api, successor["token"], successor["id"])["rotatedFrom"] == owner.token_id  # type: ignore[index]
 
 
@@ -54,7 +54,8 @@ def test_the_old_token_works_inside_its_window_and_is_refused_after_it(
     assert api.get("/me", owner.token).status == 200
     clock.advance(seconds=1)
     assert api.get("/me", owner.token).status == 401
-    assert listed(api, successor["token"], owner.token_id) is None
+    assert old["blocked"] is None
+    assert listed(api, successor["token"], owner.token_id)["blocked"]["code"] == "rotated"  # type: ignore[index]
     assert api.get("/me", successor["token"]).status == 200
 
 
@@ -246,3 +247,22 @@ def test_ending_a_window_only_ever_shortens_it(api: Api, accounts: Accounts, clo
     clock.advance(seconds=60)
     assert api.get("/me", owner.token).status == 401
     assert api.get("/me", second["token"]).status == 200
+
+
+def test_a_late_use_after_the_successor_was_deleted_is_not_told_to_use_the_new_token(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    kept = rotate(api, owner.token, graceSeconds=60).body
+    clock.advance(seconds=61)
+    switched = api.get("/me", owner.token).body["error"]["message"]
+    assert kept["id"] in switched and "Use the new token" in switched  # the successor works: use it
+    other = accounts.create()
+    doomed = rotate(api, other.token, graceSeconds=3600).body
+    assert api.delete(f"/me/pats/{doomed['id']}", other.token).status == 204
+    refused = api.get("/me", other.token).body["error"]["message"]
+    assert "deleted or revoked since" in refused and "Use the new token" not in refused
+    admin = accounts.admin()
+    listed = next(item for item in api.get(f"/admin/users/{other.user.id}/pats", admin.token).body["items"]
+                  if item["id"] == other.token_id)
+    assert "Create a new token" in listed["blocked"]["message"]

@@ -198,7 +198,8 @@ def test_the_impact_preview_counts_a_known_population_through_queries(
                        (year.token_id, "tokens live at most 90 days"),
                        (long_admin.token_id, "admin tokens live at most 30 days")}
     assert (found["tokensBlocked"], found["usersAffected"]) == (3, 3)
-    assert api.get(f"{POLICY}/impact", admin.token).body == {"tokensBlocked": 0, "usersAffected": 0, "sample": []}
+    assert api.get(f"{POLICY}/impact", admin.token).body == {"blocksCaller": None, "tokensBlocked": 0,
+                                                             "usersAffected": 0, "sample": []}
 
 
 def test_the_sample_holds_at_most_twenty(api: Api, accounts: Accounts, clock: FrozenClock) -> None:

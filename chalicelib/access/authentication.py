@@ -119,8 +119,11 @@ def _used_after_rotation(record: TokenRecord, window_end: datetime, now: datetim
         record.user_id, EventType.TOKEN_USED_AFTER_ROTATION,
         f"\"{record.name}\" was used after it was rotated to {record.rotated_to} and its grace period ended; "
         "it was refused. Update whatever still uses it.", now, token_id=record.id, token_name=record.name)
-    return _told_once(InvalidToken("rotated", f"This token was rotated to {record.rotated_to}; it stopped working "
-                                   f"at {to_iso(window_end)}. Use the new token."), event, record, now)
+    advice = ("which was deleted or revoked since, so this one stopped with it at "
+              f"{to_iso(window_end)}. Create a new token" if record.successor_revoked else
+              f"and it stopped working at {to_iso(window_end)}. Use the new token")
+    return _told_once(InvalidToken("rotated", f"This token was rotated to {record.rotated_to}, {advice}."), event,
+                      record, now)
 
 
 def _blocked_by_policy(breaking: TokenRecord, used: TokenRecord, breach: str, now: datetime) -> InvalidToken:

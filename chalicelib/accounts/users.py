@@ -55,6 +55,31 @@ def bootstrap_admin(store: Store, *, email: str, now: datetime) -> tuple[User, I
     return user, token
 
 
+def recover_admin(store: Store, *, preferred_user_id: str | None, now: datetime) -> tuple[User, IssuedToken]:
+    """A fresh admin PAT for an active admin (``preferred_user_id`` when it is one, else the
+    newest), written straight into the table: operator tools hold the table, the root of trust,
+    so an instance whose printed admin token was rotated, revoked or demoted is never locked
+    out. NotFound when there is no active admin (the last one can never be removed)."""
+    preferred = store.users.get(preferred_user_id) if preferred_user_id else None
+    admin = preferred if preferred is not None and preferred.is_active_admin else _any_active_admin(store)
+    expires_at = store.policy.get().pat_expiry(Scope.ADMIN, None, now, asked=False)
+    token = issue_pat(store, user_id=admin.id, name="make run", scope=Scope.ADMIN, expires_at=expires_at, now=now)
+    audit.record("token.created", audit.SUCCESS, "operator", userId=admin.id, tokenId=token.record.id,
+                 scope=Scope.ADMIN.value, reason="admin_recovery")
+    return admin, token
+
+
+def _any_active_admin(store: Store) -> User:
+    cursor: str | None = None
+    while True:
+        page, cursor = store.users.page(100, cursor)
+        for user in page:
+            if user.is_active_admin:
+                return user
+        if cursor is None:
+            raise NotFound("No active admin.")
+
+
 def get_user(store: Store, user_id: str) -> User:
     """The user with this id; NotFound for unknown or malformed ids."""
     canonical = ids.normalize(ids.USER, user_id)

@@ -77,7 +77,7 @@ def _revoke_in_account(store: Store, user_id: str, leaked_ids: set[str], source:
         tokens.update({token.id: token for token in again if token.id not in tokens})
     for token in revoked:
         if token.rotated_from is not None:  # its predecessors stop with it
-            store.tokens.end_windows(user_id, token.rotated_from, token.id, now)
+            store.tokens.end_windows(user_id, token.rotated_from, token.id, now, successor_revoked=True)
     store.events.put_many([_told(token, origin[token.id], source, now) for token in revoked])
 
 

@@ -1,6 +1,7 @@
 """Personal access tokens: issue, list and revoke them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from chalicelib.access import ids
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import User
+from chalicelib.credentials.policy import TokenPolicy
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
 from chalicelib.errors import Conflict, ExpiryExceedsToken, InsufficientScope, InvalidToken
 from chalicelib.expiry import require_future_within
@@ -101,6 +103,64 @@ def require_within_caller_lifetime(caller: Caller, expires_at: datetime | None) 
 def list_pats(
     store: Store, owner: User, *, limit: int, cursor: str | None, now: datetime
 ) -> tuple[list[TokenRecord], str | None]:
-    """One page of a user's live PATs, newest first, and the cursor of the next page."""
+    """One page of a user's live PATs, and those rotated away in the last 30 days, newest first,
+    and the cursor of the next page."""
     start_after = ids.cursor_start(PAT_ID_PREFIX, cursor)
-    return store.tokens.page(owner, PAT_ID_PREFIX, limit, start_after, now)
+    return store.tokens.page(owner, PAT_ID_PREFIX, limit, start_after, now, with_rotated_away=True)
+
+
+@dataclass(frozen=True)
+class BlockedReason:
+    """Why a listed token does not work although it was not revoked: so lists can say so."""
+
+    code: str
+    message: str
+
+
+def why_blocked(token: TokenRecord, policy: TokenPolicy, now: datetime) -> BlockedReason | None:
+    """Why the authorizer refuses this listed token: rotated away, or blocked by the policy."""
+    if token.rotated_to is not None and token.is_expired(now):
+        if token.successor_revoked:
+            return BlockedReason("rotated", f"Rotated to {token.rotated_to}, which was deleted or revoked since: "
+                                            "neither works. Create a new token.")
+        return BlockedReason("rotated", f"Rotated to {token.rotated_to}, and its grace period is over: it no longer "
+                                        "works. Use its successor.")
+    if breach := policy.breach(token.kind, token.scope, token.created_at, token.expires_at):
+        return BlockedReason("blocked_by_policy", f"Blocked by the instance's token policy: {breach}. It works again "
+                                            "if an admin relaxes the policy; or create a token that fits it.")
+    return None
+
+
+@dataclass(frozen=True)
+class CreationLimit:
+    """What a new PAT of one scope may be, for the calling token, now: so clients can offer
+    only what will be accepted."""
+
+    latest_expires_at: datetime | None  # None: no limit (within 100 years)
+    no_expiry_allowed: bool
+    # What leaving the expiry out does: "no_expiry"; "latest", the service fills in
+    # ``left_out_expires_at`` (the policy's longest); or "refused" (the calling token expires).
+    left_out: str
+    left_out_expires_at: datetime | None
+
+
+def creation_limits(caller: Caller, now: datetime) -> dict[Scope, CreationLimit]:
+    """The limits on a new PAT of each scope the caller's token may create (none for a run
+    token): the token policy's caps, and the calling token's own expiry."""
+    if not caller.kind.spec.held_by_person:
+        return {}
+    policy = caller.token_policy
+    limits = {}
+    for scope in (Scope.READ_WRITE, Scope.ADMIN):
+        if not caller.scope.covers(scope):
+            continue
+        longest, _ = policy.longest(TokenKind.PAT, scope)
+        caps = [moment for moment in (now + longest if longest else None, caller.expires_at) if moment is not None]
+        filled = policy.pat_expiry(scope, None, now, asked=False)
+        no_expiry = filled is None and caller.expires_at is None
+        fits = filled is not None and (caller.expires_at is None or filled <= caller.expires_at)
+        limits[scope] = CreationLimit(
+            latest_expires_at=min(caps) if caps else None, no_expiry_allowed=no_expiry,
+            left_out="no_expiry" if no_expiry else "latest" if fits else "refused",
+            left_out_expires_at=filled if fits else None)
+    return limits

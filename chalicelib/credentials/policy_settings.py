@@ -35,23 +35,16 @@ class Impact:
     tokens_blocked: int = 0
     users_affected: int = 0
     sample: list[Blocked] = field(default_factory=list)
+    # Why saving it with the previewing token would be refused (409 policy_blocks_caller), if it would.
+    blocks_caller: str | None = None
 
 
 def set_policy(store: Store, caller: Caller, policy: TokenPolicy, now: datetime) -> TokenPolicy:
     """Replace the policy, unless it would block the token asking (an admin cannot lock themselves out)."""
-    if caller.rotated_to is not None:
-        # It fits any policy while its window lasts, but its successor may not: a change made
-        # from it could leave no admin token working once the window ends.
+    if refusal := caller_refusal(caller, policy):
         audit.record("token_policy.updated", audit.DENIED, caller.user_id, viaTokenId=caller.token_id,
                      reason="policy_blocks_caller")
-        raise PolicyBlocksCaller(f"This token was rotated to {caller.rotated_to} and stops working soon; change "
-                                 "the token policy with that token.")
-    created_at = datetime.fromtimestamp(ids.issued_at_ms(caller.token_id) / 1000, UTC)
-    if breach := policy.breach(caller.kind, caller.scope, created_at, caller.expires_at):
-        audit.record("token_policy.updated", audit.DENIED, caller.user_id, viaTokenId=caller.token_id,
-                     reason="policy_blocks_caller")
-        raise PolicyBlocksCaller(f"This policy would block the token making the change ({breach}). Create a token "
-                                 "that fits it and use that one, or choose a policy that allows this token.")
+        raise PolicyBlocksCaller(refusal)
     store.policy.put(policy, updated_by=caller.user_id, now=now)
     # The policy before is the one the authorizer read with the caller's token: no read here.
     audit.record("token_policy.updated", audit.SUCCESS, caller.user_id, viaTokenId=caller.token_id,
@@ -59,10 +52,25 @@ def set_policy(store: Store, caller: Caller, policy: TokenPolicy, now: datetime)
     return policy
 
 
-def impact(store: Store, proposed: TokenPolicy, now: datetime) -> Impact:
+def caller_refusal(caller: Caller, policy: TokenPolicy) -> str | None:
+    """Why saving ``policy`` with the caller's token would be refused (words for the admin), or None."""
+    if caller.rotated_to is not None:
+        # It fits any policy while its window lasts, but its successor may not: a change made
+        # from it could leave no admin token working once the window ends.
+        return (f"This token was rotated to {caller.rotated_to} and stops working soon; change the token policy "
+                "with that token.")
+    created_at = datetime.fromtimestamp(ids.issued_at_ms(caller.token_id) / 1000, UTC)
+    if breach := policy.breach(caller.kind, caller.scope, created_at, caller.expires_at):
+        return (f"This policy would block the token making the change ({breach}). Create a token that fits it "
+                "and use that one, or choose a policy that allows this token.")
+    return None
+
+
+def impact(store: Store, proposed: TokenPolicy, now: datetime, caller: Caller) -> Impact:
     """Every live PAT of every active user checked against ``proposed``: one Query per page of
-    users (the sparse user index) and one per page of each user's tokens, never a Scan."""
-    found = Impact()
+    users (the sparse user index) and one per page of each user's tokens, never a Scan; and
+    whether saving it with the caller's token would be refused."""
+    found = Impact(blocks_caller=caller_refusal(caller, proposed))
     for owner in _active_users(store):
         blocked = [Blocked(owner, token, reason) for token in _live_pats(store, owner, now)
                    if (reason := proposed.breach(token.kind, token.scope, token.created_at, token.expires_at))]

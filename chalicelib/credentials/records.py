@@ -29,6 +29,8 @@ class TokenRecord:
     # window), and the token it replaced.
     rotated_to: str | None = None
     rotated_from: str | None = None
+    # The successor (or one after it) was deleted or revoked, which ended this token's window.
+    successor_revoked: bool = False
     # The latest this token, and any successor it rotates into, may ever expire: the expiry of
     # the token that created it, so that expiry contains a stolen token through any chain of
     # creations and rotations. None when it was made by a token without expiry.

@@ -38,7 +38,7 @@ def delete_token(
                      tokenId=canonical, kind=kind.value, reason="not_found")
         raise NotFound(_NOT_FOUND[kind])
     if deleted.rotated_from is not None:  # the tokens it replaced, if still in their windows, die with it
-        store.tokens.end_windows(owner, deleted.rotated_from, deleted.id, now)
+        store.tokens.end_windows(owner, deleted.rotated_from, deleted.id, now, successor_revoked=True)
     audit.record("token.deleted", audit.SUCCESS, actor_id, viaTokenId=via_token_id, userId=owner, tokenId=canonical,
                  kind=kind.value)
     if actor_id != owner:

@@ -270,6 +270,9 @@ def _describe(error: ValidationError) -> str:
             problems.append(f"{field}: unknown field")
         elif item["type"] == "missing":
             problems.append(f"{field}: required")
+        elif item["type"] == "string_too_short" and item.get("ctx", {}).get("min_length") == 1:
+            problems.append(f"{field}: required, and it cannot be empty")
         else:
             problems.append(f"{field}: {item['msg']}")
-    return "Invalid request: " + "; ".join(problems[:5]) + "."
+    # Each problem is a clause of one sentence: no full stop of its own (pydantic's may have one).
+    return "Invalid request: " + "; ".join(problem.rstrip(".") for problem in problems[:5]) + "."

@@ -8,8 +8,9 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import TokenKind
+from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import Invite, IssuedInvite, User
+from chalicelib.credentials.pats import BlockedReason, CreationLimit
 from chalicelib.credentials.policy import TokenPolicy
 from chalicelib.credentials.policy_settings import Impact
 from chalicelib.credentials.records import IssuedToken, TokenRecord
@@ -33,8 +34,8 @@ _CHALICE_ERRORS = {
 }
 
 
-def listed_pat(token: TokenRecord) -> dict[str, Any]:
-    """A PAT as listed: never its value or digest."""
+def listed_pat(token: TokenRecord, blocked: BlockedReason | None = None) -> dict[str, Any]:
+    """A PAT as listed, and why it does not work if it is blocked: never its value or digest."""
     return {
         "id": token.id,
         "name": token.name,
@@ -47,6 +48,7 @@ def listed_pat(token: TokenRecord) -> dict[str, Any]:
         "rotatedTo": token.rotated_to,
         "rotatedFrom": token.rotated_from,
         "createdBy": _token_maker(token),
+        "blocked": {"code": blocked.code, "message": blocked.message} if blocked else None,
     }
 
 
@@ -106,8 +108,9 @@ def page(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]
     return {"items": items, "nextCursor": next_cursor}
 
 
-def me(caller: Caller) -> dict[str, Any]:
-    """The caller and the token they called with (and, for a run token, its agent and stage)."""
+def me(caller: Caller, limits: dict[Scope, CreationLimit]) -> dict[str, Any]:
+    """The caller and the token they called with (and, for a run token, its agent and stage),
+    and what a new PAT of each scope it may create may be."""
     token: dict[str, Any] = {
         "id": caller.token_id,
         "name": caller.token_name,
@@ -123,6 +126,10 @@ def me(caller: Caller) -> dict[str, Any]:
         "role": caller.role.value,
         "createdAt": to_iso(caller.user_created_at),
         "token": token,
+        "tokenLimits": {scope.value: {
+            "latestExpiresAt": _time(limit.latest_expires_at), "noExpiryAllowed": limit.no_expiry_allowed,
+            "leftOut": limit.left_out, "leftOutExpiresAt": _time(limit.left_out_expires_at),
+        } for scope, limit in limits.items()},
     }
 
 
@@ -139,6 +146,7 @@ def token_policy(policy: TokenPolicy) -> dict[str, Any]:
 def policy_impact(found: Impact) -> dict[str, Any]:
     """What a proposed policy would block: counts, and a sample of the tokens."""
     return {
+        "blocksCaller": {"message": found.blocks_caller} if found.blocks_caller else None,
         "tokensBlocked": found.tokens_blocked,
         "usersAffected": found.users_affected,
         "sample": [{

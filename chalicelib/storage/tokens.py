@@ -141,11 +141,16 @@ class TokenStore:
             writes.append(self._unchanged(old.user_id, creator, now))
         self._table.transact(writes)
 
-    def end_windows(self, user_id: str, token_id: str, successor_id: str, at: datetime) -> None:
+    def end_windows(
+        self, user_id: str, token_id: str, successor_id: str, at: datetime, *, successor_revoked: bool = False
+    ) -> None:
         """Cut the grace window of ``token_id``, rotated to ``successor_id``, short to ``at``, and
         those of the tokens before it in its rotation chain, so that no token works longer than
         its successor. Best effort and only ever shorter: the walk stops at a window that already
-        ends by ``at`` (those before it end earlier still) or at a token already gone."""
+        ends by ``at`` (those before it end earlier still) or at a token already gone.
+        ``successor_revoked``: the chain's end was revoked, so a late use is not told "use the
+        new token" (``successorRevoked`` on each token cut)."""
+        revoked = ", successorRevoked = :yes" if successor_revoked else ""
         predecessor: str | None = token_id
         while predecessor is not None:
             try:
@@ -153,11 +158,12 @@ class TokenStore:
                     response = self._table.client.update_item(
                         TableName=self._table.name,
                         Key=token_key(user_id, predecessor),
-                        UpdateExpression="SET expiresAt = :end, #ttl = :ttl",
+                        UpdateExpression=f"SET expiresAt = :end, #ttl = :ttl{revoked}",
                         ConditionExpression="attribute_exists(pk) AND rotatedTo = :successor AND expiresAt > :end",
                         ExpressionAttributeNames={"#ttl": "ttl"},
                         ExpressionAttributeValues=marshal({":end": to_iso(at), ":ttl": to_epoch(at + REUSE_WATCH),
-                                                           ":successor": successor_id}),
+                                                           ":successor": successor_id,
+                                                           ":yes": True if successor_revoked else None}),
                         ReturnValues="ALL_NEW",
                     )
             except ClientError as error:
@@ -187,18 +193,22 @@ class TokenStore:
         return Write({"ConditionCheck": check}, CreatorRevoked)
 
     def page(
-        self, owner: User, id_prefix: str, limit: int, start_after: str | None, now: datetime
+        self, owner: User, id_prefix: str, limit: int, start_after: str | None, now: datetime,
+        with_rotated_away: bool = False,
     ) -> tuple[list[TokenRecord], str | None]:
         """One page of a user's live tokens of one kind, newest first, and the next cursor.
 
         One Query per page. Tokens the owner's revoke-all cut-off refuses are outside the key
-        range, so they are never read; expired ones and admin tokens a demotion revoked are
+        range, so they are never read; expired ones (but rotated-away ones, when asked) and
+        admin tokens a demotion revoked are
         filtered out, so a page may hold fewer than ``limit`` items while a next cursor is
         still returned.
         """
         first = (f"{TOKEN}{ids.first_id_after(id_prefix, owner.tokens_revoked_at_ms)}"
                  if owner.tokens_revoked_at_ms is not None else f"{TOKEN}{id_prefix}_")
-        live = _UNEXPIRED
+        # ``with_rotated_away``: also tokens whose rotation window ended (kept REUSE_WATCH), so
+        # a list can show them as rotated rather than let them vanish.
+        live = f"{_UNEXPIRED} OR attribute_exists(rotatedTo)" if with_rotated_away else _UNEXPIRED
         values: dict[str, object] = {":pk": user_pk(owner.id), ":first": first, ":last": f"{TOKEN}{id_prefix}_~",
                                      ":now": to_iso(now)}
         names: dict[str, str] = {}
@@ -307,13 +317,14 @@ class TokenStore:
                for token in marked])
 
     def delete(self, user_id: str, token_id: str, now: datetime) -> TokenRecord | None:
-        """Delete an unexpired token of this user; the token deleted, or None when there is none."""
+        """Delete an unexpired token of this user, or one rotated away (the lists show those, kept
+        to recognise a late use); the token deleted, or None when there is none."""
         try:
             with dynamodb_errors():
                 response = self._table.client.delete_item(
                     TableName=self._table.name,
                     Key=token_key(user_id, token_id),
-                    ConditionExpression=f"attribute_exists(pk) AND ({_UNEXPIRED})",
+                    ConditionExpression=f"attribute_exists(pk) AND ({_UNEXPIRED} OR attribute_exists(rotatedTo))",
                     ExpressionAttributeValues=marshal({":now": to_iso(now)}),
                     ReturnValues="ALL_OLD",
                 )
@@ -373,6 +384,7 @@ def token_item(token: TokenRecord) -> Item:
         "lastUsedUserAgent": token.last_used_user_agent,
         "rotatedTo": token.rotated_to,
         "rotatedFrom": token.rotated_from,
+        "successorRevoked": True if token.successor_revoked else None,
         "notAfter": to_iso(token.not_after) if token.not_after else None,
         "agentId": token.agent_id,
         "stage": token.stage,
@@ -400,6 +412,7 @@ def token_from_item(item: Item) -> TokenRecord:
         last_used_user_agent=fields.get("lastUsedUserAgent"),
         rotated_to=fields.get("rotatedTo"),
         rotated_from=fields.get("rotatedFrom"),
+        successor_revoked=bool(fields.get("successorRevoked")),
         not_after=from_iso(fields["notAfter"]) if "notAfter" in fields else None,
         told={name.removeprefix("told_"): from_iso(value) for name, value in fields.items()
               if name.startswith("told_")},
