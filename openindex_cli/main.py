@@ -31,6 +31,7 @@ from openindex_cli.commands import (
 from openindex_cli.errors import EXIT_CONFIG, EXIT_FORBIDDEN, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, mask, printable, shorten, table, when
 from openindex_cli.security_events import security_events
+from openindex_cli.wording import for_people
 
 ARGV_TOKEN_WARNING = (
     "oi: warning: a token on the command line can end up in your shell history and process "
@@ -269,7 +270,9 @@ personal.add_command(security_events)
 @request_options
 @limit_option("tokens")
 def tokens_list(context: Context, profile: str | None, as_json: bool, limit: int | None) -> None:
-    """List your tokens (never their values), newest first.
+    """List your tokens (never their values), newest first: STATUS says whether each works
+    (active), works until the end of its grace window (rotated), or does not (blocked: rotated
+    past its window, or blocked by the token policy; a line under the table says why).
 
     \b
     Examples:
@@ -281,15 +284,31 @@ def tokens_list(context: Context, profile: str | None, as_json: bool, limit: int
     if as_json:
         emit_json({"items": items, "more": more})
         return
-    rows = [(t["id"], t["name"], t["scope"], when(t["createdAt"]),
-             when(t["expiresAt"]) + (" *" if t.get("rotatedTo") else ""), when(t["lastUsedAt"], missing="-"),
+    rows = [(t["id"], t["name"], t["scope"], _status(t), when(t["createdAt"]),
+             when(t["expiresAt"]) + (" *" if _in_grace(t) else ""), when(t["lastUsedAt"], missing="-"),
              t.get("lastUsedIp") or "-", shorten(t.get("lastUsedUserAgent") or "-", USER_AGENT_WIDTH))
             for t in items]
-    click.echo(table(("ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "LAST USED", "IP", "USER AGENT"), rows))
-    for rotated in [t for t in items if t.get("rotatedTo")]:
+    click.echo(table(("ID", "NAME", "SCOPE", "STATUS", "CREATED", "EXPIRES", "LAST USED", "IP", "USER AGENT"), rows))
+    for rotated in [t for t in items if _in_grace(t)]:
         click.echo(printable(f"* {rotated['id']} was rotated to {rotated['rotatedTo']}: it stops working at its "
                              "EXPIRES, the end of its grace window."))
+    for blocked in [t for t in items if t.get("blocked")]:
+        click.echo(printable(f"! {blocked['id']} does not work: "
+                             f"{for_people(str(blocked['blocked'].get('message', '')), context.zone)}"))
     say_if_more(more, len(items), "tokens")
+
+
+def _status(token: dict[str, Any]) -> str:
+    """What a listed token is now: blocked (the server says why: rotated past its grace window, or
+    by the token policy), rotated (still in its grace window), or active."""
+    if token.get("blocked"):
+        return "blocked"
+    return "rotated" if token.get("rotatedTo") else "active"
+
+
+def _in_grace(token: dict[str, Any]) -> bool:
+    """Rotated, and still working until the end of its grace window (its expiry)."""
+    return bool(token.get("rotatedTo")) and not token.get("blocked")
 
 
 @tokens.command("create", short_help="Create a token; its value is printed once.")

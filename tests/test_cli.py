@@ -221,7 +221,7 @@ def test_list_shows_a_table_without_token_values(cli: Cli, accounts: Accounts) -
     result = cli("settings", "personal", "tokens", "list")
     assert result.exit_code == 0
     header = result.stdout.splitlines()[0].split()
-    assert header == ["ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "LAST", "USED", "IP", "USER", "AGENT"]
+    assert header == ["ID", "NAME", "SCOPE", "STATUS", "CREATED", "EXPIRES", "LAST", "USED", "IP", "USER", "AGENT"]
     assert "ci" in result.stdout and owner.token_id in result.stdout
     assert created not in result.output and owner.token not in result.output
     items = json.loads(cli("settings", "personal", "tokens", "list", "--json").stdout)["items"]
