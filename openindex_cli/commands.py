@@ -45,7 +45,7 @@ class Context:
         return settings
 
     def api(self, settings: config.Settings, app_url: str | None = None,
-            on_expiry: Callable[[str], None] | None = None) -> Api:
+            on_expiry: Callable[[str, str | None], None] | None = None) -> Api:
         """The API for these settings; a profile's `insecure = true` covers only its own app URL.
 
         Each OpenIndex-Token-Expires the API sends goes to ``on_expiry``, by default the warning.
@@ -54,18 +54,22 @@ class Context:
         current = click.get_current_context(silent=True)
         return Api(app_url or settings.app_url, settings.token, self.transport,
                    token_label=settings.token_label, token_fix=settings.token_fix,
+                   successor_fix=settings.successor_fix,
                    insecure=self.insecure or (settings.insecure and own_url),
                    command=current.command_path if current else "oi",
                    on_expiry=on_expiry or functools.partial(self._warn_of_expiry, settings), zone=self.zone)
 
-    def _warn_of_expiry(self, settings: config.Settings, header: str) -> None:
-        """One line on stderr, once, when the token in force expires within seven days.
+    def _warn_of_expiry(self, settings: config.Settings, header: str, rotated_to: str | None) -> None:
+        """One line on stderr, once, when the token in force expires within seven days (or, rotated
+        elsewhere, stops at the end of its grace window: then its successor is what to store).
 
         Run tokens are left out: they live a day at most by design and cannot be rotated.
         """
         if self.warned_of_expiry or (settings.token or "").startswith("oi_run_"):
             return
-        warning = signals.expiry_warning(header, self.now(), settings.token_label, settings.rotate_advice)
+        successor = settings.successor_fix[0].lower() + settings.successor_fix[1:].rstrip(".")
+        warning = signals.expiry_warning(header, self.now(), settings.token_label, settings.rotate_advice,
+                                         rotated_to, successor)
         if warning is not None:
             click.echo(warning, err=True)
             self.warned_of_expiry = True

@@ -20,10 +20,12 @@ EXIT_BAD_REPLY = 7  # the server failed (5xx) or answered with something that is
 class CliError(click.ClickException):
     """A failure shown as ``oi: <message>`` on stderr, never as a traceback."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_REFUSED, server_message: str | None = None) -> None:
+    def __init__(self, message: str, exit_code: int = EXIT_REFUSED, server_message: str | None = None,
+                 code: str | None = None) -> None:
         super().__init__(message)
         self.exit_code = exit_code  # type: ignore[misc]  # click declares a ClassVar but reads it per instance
         self.server_message = server_message  # the API's own words, for a caller that tells them differently
+        self.code = code  # the API's error code (already_rotated, …), when the server answered
 
     def show(self, file: object = None) -> None:
         """One line; the message often carries the server's words, so control characters become ?."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,6 +49,8 @@ INVITE_LINK_MARKER = "/invite#token="  # inviteUrl is $APP_URL/invite#token=oi_i
 RE_ACCESS_TOKEN_NAME = "re-access link"  # what the server names the PAT a re-access link gives
 ROTATED_KEYS = ("id", "name", "scope", "token", "expiresAt", "createdAt")
 SELF = "self"  # the token id that names the calling token
+ALREADY_ROTATED = "already_rotated"  # the API's 409 code for a second rotation of one token
+_ROTATE_INSTEAD = re.compile(r"; rotate pat_\w+ instead\.$")  # the 409's advice, right for an id, not for self
 USER_AGENT_WIDTH = 24  # in the tokens table; --json has it whole
 
 
@@ -376,8 +379,13 @@ def tokens_rotate(context: Context, profile: str | None, as_json: bool, token_id
     if save:
         _check_can_save(settings)
     old_expiry: list[str] = []  # for self, the header names the rotated token: no warning, only its expiry
-    api = context.api(settings, on_expiry=old_expiry.append if token_id == SELF else None)
-    rotated = api.call("POST", api_path("me", "pats", token_id, "rotate"), body=body, expect=ROTATED_KEYS)
+    api = context.api(settings, on_expiry=(lambda expires, _: old_expiry.append(expires)) if token_id == SELF else None)
+    try:
+        rotated = api.call("POST", api_path("me", "pats", token_id, "rotate"), body=body, expect=ROTATED_KEYS)
+    except CliError as error:
+        if token_id == SELF and error.code == ALREADY_ROTATED:
+            raise _rotated_elsewhere(error, settings) from None
+        raise
     old = _OldToken.of(rotated, token_id, body["graceSeconds"], old_expiry, context.now())
     if save:
         _save_successor(settings, rotated, old, as_json, context.now())
@@ -397,6 +405,15 @@ def tokens_rotate(context: Context, profile: str | None, as_json: bool, token_id
         if token_id == SELF:
             echo(_still_holds_the_old_token(settings))
         echo("Copy it now: it cannot be shown again.")
+
+
+def _rotated_elsewhere(error: CliError, settings: config.Settings) -> CliError:
+    """`rotate self` of a token already rotated (in the web UI, or by another copy of the profile):
+    rotating its successor from here would make yet another token nobody holds. What is wanted is
+    the successor made then, stored where this token came from."""
+    said = _ROTATE_INSTEAD.sub(".", error.message)
+    return CliError(f"{said} {settings.successor_fix}", EXIT_REFUSED,
+                    server_message=error.server_message, code=error.code)
 
 
 def _check_rotate_target(token_id: str, save: bool) -> None:
