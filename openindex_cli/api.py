@@ -28,7 +28,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 USE_THE_NEW_TOKEN = "Use the new token."  # the 401 of a rotated token past its window, whose successor lives
 RUN_TOKEN_REFUSED = (
     "token scope is insufficient; use a human-owned personal access token "
-    "(workflow agent run tokens are refused for settings commands and admin endpoints)"
+    "(workflow agent run tokens are refused for settings commands, admin endpoints and minting run tokens)"
 )
 
 

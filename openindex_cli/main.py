@@ -33,6 +33,7 @@ from openindex_cli.errors import EXIT_CONFIG, EXIT_FORBIDDEN, EXIT_REFUSED, EXIT
 from openindex_cli.output import emit_json, mask, printable, shorten, table, when
 from openindex_cli.security_events import security_events
 from openindex_cli.wording import for_people
+from openindex_cli.workflows import workflows
 
 ARGV_TOKEN_WARNING = (
     "oi: warning: a token on the command line can end up in your shell history and process "
@@ -658,6 +659,11 @@ def _named(what: str, item: dict[str, Any]) -> str:
 # oi admin (openindex_cli/admin/)
 
 oi.add_command(admin)
+
+
+# oi workflows (openindex_cli/workflows.py)
+
+oi.add_command(workflows)
 
 
 # oi invites
