@@ -16,6 +16,7 @@ import httpx
 from openindex_cli import config, expiry, signals
 from openindex_cli.api import Api
 from openindex_cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
+from openindex_cli.wording import local_time
 
 PROFILE_HELP = "profile to use (default: $OPENINDEX_PROFILE or 'default')"
 INSECURE_HELP = "allow plain http:// to a host other than this machine (tokens travel in clear)"
@@ -159,12 +160,24 @@ def say_if_more(more: bool, shown: int, what: str) -> None:
         click.echo(f"oi: more {what} than these {shown}; raise --limit or leave it out to see them all", err=True)
 
 
-def expires_at_option(text: str, now: datetime) -> str:
-    """--expires-at as the API's RFC 3339 UTC string; bad input is a usage error, in words."""
+def expires_at_option(text: str, context: Context) -> str:
+    """--expires-at as the API's RFC 3339 UTC string; bad input is a usage error, in words, and
+    so is a time already past (the server would refuse it, less clearly). A date is 00:00 UTC at
+    its start: when this machine's clock is not on UTC, a line on stderr says what that is here."""
+    now = context.now()
     try:
-        return expiry.parse(text, now)
+        instant, is_date = expiry.moment(text, now)
     except expiry.ExpiryError as error:
         raise CliError(f"--expires-at: {error}", EXIT_USAGE) from None
+    meant = f"{text.strip()} means {signals.at(instant)}, the start of that day" if is_date else ""
+    if instant <= now:
+        said = meant or f"{text.strip()} is {signals.at(instant)}"
+        raise CliError(f"--expires-at: {said}, which has passed; give a later "
+                       f"{'date' if is_date else 'time'}, or a duration such as 30d", EXIT_USAGE)
+    here = local_time(instant, context.zone)
+    if is_date and here[:16] != signals.at(instant)[:16]:
+        click.echo(f"oi: {meant} ({here} on this machine's clock)", err=True)
+    return expiry.as_api_time(instant)
 
 
 def name_option(option: str, value: str, what: str = "a name") -> str:

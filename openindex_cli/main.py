@@ -333,7 +333,7 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
     """
     body: dict[str, Any] = {"name": name_option("--name", name), "scope": scope}
     if expires_at is not None:
-        body["expiresAt"] = expires_at_option(expires_at, context.now())
+        body["expiresAt"] = expires_at_option(expires_at, context)
     created = context.api(context.settings(profile)).call(
         "POST", api_path("me", "pats"), body=body, expect=("id", "name", "scope", "expiresAt", "token"))
     if as_json:
@@ -375,7 +375,7 @@ def tokens_rotate(context: Context, profile: str | None, as_json: bool, token_id
     body: dict[str, Any] = {"graceSeconds": _grace(grace)}
     if expires_at is not None:
         never = expires_at.strip().lower() == "never"
-        body["expiresAt"] = None if never else expires_at_option(expires_at, context.now())
+        body["expiresAt"] = None if never else expires_at_option(expires_at, context)
     settings = context.settings(profile)
     if save:
         _check_can_save(settings)

@@ -43,7 +43,7 @@ def invites_create(context: Context, profile: str | None, as_json: bool, email: 
     """
     body = {"email": email, "role": role}
     if expires_at is not None:
-        body["expiresAt"] = expires_at_option(expires_at, context.now())
+        body["expiresAt"] = expires_at_option(expires_at, context)
     created = context.api(context.settings(profile)).call("POST", api_path("admin", "invites"), body=body,
                                                           expect=(*LINK_KEYS, "email", "role"))
     show_link(created, as_json, f"invite for {created['email']} ({created['role']})")

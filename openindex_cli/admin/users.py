@@ -237,7 +237,7 @@ def users_access_link(context: Context, profile: str | None, as_json: bool, user
       oi admin users access-link colleague@example.com
       oi admin users access-link usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --expires-at 1d
     """
-    body = {} if expires_at is None else {"expiresAt": expires_at_option(expires_at, context.now())}
+    body = {} if expires_at is None else {"expiresAt": expires_at_option(expires_at, context)}
     api = context.api(context.settings(profile))
     found = find_user(api, user)
     created = api.call("POST", api_path("admin", "users", found["id"], "access-links"), body=body,
