@@ -63,8 +63,9 @@ def run_tokens_create(context: Context, profile: str | None, as_json: bool, agen
         emit_json(minted)
         return
     stage_said = f", stage {minted['stage']}" if minted.get("stage") else ""
-    expires = signals.parse_time(str(minted["expiresAt"]))
-    left = f" ({durations.in_words(expires - context.now())})" if expires else ""
+    # Counted from when the server made it, not from now: a run of this command takes a moment.
+    expires, made = signals.parse_time(str(minted["expiresAt"])), signals.parse_time(str(minted.get("createdAt")))
+    left = f" ({durations.in_words(expires - (made or context.now()))})" if expires else ""
     click.echo(printable(f"Created run token {minted['id']} for agent {minted['agentId']}{stage_said}, expires "
                          f"{when(minted['expiresAt'])}{left}."), err=True)
     click.echo(minted["token"])

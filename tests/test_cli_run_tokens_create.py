@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from .conftest import APP_URL, SECRETS, Accounts, Api, Cli, FrozenClock, Recording, login, one_line
@@ -96,3 +97,15 @@ def test_an_admin_token_or_a_run_token_is_refused_with_exit_5(cli: Cli, accounts
     run = accounts.run_token(api, accounts.create())["token"]
     by_run = cli(*CREATE, "--agent-id", "a", env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": run})
     assert by_run.exit_code == 5 and "human-owned personal access token" in one_line(by_run.stderr)
+
+
+def test_the_lifetime_is_counted_from_when_the_server_made_it(cli: Cli, clock: FrozenClock) -> None:
+    made = clock.now() - timedelta(seconds=1)  # the answer took a moment to arrive
+    minted = {"id": "run_x", "agentId": "a", "stage": None, "token": "oi_run_x", "scope": "read_write",
+              "kind": "agent_run", "createdAt": f"{made:%Y-%m-%dT%H:%M:%SZ}",
+              "expiresAt": f"{made + timedelta(minutes=30):%Y-%m-%dT%H:%M:%SZ}"}
+    cli.transport = httpx.MockTransport(lambda _: httpx.Response(201, json=minted))
+    result = cli(*CREATE, "--agent-id", "a", "--expires-in", "30m",
+                 env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": "oi_pat_x"})
+    assert result.exit_code == 0, result.output
+    assert "(in 30 minutes)." in result.stderr
