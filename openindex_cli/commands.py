@@ -70,7 +70,7 @@ class Context:
             return
         successor = settings.successor_fix[0].lower() + settings.successor_fix[1:].rstrip(".")
         warning = signals.expiry_warning(header, self.now(), settings.token_label, settings.rotate_advice,
-                                         rotated_to, successor)
+                                         rotated_to, successor, self.zone)
         if warning is not None:
             click.echo(warning, err=True)
             self.warned_of_expiry = True

@@ -5,7 +5,7 @@ import functools
 import re
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from importlib import metadata
 from typing import Any
 
@@ -32,7 +32,7 @@ from openindex_cli.commands import (
 from openindex_cli.errors import EXIT_CONFIG, EXIT_FORBIDDEN, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, mask, printable, shorten, table, when
 from openindex_cli.security_events import security_events
-from openindex_cli.wording import for_people
+from openindex_cli.wording import for_people, local_time, when_here
 from openindex_cli.workflows import workflows
 
 ARGV_TOKEN_WARNING = (
@@ -340,7 +340,7 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
         emit_json(created)
         return
     click.echo(f"Created token '{created['name']}' ({created['id']}), scope {created['scope']}, "
-               f"expires {when(created['expiresAt'])}.", err=True)
+               f"expires {when_here(created['expiresAt'], context.zone)}.", err=True)
     click.echo(created["token"])
     click.echo("Copy it now: it cannot be shown again.", err=True)
 
@@ -389,19 +389,19 @@ def tokens_rotate(context: Context, profile: str | None, as_json: bool, token_id
         raise
     old = _OldToken.of(rotated, token_id, body["graceSeconds"], old_expiry, context.now())
     if save:
-        _save_successor(settings, rotated, old, as_json, context.now())
+        _save_successor(settings, rotated, old, as_json, context)
     if as_json:
         shown = {key: value for key, value in rotated.items() if not (save and key == "token")}
         emit_json({**shown, **old.as_json(), "savedToProfile": settings.profile if save else None})
         return
     echo = functools.partial(click.echo, err=not save)  # without --save, stdout holds the token alone
     echo(printable(f"Rotated token '{rotated['name']}' ({old.id}): the new one is {rotated['id']}, "
-                   f"scope {rotated['scope']}, expires {when(rotated['expiresAt'])}."))
+                   f"scope {rotated['scope']}, expires {when_here(rotated['expiresAt'], context.zone)}."))
     if save:
         echo(f"Saved it to profile '{settings.profile}' as {mask(rotated['token'])}.")
     else:
         click.echo(rotated["token"])
-    echo(old.in_words(context.now()))
+    echo(old.in_words(context.now(), context.zone))
     if not save:
         if token_id == SELF:
             echo(_still_holds_the_old_token(settings))
@@ -478,10 +478,10 @@ class _OldToken:
     def as_json(self) -> dict[str, str]:
         return {"oldStopsAt": self.stops.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
-    def in_words(self, now: datetime) -> str:
+    def in_words(self, now: datetime, zone: tzinfo | None) -> str:
         if self.grace_seconds == 0 or self.stops <= now:
             return f"The old token {self.id} stops working now."
-        return (f"The old token {self.id} keeps working until {signals.at(self.stops)} "
+        return (f"The old token {self.id} keeps working until {local_time(self.stops, zone)} "
                 f"({durations.in_words(self.stops - now)})"
                 + ("." if self.exact else " at the latest (sooner if it expires before)."))
 
@@ -496,7 +496,7 @@ def _still_holds_the_old_token(settings: config.Settings) -> str:
 
 
 def _save_successor(settings: config.Settings, rotated: dict[str, Any], old: _OldToken, as_json: bool,
-                    now: datetime) -> None:
+                    context: Context) -> None:
     """Store the successor in the profile in use; if that fails, the token the server made is
     printed rather than lost, with what to do, and the command fails (exit 3)."""
     try:
@@ -508,7 +508,7 @@ def _save_successor(settings: config.Settings, rotated: dict[str, Any], old: _Ol
             click.echo(rotated["token"])
         raise CliError(f"rotated, but the new token could not be saved: {error.message}. It is printed on standard "
                        f"output, once: store it with `oi profile set{settings.profile_option} --token -` now. "
-                       f"{old.in_words(now)}", EXIT_CONFIG) from None
+                       f"{old.in_words(context.now(), context.zone)}", EXIT_CONFIG) from None
 
 
 @tokens.command("delete", short_help="Delete a token: it stops working at once.")
@@ -630,7 +630,7 @@ def _delete_one(context: Context, profile: str | None, as_json: bool, yes: bool,
             long_name, group = _COLLECTIONS[collection]
             raise CliError(f"No {long_name} with this id among yours; `oi settings personal {group} list` shows them.",
                            EXIT_REFUSED)
-        named = _named(what, found)
+        named = _named(what, found, context.zone)
         question = f"Delete {what} {named}? It stops working at once."
         if what == "token" and api.call("GET", api_path("me"), expect=ME_KEYS)["token"]["id"] == item_id:
             question += (f" It is the token this command uses (from {settings.token_label}): oi has no working token "
@@ -647,13 +647,13 @@ def _delete_one(context: Context, profile: str | None, as_json: bool, yes: bool,
 _COLLECTIONS = {"pats": ("personal access token", "tokens"), "agent-run-tokens": ("agent run token", "run-tokens")}
 
 
-def _named(what: str, item: dict[str, Any]) -> str:
+def _named(what: str, item: dict[str, Any], zone: tzinfo | None) -> str:
     """A token as a person knows it: a PAT by its name, a run token by its agent and stage."""
     if what == "token":
-        return (f"'{item.get('name')}' ({item['id']}, {item.get('scope')}, created {when(item.get('createdAt'))}, "
-                f"last used {when(item.get('lastUsedAt'), missing='never')})")
+        return (f"'{item.get('name')}' ({item['id']}, {item.get('scope')}, created "
+                f"{when_here(item.get('createdAt'), zone)}, last used {when_here(item.get('lastUsedAt'), zone)})")
     stage = f", stage {item['stage']}" if item.get("stage") else ""
-    return f"{item['id']} (agent {item.get('agentId')}{stage}, expires {when(item.get('expiresAt'))})"
+    return f"{item['id']} (agent {item.get('agentId')}{stage}, expires {when_here(item.get('expiresAt'), zone)})"
 
 
 # oi admin (openindex_cli/admin/)

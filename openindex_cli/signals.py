@@ -10,9 +10,10 @@ to store its successor.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from openindex_cli.durations import in_words
+from openindex_cli.wording import local_time
 
 TOKEN_EXPIRES_HEADER = "OpenIndex-Token-Expires"
 TOKEN_ROTATED_TO_HEADER = "OpenIndex-Token-Rotated-To"
@@ -34,7 +35,8 @@ def at(moment: datetime) -> str:
 
 
 def expiry_warning(header: str, now: datetime, token_label: str, rotate_advice: str,
-                   rotated_to: str | None = None, successor_advice: str = "") -> str | None:
+                   rotated_to: str | None = None, successor_advice: str = "", zone: tzinfo | None = None,
+                   ) -> str | None:
     """The warning for a token expiring within seven days of ``now``; None when it is further off.
 
     A token already rotated (``rotated_to``: its successor) stops at the end of its grace window;
@@ -43,8 +45,8 @@ def expiry_warning(header: str, now: datetime, token_label: str, rotate_advice: 
     expires = parse_time(header)
     if expires is None or expires - now > WARN_WITHIN:
         return None
+    when = f"{in_words(expires - now)} ({local_time(expires, zone)})"
     if rotated_to:
-        return (f"oi: warning: the token from {token_label} was rotated to {rotated_to} and stops working "
-                f"{in_words(expires - now)} ({at(expires)}); {successor_advice}")
-    return (f"oi: warning: the token from {token_label} expires {in_words(expires - now)} ({at(expires)}); "
-            f"{rotate_advice}")
+        return (f"oi: warning: the token from {token_label} was rotated to {rotated_to} and stops working {when}; "
+                f"{successor_advice}")
+    return f"oi: warning: the token from {token_label} expires {when}; {rotate_advice}"

@@ -1,5 +1,6 @@
 """The server's messages for people: times as local times, API field names as `oi`'s options,
-and one full stop where two were joined.
+and one full stop where two were joined. `oi`'s own sentences tell times the same way; its
+tables keep UTC, one column of one zone.
 
 The API speaks to programs (``expiresAt``, ``2027-01-01T00:00:00Z``); `oi` speaks to a person
 at a terminal, so what it passes on is said in their words: the option they typed and the time
@@ -31,6 +32,16 @@ _FIELD = re.compile(r"\b(" + "|".join(OPTIONS) + r")\b", re.ASCII)
 def local_time(moment: datetime, zone: tzinfo | None = None) -> str:
     """``2027-01-01 01:00 CET``: ``moment`` on the clock of ``zone`` (None: this machine's)."""
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z").rstrip()
+
+
+def when_here(value: str | None, zone: tzinfo | None = None, missing: str = "never") -> str:
+    """An API time in a sentence, on the clock of ``zone`` (tables keep UTC: see output.when)."""
+    if not value:
+        return missing
+    try:
+        return local_time(_parse(value), zone)
+    except ValueError:
+        return value
 
 
 def for_people(message: str, zone: tzinfo | None = None) -> str:

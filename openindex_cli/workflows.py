@@ -10,7 +10,8 @@ from openindex_cli import durations, signals
 from openindex_cli.api import api_path
 from openindex_cli.commands import Context, HelpGroup, name_option, request_options
 from openindex_cli.errors import EXIT_USAGE, CliError
-from openindex_cli.output import emit_json, printable, when
+from openindex_cli.output import emit_json, printable
+from openindex_cli.wording import when_here
 
 RUN_TOKEN_KEYS = ("id", "agentId", "token", "expiresAt")
 SHORTEST_SECONDS = 60  # the API's range for expiresInSeconds
@@ -67,7 +68,7 @@ def run_tokens_create(context: Context, profile: str | None, as_json: bool, agen
     expires, made = signals.parse_time(str(minted["expiresAt"])), signals.parse_time(str(minted.get("createdAt")))
     left = f" ({durations.in_words(expires - (made or context.now()))})" if expires else ""
     click.echo(printable(f"Created run token {minted['id']} for agent {minted['agentId']}{stage_said}, expires "
-                         f"{when(minted['expiresAt'])}{left}."), err=True)
+                         f"{when_here(minted['expiresAt'], context.zone)}{left}."), err=True)
     click.echo(minted["token"])
     click.echo("Copy it now: it cannot be shown again.", err=True)
 

@@ -31,7 +31,7 @@ def test_off_utc_a_date_says_what_it_is_on_this_machines_clock(cli: Cli, account
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[0] == ("oi: 2027-01-01 means 2027-01-01 00:00 UTC, the start of that day "
                                              "(2026-12-31 16:00 PST on this machine's clock)")
-    assert "expires 2027-01-01 00:00 UTC." in result.stderr
+    assert "expires 2026-12-31 16:00 PST." in result.stderr  # oi's sentences tell times on the machine's clock
 
 
 def test_on_utc_or_with_a_time_nothing_more_is_said(cli: Cli, accounts: Accounts) -> None:

@@ -82,3 +82,18 @@ def test_json_keeps_the_servers_values(cli: Cli, accounts: Accounts, clock: Froz
     cli.zone = PACIFIC
     result = cli(*CREATE, "--name", "x", "--scope", "read_write", "--expires-at", "2027-01-01", "--json")
     assert result.exit_code == 0 and '"expiresAt": "2027-01-01T00:00:00Z"' in result.stdout
+
+
+def test_ois_own_sentences_tell_times_on_the_terminals_clock_and_tables_keep_utc(
+    cli: Cli, accounts: Accounts, clock: FrozenClock
+) -> None:
+    login(cli, accounts.create(expires_at=clock.now() + timedelta(days=2)).token)
+    cli.zone = PACIFIC
+    listed = cli("settings", "personal", "tokens", "list")
+    assert listed.exit_code == 0, listed.output
+    assert listed.stderr.strip() == ("oi: warning: the token from profile 'default' expires in 2 days (2026-11-26 "
+                                     "04:00 PST); rotate it with `oi settings personal tokens rotate self --save`")
+    assert "2026-11-26 12:00 UTC" in listed.stdout  # the EXPIRES column
+    rotated = cli("settings", "personal", "tokens", "rotate", "self", "--grace", "1h", "--save")
+    assert rotated.exit_code == 0, rotated.output
+    assert "keeps working until 2026-11-24 05:00 PST (in 1 hour)." in rotated.stdout

@@ -46,7 +46,7 @@ def invites_create(context: Context, profile: str | None, as_json: bool, email: 
         body["expiresAt"] = expires_at_option(expires_at, context)
     created = context.api(context.settings(profile)).call("POST", api_path("admin", "invites"), body=body,
                                                           expect=(*LINK_KEYS, "email", "role"))
-    show_link(created, as_json, f"invite for {created['email']} ({created['role']})")
+    show_link(created, as_json, f"invite for {created['email']} ({created['role']})", context.zone)
 
 
 @invites.command("list", short_help="List pending invites and re-access links.")

@@ -242,7 +242,7 @@ def users_access_link(context: Context, profile: str | None, as_json: bool, user
     found = find_user(api, user)
     created = api.call("POST", api_path("admin", "users", found["id"], "access-links"), body=body,
                        expect=LINK_KEYS)
-    show_link(created, as_json, f"re-access link for {found['email']} ({found['id']})")
+    show_link(created, as_json, f"re-access link for {found['email']} ({found['id']})", context.zone)
 
 
 def find_user(api: Api, who: str) -> dict[str, Any]:
