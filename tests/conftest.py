@@ -510,3 +510,22 @@ def gateway_identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[Identity]:
         seen.update(sourceIp=ip, **({"userAgent": user_agent} if user_agent is not None else {}))
 
     yield set_identity
+
+
+def lands_just_before(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, clock: FrozenClock,
+                      concurrent: Callable[[], None], skew_ms: float) -> None:
+    """Run ``concurrent`` (another Lambda's request, whose clock reads ``skew_ms`` later) once,
+    after ``target.name`` is called and before it runs: a deterministic interleaving of two
+    requests, with a hook instead of a sleep."""
+    original = getattr(target, name)
+    raced: list[bool] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        if not raced:  # once: later calls run as they are
+            raced.append(True)
+            clock.advance(milliseconds=skew_ms)
+            concurrent()
+            clock.advance(milliseconds=-skew_ms)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, racing)

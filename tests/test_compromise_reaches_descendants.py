@@ -5,7 +5,6 @@ account is never time-bombed by the token that invited it. Each test failed befo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from chalicelib.accounts import users
 from chalicelib.accounts.records import Role, UserStatus
 from chalicelib.storage import Store
 
-from .conftest import Account, Accounts, Api, AuditLog, DynamoCalls, FrozenClock
+from .conftest import Account, Accounts, Api, AuditLog, DynamoCalls, FrozenClock, lands_just_before
 
 
 def claim(api: Api, invite: dict[str, Any]) -> tuple[int, str | None]:
@@ -164,31 +163,13 @@ def test_who_made_a_token_or_invite_is_recorded_listed_and_audited(
 # --- 2. A token created while a revocation runs does not survive it -------------------------
 
 
-def _lands_just_before(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, clock: FrozenClock,
-                       concurrent: Callable[[], None], skew_ms: float) -> None:
-    """Run ``concurrent`` (another Lambda's request, whose clock reads ``skew_ms`` later) after
-    the revoker read its clock and before its transaction commits."""
-    original = getattr(target, name)
-    raced: list[bool] = []
-
-    def racing(*args: Any, **kwargs: Any) -> Any:
-        if not raced:  # once: later changes run as they are
-            raced.append(True)
-            clock.advance(milliseconds=skew_ms)
-            concurrent()
-            clock.advance(milliseconds=-skew_ms)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(target, name, racing)
-
-
 @pytest.mark.parametrize("skew_ms", [5, 2000])
 def test_a_pat_made_while_revoke_all_runs_dies_with_it(
     api: Api, accounts: Accounts, store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, skew_ms: float
 ) -> None:
     victim = accounts.create()
     spawned: list[dict[str, Any]] = []
-    _lands_just_before(monkeypatch, store.users, "revoke_tokens", clock,
+    lands_just_before(monkeypatch, store.users, "revoke_tokens", clock,
                        lambda: spawned.append(make_pat(api, victim.token, "persist")), skew_ms)
     users.revoke_all_tokens(store, victim.user.id, now=clock.now(), actor_id=victim.user.id)
     clock.advance(seconds=3)
@@ -202,7 +183,7 @@ def test_a_pat_made_while_a_deactivation_runs_stays_dead_after_reactivation(
 ) -> None:
     admin, member = accounts.admin(), accounts.create()
     spawned: list[dict[str, Any]] = []
-    _lands_just_before(monkeypatch, store.users, "change", clock,
+    lands_just_before(monkeypatch, store.users, "change", clock,
                        lambda: spawned.append(make_pat(api, member.token, "persist")), skew_ms)
     users.update_user(store, member.user.id, status=UserStatus.DEACTIVATED, role=None, actor_id=admin.user.id,
                       now=clock.now())
@@ -218,7 +199,7 @@ def test_an_admin_pat_made_while_a_demotion_runs_stays_dead_after_promotion(
 ) -> None:
     first, second = accounts.admin(), accounts.admin()
     spawned: list[dict[str, Any]] = []
-    _lands_just_before(monkeypatch, store.users, "change", clock,
+    lands_just_before(monkeypatch, store.users, "change", clock,
                        lambda: spawned.append(make_pat(api, second.token, "persist", scope="admin")), skew_ms)
     users.update_user(store, second.user.id, status=None, role=Role.MEMBER, actor_id=first.user.id, now=clock.now())
     clock.advance(seconds=3)

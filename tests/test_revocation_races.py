@@ -50,12 +50,17 @@ def test_a_link_or_invite_never_outlives_the_token_that_made_it_but_the_account_
     api: Api, accounts: Accounts
 ) -> None:
     """A link or invite made by an admin token that expires in two minutes expires with it; the
-    PAT a claim gives is bounded by the token policy only (none here: no expiry), so the account
-    it opens is not locked out when the inviting token expires (issue 18, item 5)."""
-    admin = accounts.admin()
+    PAT a claim gives to another account is bounded by the token policy only (none here: no
+    expiry), so the account it opens is not locked out when the inviting token expires (issue
+    18, item 5); a link to the maker's own account gives a PAT that expires with the maker."""
+    admin, colleague = accounts.admin(), accounts.admin()
     short = api.post("/me/pats", admin.token, body={"name": "short", "scope": "admin",
                                                    "expiresAt": "2026-11-24T12:02:00Z"}).body["token"]
-    link = api.post(f"/admin/users/{admin.user.id}/access-links", short).body
+    own = api.post(f"/admin/users/{admin.user.id}/access-links", short).body
+    assert own["expiresAt"] == "2026-11-24T12:02:00Z"
+    assert api.post("/auth/invites/claim", body={"token": own["token"]}).body["pat"]["expiresAt"] == (
+        "2026-11-24T12:02:00Z")
+    link = api.post(f"/admin/users/{colleague.user.id}/access-links", short).body
     assert link["expiresAt"] == "2026-11-24T12:02:00Z"
     pat = api.post("/auth/invites/claim", body={"token": link["token"]}).body["pat"]
     assert pat["expiresAt"] is None

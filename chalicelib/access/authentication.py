@@ -54,20 +54,21 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     if parsed.parent_id is not None:
         parent = tokens.get(parsed.parent_id)
         if (parent is None or parent.is_expired(now) or record.parent_id != parent.id
-                or (user is not None and user.revocation_of(parent.line_issued_ms, parent.scope))):
+                or (user is not None and user.revocation_of(parent.line_issued_ms, parent.scope,
+                                                            parent.revocations_seen))):
             raise InvalidToken("parent_revoked", "The personal access token that minted this run token "
                                "was deleted, revoked or has expired.")
         if parent.expires_at is not None and (stops_at is None or parent.expires_at < stops_at):
             stops_at = parent.expires_at  # a run token dies with its parent (a rotation's window, say)
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
-    if revocation := user.revocation_of(record.line_issued_ms, record.scope):
+    if revocation := user.revocation_of(record.line_issued_ms, record.scope, record.revocations_seen):
         raise InvalidToken(revocation, _REVOKED[revocation])
     if not user.role.highest_scope.covers(record.scope):
         raise InvalidToken("role_lacks_scope", f"This token has {record.scope.value} scope, which its "
                            f"account's role ({user.role.value}) no longer allows.")
     for checked in [record] + ([tokens[parsed.parent_id]] if parsed.parent_id else []):
-        if breach := policy.breach(checked.kind, checked.scope, checked.created_at, checked.expires_at):
+        if breach := policy.breach(checked.kind, checked.scope, checked.created_at, checked.lifetime_expires_at):
             raise _blocked_by_policy(checked, record, breach, now)
     return Caller(
         user_id=user.id,
@@ -89,6 +90,8 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         last_used_at=record.last_used_at,
         last_used_ip=record.last_used_ip,
         lineage_issued_ms=record.line_issued_ms,
+        revocations_seen=record.revocations_seen,
+        user_revocations=user.revocations,
     )
 
 

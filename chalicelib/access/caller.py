@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts.records import Maker, Role, User, UserStatus
+from chalicelib.accounts.records import Generations, Maker, Role, User, UserStatus
 from chalicelib.credentials.policy import TokenPolicy
 from chalicelib.timeutil import from_iso, to_iso
 
@@ -36,8 +36,11 @@ class Caller:
     # The token's last recorded use, so the handler can tell without a read whether to record this one.
     last_used_at: datetime | None = None
     last_used_ip: str | None = None
-    # The token's lineage (TokenRecord.lineage_issued_ms): what it makes inherits it.
+    # The token's lineage and recorded revocation counts (TokenRecord): what it makes inherits them.
     lineage_issued_ms: int | None = None
+    revocations_seen: Generations | None = None
+    # The user's revocation counts, as the authorizer read them (User.revocations).
+    user_revocations: Generations = (0, 0)
 
     @property
     def maker(self) -> Maker:
@@ -56,7 +59,7 @@ class Caller:
         return User(
             id=self.user_id, email=self.email, role=self.role, status=UserStatus.ACTIVE,
             created_at=self.user_created_at, tokens_revoked_at_ms=self.tokens_revoked_at_ms,
-            admin_tokens_revoked_at_ms=self.admin_tokens_revoked_at_ms,
+            admin_tokens_revoked_at_ms=self.admin_tokens_revoked_at_ms, revocations=self.user_revocations,
         )
 
     def to_context(self) -> dict[str, str]:
@@ -81,6 +84,8 @@ class Caller:
             "lastUsedAt": to_iso(self.last_used_at) if self.last_used_at else "",
             "lastUsedIp": self.last_used_ip or "",
             "lineageIssuedAt": _text(self.lineage_issued_ms),
+            "revocationsSeen": _pair(self.revocations_seen),
+            "userRevocations": _pair(self.user_revocations),
         }
 
     @classmethod
@@ -106,6 +111,8 @@ class Caller:
             last_used_at=from_iso(context["lastUsedAt"]) if context.get("lastUsedAt") else None,
             last_used_ip=context.get("lastUsedIp") or None,
             lineage_issued_ms=_number(context.get("lineageIssuedAt", "")),
+            revocations_seen=_counts(context.get("revocationsSeen", "")),
+            user_revocations=_counts(context.get("userRevocations", "")) or (0, 0),
         )
 
 
@@ -115,3 +122,14 @@ def _text(number: int | None) -> str:
 
 def _number(text: str) -> int | None:
     return int(text) if text else None
+
+
+def _pair(counts: Generations | None) -> str:
+    return "" if counts is None else f"{counts[0]},{counts[1]}"
+
+
+def _counts(text: str) -> Generations | None:
+    if not text:
+        return None
+    tokens, admin = text.split(",")
+    return int(tokens), int(admin)

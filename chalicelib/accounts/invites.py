@@ -9,13 +9,14 @@ from typing import NoReturn
 from chalicelib import audit
 from chalicelib.access import ids, token_format
 from chalicelib.access.kinds import TokenKind
-from chalicelib.accounts.records import Invite, InviteStatus, IssuedInvite, Maker, Role, User
+from chalicelib.accounts.records import Generations, Invite, InviteStatus, IssuedInvite, Maker, Role, User
 from chalicelib.accounts.users import get_user, new_user, normalize_email
 from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.credentials.records import IssuedToken, new_token
 from chalicelib.errors import (
     AccessLinkUserInactive,
     AccountExists,
+    Conflict,
     InviteAlreadyClaimed,
     InviteExpired,
     InviteNotFound,
@@ -77,8 +78,12 @@ def create_access_link(
     require_future_within(expires_at, now, ACCESS_LINK_MAX_LIFETIME, "at most 7 days away")
     told = new_event(user.id, EventType.ACCESS_LINK_CREATED,
                      "An administrator created a re-access link that gives your account a new token.", now)
-    issued = _issue(store, email=user.email, role=user.role, user_id=user.id, expires_at=expires_at, maker=maker,
-                    app_url=app_url, now=now, told=told)
+    try:
+        issued = _issue(store, email=user.email, role=user.role, user_id=user.id, expires_at=expires_at,
+                        maker=maker, app_url=app_url, now=now, told=told, target_revocations=user.revocations)
+    except UserChanged as changed:  # deactivated, revoked or demoted while the link was made
+        raise Conflict("The account changed while the link was being made (its tokens were revoked, or it was "
+                       "deactivated or demoted); nothing was sent. Try again.") from changed
     audit.record("access_link.created", audit.SUCCESS, maker.user_id, viaTokenId=maker.token_id,
                  inviteId=issued.invite.id, userId=user.id)
     return issued
@@ -86,7 +91,7 @@ def create_access_link(
 
 def _issue(
     store: Store, *, email: str, role: Role, user_id: str | None, expires_at: datetime, maker: Maker,
-    app_url: str, now: datetime, told: SecurityEvent | None = None,
+    app_url: str, now: datetime, told: SecurityEvent | None = None, target_revocations: Generations | None = None,
 ) -> IssuedInvite:
     """Store a pending invite or link, naming the token that made it (a compromise of that token
     revokes it while pending). A making token that expires caps the link itself, as it caps
@@ -106,6 +111,8 @@ def _issue(
         created_by_token_id=maker.token_id,
         created_by_email=maker.email,
         maker_lineage_ms=maker.lineage_issued_ms,
+        maker_expires_at=maker.expires_at,
+        target_revocations=target_revocations,
     )
     store.invites.put(invite, store.events.write(told) if told else None)
     return IssuedInvite(invite=invite, token=minted.value, url=invite_url(app_url, minted.value))
@@ -169,21 +176,25 @@ def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
 
 def _claimed_pat(invite: Invite, policy: TokenPolicy, user: User, name: str, now: datetime) -> IssuedToken:
     """The PAT a claim gives, of the highest scope the user's role allows, bounded by the token
-    policy in force only (its longest lifetime when it requires one or caps them): an account
-    never inherits the expiry of the token that invited it. A re-access link's PAT descends from
-    the link (and from the making token, when that is the account's own), so a cut-off that
-    reaches either reaches the PAT too."""
+    policy in force (its longest lifetime when it requires one or caps them): an account never
+    inherits the expiry of the token that invited it. A re-access link's PAT descends from the
+    link, so a cut-off that reaches the link reaches the PAT too. A link to the maker's own
+    account is a token made by a token: its PAT descends from the making token too and never
+    outlives it, so a stolen short-lived token cannot be stretched through a link to itself."""
     scope = user.role.highest_scope
-    lineage = None
+    lineage, not_after = None, None
     if invite.user_id is not None:
         lineage = ids.issued_at_ms(invite.id)
-        if invite.created_by == invite.user_id and invite.maker_lineage_ms is not None:
-            lineage = min(lineage, invite.maker_lineage_ms)
+    if invite.is_self_link and invite.maker_lineage_ms is not None:
+        lineage = min(ids.issued_at_ms(invite.id), invite.maker_lineage_ms)
+        not_after = invite.maker_expires_at
+    expires_at = policy.pat_expiry(scope, None, now, asked=False)
+    if not_after is not None and (expires_at is None or expires_at > not_after):
+        expires_at = not_after
     return new_token(
-        TokenKind.PAT, user_id=user.id, name=name, scope=scope, now=now,
-        expires_at=policy.pat_expiry(scope, None, now, asked=False),
+        TokenKind.PAT, user_id=user.id, name=name, scope=scope, now=now, expires_at=expires_at, not_after=not_after,
         created_by_user_id=invite.created_by, created_by_token_id=invite.created_by_token_id,
-        created_via_invite_id=invite.id, lineage_from_ms=lineage,
+        created_via_invite_id=invite.id, lineage_from_ms=lineage, revocations_seen=invite.target_revocations,
     )
 
 
@@ -191,9 +202,9 @@ def _claim_access_link(store: Store, invite: Invite, policy: TokenPolicy, now: d
     user = store.users.get(invite.user_id or "")
     if user is None or not user.is_active:
         raise AccessLinkUserInactive()
-    if user.revocation_of(ids.issued_at_ms(invite.id), user.role.highest_scope):
+    if user.revocation_of(ids.issued_at_ms(invite.id), user.role.highest_scope, invite.target_revocations):
         raise InviteRevoked(_REVOKED_WITH_TOKENS)
-    if invite.created_by == user.id and invite.revoked_with_maker(user, maker_compromised=False):
+    if invite.is_self_link and invite.revoked_with_maker(user, maker_compromised=False):
         raise InviteRevoked(_maker_revoked(invite))
     token = _claimed_pat(invite, policy, user, ACCESS_LINK_TOKEN_NAME, now)
     try:

@@ -5,8 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from chalicelib.access import ids
 from chalicelib.access.kinds import Scope
 from chalicelib.expiry import is_expired
+
+# How many revoke-alls or deactivations, and how many demotions, a user has had: counted, never undone.
+Generations = tuple[int, int]
+
+
+def earliest(first: Generations | None, second: Generations | None) -> Generations | None:
+    """The older of two recorded revocation counts (None: not recorded)."""
+    if first is None or second is None:
+        return first or second
+    return min(first[0], second[0]), min(first[1], second[1])
 
 
 class Role(StrEnum):
@@ -42,10 +53,19 @@ class User:
     # cut-off only ever moves forward, so no later change can bring a revoked token back.
     tokens_revoked_at_ms: int | None = None
     admin_tokens_revoked_at_ms: int | None = None
+    # How many cut-offs of each kind were set: a clock-free order for what a clock cannot order
+    # (a re-access link claimed while a revoke-all runs, on Lambdas whose clocks disagree).
+    revocations: Generations = (0, 0)
 
-    def revocation_of(self, issued_ms: int, scope: Scope) -> str | None:
+    def revocation_of(self, issued_ms: int, scope: Scope, seen: Generations | None = None) -> str | None:
         """Why a cut-off of this user refuses a token of ``scope`` whose line was issued at
-        ``issued_ms`` (see TokenRecord.lineage_issued_ms), or None if none does."""
+        ``issued_ms`` (see TokenRecord.lineage_issued_ms), or None if none does; ``seen``: the
+        user's revocation counts when the token's line began, if it recorded them."""
+        if seen is not None:
+            if self.revocations[0] > seen[0]:
+                return "tokens_revoked"
+            if scope is Scope.ADMIN and self.revocations[1] > seen[1]:
+                return "admin_tokens_revoked"
         issued = issued_ms
         if self.tokens_revoked_at_ms is not None and issued <= self.tokens_revoked_at_ms:
             return "tokens_revoked"
@@ -109,6 +129,10 @@ class Invite:
     created_by_token_id: str | None = None
     created_by_email: str | None = None
     maker_lineage_ms: int | None = None
+    # The making token's expiry: a link to the maker's own account gives no PAT that outlives it.
+    maker_expires_at: datetime | None = None
+    # A re-access link: its user's revocation counts when it was sent; any revocation since kills it.
+    target_revocations: Generations | None = None
 
     def is_expired(self, now: datetime) -> bool:
         return is_expired(self.expires_at, now)
@@ -118,10 +142,24 @@ class Invite:
         (``maker_compromised``), or reached by its user's revoke-all, deactivation or demotion
         (invites are made with admin authority). A plain delete or rotation of that token is not
         a cause: an admin who rotates a token keeps the invites sent with it."""
-        if self.created_by_token_id is None or self.maker_lineage_ms is None:
+        lineage = self.maker_lineage
+        if lineage is None:
             return False  # made by an operator tool
-        return maker_compromised or (maker is not None and maker.revocation_of(self.maker_lineage_ms, Scope.ADMIN)
-                                     is not None)
+        return maker_compromised or (maker is not None and maker.revocation_of(lineage, Scope.ADMIN) is not None)
+
+    @property
+    def maker_lineage(self) -> int | None:
+        """The making token's lineage; for an invite stored before makers were recorded, its own
+        issue time (the making token was issued before it, so a cut-off at or after it reached
+        that token too); None for one made by an operator tool."""
+        if self.maker_lineage_ms is not None:
+            return self.maker_lineage_ms
+        return ids.issued_at_ms(self.id) if self.created_by.startswith(f"{ids.USER}_") else None
+
+    @property
+    def is_self_link(self) -> bool:
+        """A re-access link made by a token of the account it opens."""
+        return self.user_id is not None and self.user_id == self.created_by
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def revoke_leaked(store: Store, credentials: Sequence[str], *, source: str | Non
 
 
 def _revoke_in_account(store: Store, user_id: str, leaked_ids: set[str], source: str | None, now: datetime) -> None:
-    """Revoke the account's leaked tokens that are still live and everything they made.
+    """Revoke the account's leaked tokens (those still live) and everything live they made.
 
     The account is read whole (one Query per page); the leaked tokens and what they made are
     deleted and marked compromised, then read again: a token that one of them made while this ran
@@ -61,10 +61,11 @@ def _revoke_in_account(store: Store, user_id: str, leaked_ids: set[str], source:
     if user is None:
         return
     tokens = {token.id: token for token in stored}
-    leaked = [tokens[token_id] for token_id in sorted(leaked_ids)
-              if token_id in tokens and _live(tokens[token_id], tokens, user, now)]
+    # Live or not: a thief can rotate a stolen token away to hide it, so what a leaked token
+    # made is revoked as long as its item is kept (a rotated token's, 30 days after its window).
+    leaked = [tokens[token_id] for token_id in sorted(leaked_ids) if token_id in tokens]
     if not leaked:
-        return  # nothing to revoke: the authorizer refuses it already
+        return
     origin = {token.id: token for token in leaked}  # each token to revoke -> the leaked token it came from
     handled: set[str] = set()
     revoked: list[TokenRecord] = []
@@ -140,7 +141,8 @@ def _revoke_invites(
 def _live(record: TokenRecord, tokens: dict[str, TokenRecord], user: User, now: datetime) -> bool:
     """Whether the authorizer would still accept ``record`` (as far as revocation goes); a run
     token needs its parent live too."""
-    if not user.is_active or record.is_expired(now) or user.revocation_of(record.line_issued_ms, record.scope):
+    if (not user.is_active or record.is_expired(now)
+            or user.revocation_of(record.line_issued_ms, record.scope, record.revocations_seen)):
         return False
     parent = tokens.get(record.parent_id) if record.parent_id else None
     return record.parent_id is None or (parent is not None and _live(parent, tokens, user, now))

@@ -74,7 +74,7 @@ def made_by(caller: Caller) -> dict[str, Any]:
     """``new_token``'s arguments for a token the caller's token makes: who made it, and the
     lineage it inherits (a cut-off that reaches the maker reaches it too)."""
     return {"created_by_user_id": caller.user_id, "created_by_token_id": caller.token_id,
-            "lineage_from_ms": caller_lineage(caller)}
+            "lineage_from_ms": caller_lineage(caller), "revocations_seen": caller.revocations_seen}
 
 
 def store_created_by(store: Store, issued: IssuedToken, caller: Caller, now: datetime) -> None:
@@ -125,7 +125,7 @@ def why_blocked(token: TokenRecord, policy: TokenPolicy, now: datetime) -> Block
                                             "neither works. Create a new token.")
         return BlockedReason("rotated", f"Rotated to {token.rotated_to}, and its grace period is over: it no longer "
                                         "works. Use its successor.")
-    if breach := policy.breach(token.kind, token.scope, token.created_at, token.expires_at):
+    if breach := policy.breach(token.kind, token.scope, token.created_at, token.lifetime_expires_at):
         return BlockedReason("blocked_by_policy", f"Blocked by the instance's token policy: {breach}. It works again "
                                             "if an admin relaxes the policy; or create a token that fits it.")
     return None

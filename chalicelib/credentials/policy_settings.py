@@ -73,7 +73,7 @@ def impact(store: Store, proposed: TokenPolicy, now: datetime, caller: Caller) -
     found = Impact(blocks_caller=caller_refusal(caller, proposed))
     for owner in _active_users(store):
         blocked = [Blocked(owner, token, reason) for token in _live_pats(store, owner, now)
-                   if (reason := proposed.breach(token.kind, token.scope, token.created_at, token.expires_at))]
+                   if (reason := proposed.breach(token.kind, token.scope, token.created_at, token.lifetime_expires_at))]
         if blocked:
             found.users_affected += 1
             found.tokens_blocked += len(blocked)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from chalicelib.access import ids, token_format
 from chalicelib.access.kinds import Scope, TokenKind
+from chalicelib.accounts.records import Generations
 from chalicelib.expiry import is_expired
 
 
@@ -31,6 +32,12 @@ class TokenRecord:
     rotated_from: str | None = None
     # The successor (or one after it) was deleted or revoked, which ended this token's window.
     successor_revoked: bool = False
+    # The expiry it was made with (a rotation cuts ``expires_at`` to its window): what the token
+    # policy judges, so a token in its window is blocked whenever its successor would be.
+    lifetime_expires_at: datetime | None = None
+    # Its user's revocation counts when its line began (a re-access link's claim, and what that
+    # PAT makes): any revoke-all, deactivation or demotion since refuses it, whatever the clocks.
+    revocations_seen: Generations | None = None
     # The latest this token, and any successor it rotates into, may ever expire: the expiry of
     # the token that created it, so that expiry contains a stolen token through any chain of
     # creations and rotations. None when it was made by a token without expiry.
@@ -86,6 +93,7 @@ def new_token(
     created_by_token_id: str | None = None,
     created_via_invite_id: str | None = None,
     lineage_from_ms: int | None = None,
+    revocations_seen: Generations | None = None,
 ) -> IssuedToken:
     """A fresh token of ``kind`` for ``user_id``, not yet stored; callers decide who may have it.
     ``lineage_from_ms`` is the lineage of what it is made through in the same account."""
@@ -110,5 +118,7 @@ def new_token(
         created_by_token_id=created_by_token_id,
         created_via_invite_id=created_via_invite_id,
         lineage_issued_ms=issued_ms if lineage_from_ms is None else min(issued_ms, lineage_from_ms),
+        lifetime_expires_at=expires_at,
+        revocations_seen=revocations_seen,
     )
     return IssuedToken(record=record, value=minted.value)

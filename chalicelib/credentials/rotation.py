@@ -15,6 +15,7 @@ from chalicelib import audit
 from chalicelib.access import ids
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import TokenKind
+from chalicelib.accounts.records import earliest
 from chalicelib.credentials.pats import MAX_LIFETIME, caller_lineage, creator_of, require_within_caller_lifetime
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
 from chalicelib.errors import (
@@ -83,7 +84,8 @@ def rotate_pat(
     successor = new_token(TokenKind.PAT, user_id=old.user_id, name=old.name, scope=old.scope,
                           expires_at=successor_expiry, now=now, rotated_from=old.id, not_after=not_after,
                           created_by_user_id=caller.user_id, created_by_token_id=caller.token_id,
-                          lineage_from_ms=min(old.line_issued_ms, caller_lineage(caller)))
+                          lineage_from_ms=min(old.line_issued_ms, caller_lineage(caller)),
+                          revocations_seen=earliest(old.revocations_seen, caller.revocations_seen))
     try:
         store.tokens.rotate(old, successor.record, window_end=window_end, now=now, creator=creator_of(caller))
     except RotationLost:
@@ -110,7 +112,7 @@ def _rotatable_pat(store: Store, caller: Caller, token_ref: str, now: datetime) 
     token_id = caller.token_id if token_ref == SELF else ids.normalize(TokenKind.PAT.spec.id_prefix, token_ref)
     record = store.tokens.get_many(caller.user_id, [token_id]).get(token_id) if token_id else None
     if (record is None or record.kind is not TokenKind.PAT
-            or caller.owner.revocation_of(record.line_issued_ms, record.scope)):
+            or caller.owner.revocation_of(record.line_issued_ms, record.scope, record.revocations_seen)):
         raise NotFound(_NOT_FOUND)
     if record.rotated_to is not None:
         raise _replayed(store, caller, record, now)

@@ -55,4 +55,4 @@ def list_run_tokens(
 
 def _parent_is_live(parent: TokenRecord | None, owner: User, now: datetime) -> bool:
     return (parent is not None and not parent.is_expired(now)
-            and owner.revocation_of(parent.line_issued_ms, parent.scope) is None)
+            and owner.revocation_of(parent.line_issued_ms, parent.scope, parent.revocations_seen) is None)

@@ -174,6 +174,7 @@ class CreateAccessLinkRequest(_Body):
 # http(s), a host name (no user info: "https://github.com@evil.example" names evil.example), an
 # optional port, then URL characters without quotes or angle brackets: the address is shown to
 # token owners in a sentence. The same pattern is in openapi.yaml.
+_TOKEN_IN_TEXT = re.compile(r"oi_[a-z]+_[0-9A-Za-z]")
 _WEB_ADDRESS = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][A-Za-z0-9._~:/?#\[\]!$&'()*+,;=%-]*)?")
 
 
@@ -190,6 +191,9 @@ class RevokeCredentialsRequest(_Body):
         if value is not None and not _WEB_ADDRESS.fullmatch(value):
             raise PydanticCustomError("url", "must be an http or https URL with a plain host name (no user info "
                                       "such as user@), without spaces, quotes or angle brackets")
+        if value is not None and _TOKEN_IN_TEXT.search(value):
+            # It is logged and shown to owners: a token in it would be a secret written in clear.
+            raise PydanticCustomError("url", "must not contain a token; send tokens in credentials")
         return value
 
 

@@ -26,7 +26,7 @@ from chalicelib.storage.table import (
     user_key,
 )
 from chalicelib.storage.tokens import token_item
-from chalicelib.storage.users import cut_offs_spare, new_user_writes, user_from_item
+from chalicelib.storage.users import cut_offs_spare, new_user_writes, revocations_unchanged, user_from_item
 from chalicelib.timeutil import from_iso, to_epoch, to_iso
 
 # Claimed, revoked and expired invites stay this long (answering 409/410, not 404), then TTL reaps them.
@@ -40,15 +40,22 @@ class InviteStore:
         self._table = table
 
     def put(self, invite: Invite, told: Write | None = None) -> None:
-        """Store a new pending invite (and ``told``, its user's security event, with it)."""
-        if told is None:
+        """Store a new pending invite (and ``told``, its user's security event, with it). A
+        re-access link is stored only if its user is still active with the revocation counts it
+        recorded (UserChanged otherwise): a link and a revocation never pass each other."""
+        writes = [Write({"Put": {"TableName": self._table.name, "Item": invite_item(invite),
+                                 "ConditionExpression": "attribute_not_exists(pk)"}})]
+        if invite.user_id is not None and invite.target_revocations is not None:
+            still = Condition(["#status = :active"], {"#status": "status"}, {":active": UserStatus.ACTIVE.value})
+            still &= revocations_unchanged(invite.target_revocations)
+            writes.append(Write({"ConditionCheck": {"TableName": self._table.name, "Key": user_key(invite.user_id),
+                                                    **still.params()}}, UserChanged))
+        if told is not None:
+            writes.append(told)
+        if len(writes) == 1:
             self._table.put_new(invite_item(invite))
-            return
-        self._table.transact([
-            Write({"Put": {"TableName": self._table.name, "Item": invite_item(invite),
-                           "ConditionExpression": "attribute_not_exists(pk)"}}),
-            told,
-        ])
+        else:
+            self._table.transact(writes)
 
     def get(self, invite_id: str) -> Invite | None:
         """The invite, in any state, or None."""
@@ -92,8 +99,10 @@ class InviteStore:
         target = Condition(["#status = :active", "#role = :role"], {"#status": "status", "#role": "role"},
                            {":active": UserStatus.ACTIVE.value, ":role": user.role.value})
         target &= cut_offs_spare([(ids.issued_at_ms(invite.id), user.role.highest_scope)], tag="link")
+        if invite.target_revocations is not None:  # and no revocation since, whatever the clocks
+            target &= revocations_unchanged(invite.target_revocations, tag="link")
         maker_checks = self._maker_checks(invite)
-        if invite.created_by == user.id and maker_checks:  # one item may be named once in a transaction
+        if invite.is_self_link and maker_checks:  # one item may be named once in a transaction
             target &= _maker_cut_offs(invite)
             maker_checks = maker_checks[1:]
         self._table.transact([
@@ -126,23 +135,24 @@ class InviteStore:
         """Checks that the token that made the invite was not revoked for cause since: no cut-off
         of its user reaches its lineage, and it was not revoked as leaked. Nothing to check for
         one made by an operator tool. Costs no read: the claim's transaction does it."""
-        if invite.created_by_token_id is None or invite.maker_lineage_ms is None:
+        if invite.maker_lineage is None:
             return []
-        return [
-            Write({"ConditionCheck": {"TableName": self._table.name, "Key": user_key(invite.created_by),
-                                      **_maker_cut_offs(invite).params()}}, CreatorRevoked),
-            Write({"ConditionCheck": {"TableName": self._table.name,
-                                      "Key": compromised_key(invite.created_by, invite.created_by_token_id),
-                                      "ConditionExpression": "attribute_not_exists(pk)"}}, CreatorRevoked),
-        ]
+        checks = [Write({"ConditionCheck": {"TableName": self._table.name, "Key": user_key(invite.created_by),
+                                            **_maker_cut_offs(invite).params()}}, CreatorRevoked)]
+        if invite.created_by_token_id is not None:  # (not known for an invite stored before makers were)
+            checks.append(Write({"ConditionCheck": {
+                "TableName": self._table.name, "Key": compromised_key(invite.created_by, invite.created_by_token_id),
+                "ConditionExpression": "attribute_not_exists(pk)"}}, CreatorRevoked))
+        return checks
 
     def makers_of(self, invites: list[Invite]) -> tuple[dict[str, User], set[str]]:
         """The users who made these invites, and which of the making tokens were revoked as
         leaked: one round trip per 100 keys."""
-        made = [invite for invite in invites if invite.created_by_token_id is not None]
+        made = [invite for invite in invites if invite.maker_lineage is not None]
         keys = [user_key(user_id) for user_id in dict.fromkeys(invite.created_by for invite in made)]
-        keys += [compromised_key(invite.created_by, invite.created_by_token_id or "")
-                 for invite in {invite.created_by_token_id: invite for invite in made}.values()]
+        keys += [compromised_key(invite.created_by, invite.created_by_token_id)
+                 for invite in {invite.created_by_token_id: invite for invite in made}.values()
+                 if invite.created_by_token_id is not None]
         users: dict[str, User] = {}
         compromised: set[str] = set()
         for item in self._table.get_batch(keys) if keys else []:
@@ -157,7 +167,7 @@ class InviteStore:
 def _maker_cut_offs(invite: Invite) -> Condition:
     """On the maker's user item: no cut-off reaches the making token's lineage (invites and links
     are made with admin authority, so a demotion reaches them too)."""
-    return cut_offs_spare([(invite.maker_lineage_ms or 0, Scope.ADMIN)], tag="maker")
+    return cut_offs_spare([(invite.maker_lineage or 0, Scope.ADMIN)], tag="maker")
 
 
 def invite_item(invite: Invite) -> Item:
@@ -177,6 +187,9 @@ def invite_item(invite: Invite) -> Item:
         "createdByTokenId": invite.created_by_token_id,
         "createdByEmail": invite.created_by_email,
         "makerLineageIssuedAt": invite.maker_lineage_ms,
+        "makerExpiresAt": to_iso(invite.maker_expires_at) if invite.maker_expires_at else None,
+        "targetRevocations": invite.target_revocations[0] if invite.target_revocations else None,
+        "targetAdminRevocations": invite.target_revocations[1] if invite.target_revocations else None,
     })}
 
 
@@ -195,6 +208,9 @@ def invite_from_item(item: Item) -> Invite:
         created_by_token_id=fields.get("createdByTokenId"),
         created_by_email=fields.get("createdByEmail"),
         maker_lineage_ms=fields.get("makerLineageIssuedAt"),
+        maker_expires_at=from_iso(fields["makerExpiresAt"]) if "makerExpiresAt" in fields else None,
+        target_revocations=((fields["targetRevocations"], fields["targetAdminRevocations"])
+                            if "targetRevocations" in fields else None),
     )
 
 

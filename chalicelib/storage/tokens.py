@@ -126,12 +126,15 @@ class TokenStore:
             self._user_still_allows(old.user_id, survivors),
             Write({"Update": {
                 "TableName": self._table.name, "Key": token_key(old.user_id, old.id),
-                "UpdateExpression": "SET expiresAt = :end, #ttl = :ttl, rotatedTo = :successor",
+                "UpdateExpression": "SET expiresAt = :end, #ttl = :ttl, rotatedTo = :successor, "
+                                    "expiresBeforeRotation = :before",
                 "ConditionExpression": f"attribute_exists(pk) AND attribute_not_exists(rotatedTo) AND ({_UNEXPIRED})",
                 "ExpressionAttributeNames": {"#ttl": "ttl"},
                 "ExpressionAttributeValues": marshal({
                     ":end": to_iso(window_end), ":ttl": to_epoch(window_end + REUSE_WATCH),
                     ":successor": successor.id, ":now": to_iso(now),
+                    # ("" for none: the policy judges a token in its window by the lifetime it was made with)
+                    ":before": to_iso(old.expires_at) if old.expires_at else "",
                 }),
             }}, RotationLost),
             Write({"Put": {"TableName": self._table.name, "Item": token_item(successor),
@@ -215,6 +218,12 @@ class TokenStore:
         if owner.tokens_revoked_at_ms is not None:  # made through a revoked token while the cut-off was set
             live = f"({live}) AND NOT (lineageIssuedAt <= :cut)"
             values[":cut"] = owner.tokens_revoked_at_ms
+        if owner.revocations != (0, 0):  # from a re-access link, and a revocation since
+            live = (f"({live}) AND NOT (revocationsSeen < :revocations) "
+                    "AND NOT (#scope = :admin AND adminRevocationsSeen < :admin_revocations)")
+            names["#scope"] = "scope"
+            values.update({":revocations": owner.revocations[0], ":admin_revocations": owner.revocations[1],
+                           ":admin": Scope.ADMIN.value})
         if owner.admin_tokens_revoked_at_ms is not None:
             # (a filter may not name a key attribute: the token's id is also in ``id``)
             live = f"({live}) AND NOT (#scope = :admin AND (#id < :admin_boundary OR lineageIssuedAt <= :admin_cut))"
@@ -266,6 +275,12 @@ class TokenStore:
             names["#scope"] = "scope"
             values.update({":admin": Scope.ADMIN.value, ":admin_cut": user.admin_tokens_revoked_at_ms,
                            ":admin_boundary": ids.first_id_after(prefix, user.admin_tokens_revoked_at_ms)})
+        if user.revocations != (0, 0):
+            revoked.append("revocationsSeen < :revocations OR "
+                           "(#scope = :admin AND adminRevocationsSeen < :admin_revocations)")
+            names["#scope"] = "scope"
+            values.update({":revocations": user.revocations[0], ":admin_revocations": user.revocations[1],
+                           ":admin": Scope.ADMIN.value})
         if not revoked:
             return []
         params: dict[str, Any] = {
@@ -383,6 +398,7 @@ def token_item(token: TokenRecord) -> Item:
         "lastUsedIp": token.last_used_ip,
         "lastUsedUserAgent": token.last_used_user_agent,
         "rotatedTo": token.rotated_to,
+        "expiresBeforeRotation": _before_rotation(token),
         "rotatedFrom": token.rotated_from,
         "successorRevoked": True if token.successor_revoked else None,
         "notAfter": to_iso(token.not_after) if token.not_after else None,
@@ -393,6 +409,8 @@ def token_item(token: TokenRecord) -> Item:
         "createdByTokenId": token.created_by_token_id,
         "createdViaInviteId": token.created_via_invite_id,
         "lineageIssuedAt": token.lineage_issued_ms,
+        "revocationsSeen": token.revocations_seen[0] if token.revocations_seen else None,
+        "adminRevocationsSeen": token.revocations_seen[1] if token.revocations_seen else None,
     })}
 
 
@@ -407,6 +425,7 @@ def token_from_item(item: Item) -> TokenRecord:
         digest=fields["digest"],
         created_at=from_iso(fields["createdAt"]),
         expires_at=from_iso(fields["expiresAt"]) if "expiresAt" in fields else None,
+        lifetime_expires_at=_lifetime_expiry(fields),
         last_used_at=from_iso(fields["lastUsedAt"]) if "lastUsedAt" in fields else None,
         last_used_ip=fields.get("lastUsedIp"),
         last_used_user_agent=fields.get("lastUsedUserAgent"),
@@ -423,4 +442,20 @@ def token_from_item(item: Item) -> TokenRecord:
         created_by_token_id=fields.get("createdByTokenId"),
         created_via_invite_id=fields.get("createdViaInviteId"),
         lineage_issued_ms=fields.get("lineageIssuedAt"),
+        revocations_seen=((fields["revocationsSeen"], fields["adminRevocationsSeen"])
+                          if "revocationsSeen" in fields else None),
     )
+
+
+def _lifetime_expiry(fields: dict[str, Any]) -> datetime | None:
+    """The expiry a token was made with: its expiry, unless a rotation cut it to a window."""
+    if "expiresBeforeRotation" in fields:
+        before = fields["expiresBeforeRotation"]
+        return from_iso(before) if before else None
+    return from_iso(fields["expiresAt"]) if "expiresAt" in fields else None
+
+
+def _before_rotation(token: TokenRecord) -> str | None:
+    if token.rotated_to is None:
+        return None
+    return to_iso(token.lifetime_expires_at) if token.lifetime_expires_at else ""

@@ -5,7 +5,7 @@ import secrets
 from collections.abc import Sequence
 
 from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Role, User, UserStatus
+from chalicelib.accounts.records import Generations, Role, User, UserStatus
 from chalicelib.storage.errors import EmailTaken, UserChanged, WouldRemoveLastAdmin
 from chalicelib.storage.table import (
     ADMIN_COUNT_KEY,
@@ -26,6 +26,8 @@ from chalicelib.timeutil import from_iso, to_iso
 
 # The user item's attribute for each cut-off (epoch ms), by the User field that holds it.
 _CUT_OFFS = {"tokens_revoked_at_ms": "tokensRevokedAt", "admin_tokens_revoked_at_ms": "adminTokensRevokedAt"}
+# The count each cut-off moves (User.revocations), by the cut-off's attribute.
+_COUNTS = {"tokensRevokedAt": "revocations", "adminTokensRevokedAt": "adminRevocations"}
 
 
 class UserStore:
@@ -69,10 +71,13 @@ class UserStore:
             sets.append(f"{attribute} = :{attribute}")
             conditions.append(f"(attribute_not_exists({attribute}) OR {attribute} < :{attribute})")
             values[f":{attribute}"] = getattr(after, field)
+        counted = [f"{_COUNTS[attribute]} :one" for _, attribute in raised]
+        if counted:
+            values[":one"] = 1
         writes = [Write({"Update": {
             "TableName": self._table.name,
             "Key": user_key(before.id),
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": "SET " + ", ".join(sets) + (" ADD " + ", ".join(counted) if counted else ""),
             "ConditionExpression": " AND ".join(conditions),
             "ExpressionAttributeNames": {"#role": "role", "#status": "status"},
             "ExpressionAttributeValues": marshal(values),
@@ -94,10 +99,10 @@ class UserStore:
                 "TableName": self._table.name,
                 "Key": user_key(user_id),
                 # max(): a cut-off already later (another revoke-all a moment ago) is kept.
-                "UpdateExpression": "SET tokensRevokedAt = :now",
+                "UpdateExpression": "SET tokensRevokedAt = :now ADD revocations :one",
                 "ConditionExpression": "attribute_exists(pk) AND "
                 "(attribute_not_exists(tokensRevokedAt) OR tokensRevokedAt < :now)",
-                "ExpressionAttributeValues": marshal({":now": now_ms}),
+                "ExpressionAttributeValues": marshal({":now": now_ms, ":one": 1}),
             }}, UserChanged),
             sweep_marker_write(self._table, user_id),
             told,
@@ -132,6 +137,19 @@ def cut_offs_spare(lines: Sequence[tuple[int, Scope]], tag: str = "") -> Conditi
         if scope is Scope.ADMIN:
             condition.clauses.append(
                 f"(attribute_not_exists(adminTokensRevokedAt) OR adminTokensRevokedAt < {issued})")
+    return condition
+
+
+def revocations_unchanged(seen: Generations, tag: str = "") -> Condition:
+    """On a user item: no revoke-all, deactivation or demotion since its counts were ``seen``
+    (a count never set is 0)."""
+    condition = Condition()
+    for attribute, count in zip(("revocations", "adminRevocations"), seen, strict=True):
+        if count == 0:
+            condition.clauses.append(f"attribute_not_exists({attribute})")
+        else:
+            condition.values[f":{attribute}{tag}"] = count
+            condition.clauses.append(f"{attribute} = :{attribute}{tag}")
     return condition
 
 
@@ -193,6 +211,8 @@ def user_item(user: User) -> Item:
         "createdAt": to_iso(user.created_at),
         "tokensRevokedAt": user.tokens_revoked_at_ms,
         "adminTokensRevokedAt": user.admin_tokens_revoked_at_ms,
+        "revocations": user.revocations[0] or None,
+        "adminRevocations": user.revocations[1] or None,
     })}
 
 
@@ -206,4 +226,5 @@ def user_from_item(item: Item) -> User:
         created_at=from_iso(fields["createdAt"]),
         tokens_revoked_at_ms=fields.get("tokensRevokedAt"),
         admin_tokens_revoked_at_ms=fields.get("adminTokensRevokedAt"),
+        revocations=(fields.get("revocations", 0), fields.get("adminRevocations", 0)),
     )
