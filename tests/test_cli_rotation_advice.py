@@ -94,3 +94,14 @@ def test_the_warning_for_a_token_rotated_elsewhere_says_to_store_its_successor_n
         "oi: warning: the token from profile 'work' was rotated to pat_y and stops working in 1 hour "
         "(2026-11-24 13:00 UTC); store its successor with `oi profile set --profile work --token -`")
     assert "rotate self" not in result.stderr
+
+
+def test_the_real_api_tells_oi_a_token_was_rotated_elsewhere(cli: Cli, accounts: Accounts, api: Api) -> None:
+    """The same warning against the app itself, which names the successor in its header."""
+    owner = accounts.create()
+    successor = api.post("/me/pats/self/rotate", owner.token, body={"graceSeconds": 3600}).body
+    login(cli, owner.token, profile="work")
+    result = cli("auth", "check", "--profile", "work")
+    assert result.exit_code == 0, result.output
+    assert f"was rotated to {successor['id']}" in result.stderr
+    assert "`oi profile set --profile work --token -`" in result.stderr
