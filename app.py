@@ -99,6 +99,7 @@ def enforce_access(event: Request, get_response: Callable[[Request], Response]) 
         response = responses.error_response(error)
     if caller is not None:
         responses.signal_expiry(response, caller.stops_at)
+        responses.signal_rotation(response, caller.rotated_to)
     return responses.in_house_style(response)
 
 
@@ -203,6 +204,7 @@ def rotate_pat(token_id: str) -> Response:
     response = created(responses.created_pat(rotated.successor))
     if rotated.old_id == caller.token_id:  # the calling token now stops at the end of its window
         responses.signal_expiry(response, rotated.old_stops_at)
+        responses.signal_rotation(response, rotated.successor.record.id)
     return response
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from datetime import tzinfo
 from typing import Any
 from urllib.parse import quote
 
@@ -19,13 +20,15 @@ from openindex_cli.errors import (
     EXIT_UNREACHABLE,
     CliError,
 )
-from openindex_cli.signals import TOKEN_EXPIRES_HEADER
+from openindex_cli.signals import TOKEN_EXPIRES_HEADER, TOKEN_ROTATED_TO_HEADER
+from openindex_cli.wording import for_people
 
 TIMEOUT_SECONDS = 10.0
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+USE_THE_NEW_TOKEN = "Use the new token."  # the 401 of a rotated token past its window, whose successor lives
 RUN_TOKEN_REFUSED = (
     "token scope is insufficient; use a human-owned personal access token "
-    "(workflow agent run tokens are refused for settings commands and admin endpoints)"
+    "(workflow agent run tokens are refused for settings commands, admin endpoints and minting run tokens)"
 )
 
 
@@ -40,18 +43,23 @@ class Api:
         *,
         token_label: str = "the profile",
         token_fix: str = "",
+        successor_fix: str = "",
         insecure: bool = False,
         command: str = "oi",
-        on_expiry: Callable[[str], None] | None = None,
+        on_expiry: Callable[[str, str | None], None] | None = None,
+        zone: tzinfo | None = None,
     ) -> None:
         self._app_url = app_url
         self._token = token
         self._transport = transport
         self._token_label = token_label
         self._token_fix = token_fix
+        self._successor_fix = successor_fix  # how to store a rotated token's successor where it came from
         self._insecure = insecure
         self._command = command
-        self._on_expiry = on_expiry  # given each OpenIndex-Token-Expires value, whatever the status
+        # given each OpenIndex-Token-Expires value (and OpenIndex-Token-Rotated-To), whatever the status
+        self._on_expiry = on_expiry
+        self._zone = zone  # the clock the server's times are told on (None: this machine's)
 
     def check(self, authenticated: bool = True) -> str:
         """The app URL, once it and (for ``authenticated`` calls) the token are fit to use.
@@ -98,7 +106,7 @@ class Api:
                 EXIT_UNREACHABLE,
             ) from None
         if self._on_expiry is not None and TOKEN_EXPIRES_HEADER in response.headers:
-            self._on_expiry(response.headers[TOKEN_EXPIRES_HEADER])
+            self._on_expiry(response.headers[TOKEN_EXPIRES_HEADER], response.headers.get(TOKEN_ROTATED_TO_HEADER))
         return self._answer(method, path, response, expect)
 
     def _answer(self, method: str, path: str, response: httpx.Response, expect: tuple[str, ...]) -> Any:
@@ -112,16 +120,19 @@ class Api:
                 raise self._no_api(method, path, status)
             return payload
         message = _error_message(payload)
+        if message is not None:  # told to a person: local times, oi's options, one full stop
+            message = for_people(message, self._zone)
         if status >= 500:
             detail = message or "its reply is not the API's (a gateway or proxy in front of it?)"
             raise CliError(f"the server failed (HTTP {status}): {detail}; try again", EXIT_BAD_REPLY)
         if message is None:
             raise self._no_api(method, path, status)
+        code = _error_code(payload)
         if status == 401:
-            raise CliError(self._unauthorized(message), EXIT_UNAUTHORIZED, server_message=message)
+            raise CliError(self._unauthorized(message), EXIT_UNAUTHORIZED, server_message=message, code=code)
         if status == 403:
-            raise CliError(self._forbidden(response, message), EXIT_FORBIDDEN, server_message=message)
-        raise CliError(message, EXIT_REFUSED, server_message=message)
+            raise CliError(self._forbidden(response, message), EXIT_FORBIDDEN, server_message=message, code=code)
+        raise CliError(message, EXIT_REFUSED, server_message=message, code=code)
 
     def _no_api(self, method: str, path: str, status: int) -> CliError:
         """Something answered, but not the API: the app URL is wrong (exit 7, a bad reply)."""
@@ -135,12 +146,15 @@ class Api:
         """Which token was refused, and the server's reason; never advice to rerun this very command.
 
         The server's message may point at a command (`oi auth check`); when that is the command
-        that failed, that sentence is replaced by how to fix the token where it came from.
+        that failed, that sentence is replaced by how to fix the token where it came from. "Use the
+        new token", said of a rotated token, becomes where to store its successor.
         """
         sentences = _SENTENCE_END.split(message.strip())
         kept = [sentence for sentence in sentences if f"`{self._command}`" not in sentence]
         if len(kept) < len(sentences) and self._token_fix:
             kept.append(self._token_fix)
+        if self._successor_fix:
+            kept = [self._successor_fix if sentence == USE_THE_NEW_TOKEN else sentence for sentence in kept]
         return f"the token from {self._token_label} was refused (HTTP 401): {' '.join(kept)}"
 
     def _forbidden(self, response: httpx.Response, message: str) -> str:
@@ -196,6 +210,12 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _error_code(payload: Any) -> str | None:
+    """The ``code`` of the API's error shape, if it has one."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return str(error["code"]) if isinstance(error, dict) and isinstance(error.get("code"), str) else None
 
 
 def _error_message(payload: Any) -> str | None:

@@ -59,6 +59,13 @@ class Settings:
         return f"Store a valid one with `oi profile set{self.profile_option} --token -`."
 
     @property
+    def successor_fix(self) -> str:
+        """How to put a rotated token's successor where the token in force came from."""
+        if self.token_source == ENV_TOKEN:
+            return f"Set {ENV_TOKEN} to its successor."
+        return f"Store its successor with `oi profile set{self.profile_option} --token -`."
+
+    @property
     def rotate_advice(self) -> str:
         """How to replace the token in force before it expires, wherever it came from."""
         if self.token_source == ENV_TOKEN:

@@ -27,6 +27,29 @@ def grace_seconds(text: str) -> int:
     return seconds
 
 
+def seconds(text: str, shortest: int, longest: int) -> int:
+    """``text`` (``90``, ``90s``, ``30m``, ``1h``, ``1d``) as seconds, ``shortest`` to ``longest``."""
+    value = text.strip()
+    match = _GRACE.fullmatch(value)
+    if match is None:
+        raise DurationError(f"{value!r} is not a duration: use {GRACE_FORMATS}")
+    count = int(match.group(1)) * _SECONDS[match.group(2)]
+    if count < shortest:
+        raise DurationError(f"{value!r} is shorter than {_span(shortest)}, the shortest")
+    if count > longest:
+        raise DurationError(f"{value!r} is longer than {_span(longest)}, the longest")
+    return count
+
+
+def _span(seconds: int) -> str:
+    """``1 minute``, ``1 day``: a whole number of the largest unit that fits."""
+    for unit, size in (*_WORDS, ("second", 1)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
+
+
 def in_words(left: timedelta) -> str:
     """``in 6 days``, ``in 1 hour``, ``in 12 minutes``: the largest whole unit, rounded down."""
     seconds = int(left.total_seconds())

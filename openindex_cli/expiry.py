@@ -1,11 +1,16 @@
 """``--expires-at``: what people type (a date, an RFC 3339 time, a duration) as the RFC 3339 UTC
-string the API takes, explained in words when it is none of those."""
+string the API takes, explained in words when it is none of those.
+
+A date is 00:00 UTC at the start of that day: the same instant wherever the command runs (a CI
+runner and a laptop agree), as GitLab reads a token's expiry date, and as the API's own example
+(``2027-01-01T00:00:00Z``) writes it. The web UI's date field means the same instant.
+"""
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-FORMATS = ("a date (2027-01-01, midnight UTC), an RFC 3339 time (2027-01-01T09:00:00Z) "
+FORMATS = ("a date (2027-01-01: 00:00 UTC at its start), an RFC 3339 time (2027-01-01T09:00:00Z) "
            "or a duration from now (30d, 12h, 90m, 2w)")
 _DURATION = re.compile(r"(\d{1,9})([mhdw])", re.ASCII)
 _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
@@ -20,16 +25,27 @@ class ExpiryError(ValueError):
 def parse(text: str, now: datetime) -> str:
     """``text`` as an RFC 3339 UTC time to the second, e.g. ``2027-01-01T00:00:00Z``.
 
-    Whether it is in the future is the server's rule to enforce; only the form is checked here.
+    Only the form is checked here; see :func:`moment` for the instant and whether it was a date.
     """
+    return as_api_time(moment(text, now)[0])
+
+
+def moment(text: str, now: datetime) -> tuple[datetime, bool]:
+    """The instant ``text`` names, and whether it was a bare date (00:00 UTC at its start)."""
     value = text.strip()
     try:
-        moment = _duration(value, now) or _date(value) or _time(value)
+        date_start = _date(value)
+        found = _duration(value, now) or date_start or _time(value)
     except OverflowError:
         raise ExpiryError(f"{value!r} is too far in the future") from None
-    if moment is None:
+    if found is None:
         raise ExpiryError(f"{value!r} is not {FORMATS}")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return found.replace(microsecond=0), date_start is not None
+
+
+def as_api_time(instant: datetime) -> str:
+    """RFC 3339 UTC to the second, as the API writes and takes times."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _duration(value: str, now: datetime) -> datetime | None:

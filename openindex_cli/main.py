@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from importlib import metadata
 from typing import Any
 
@@ -15,17 +16,24 @@ from openindex_cli.admin import admin
 from openindex_cli.api import RUN_TOKEN_REFUSED, Api, api_path
 from openindex_cli.commands import (
     INSECURE_HELP,
+    PROFILE_HELP,
     Context,
     HelpGroup,
     command_options,
     every_page,
     expires_at_option,
+    limit_option,
+    listed,
+    name_option,
     request_options,
+    say_if_more,
     stdin_is_terminal,
 )
 from openindex_cli.errors import EXIT_CONFIG, EXIT_FORBIDDEN, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, mask, printable, shorten, table, when
 from openindex_cli.security_events import security_events
+from openindex_cli.wording import for_people, local_time, when_here
+from openindex_cli.workflows import workflows
 
 ARGV_TOKEN_WARNING = (
     "oi: warning: a token on the command line can end up in your shell history and process "
@@ -33,13 +41,17 @@ ARGV_TOKEN_WARNING = (
 )
 ARGV_INVITE_WARNING = (
     "oi: warning: an invite on the command line can end up in your shell history and process "
-    "list; prefer `oi invites claim -` (reads standard input, or asks without echo at a terminal)"
+    "list; prefer `oi invites claim -` (reads the link or token from standard input, or asks without echo at a "
+    "terminal)"
 )
 DISTRIBUTION = "openindex-auth"  # whose installed version --version shows
 ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
+INVITE_LINK_MARKER = "/invite#token="  # inviteUrl is $APP_URL/invite#token=oi_inv_…
 RE_ACCESS_TOKEN_NAME = "re-access link"  # what the server names the PAT a re-access link gives
 ROTATED_KEYS = ("id", "name", "scope", "token", "expiresAt", "createdAt")
 SELF = "self"  # the token id that names the calling token
+ALREADY_ROTATED = "already_rotated"  # the API's 409 code for a second rotation of one token
+_ROTATE_INSTEAD = re.compile(r"; rotate pat_\w+ instead\.$")  # the 409's advice, right for an id, not for self
 USER_AGENT_WIDTH = 24  # in the tokens table; --json has it whole
 
 
@@ -59,9 +71,10 @@ def _show_version(click_context: click.Context, _: click.Parameter, value: bool)
 @click.group(cls=HelpGroup, context_settings={"max_content_width": 100})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
               help="show the version and exit")
+@click.option("--profile", "profile", default=None, metavar="NAME", help=PROFILE_HELP)
 @click.option("--insecure", is_flag=True, help=INSECURE_HELP)
 @click.pass_context
-def oi(click_context: click.Context, insecure: bool) -> None:
+def oi(click_context: click.Context, profile: str | None, insecure: bool) -> None:
     """OpenIndex command line: profiles, token checks, your tokens, run tokens and security log, invites,
     and administration.
 
@@ -69,9 +82,11 @@ def oi(click_context: click.Context, insecure: bool) -> None:
     Examples:
       echo "$OPENINDEX_ADMIN_TOKEN" | oi profile set --app-url http://127.0.0.1:8000 --token -
       oi auth check
-      oi settings personal tokens list
+      oi --profile work settings personal tokens list
     """
-    click_context.ensure_object(Context).insecure = insecure
+    context = click_context.ensure_object(Context)
+    context.insecure = insecure
+    context.profile = profile
 
 
 # oi profile
@@ -257,26 +272,47 @@ personal.add_command(security_events)
 
 @tokens.command("list", short_help="List your tokens, never their values.")
 @request_options
-def tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
-    """List your tokens (never their values), newest first.
+@limit_option("tokens")
+def tokens_list(context: Context, profile: str | None, as_json: bool, limit: int | None) -> None:
+    """List your tokens (never their values), newest first: STATUS says whether each works
+    (active), works until the end of its grace window (rotated), or does not (blocked: rotated
+    past its window, or blocked by the token policy; a line under the table says why).
 
     \b
     Examples:
       oi settings personal tokens list
+      oi settings personal tokens list --limit 5
       oi settings personal tokens list --profile work --json
     """
-    items = every_page(context.api(context.settings(profile)), api_path("me", "pats"))
+    items, more = listed(context.api(context.settings(profile)), api_path("me", "pats"), limit)
     if as_json:
-        emit_json({"items": items})
+        emit_json({"items": items, "more": more})
         return
-    rows = [(t["id"], t["name"], t["scope"], when(t["createdAt"]),
-             when(t["expiresAt"]) + (" *" if t.get("rotatedTo") else ""), when(t["lastUsedAt"], missing="-"),
+    rows = [(t["id"], t["name"], t["scope"], _status(t), when(t["createdAt"]),
+             when(t["expiresAt"]) + (" *" if _in_grace(t) else ""), when(t["lastUsedAt"], missing="-"),
              t.get("lastUsedIp") or "-", shorten(t.get("lastUsedUserAgent") or "-", USER_AGENT_WIDTH))
             for t in items]
-    click.echo(table(("ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "LAST USED", "IP", "USER AGENT"), rows))
-    for rotated in [t for t in items if t.get("rotatedTo")]:
+    click.echo(table(("ID", "NAME", "SCOPE", "STATUS", "CREATED", "EXPIRES", "LAST USED", "IP", "USER AGENT"), rows))
+    for rotated in [t for t in items if _in_grace(t)]:
         click.echo(printable(f"* {rotated['id']} was rotated to {rotated['rotatedTo']}: it stops working at its "
                              "EXPIRES, the end of its grace window."))
+    for blocked in [t for t in items if t.get("blocked")]:
+        click.echo(printable(f"! {blocked['id']} does not work: "
+                             f"{for_people(str(blocked['blocked'].get('message', '')), context.zone)}"))
+    say_if_more(more, len(items), "tokens")
+
+
+def _status(token: dict[str, Any]) -> str:
+    """What a listed token is now: blocked (the server says why: rotated past its grace window, or
+    by the token policy), rotated (still in its grace window), or active."""
+    if token.get("blocked"):
+        return "blocked"
+    return "rotated" if token.get("rotatedTo") else "active"
+
+
+def _in_grace(token: dict[str, Any]) -> bool:
+    """Rotated, and still working until the end of its grace window (its expiry)."""
+    return bool(token.get("rotatedTo")) and not token.get("blocked")
 
 
 @tokens.command("create", short_help="Create a token; its value is printed once.")
@@ -295,16 +331,16 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
       oi settings personal tokens create --name ci --scope read_write --expires-at 30d
       oi settings personal tokens create --name ops --scope admin --expires-at 2027-01-01
     """
-    body: dict[str, Any] = {"name": name, "scope": scope}
+    body: dict[str, Any] = {"name": name_option("--name", name), "scope": scope}
     if expires_at is not None:
-        body["expiresAt"] = expires_at_option(expires_at, context.now())
+        body["expiresAt"] = expires_at_option(expires_at, context)
     created = context.api(context.settings(profile)).call(
         "POST", api_path("me", "pats"), body=body, expect=("id", "name", "scope", "expiresAt", "token"))
     if as_json:
         emit_json(created)
         return
     click.echo(f"Created token '{created['name']}' ({created['id']}), scope {created['scope']}, "
-               f"expires {when(created['expiresAt'])}.", err=True)
+               f"expires {when_here(created['expiresAt'], context.zone)}.", err=True)
     click.echo(created["token"])
     click.echo("Copy it now: it cannot be shown again.", err=True)
 
@@ -339,32 +375,46 @@ def tokens_rotate(context: Context, profile: str | None, as_json: bool, token_id
     body: dict[str, Any] = {"graceSeconds": _grace(grace)}
     if expires_at is not None:
         never = expires_at.strip().lower() == "never"
-        body["expiresAt"] = None if never else expires_at_option(expires_at, context.now())
+        body["expiresAt"] = None if never else expires_at_option(expires_at, context)
     settings = context.settings(profile)
     if save:
         _check_can_save(settings)
     old_expiry: list[str] = []  # for self, the header names the rotated token: no warning, only its expiry
-    api = context.api(settings, on_expiry=old_expiry.append if token_id == SELF else None)
-    rotated = api.call("POST", api_path("me", "pats", token_id, "rotate"), body=body, expect=ROTATED_KEYS)
+    api = context.api(settings, on_expiry=(lambda expires, _: old_expiry.append(expires)) if token_id == SELF else None)
+    try:
+        rotated = api.call("POST", api_path("me", "pats", token_id, "rotate"), body=body, expect=ROTATED_KEYS)
+    except CliError as error:
+        if token_id == SELF and error.code == ALREADY_ROTATED:
+            raise _rotated_elsewhere(error, settings) from None
+        raise
     old = _OldToken.of(rotated, token_id, body["graceSeconds"], old_expiry, context.now())
     if save:
-        _save_successor(settings, rotated, old, as_json, context.now())
+        _save_successor(settings, rotated, old, as_json, context)
     if as_json:
         shown = {key: value for key, value in rotated.items() if not (save and key == "token")}
         emit_json({**shown, **old.as_json(), "savedToProfile": settings.profile if save else None})
         return
     echo = functools.partial(click.echo, err=not save)  # without --save, stdout holds the token alone
     echo(printable(f"Rotated token '{rotated['name']}' ({old.id}): the new one is {rotated['id']}, "
-                   f"scope {rotated['scope']}, expires {when(rotated['expiresAt'])}."))
+                   f"scope {rotated['scope']}, expires {when_here(rotated['expiresAt'], context.zone)}."))
     if save:
         echo(f"Saved it to profile '{settings.profile}' as {mask(rotated['token'])}.")
     else:
         click.echo(rotated["token"])
-    echo(old.in_words(context.now()))
+    echo(old.in_words(context.now(), context.zone))
     if not save:
         if token_id == SELF:
             echo(_still_holds_the_old_token(settings))
         echo("Copy it now: it cannot be shown again.")
+
+
+def _rotated_elsewhere(error: CliError, settings: config.Settings) -> CliError:
+    """`rotate self` of a token already rotated (in the web UI, or by another copy of the profile):
+    rotating its successor from here would make yet another token nobody holds. What is wanted is
+    the successor made then, stored where this token came from."""
+    said = _ROTATE_INSTEAD.sub(".", error.message)
+    return CliError(f"{said} {settings.successor_fix}", EXIT_REFUSED,
+                    server_message=error.server_message, code=error.code)
 
 
 def _check_rotate_target(token_id: str, save: bool) -> None:
@@ -428,10 +478,10 @@ class _OldToken:
     def as_json(self) -> dict[str, str]:
         return {"oldStopsAt": self.stops.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
-    def in_words(self, now: datetime) -> str:
+    def in_words(self, now: datetime, zone: tzinfo | None) -> str:
         if self.grace_seconds == 0 or self.stops <= now:
             return f"The old token {self.id} stops working now."
-        return (f"The old token {self.id} keeps working until {signals.at(self.stops)} "
+        return (f"The old token {self.id} keeps working until {local_time(self.stops, zone)} "
                 f"({durations.in_words(self.stops - now)})"
                 + ("." if self.exact else " at the latest (sooner if it expires before)."))
 
@@ -446,7 +496,7 @@ def _still_holds_the_old_token(settings: config.Settings) -> str:
 
 
 def _save_successor(settings: config.Settings, rotated: dict[str, Any], old: _OldToken, as_json: bool,
-                    now: datetime) -> None:
+                    context: Context) -> None:
     """Store the successor in the profile in use; if that fails, the token the server made is
     printed rather than lost, with what to do, and the command fails (exit 3)."""
     try:
@@ -458,7 +508,7 @@ def _save_successor(settings: config.Settings, rotated: dict[str, Any], old: _Ol
             click.echo(rotated["token"])
         raise CliError(f"rotated, but the new token could not be saved: {error.message}. It is printed on standard "
                        f"output, once: store it with `oi profile set{settings.profile_option} --token -` now. "
-                       f"{old.in_words(now)}", EXIT_CONFIG) from None
+                       f"{old.in_words(context.now(), context.zone)}", EXIT_CONFIG) from None
 
 
 @tokens.command("delete", short_help="Delete a token: it stops working at once.")
@@ -524,7 +574,8 @@ def run_tokens() -> None:
 
 @run_tokens.command("list", short_help="List your live run tokens, never their values.")
 @request_options
-def run_tokens_list(context: Context, profile: str | None, as_json: bool) -> None:
+@limit_option("run tokens")
+def run_tokens_list(context: Context, profile: str | None, as_json: bool, limit: int | None) -> None:
     """List your live agent run tokens (never their values), newest first.
 
     Live means unexpired and not revoked, minted by a personal access token that is still live
@@ -533,15 +584,16 @@ def run_tokens_list(context: Context, profile: str | None, as_json: bool) -> Non
     \b
     Examples:
       oi settings personal run-tokens list
-      oi settings personal run-tokens list --profile work --json
+      oi settings personal run-tokens list --limit 10 --profile work --json
     """
-    items = every_page(context.api(context.settings(profile)), api_path("me", "agent-run-tokens"))
+    items, more = listed(context.api(context.settings(profile)), api_path("me", "agent-run-tokens"), limit)
     if as_json:
-        emit_json({"items": items})
+        emit_json({"items": items, "more": more})
         return
     rows = [(t["id"], t["agentId"], t["stage"] or "-", t["parentId"], when(t["expiresAt"]), when(t["createdAt"]))
             for t in items]
     click.echo(table(("ID", "AGENT", "STAGE", "PARENT", "EXPIRES", "CREATED"), rows))
+    say_if_more(more, len(items), "run tokens")
 
 
 @run_tokens.command("delete", short_help="Delete a run token: it stops working at once.")
@@ -564,23 +616,54 @@ def run_tokens_delete(context: Context, profile: str | None, as_json: bool, run_
 def _delete_one(context: Context, profile: str | None, as_json: bool, yes: bool, *, argument: str, what: str,
                 item_id: str, problem: str | None, collection: str) -> None:
     """Delete one of the caller's tokens: the id's shape first, then the configuration, then
-    the question (unless --yes), then the request."""
+    (unless --yes) the token found in its list and the question naming it, then the request."""
     if problem is not None:
         raise CliError(f"{argument}: {problem}", EXIT_USAGE)
-    api = context.api(context.settings(profile))
+    settings = context.settings(profile)
+    api = context.api(settings)
     api.check()  # a configuration error comes before the question, not after the answer
+    named = item_id
     if not yes:
-        _confirm_delete(f"Delete {what} {item_id}? It stops working at once.")
+        found = next((item for item in every_page(api, api_path("me", collection)) if item.get("id") == item_id),
+                     None)
+        if found is None:  # what the server would answer, without a question about nothing
+            long_name, group = _COLLECTIONS[collection]
+            raise CliError(f"No {long_name} with this id among yours; `oi settings personal {group} list` shows them.",
+                           EXIT_REFUSED)
+        named = _named(what, found, context.zone)
+        question = f"Delete {what} {named}? It stops working at once."
+        if what == "token" and api.call("GET", api_path("me"), expect=ME_KEYS)["token"]["id"] == item_id:
+            question += (f" It is the token this command uses (from {settings.token_label}): oi has no working token "
+                         "there until you store another.")
+        _confirm_delete(printable(question))
     api.call("DELETE", api_path("me", collection, item_id))
     if as_json:
         emit_json({"deleted": item_id})
     else:
-        click.echo(f"Deleted {what} {item_id}.")
+        click.echo(printable(f"Deleted {what} {named}."))
+
+
+# Each collection of the caller's tokens: what its items are called, and the group listing them.
+_COLLECTIONS = {"pats": ("personal access token", "tokens"), "agent-run-tokens": ("agent run token", "run-tokens")}
+
+
+def _named(what: str, item: dict[str, Any], zone: tzinfo | None) -> str:
+    """A token as a person knows it: a PAT by its name, a run token by its agent and stage."""
+    if what == "token":
+        return (f"'{item.get('name')}' ({item['id']}, {item.get('scope')}, created "
+                f"{when_here(item.get('createdAt'), zone)}, last used {when_here(item.get('lastUsedAt'), zone)})")
+    stage = f", stage {item['stage']}" if item.get("stage") else ""
+    return f"{item['id']} (agent {item.get('agentId')}{stage}, expires {when_here(item.get('expiresAt'), zone)})"
 
 
 # oi admin (openindex_cli/admin/)
 
 oi.add_command(admin)
+
+
+# oi workflows (openindex_cli/workflows.py)
+
+oi.add_command(workflows)
 
 
 # oi invites
@@ -593,8 +676,8 @@ def invites() -> None:
 
 @invites.command("claim", short_help="Claim an invite or a re-access link: a new token.")
 @request_options
-@click.argument("invite_token", default="-", metavar="[INVITE_TOKEN]")
-@click.option("--app-url", help="base URL of the OpenIndex API (default: the profile's)")
+@click.argument("invite_token", default="-", metavar="[INVITE_LINK|INVITE_TOKEN|-]")
+@click.option("--app-url", help="base URL of the OpenIndex API (default: the profile's, else the link's)")
 @click.option("--save/--no-save", default=None,
               help="save the new token into the profile (default: ask; a token already there is only "
                    "replaced after an explicit yes)")
@@ -603,20 +686,32 @@ def invites_claim(context: Context, profile: str | None, as_json: bool,
     """Claim an invite (your new account and its first token) or a re-access link (a new token
     for your existing account, from an admin: after `tokens revoke-all`, or a promotion to admin).
 
-    INVITE_TOKEN '-', the default, reads it from standard input, or asks for it without echo at a
-    terminal, so it stays out of shell history. The new token can be saved into the profile; a
-    profile that already holds a token is only replaced after an explicit yes.
+    It takes the whole link (https://…/invite#token=oi_inv_…, as it was sent) or the oi_inv_…
+    token in it. '-', the default, reads it from standard input, or asks for it without echo at a
+    terminal, so it stays out of shell history. With no app URL configured, the link's is used.
+    The new token can be saved into the profile; a profile that already holds a token is only
+    replaced after an explicit yes.
 
     \b
     Examples:
-      oi invites claim --app-url https://openindex.example.com
+      oi invites claim --profile work           # paste the link when asked
       oi invites claim - --profile work --save < invite.txt
       oi invites claim - --save < re-access-link.txt     # a new token for your own account
     """
     settings = context.settings(profile, must_exist=False)  # --profile NAME may name the profile to create
+    configured = bool(app_url or settings.app_url)
     api = context.api(settings, app_url)
-    api.check(authenticated=False)  # before the invite is read: a wrong URL should not cost a paste
-    invite = _read_invite(invite_token)
+    if configured:
+        api.check(authenticated=False)  # before the invite is read: a wrong URL should not cost a paste
+    invite, link_url = _read_invite(invite_token)
+    if not configured:
+        if link_url is None:
+            raise CliError("no app URL: give --app-url URL, or paste the whole link (…/invite#token=oi_inv_…), "
+                           "which holds it", EXIT_CONFIG)
+        app_url = link_url
+        api = context.api(settings, app_url)
+        api.check(authenticated=False)
+        click.echo(printable(f"oi: using the app URL in the link, {link_url}"), err=True)
     save, holder = (False, None) if save is False else _may_save(context, settings, save, interactive=not as_json)
     claimed = api.call("POST", api_path("auth", "invites", "claim"), body={"token": invite},
                        authenticated=False, expect=("user", "pat"))
@@ -653,20 +748,30 @@ def _is_re_access(claimed: dict[str, Any]) -> bool:
                 or claimed["user"].get("createdAt") != claimed["pat"].get("createdAt"))
 
 
-def _read_invite(argument: str) -> str:
-    """The invite token from a hidden prompt or standard input ('-'), else from argv with a warning."""
+def _read_invite(argument: str) -> tuple[str, str | None]:
+    """The invite token from a hidden prompt or standard input ('-'), else from argv with a
+    warning; given the whole link, the token in it and the app URL it points at."""
     if argument != "-":
         click.echo(ARGV_INVITE_WARNING, err=True)
         value = argument
     elif stdin_is_terminal():
-        value = click.prompt("Invite token", hide_input=True, err=True)
+        value = click.prompt("Invite link or token", hide_input=True, err=True)
     else:
         value = sys.stdin.readline()
-    value = value.strip()
-    if not shapes.is_invite(value):
-        raise CliError("that is not an invite token (oi_inv_... as the invite or re-access link shows it)",
-                       EXIT_USAGE)
-    return value
+    token, link_url = _from_link(value.strip())
+    if not shapes.is_invite(token):
+        raise CliError("that is not an invite link or token (the link as it was sent, …/invite#token=oi_inv_…, or "
+                       "the oi_inv_... token in it)", EXIT_USAGE)
+    return token, link_url
+
+
+def _from_link(value: str) -> tuple[str, str | None]:
+    """``…/invite#token=oi_inv_…`` (what `oi admin invites create` prints and the email holds) as
+    its token and the app URL before /invite; anything else as it is, with no URL."""
+    base, marker, token = value.partition(INVITE_LINK_MARKER)
+    if not marker:
+        return value, None
+    return token.strip(), base if base.startswith(("https://", "http://")) else None
 
 
 @dataclass(frozen=True)
@@ -708,7 +813,8 @@ def _holder(context: Context, settings: config.Settings) -> Holder:
     except that a token the server refuses is said to be one, with its reason."""
     stored = config.stored_profile(settings.path, settings.profile)
     api = Api(config.text(stored, "app_url"), config.text(stored, "token"), context.transport,
-              token_label=f"profile '{settings.profile}'", insecure=context.insecure or stored.get("insecure") is True)
+              token_label=f"profile '{settings.profile}'", insecure=context.insecure or stored.get("insecure") is True,
+              zone=context.zone)
     try:
         me = api.call("GET", api_path("me"), expect=ME_KEYS)
         return Holder(f"a token for {me['email']} ({me['role']}), scope {me['token']['scope']}", str(me["id"]))
@@ -742,8 +848,17 @@ def _confirm(question: str, action: str) -> None:
 
 
 def _ask(question: str, default: bool = True) -> bool:
-    """Ask yes/no on stderr; no answer (closed standard input) means no."""
+    """Ask yes/no on stderr; no answer (closed standard input) means no.
+
+    The brackets say what Enter means. Piped in, no answer means no, so a question whose Enter
+    means yes ([Y/n]) shows no default there ([y/n]) and takes only a y: what a script pipes in
+    then means what the prompt says.
+    """
+    piped = default and not stdin_is_terminal()
     try:
+        if piped:
+            answer = click.prompt(question, default="", show_default=False, prompt_suffix=" [y/n]: ", err=True)
+            return str(answer).strip().lower() in ("y", "yes")
         return click.confirm(question, default=default, err=True)
     except click.Abort:
         click.echo("", err=True)

@@ -8,6 +8,7 @@ import click
 from openindex_cli.api import api_path
 from openindex_cli.commands import PAGE_KEYS, Context, every_page, request_options
 from openindex_cli.output import emit_json, table, when
+from openindex_cli.wording import for_people
 
 DEFAULT_LIMIT = 50  # the server's own page size
 
@@ -36,7 +37,8 @@ def security_events(context: Context, profile: str | None, as_json: bool, limit:
     if as_json:
         emit_json({"items": page["items"], "nextCursor": page["nextCursor"]})
         return
-    rows = [(when(event["at"]), event["type"], _token(event), event["detail"]) for event in page["items"]]
+    rows = [(when(event["at"]), event["type"], _token(event), for_people(str(event["detail"]), context.zone))
+            for event in page["items"]]
     click.echo(table(("WHEN", "TYPE", "TOKEN", "DETAIL"), rows))
     if page["nextCursor"]:
         click.echo(f"oi: more events than these {len(rows)}; --all shows every one", err=True)

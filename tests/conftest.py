@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -377,9 +377,10 @@ class Cli:
         self.transport = transport
         self.clock = clock
         self.runner = CliRunner()
+        self.zone: tzinfo = UTC  # the terminal's time zone: sentences tell times on its clock
 
     def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
-        context = CliContext(transport=self.transport, now=self.clock.now)
+        context = CliContext(transport=self.transport, now=self.clock.now, zone=self.zone)
         return self.runner.invoke(oi, list(args), obj=context, env=env, input=input)
 
 
@@ -389,6 +390,54 @@ def cli(api: Api, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.Monkey
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     return Cli(ChaliceTransport(api.http), clock)
+
+
+def login(cli: Cli, token: str, profile: str = "default") -> None:
+    """Store ``token`` and the app's URL in ``profile``, as a person would."""
+    result = cli("profile", "set", "--profile", profile, "--app-url", APP_URL, "--token", "-", input=token + "\n")
+    assert result.exit_code == 0, result.output
+
+
+def one_line(stderr: str) -> str:
+    """The one error line on stderr (warnings aside)."""
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.strip().splitlines() if not line.startswith("oi: warning:")]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+class Recording(httpx.BaseTransport):
+    """Passes requests on to ``inner`` and keeps them, to show which were (not) sent."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.inner.handle_request(request)
+
+    @property
+    def methods(self) -> list[str]:
+        """``GET /me``, … : what was sent, in order."""
+        return [f"{request.method} {request.url.path}" for request in self.requests]
+
+
+@pytest.fixture
+def sent(cli: Cli) -> Recording:
+    """Every request `oi` sends from now on."""
+    cli.transport = Recording(cli.transport)
+    return cli.transport
+
+
+@pytest.fixture
+def at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard input is a terminal: questions are asked (CliRunner's input answers them)."""
+    from openindex_cli import commands
+    from openindex_cli import main as cli_main
+
+    for module in (commands, cli_main):
+        monkeypatch.setattr(module, "stdin_is_terminal", lambda: True)
 
 
 class AuditLog(logging.Handler):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import stat
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -219,8 +219,9 @@ def test_a_second_rotation_is_a_clear_409(cli: Cli, accounts: Accounts, api: Api
     first = json.loads(cli(*ROTATE, other["id"], "--grace", "90s", "--json").stdout)
     again = cli(*ROTATE, other["id"])
     assert again.exit_code == 1
+    stops = datetime.fromisoformat(first["oldStopsAt"].replace("Z", "+00:00"))
     assert one_line(again.stderr) == (f"oi: This token was already rotated to {first['id']} and stops working at "
-                                      f"{first['oldStopsAt']}; rotate {first['id']} instead.")
+                                      f"{stops:%Y-%m-%d %H:%M} UTC; rotate {first['id']} instead.")
 
 
 def test_rotate_self_without_save_says_the_profile_holds_the_old_token(

@@ -188,7 +188,7 @@ def test_deactivate_with_yes_stops_every_token_and_reactivate_revives_none(
     assert result.stdout.startswith(f"Deactivated {member.user.email} ({member.user.id}): role member, "
                                     "status deactivated.")
     assert status(api, member.token) == 401
-    again = cli(*USERS, "reactivate", member.user.id, "--json")
+    again = cli(*USERS, "reactivate", member.user.id, "--yes", "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["status"] == "active"
     assert status(api, member.token) == 401
     said = cli(*USERS, "reactivate", member.user.id)
@@ -221,13 +221,14 @@ def test_at_a_terminal_deactivate_and_demote_ask_naming_the_user(cli: Cli, accou
     assert yes.exit_code == 0, yes.output
     assert user_of(api, admin, other_admin)["role"] == "member" and status(api, other_admin.token) == 401
     asked = cli(*USERS, "deactivate", other_admin.user.id, input="n\n")
-    assert asked.exit_code == 1 and "Every token of theirs stops working for good" in asked.stderr
+    assert asked.exit_code == 1 and "Every token of theirs (personal access tokens and agent run tokens) is " \
+        "revoked for good" in asked.stderr
 
 
 def test_promote_then_demoting_the_last_admin_is_the_servers_409(cli: Cli, accounts: Accounts, api: Api) -> None:
     admin, member = accounts.admin(), accounts.create()
     login(cli, admin.token)
-    promoted = cli(*USERS, "promote", member.user.id)
+    promoted = cli(*USERS, "promote", member.user.id, "--yes")
     assert promoted.exit_code == 0, promoted.output
     assert "role admin" in promoted.stdout and "oi admin users access-link" in promoted.stdout
     assert json.loads(cli(*USERS, "demote", member.user.id, "--yes", "--json").stdout)["role"] == "member"

@@ -278,3 +278,11 @@ def test_an_empty_name_is_refused_in_words_and_no_message_has_a_doubled_full_sto
                  {"name": "\u202ex", "scope": "read_write"}, {"name": "x", "scope": "owner"}, {}):
         message = api.post("/me/pats", owner.token, body=body).body["error"]["message"]
         assert ".." not in message and message.endswith("."), message
+
+
+def test_limits_are_said_plainly(api: Api, accounts: Accounts) -> None:
+    owner = accounts.create()
+    long_name = api.post("/me/pats", owner.token, body={"name": "x" * 101, "scope": "read_write"})
+    assert long_name.body["error"]["message"] == "Invalid request: name: at most 100 characters."
+    short_run = api.post("/workflows/agent-run-tokens", owner.token, body={"agentId": "a", "expiresInSeconds": 5})
+    assert short_run.body["error"]["message"] == "Invalid request: expiresInSeconds: at least 60."

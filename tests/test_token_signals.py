@@ -109,3 +109,13 @@ def test_the_user_agent_is_cut_to_200_characters_without_control_characters(
     agent = entry(api, owner.token, owner.token_id)["lastUsedUserAgent"]
     assert agent == ("evil[2J" + "a" * 300)[:usage.MAX_USER_AGENT]
 
+
+
+def test_a_token_in_its_grace_window_names_its_successor_on_every_response(api: Api, accounts: Accounts) -> None:
+    owner = accounts.create()
+    rotated = api.post("/me/pats/self/rotate", owner.token, body={"graceSeconds": 3600})
+    successor = rotated.body["id"]
+    assert rotated.headers["OpenIndex-Token-Rotated-To"] == successor
+    for response in (api.get("/me", owner.token), api.get("/admin/users", owner.token)):  # a 403 too
+        assert response.headers["OpenIndex-Token-Rotated-To"] == successor, response.status
+    assert "OpenIndex-Token-Rotated-To" not in api.get("/me", rotated.body["token"]).headers

@@ -259,6 +259,14 @@ def parse_query(model: type[Model], params: Mapping[str, str] | None) -> Model:
         raise InvalidRequest(_describe(error)) from None
 
 
+# Pydantic's wording for the limits people hit, said plainly.
+_IN_WORDS = {
+    "string_too_long": "at most {max_length} characters",
+    "greater_than_equal": "at least {ge}",
+    "less_than_equal": "at most {le}",
+}
+
+
 def _describe(error: ValidationError) -> str:
     """One readable sentence per problem; never echoes the rejected value."""
     problems = []
@@ -276,6 +284,8 @@ def _describe(error: ValidationError) -> str:
             problems.append(f"{field}: required")
         elif item["type"] == "string_too_short" and item.get("ctx", {}).get("min_length") == 1:
             problems.append(f"{field}: required, and it cannot be empty")
+        elif item["type"] in _IN_WORDS:
+            problems.append(f"{field}: {_IN_WORDS[item['type']].format(**item.get('ctx', {}))}")
         else:
             problems.append(f"{field}: {item['msg']}")
     # Each problem is a clause of one sentence: no full stop of its own (pydantic's may have one).

@@ -236,6 +236,14 @@ def error_response(failure: ServiceError) -> Response:
 # On every response to a request made with an expiring token (GitHub sends its own
 # `github-authentication-token-expiration`): clients warn before the token stops working.
 TOKEN_EXPIRES_HEADER = "OpenIndex-Token-Expires"
+TOKEN_ROTATED_TO_HEADER = "OpenIndex-Token-Rotated-To"
+
+
+def signal_rotation(response: Response, rotated_to: str | None) -> None:
+    """Tell the client that the token it used was rotated, and to which successor, while its
+    grace window lasts: a client can store the successor instead of rotating again."""
+    if rotated_to is not None:
+        response.headers.setdefault(TOKEN_ROTATED_TO_HEADER, rotated_to)
 
 
 def signal_expiry(response: Response, expires_at: datetime | None) -> None:

@@ -7,7 +7,15 @@ import click
 
 from openindex_cli.admin.links import LINK_KEYS, show_link
 from openindex_cli.api import api_path
-from openindex_cli.commands import Context, HelpGroup, every_page, expires_at_option, request_options
+from openindex_cli.commands import (
+    Context,
+    HelpGroup,
+    expires_at_option,
+    limit_option,
+    listed,
+    request_options,
+    say_if_more,
+)
 from openindex_cli.expiry import FORMATS
 from openindex_cli.output import emit_json, table, when
 
@@ -35,29 +43,31 @@ def invites_create(context: Context, profile: str | None, as_json: bool, email: 
     """
     body = {"email": email, "role": role}
     if expires_at is not None:
-        body["expiresAt"] = expires_at_option(expires_at, context.now())
+        body["expiresAt"] = expires_at_option(expires_at, context)
     created = context.api(context.settings(profile)).call("POST", api_path("admin", "invites"), body=body,
                                                           expect=(*LINK_KEYS, "email", "role"))
-    show_link(created, as_json, f"invite for {created['email']} ({created['role']})")
+    show_link(created, as_json, f"invite for {created['email']} ({created['role']})", context.zone)
 
 
 @invites.command("list", short_help="List pending invites and re-access links.")
 @request_options
-def invites_list(context: Context, profile: str | None, as_json: bool) -> None:
+@limit_option("invites")
+def invites_list(context: Context, profile: str | None, as_json: bool, limit: int | None) -> None:
     """List pending invites and re-access links, newest first, never their tokens.
 
     \b
     Examples:
       oi admin invites list
-      oi admin invites list --json
+      oi admin invites list --limit 10 --json
     """
-    items = every_page(context.api(context.settings(profile)), api_path("admin", "invites"))
+    items, more = listed(context.api(context.settings(profile)), api_path("admin", "invites"), limit)
     if as_json:
-        emit_json({"items": items})
+        emit_json({"items": items, "more": more})
         return
     click.echo(table(("ID", "EMAIL", "ROLE", "KIND", "STATUS", "SENT BY", "EXPIRES", "CREATED"), [
         (i["id"], i["email"], i["role"], "re-access link" if i.get("userId") else "invite", _status(i),
          _sender(i), when(i["expiresAt"]), when(i["createdAt"])) for i in items]))
+    say_if_more(more, len(items), "invites")
 
 
 def _status(invite: dict[str, Any]) -> str:

@@ -16,7 +16,11 @@ from openindex_cli.commands import (
     confirm_at_terminal,
     every_page,
     expires_at_option,
+    limit_option,
+    listed,
     request_options,
+    require_terminal,
+    say_if_more,
 )
 from openindex_cli.errors import EXIT_REFUSED, CliError
 from openindex_cli.expiry import FORMATS
@@ -27,13 +31,52 @@ USER_HELP = "ID or EMAIL: a user id (usr_...) or the user's email"
 
 
 @dataclass(frozen=True)
-class Ask:
-    """The question put before a change that cannot be undone, about the user found."""
+class Change:
+    """A change of a user's status or role: what is sent, the question asked first (about whom:
+    ``who``, and whether that is the caller), and what is said once it is made."""
 
-    question: Callable[[dict[str, Any]], str]
+    body: dict[str, str]
     verb: str  # "deactivate": what --yes skips asking about
-    done: str  # "deactivated": what did not happen after a no
-    yes: bool
+    done: str  # "deactivated": what did not happen after a no, and what did after a yes
+    question: Callable[[str, bool], str]  # (who, is_you) -> the question
+    after: Callable[[bool, str], str] = lambda is_you, token_label: ""  # (is_you, token_label) -> next steps
+
+
+DEACTIVATE = Change(
+    {"status": "deactivated"}, "deactivate", "deactivated",
+    lambda who, you: (
+        f"Deactivate your own account, {who}? Every token of yours, the one this command uses included, is revoked "
+        "for good: being reactivated brings none of them back, and only another admin can reactivate you."
+        if you else
+        f"Deactivate {who}? Every token of theirs (personal access tokens and agent run tokens) is revoked for "
+        "good: reactivating them later brings none of them back."),
+    lambda you, label: (
+        f"You deactivated your own account: the token from {label} no longer works." if you else
+        "Every token of theirs is revoked for good; if they are reactivated, `oi admin users access-link` gives "
+        "them a new one."))
+REACTIVATE = Change(
+    {"status": "active"}, "reactivate", "reactivated",
+    lambda who, you: (
+        f"Reactivate {who}? Their old tokens stay revoked (reactivation brings none back): they get back in with "
+        "a re-access link (`oi admin users access-link`)."),
+    lambda you, label: "Their old tokens stay revoked; `oi admin users access-link` gives them a new one.")
+PROMOTE = Change(
+    {"role": "admin"}, "promote", "promoted",
+    lambda who, you: (
+        f"Make {who} an admin? Their tokens keep their scope (none becomes admin-scope): their first admin-scope "
+        "token comes from a re-access link (`oi admin users access-link`)."),
+    lambda you, label: "Their tokens keep their scope; `oi admin users access-link` gives them an admin-scope one.")
+DEMOTE = Change(
+    {"role": "member"}, "demote", "demoted",
+    lambda who, you: (
+        f"Demote yourself, {who}, to member? Your admin-scope tokens, the one this command uses included, are "
+        "revoked for good (being made admin again brings none back); your read_write tokens keep working."
+        if you else
+        f"Demote {who} to member? Their admin-scope tokens are revoked for good (making them admin again brings "
+        "none back); their read_write tokens keep working."),
+    lambda you, label: (
+        f"You demoted yourself: the token from {label} (admin scope) no longer works; your read_write tokens still "
+        "do." if you else ""))
 
 
 @click.group(cls=HelpGroup, short_help="Accounts: list, change, revoke, re-access links.")
@@ -43,20 +86,22 @@ def users() -> None:
 
 @users.command("list", short_help="List every user.")
 @request_options
-def users_list(context: Context, profile: str | None, as_json: bool) -> None:
+@limit_option("users")
+def users_list(context: Context, profile: str | None, as_json: bool, limit: int | None) -> None:
     """List every user, newest first: id, email, role, status, creation.
 
     \b
     Examples:
       oi admin users list
-      oi admin users list --json
+      oi admin users list --limit 20 --json
     """
-    items = every_page(context.api(context.settings(profile)), api_path("admin", "users"))
+    items, more = listed(context.api(context.settings(profile)), api_path("admin", "users"), limit)
     if as_json:
-        emit_json({"items": items})
+        emit_json({"items": items, "more": more})
         return
     click.echo(table(("ID", "EMAIL", "ROLE", "STATUS", "CREATED"),
                      [(u["id"], u["email"], u["role"], u["status"], when(u["createdAt"])) for u in items]))
+    say_if_more(more, len(items), "users")
 
 
 @users.command("show", short_help="Show one user.")
@@ -78,72 +123,71 @@ def users_show(context: Context, profile: str | None, as_json: bool, user: str) 
                                 ("status:", found["status"]), ("created:", when(found["createdAt"]))]))
 
 
-@users.command("deactivate", short_help="Deactivate a user: every token of theirs stops.")
+@users.command("deactivate", short_help="Deactivate a user: every token of theirs is revoked.")
 @request_options
 @click.argument("user", metavar="ID|EMAIL")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def users_deactivate(context: Context, profile: str | None, as_json: bool, user: str, yes: bool) -> None:
-    """Deactivate a user: every token of theirs is refused from the next request, and stays
-    refused if they are reactivated (they then need a re-access link). Asks first.
+    """Deactivate a user: every token of theirs is revoked for good (refused from the next
+    request), and reactivating them brings none back (they then need a re-access link). Asks
+    first, saying so when the user is you.
 
     \b
     Examples:
       oi admin users deactivate colleague@example.com
       oi admin users deactivate usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes
     """
-    _change(context, profile, as_json, user, {"status": "deactivated"}, "Deactivated", ask=Ask(lambda found: (
-        f"Deactivate {found['email']} ({found['id']})? Every token of theirs stops working for good; "
-        "reactivating revives none of them."), "deactivate", "deactivated", yes))
+    _change(context, profile, as_json, user, yes, DEACTIVATE)
 
 
-@users.command("reactivate", short_help="Reactivate a deactivated user.")
+@users.command("reactivate", short_help="Reactivate a deactivated user (their old tokens stay revoked).")
 @request_options
 @click.argument("user", metavar="ID|EMAIL")
-def users_reactivate(context: Context, profile: str | None, as_json: bool, user: str) -> None:
-    """Reactivate a user. Their old tokens stay refused: give them a re-access link
-    (`oi admin users access-link`) for a new one.
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def users_reactivate(context: Context, profile: str | None, as_json: bool, user: str, yes: bool) -> None:
+    """Reactivate a user. Their old tokens stay revoked: give them a re-access link
+    (`oi admin users access-link`) for a new one. Asks first.
 
     \b
     Examples:
       oi admin users reactivate colleague@example.com
-      oi admin users reactivate usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --json
+      oi admin users reactivate usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes --json
     """
-    _change(context, profile, as_json, user, {"status": "active"}, "Reactivated",
-            after="Their old tokens stay refused; `oi admin users access-link` gives them a new one.")
+    _change(context, profile, as_json, user, yes, REACTIVATE)
 
 
 @users.command("promote", short_help="Make a user an admin.")
 @request_options
 @click.argument("user", metavar="ID|EMAIL")
-def users_promote(context: Context, profile: str | None, as_json: bool, user: str) -> None:
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def users_promote(context: Context, profile: str | None, as_json: bool, user: str, yes: bool) -> None:
     """Make a user an admin. Their tokens keep their scope, and a read_write token cannot make an
     admin one: their first admin-scope token comes from a re-access link (`oi admin users access-link`).
+    Asks first.
 
     \b
     Examples:
       oi admin users promote colleague@example.com
-      oi admin users promote usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --json
+      oi admin users promote usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes --json
     """
-    _change(context, profile, as_json, user, {"role": "admin"}, "Promoted",
-            after="Their tokens keep their scope; `oi admin users access-link` gives them an admin-scope one.")
+    _change(context, profile, as_json, user, yes, PROMOTE)
 
 
-@users.command("demote", short_help="Make an admin a member: their admin tokens stop.")
+@users.command("demote", short_help="Make an admin a member: their admin tokens are revoked.")
 @request_options
 @click.argument("user", metavar="ID|EMAIL")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def users_demote(context: Context, profile: str | None, as_json: bool, user: str, yes: bool) -> None:
-    """Make an admin a member: their admin-scope tokens are refused from the next request, for
-    good; read_write tokens keep working. The last active admin cannot be demoted. Asks first.
+    """Make an admin a member: their admin-scope tokens are revoked for good (refused from the next
+    request; promoting them again brings none back); read_write tokens keep working. The last
+    active admin cannot be demoted. Asks first, saying so when the user is you.
 
     \b
     Examples:
       oi admin users demote colleague@example.com
       oi admin users demote usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes
     """
-    _change(context, profile, as_json, user, {"role": "member"}, "Demoted", ask=Ask(lambda found: (
-        f"Demote {found['email']} ({found['id']}) to member? Their admin-scope tokens stop working for good."),
-        "demote", "demoted", yes))
+    _change(context, profile, as_json, user, yes, DEMOTE)
 
 
 @users.command("revoke-all", short_help="Revoke every token of a user.")
@@ -160,16 +204,23 @@ def users_revoke_all(context: Context, profile: str | None, as_json: bool, user:
       oi admin users revoke-all colleague@example.com
       oi admin users revoke-all usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --yes --json
     """
-    api = context.api(context.settings(profile))
+    settings = context.settings(profile)
+    api = context.api(settings)
     found = find_user(api, user)
-    confirm_at_terminal(printable(f"Revoke every personal access token and agent run token of {found['email']} "
-                                  f"({found['id']})? There is no undo."), verb="revoke", done="revoked", yes=yes)
+    require_terminal(verb="revoke", done="revoked", yes=yes)
+    is_you = api.call("GET", api_path("me"), expect=("id",))["id"] == found["id"]
+    whose = (f"yours ({found['email']}, {found['id']}), the one this command uses included" if is_you
+             else f"{found['email']} ({found['id']})")
+    confirm_at_terminal(printable(f"Revoke every personal access token and agent run token of {whose}? There is "
+                                  "no undo."), verb="revoke", done="revoked", yes=yes)
     api.call("POST", api_path("admin", "users", found["id"], "pats", "revoke-all"))
     if as_json:
         emit_json({"revokedAll": True, "userId": found["id"], "email": found["email"]})
         return
     click.echo(printable(f"Revoked every token of {found['email']} ({found['id']}) issued until now. "
-                         "`oi admin users access-link` gives them a new one."))
+                         + (f"The token from {settings.token_label} no longer works either; another admin's "
+                            "`oi admin users access-link` gives you a new one." if is_you else
+                            "`oi admin users access-link` gives them a new one.")))
 
 
 @users.command("access-link", short_help="A re-access link for a user; printed once.")
@@ -186,12 +237,12 @@ def users_access_link(context: Context, profile: str | None, as_json: bool, user
       oi admin users access-link colleague@example.com
       oi admin users access-link usr_01jdx7k2m4c8b3n5q6r7s8t9v0 --expires-at 1d
     """
-    body = {} if expires_at is None else {"expiresAt": expires_at_option(expires_at, context.now())}
+    body = {} if expires_at is None else {"expiresAt": expires_at_option(expires_at, context)}
     api = context.api(context.settings(profile))
     found = find_user(api, user)
     created = api.call("POST", api_path("admin", "users", found["id"], "access-links"), body=body,
                        expect=LINK_KEYS)
-    show_link(created, as_json, f"re-access link for {found['email']} ({found['id']})")
+    show_link(created, as_json, f"re-access link for {found['email']} ({found['id']})", context.zone)
 
 
 def find_user(api: Api, who: str) -> dict[str, Any]:
@@ -207,26 +258,30 @@ def find_user(api: Api, who: str) -> dict[str, Any]:
     return dict(found)
 
 
-def _change(context: Context, profile: str | None, as_json: bool, who: str, change: dict[str, str], done: str,
-            *, ask: Ask | None = None, after: str = "") -> None:
-    """PATCH a user: found first (to name them, and a 404 before any question), asked about when
-    ``ask`` says so, then changed; a change that changes nothing says so."""
-    api = context.api(context.settings(profile))
+def _change(context: Context, profile: str | None, as_json: bool, who: str, yes: bool, change: Change) -> None:
+    """PATCH a user: found first (to name them, and a 404 before any question); a change that
+    changes nothing says so; then, unless --yes, asked about at a terminal (none: exit 2, before
+    anything more is read), saying so when the user is the caller (GET /me); then changed."""
+    settings = context.settings(profile)
+    api = context.api(settings)
     found = find_user(api, who)
-    if all(found.get(key) == value for key, value in change.items()):
+    if all(found.get(key) == value for key, value in change.body.items()):
         if as_json:
             emit_json(found)
         else:
-            click.echo(printable(f"{found['email']} ({found['id']}) is already {', '.join(change.values())}; "
+            click.echo(printable(f"{found['email']} ({found['id']}) is already {', '.join(change.body.values())}; "
                                  "nothing changed."))
         return
-    if ask is not None:
-        confirm_at_terminal(printable(ask.question(found)), verb=ask.verb, done=ask.done, yes=ask.yes)
-    updated = api.call("PATCH", api_path("admin", "users", found["id"]), body=change, expect=USER_KEYS)
+    require_terminal(verb=change.verb, done=change.done, yes=yes)
+    is_you = api.call("GET", api_path("me"), expect=("id",))["id"] == found["id"]
+    confirm_at_terminal(printable(change.question(f"{found['email']} ({found['id']})", is_you)),
+                        verb=change.verb, done=change.done, yes=yes)
+    updated = api.call("PATCH", api_path("admin", "users", found["id"]), body=change.body, expect=USER_KEYS)
     if as_json:
         emit_json(updated)
         return
-    click.echo(printable(f"{done} {updated['email']} ({updated['id']}): role {updated['role']}, "
+    click.echo(printable(f"{change.done.capitalize()} {updated['email']} ({updated['id']}): role {updated['role']}, "
                          f"status {updated['status']}."))
+    after = change.after(is_you, settings.token_label)
     if after:
         click.echo(after)
