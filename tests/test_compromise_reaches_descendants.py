@@ -287,3 +287,15 @@ def test_under_a_required_expiry_an_invited_accounts_first_pat_follows_the_polic
     renewed = api.post("/me/pats/self/rotate", first["token"])
     assert renewed.status == 201, renewed.body
     assert renewed.body["expiresAt"] == "2027-04-23T12:00:00Z"
+
+
+def test_an_invite_revoked_with_its_maker_can_be_cleared_from_the_list(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    first, second = accounts.admin(), accounts.admin()
+    invite = api.post("/admin/invites", second.token, body={"email": "new@example.com"}).body
+    clock.advance(seconds=1)
+    assert api.patch(f"/admin/users/{second.user.id}", first.token, body={"role": "member"}).status == 200
+    assert listed_status(api, first, invite["id"]) == "revoked"
+    assert api.delete(f"/admin/invites/{invite['id']}", first.token).status == 204
+    assert invite["id"] not in [item["id"] for item in api.get("/admin/invites", first.token).body["items"]]

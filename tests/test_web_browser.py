@@ -1275,6 +1275,29 @@ def test_invites_choose_their_expiry_name_re_access_links_and_end_empty(tabs, st
     assert tab.errors() == []
 
 
+def test_an_invite_revoked_with_the_token_that_sent_it_says_so_and_can_be_removed(tabs, stack: Stack) -> None:
+    status, sent = call(stack, "POST", "/admin/invites", stack.token, {"email": "second-admin@example.com",
+                                                                      "role": "admin"})
+    second = claim(stack, sent["inviteUrl"])
+    status, doomed = call(stack, "POST", "/admin/invites", second["pat"]["token"],
+                          {"email": "sent-by-second@example.com"})
+    assert status == 201, doomed
+    status, _ = call(stack, "PATCH", f"/admin/users/{second['user']['id']}", stack.token, {"role": "member"})
+    assert status == 200
+    tab = tabs()
+    sign_in(tab, stack.token)
+    tab.open("settings/admin/invites")
+    page = tab.page
+    row = page.get_by_role("row").filter(has_text="sent-by-second@example.com")
+    expect(row).to_contain_text("Revoked: the token that sent it was revoked")
+    expect(row).to_contain_text("second-admin@example.com")  # who sent it
+    row.get_by_role("button", name="Remove sent-by-second@example.com").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "The revoked invite of sent-by-second@example.com was removed from the list.")
+    expect(row).to_have_count(0)
+    assert tab.errors() == []
+
+
 @WIDTHS
 def test_every_page_fits_the_window_and_links_only_to_pages_that_exist(tabs, stack: Stack, shots, width: int) -> None:
     # Long, unbroken strings people choose: they wrap, the page does not widen.

@@ -1072,23 +1072,28 @@ async function invitesPage() {
   if (!isAdmin(me)) return;
   const list = pagedList("admin/invites", (invite) => {
     const what = invite.userId ? "re-access link" : "invite";
-    const revoke = el("button", { type: "button", class: "danger", "aria-label": `Revoke ${invite.email}`, text: "Revoke" });
+    // Revoked because the token that sent it was revoked since: claiming it answers 410, and
+    // Remove only clears it from the list.
+    const dead = invite.status === "revoked";
+    const label = dead ? "Remove" : "Revoke";
+    const revoke = el("button", { type: "button", class: "danger", "aria-label": `${label} ${invite.email}`, text: label });
     revoke.addEventListener("click", async () => {
-      if (!await confirmAction(`Revoke the ${what} of ${invite.email}?`,
+      if (!dead && !await confirmAction(`Revoke the ${what} of ${invite.email}?`,
         "The link stops working at once.", "Revoke")) return revoke.focus();
       await perform(async () => {
         await api("DELETE", `admin/invites/${encodeURIComponent(invite.id)}`);
         list.remove(revoke.closest("tr"));
-        announce(`The ${what} of ${invite.email} was revoked.`);
+        announce(dead ? `The revoked ${what} of ${invite.email} was removed from the list.`
+          : `The ${what} of ${invite.email} was revoked.`);
       });
     });
     const sender = invite.createdBy ? (invite.createdBy.email || invite.createdBy.userId) : "—";
-    // Revoked because the token that sent it was revoked since: claiming it answers 410.
-    const action = invite.status === "revoked"
-      ? el("span", { class: "badge blocked", text: "Revoked: the token that sent it was revoked" }) : revoke;
+    const action = dead
+      ? [el("span", { class: "badge blocked", text: "Revoked: the token that sent it was revoked" }), " ", revoke]
+      : [revoke];
     return el("tr", {}, el("td", { class: "name" }, emailText(invite.email)), el("td", { text: invite.role }),
       el("td", { text: what }), el("td", { class: "name" }, emailText(sender)),
-      timeCell(invite.createdAt), expiryCell(invite.expiresAt), el("td", {}, action));
+      timeCell(invite.createdAt), expiryCell(invite.expiresAt), el("td", {}, ...action));
   });
   const form = $("[data-form=invite]");
   const lifetime = form.elements.expiresIn;
