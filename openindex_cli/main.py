@@ -561,7 +561,8 @@ def tokens_revoke_all(context: Context, profile: str | None, as_json: bool, yes:
                f"for a re-access link for {me['id']} and claim it with `oi invites claim`.")
     if me["role"] == "admin":
         click.echo("If no other admin is left, an operator with access to the table gets you one with "
-                   f"`make bootstrap STAGE=<stage> EMAIL={me['email']}`.")
+                   f"`make bootstrap STAGE=<stage> EMAIL={me['email']}`; on this machine's `make run`, "
+                   "restarting it prints a new admin token.")
 
 
 # oi settings personal run-tokens

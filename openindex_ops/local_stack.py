@@ -150,7 +150,7 @@ def _restore(state: StateDir, items: list[Item], client: Any, table: str) -> str
         authenticate(store, f"Bearer {token}", utcnow())
         return token or ""
     except InvalidToken as refusal:
-        why = "" if refusal.message == InvalidToken.default_message else f" ({refusal.message.rstrip('.')})"
+        why = _WHY_IT_STOPPED.get(refusal.reason, "")
         saved = token_format.parse(token or "")
         admin, fresh = recover_admin(store, preferred_user_id=saved.user_id if saved else None, now=utcnow())
     state.save_admin_token(fresh.value)
@@ -158,6 +158,19 @@ def _restore(state: StateDir, items: list[Item], client: Any, table: str) -> str
           f"here is a new admin token for {admin.email}, saved in its place (everything else is kept; "
           "make run FRESH=1 starts over)", file=sys.stderr, flush=True)
     return fresh.value
+
+
+# Why a saved admin token stopped working, in words (the API's own messages carry raw times).
+_WHY_IT_STOPPED = {
+    "rotated": " (it was rotated; the successor is wherever the rotation saved it, such as an oi profile)",
+    "expired": " (it expired)",
+    "unknown_token": " (it was deleted)",
+    "tokens_revoked": " (it was revoked: revoke-all, or its account was deactivated)",
+    "admin_tokens_revoked": " (it was revoked when its account stopped being an admin)",
+    "role_lacks_scope": " (its account is no longer an admin)",
+    "user_inactive": " (its account is deactivated)",
+    "blocked_by_policy": " (the token policy blocks it)",
+}
 
 
 class _StateKeeper:

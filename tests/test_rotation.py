@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.access.kinds import Scope
 from chalicelib.accounts.records import Role
+from chalicelib.credentials import pats
 from chalicelib.credentials.records import new_token
 from chalicelib.storage import Store
 from chalicelib.storage.errors import RotationLost
@@ -250,7 +251,7 @@ def test_ending_a_window_only_ever_shortens_it(api: Api, accounts: Accounts, clo
 
 
 def test_a_late_use_after_the_successor_was_deleted_is_not_told_to_use_the_new_token(
-    api: Api, accounts: Accounts, clock: FrozenClock
+    api: Api, accounts: Accounts, clock: FrozenClock, store: Store
 ) -> None:
     owner = accounts.create()
     kept = rotate(api, owner.token, graceSeconds=60).body
@@ -262,6 +263,10 @@ def test_a_late_use_after_the_successor_was_deleted_is_not_told_to_use_the_new_t
     assert api.delete(f"/me/pats/{doomed['id']}", other.token).status == 204
     refused = api.get("/me", other.token).body["error"]["message"]
     assert "deleted or revoked since" in refused and "Use the new token" not in refused
+    reader = pats.issue_pat(store, user_id=other.user.id, name="reader", scope=Scope.READ_WRITE, expires_at=None,
+                            now=clock.now())
+    (told,) = api.get("/me/security-events", reader.value).body["items"]
+    assert "deleted or revoked since" in told["detail"] and "grace period ended" not in told["detail"]
     admin = accounts.admin()
     listed = next(item for item in api.get(f"/admin/users/{other.user.id}/pats", admin.token).body["items"]
                   if item["id"] == other.token_id)

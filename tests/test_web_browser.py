@@ -984,9 +984,13 @@ def test_role_and_status_changes_ask_first_and_say_what_they_do_to_tokens(
     page.get_by_role("button", name="Make member admin@example.com").click()
     expect(dialog).to_contain_text("This is you: this tab’s admin token stops working at once and you will be "
                                    "signed out.")
+    expect(dialog).to_contain_text("Your admin-scope tokens are revoked for good")
+    expect(dialog).not_to_contain_text("Their")  # one person, one voice
     dialog.get_by_role("button", name="Cancel").click()
     page.get_by_role("button", name="Deactivate admin@example.com").click()
     expect(dialog).to_contain_text("This is you: this tab’s token stops working at once and you will be signed out.")
+    expect(dialog).to_contain_text("every token you hold is revoked for good")
+    expect(dialog).not_to_contain_text("They ")
     dialog.get_by_role("button", name="Cancel").click()
     assert call(stack, "GET", "/me", stack.token)[0] == 200
     assert_in_words(page)

@@ -118,10 +118,12 @@ def _used_after_rotation(record: TokenRecord, window_end: datetime, now: datetim
     revoking it, or the family, would take down the client that did switch."""
     audit.record("token.used_after_rotation", audit.DENIED, record.user_id, tokenId=record.id,
                  successorId=record.rotated_to)
+    stopped = ("which was deleted or revoked since, so it stopped with it" if record.successor_revoked
+               else "and its grace period ended")
     event = repeatable_event(
         record.user_id, EventType.TOKEN_USED_AFTER_ROTATION,
-        f"\"{record.name}\" was used after it was rotated to {record.rotated_to} and its grace period ended; "
-        "it was refused. Update whatever still uses it.", now, token_id=record.id, token_name=record.name)
+        f"\"{record.name}\" was used after it was rotated to {record.rotated_to}, {stopped}; it was refused. "
+        "Update whatever still uses it.", now, token_id=record.id, token_name=record.name)
     advice = ("which was deleted or revoked since, so this one stopped with it at "
               f"{to_iso(window_end)}. Create a new token" if record.successor_revoked else
               f"and it stopped working at {to_iso(window_end)}. Use the new token")

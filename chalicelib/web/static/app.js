@@ -927,9 +927,12 @@ function userChange(user, me) {
     status: active ? {
       label: "Deactivate", change: { status: "deactivated" },
       title: `Deactivate ${user.email}?`,
-      text: sentences(you && "This is you: this tab’s token stops working at once and you will be signed out",
-        "They can no longer use OpenIndex, and every token they hold is revoked for good",
-        "Reactivating them later does not bring those tokens back: they would need a re-access link"),
+      text: you
+        ? sentences("This is you: this tab’s token stops working at once and you will be signed out",
+          "You can no longer use OpenIndex, and every token you hold is revoked for good",
+          "Being reactivated later does not bring those tokens back: you would need a re-access link")
+        : sentences("They can no longer use OpenIndex, and every token they hold is revoked for good",
+          "Reactivating them later does not bring those tokens back: they would need a re-access link"),
       done: `${user.email} was deactivated. Every token they held is revoked.`,
       signOut: you && "You deactivated your own account: every token of yours was revoked.",
     } : {
@@ -944,9 +947,12 @@ function userChange(user, me) {
     role: admin ? {
       label: "Make member", change: { role: "member" },
       title: `Make ${user.email} a member?`,
-      text: sentences(you && "This is you: this tab’s admin token stops working at once and you will be signed out",
-        "Their admin-scope tokens are revoked for good: making them an admin again does not bring those tokens back",
-        "Their read_write tokens keep working"),
+      text: you
+        ? sentences("This is you: this tab’s admin token stops working at once and you will be signed out",
+          "Your admin-scope tokens are revoked for good: becoming an admin again does not bring those tokens back",
+          "Your read_write tokens keep working")
+        : sentences("Their admin-scope tokens are revoked for good: making them an admin again does not bring those "
+          + "tokens back", "Their read_write tokens keep working"),
       done: `${user.email} is now a member. Their admin-scope tokens are revoked.`,
       signOut: you && "You made yourself a member: your admin tokens were revoked. Sign in with a read_write token.",
     } : {
