@@ -263,13 +263,11 @@ def test_a_leak_reports_source_never_carries_a_token_value_into_logs_or_events(
     assert not [event for event in told if victim.token in event["detail"]]
 
 
-@pytest.mark.xfail(strict=True, reason="open: a deleted token's item is gone, so a later report cannot match it; "
-                   "the fix is a tombstone kept at the token's own key (the report's one key per string), which "
-                   "every reader of token items must then skip")
 def test_a_leaked_token_deleted_by_its_own_child_before_the_report_still_takes_the_child_with_it(
     api: Api, accounts: Accounts
 ) -> None:
-    """FINDING, severity medium. Claim 1 only works if the leaked token is still live when the
+    """FINDING (fixed: a deleted token's item stays as a tombstone for 31 days, which the report
+    matches), severity medium. Claim 1 only works if the leaked token is still live when the
     report arrives ("A reported token that is already dead revokes nothing"), and the attacker
     decides when it dies. Whoever finds a PAT in a public commit makes a child with it and then
     deletes the leaked token *with that child* (`DELETE /me/pats/{leaked}`: same user, so the

@@ -299,3 +299,20 @@ def test_an_invite_revoked_with_its_maker_can_be_cleared_from_the_list(
     assert listed_status(api, first, invite["id"]) == "revoked"
     assert api.delete(f"/admin/invites/{invite['id']}", first.token).status == 204
     assert invite["id"] not in [item["id"] for item in api.get("/admin/invites", first.token).body["items"]]
+
+
+def test_a_deleted_token_is_gone_for_every_reader_but_a_leak_report_still_reaches_what_it_made(
+    api: Api, accounts: Accounts
+) -> None:
+    owner = accounts.create()
+    deleted = make_pat(api, owner.token, "deleted")
+    child = make_pat(api, deleted["token"], "child")
+    assert api.delete(f"/me/pats/{deleted['id']}", owner.token).status == 204
+    assert not alive(api, deleted["token"])
+    assert api.get("/me", deleted["token"]).error_code == "invalid_token"
+    assert deleted["id"] not in [item["id"] for item in api.get("/me/pats", owner.token).body["items"]]
+    assert api.delete(f"/me/pats/{deleted['id']}", owner.token).status == 404
+    assert api.post(f"/me/pats/{deleted['id']}/rotate", owner.token).status == 404
+    assert alive(api, child["token"])  # a delete revokes nothing it made...
+    assert api.post("/credentials/revoke", body={"credentials": [deleted["token"]]}).status == 202
+    assert not alive(api, child["token"])  # ...a leak report of it does

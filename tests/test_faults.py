@@ -59,7 +59,7 @@ def scenario(api: Api, accounts: Accounts, name: str) -> tuple[str, Callable[[],
     if name == "list tokens":
         return "Query", lambda: api.get("/me/pats", member.token), 200
     if name == "delete token":
-        return "DeleteItem", lambda: api.delete(f"/me/pats/{member.token_id}", admin.token), 404
+        return "UpdateItem", lambda: api.delete(f"/me/pats/{member.token_id}", admin.token), 404
     if name == "create invite":
         return "PutItem", lambda: api.post("/admin/invites", admin.token, body={"email": "n@example.com"}), 201
     if name == "claim invite":

@@ -248,4 +248,5 @@ def test_every_revocation_event_is_audited(api: Api, accounts: Accounts, store: 
     assert audit_log.events("invite.claimed")[0]["kind"] == "access_link"
     revoked = audit_log.events("tokens.revoked_all")[0]
     assert (revoked["actor"], revoked["userId"]) == (admin.user.id, member.user.id)
-    assert audit_log.events("tokens.swept")[0]["deleted"] == 2  # the setup PAT and the link's (the run token is gone)
+    # the setup PAT, the link's, and the deleted run token's tombstone (all reached by the cut-off)
+    assert audit_log.events("tokens.swept")[0]["deleted"] == 3

@@ -43,7 +43,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     wanted = [parsed.token_id] + ([parsed.parent_id] if parsed.parent_id else [])
     user, tokens, policy = store.tokens.load_credential(parsed.user_id, wanted)
     record = tokens.get(parsed.token_id)
-    if record is None or not hmac.compare_digest(record.digest, parsed.digest):
+    if record is None or record.deleted_at is not None or not hmac.compare_digest(record.digest, parsed.digest):
         raise InvalidToken("unknown_token")
     # From here on the caller holds the real token, so the refusal may say why.
     if record.expires_at is not None and record.is_expired(now):
@@ -53,7 +53,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     stops_at = record.expires_at
     if parsed.parent_id is not None:
         parent = tokens.get(parsed.parent_id)
-        if (parent is None or parent.is_expired(now) or record.parent_id != parent.id
+        if (parent is None or parent.deleted_at is not None or parent.is_expired(now) or record.parent_id != parent.id
                 or (user is not None and user.revocation_of(parent.line_issued_ms, parent.scope,
                                                             parent.revocations_seen))):
             raise InvalidToken("parent_revoked", "The personal access token that minted this run token "

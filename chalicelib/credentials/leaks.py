@@ -61,8 +61,9 @@ def _revoke_in_account(store: Store, user_id: str, leaked_ids: set[str], source:
     if user is None:
         return
     tokens = {token.id: token for token in stored}
-    # Live or not: a thief can rotate a stolen token away to hide it, so what a leaked token
-    # made is revoked as long as its item is kept (a rotated token's, 30 days after its window).
+    # Live or not: a thief can rotate a stolen token away, or delete it, to hide it, so what a
+    # leaked token made is revoked as long as its item is kept (a rotated token's 30 days after
+    # its window, a deleted token's tombstone 31 days).
     leaked = [tokens[token_id] for token_id in sorted(leaked_ids) if token_id in tokens]
     if not leaked:
         return
@@ -141,7 +142,7 @@ def _revoke_invites(
 def _live(record: TokenRecord, tokens: dict[str, TokenRecord], user: User, now: datetime) -> bool:
     """Whether the authorizer would still accept ``record`` (as far as revocation goes); a run
     token needs its parent live too."""
-    if (not user.is_active or record.is_expired(now)
+    if (not user.is_active or record.deleted_at is not None or record.is_expired(now)
             or user.revocation_of(record.line_issued_ms, record.scope, record.revocations_seen)):
         return False
     parent = tokens.get(record.parent_id) if record.parent_id else None

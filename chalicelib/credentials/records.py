@@ -32,6 +32,8 @@ class TokenRecord:
     rotated_from: str | None = None
     # The successor (or one after it) was deleted or revoked, which ended this token's window.
     successor_revoked: bool = False
+    # When it was deleted: its item stays a while as a tombstone that no reader takes for a token.
+    deleted_at: datetime | None = None
     # The expiry it was made with (a rotation cuts ``expires_at`` to its window): what the token
     # policy judges, so a token in its window is blocked whenever its successor would be.
     lifetime_expires_at: datetime | None = None

@@ -111,7 +111,7 @@ def _rotatable_pat(store: Store, caller: Caller, token_ref: str, now: datetime) 
     answer learns where its token went, rather than that it never existed)."""
     token_id = caller.token_id if token_ref == SELF else ids.normalize(TokenKind.PAT.spec.id_prefix, token_ref)
     record = store.tokens.get_many(caller.user_id, [token_id]).get(token_id) if token_id else None
-    if (record is None or record.kind is not TokenKind.PAT
+    if (record is None or record.deleted_at is not None or record.kind is not TokenKind.PAT
             or caller.owner.revocation_of(record.line_issued_ms, record.scope, record.revocations_seen)):
         raise NotFound(_NOT_FOUND)
     if record.rotated_to is not None:

@@ -54,5 +54,5 @@ def list_run_tokens(
 
 
 def _parent_is_live(parent: TokenRecord | None, owner: User, now: datetime) -> bool:
-    return (parent is not None and not parent.is_expired(now)
+    return (parent is not None and parent.deleted_at is None and not parent.is_expired(now)
             and owner.revocation_of(parent.line_issued_ms, parent.scope, parent.revocations_seen) is None)

@@ -45,7 +45,8 @@ class EventStore:
                 Write({"Update": {
                     "TableName": self._table.name, "Key": token_key(event.user_id, event.token_id or ""),
                     "UpdateExpression": "SET #told = :now",
-                    "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#told) OR #told <= :since)",
+                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(deletedAt) AND "
+                                           "(attribute_not_exists(#told) OR #told <= :since)",
                     "ExpressionAttributeNames": {"#told": told},
                     "ExpressionAttributeValues": marshal({":now": to_iso(event.at),
                                                           ":since": to_iso(event.at - REPEAT_WINDOW)}),

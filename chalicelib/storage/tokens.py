@@ -42,9 +42,13 @@ _BEARER_ID_PREFIXES = tuple(TokenKind(kind).spec.id_prefix for kind in sorted(BE
 # Live means not yet expired by ``expiresAt`` (ISO text, so it compares as time does); ``ttl``
 # may lie later, as for a rotated token kept for REUSE_WATCH after its window.
 _UNEXPIRED = "attribute_not_exists(expiresAt) OR expiresAt > :now"
+# A deleted token's item stays, marked, for DELETED_WATCH: a leak report that names it later still
+# reaches what it made (a thief could otherwise delete a stolen token before it is reported).
+_STANDING = "attribute_exists(pk) AND attribute_not_exists(deletedAt)"
 REUSE_WATCH = timedelta(days=30)
 # A token revoked as leaked stays marked longer than any invite or link it made can live.
 COMPROMISE_WATCH = timedelta(days=31)
+DELETED_WATCH = timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ class TokenStore:
                 "TableName": self._table.name, "Key": token_key(old.user_id, old.id),
                 "UpdateExpression": "SET expiresAt = :end, #ttl = :ttl, rotatedTo = :successor, "
                                     "expiresBeforeRotation = :before",
-                "ConditionExpression": f"attribute_exists(pk) AND attribute_not_exists(rotatedTo) AND ({_UNEXPIRED})",
+                "ConditionExpression": f"{_STANDING} AND attribute_not_exists(rotatedTo) AND ({_UNEXPIRED})",
                 "ExpressionAttributeNames": {"#ttl": "ttl"},
                 "ExpressionAttributeValues": marshal({
                     ":end": to_iso(window_end), ":ttl": to_epoch(window_end + REUSE_WATCH),
@@ -162,7 +166,7 @@ class TokenStore:
                         TableName=self._table.name,
                         Key=token_key(user_id, predecessor),
                         UpdateExpression=f"SET expiresAt = :end, #ttl = :ttl{revoked}",
-                        ConditionExpression="attribute_exists(pk) AND rotatedTo = :successor AND expiresAt > :end",
+                        ConditionExpression=f"{_STANDING} AND rotatedTo = :successor AND expiresAt > :end",
                         ExpressionAttributeNames={"#ttl": "ttl"},
                         ExpressionAttributeValues=marshal({":end": to_iso(at), ":ttl": to_epoch(at + REUSE_WATCH),
                                                            ":successor": successor_id,
@@ -188,7 +192,7 @@ class TokenStore:
         """A check that the creating token still exists, unexpired, with the expiry it had."""
         unchanged = ("attribute_not_exists(expiresAt)" if creator.expires_at is None
                      else "expiresAt = :seen AND expiresAt > :now")
-        condition = f"attribute_exists(pk) AND {unchanged}"
+        condition = f"{_STANDING} AND {unchanged}"
         check: dict[str, Any] = {"TableName": self._table.name, "Key": token_key(user_id, creator.token_id),
                                  "ConditionExpression": condition}
         if creator.expires_at is not None:
@@ -212,6 +216,7 @@ class TokenStore:
         # ``with_rotated_away``: also tokens whose rotation window ended (kept REUSE_WATCH), so
         # a list can show them as rotated rather than let them vanish.
         live = f"{_UNEXPIRED} OR attribute_exists(rotatedTo)" if with_rotated_away else _UNEXPIRED
+        live = f"attribute_not_exists(deletedAt) AND ({live})"
         values: dict[str, object] = {":pk": user_pk(owner.id), ":first": first, ":last": f"{TOKEN}{id_prefix}_~",
                                      ":now": to_iso(now)}
         names: dict[str, str] = {}
@@ -333,14 +338,19 @@ class TokenStore:
 
     def delete(self, user_id: str, token_id: str, now: datetime) -> TokenRecord | None:
         """Delete an unexpired token of this user, or one rotated away (the lists show those, kept
-        to recognise a late use); the token deleted, or None when there is none."""
+        to recognise a late use); the token deleted, or None when there is none.
+
+        The item stays as a tombstone (``deletedAt``, everything but its use, for DELETED_WATCH):
+        no reader takes it for a token, but a leak report that names it still finds what it made."""
         try:
             with dynamodb_errors():
-                response = self._table.client.delete_item(
+                response = self._table.client.update_item(
                     TableName=self._table.name,
                     Key=token_key(user_id, token_id),
-                    ConditionExpression=f"attribute_exists(pk) AND ({_UNEXPIRED} OR attribute_exists(rotatedTo))",
-                    ExpressionAttributeValues=marshal({":now": to_iso(now)}),
+                    UpdateExpression="SET deletedAt = :now, #ttl = :ttl",
+                    ConditionExpression=f"{_STANDING} AND ({_UNEXPIRED} OR attribute_exists(rotatedTo))",
+                    ExpressionAttributeNames={"#ttl": "ttl"},
+                    ExpressionAttributeValues=marshal({":now": to_iso(now), ":ttl": to_epoch(now + DELETED_WATCH)}),
                     ReturnValues="ALL_OLD",
                 )
         except ClientError as error:
@@ -373,7 +383,7 @@ class TokenStore:
                 Key=token_key(user_id, token_id),
                 UpdateExpression="SET " + ", ".join(changes) + (" REMOVE " + ", ".join(removals) if removals else ""),
                 # attribute_exists keeps a concurrently deleted token from being recreated.
-                ConditionExpression=f"attribute_exists(pk) AND NOT ({fresh})",
+                ConditionExpression=f"{_STANDING} AND NOT ({fresh})",
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
@@ -432,6 +442,7 @@ def token_from_item(item: Item) -> TokenRecord:
         rotated_to=fields.get("rotatedTo"),
         rotated_from=fields.get("rotatedFrom"),
         successor_revoked=bool(fields.get("successorRevoked")),
+        deleted_at=from_iso(fields["deletedAt"]) if "deletedAt" in fields else None,
         not_after=from_iso(fields["notAfter"]) if "notAfter" in fields else None,
         told={name.removeprefix("told_"): from_iso(value) for name, value in fields.items()
               if name.startswith("told_")},
