@@ -13,7 +13,7 @@ import pytest
 
 from openindex_cli.main import oi
 
-from .conftest import APP_URL, Accounts, Api, Cli
+from .conftest import APP_URL, Accounts, Api, Cli, login
 
 
 def config_file(tmp_path: Path) -> Path:
@@ -22,11 +22,6 @@ def config_file(tmp_path: Path) -> Path:
 
 def stored(tmp_path: Path) -> dict:
     return tomllib.loads(config_file(tmp_path).read_text())["profiles"]
-
-
-def login(cli: Cli, token: str, profile: str = "default") -> None:
-    result = cli("profile", "set", "--profile", profile, "--app-url", APP_URL, "--token", "-", input=token + "\n")
-    assert result.exit_code == 0, result.output
 
 
 # oi profile

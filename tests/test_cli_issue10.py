@@ -17,36 +17,8 @@ from openindex_cli import config as cli_config
 from openindex_cli import main as cli_main
 from openindex_cli.main import oi
 
-from .conftest import APP_URL, Accounts, Api, Cli
-from .test_cli import config_file, login, stored
-
-
-class Recording(httpx.BaseTransport):
-    """Passes requests on to ``inner`` and keeps them, to show which were (not) sent."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.inner.handle_request(request)
-
-
-@pytest.fixture
-def sent(cli: Cli) -> Recording:
-    """Every request `oi` sends from now on."""
-    cli.transport = Recording(cli.transport)
-    return cli.transport
-
-
-def one_line(stderr: str) -> str:
-    """The one error line on stderr (warnings aside)."""
-    assert "Traceback" not in stderr
-    lines = [line for line in stderr.strip().splitlines() if not line.startswith("oi: warning:")]
-    assert len(lines) == 1, stderr
-    return lines[0]
-
+from .conftest import APP_URL, Accounts, Api, Cli, Recording, login, one_line
+from .test_cli import config_file, stored
 
 # 1. A token's shape is checked before any request
 

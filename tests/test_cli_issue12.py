@@ -8,21 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import APP_URL, Account, Accounts, Api, Cli, FrozenClock
-from .test_cli import login, stored
-from .test_cli_issue10 import Recording, every_command, one_line
+from .conftest import APP_URL, Account, Accounts, Api, Cli, FrozenClock, Recording, login, one_line
+from .test_cli import stored
+from .test_cli_issue10 import every_command
 
 RUN_ID = "run_01jdx7k2m4c8b3n5q6r7s8t9v0"
 REVOKE_ALL = ("settings", "personal", "tokens", "revoke-all")
 RUN_LIST = ("settings", "personal", "run-tokens", "list")
 RUN_DELETE = ("settings", "personal", "run-tokens", "delete")
-
-
-@pytest.fixture
-def sent(cli: Cli) -> Recording:
-    """Every request `oi` sends from now on."""
-    cli.transport = Recording(cli.transport)
-    return cli.transport
 
 
 def status(api: Api, token: str) -> int:

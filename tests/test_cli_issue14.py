@@ -12,20 +12,12 @@ import pytest
 
 from openindex_cli import config as cli_config
 
-from .conftest import APP_URL, Accounts, Api, Cli, FrozenClock, Identity
-from .test_cli import config_file, login, stored
-from .test_cli_issue10 import Recording, one_line
+from .conftest import APP_URL, Accounts, Api, Cli, FrozenClock, Identity, Recording, login, one_line
+from .test_cli import config_file, stored
 
 ROTATE = ("settings", "personal", "tokens", "rotate")
 LIST = ("settings", "personal", "tokens", "list")
 PAT_ID = "pat_01jdx7k2m4c8b3n5q6r7s8t9v0"
-
-
-@pytest.fixture
-def sent(cli: Cli) -> Recording:
-    """Every request `oi` sends from now on."""
-    cli.transport = Recording(cli.transport)
-    return cli.transport
 
 
 def warnings(stderr: str) -> list[str]:

@@ -12,11 +12,8 @@ from click.testing import Result
 
 from chalicelib.access.kinds import Scope
 from chalicelib.accounts.records import Role
-from openindex_cli import commands as cli_commands
 
-from .conftest import APP_URL, SECRETS, Account, Accounts, Api, Cli, FrozenClock
-from .test_cli import login
-from .test_cli_issue10 import Recording, one_line
+from .conftest import APP_URL, SECRETS, Account, Accounts, Api, Cli, FrozenClock, Recording, login, one_line
 
 EVENTS = ("settings", "personal", "security-events")
 USERS = ("admin", "users")
@@ -24,19 +21,6 @@ INVITES = ("admin", "invites")
 POLICY = ("admin", "token-policy")
 UNKNOWN_USER = "usr_01jdx7k2m3n4p5q6r7s8t9v0wx"
 NOT_ADMIN = "oi: token scope is insufficient; use a token with admin scope"
-
-
-@pytest.fixture
-def sent(cli: Cli) -> Recording:
-    """Every request `oi` sends from now on."""
-    cli.transport = Recording(cli.transport)
-    return cli.transport
-
-
-@pytest.fixture
-def at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Standard input is a terminal: questions are asked (CliRunner's input answers them)."""
-    monkeypatch.setattr(cli_commands, "stdin_is_terminal", lambda: True)
 
 
 def no_token_in(result: Result, shown_once: str | None = None) -> None:
