@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.access import ids
 from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import Generations, Maker, Role, User, UserStatus
 from chalicelib.credentials.policy import TokenPolicy
@@ -43,10 +44,15 @@ class Caller:
     user_revocations: Generations = (0, 0)
 
     @property
+    def line_issued_ms(self) -> int:
+        """The token's lineage, or its own issue time if the verdict carried none."""
+        return self.lineage_issued_ms if self.lineage_issued_ms is not None else ids.issued_at_ms(self.token_id)
+
+    @property
     def maker(self) -> Maker:
         """The caller as the maker of an invite, a link or a token."""
         return Maker(user_id=self.user_id, token_id=self.token_id, email=self.email,
-                     lineage_issued_ms=self.lineage_issued_ms, expires_at=self.expires_at)
+                     lineage_issued_ms=self.line_issued_ms, expires_at=self.expires_at)
 
     @property
     def token_policy(self) -> TokenPolicy:

@@ -5,9 +5,10 @@ live. Only strings with a valid checksum cost a read: one key each, 100 keys per
 whatever their kind (a run token's parent is read only once its own digest matched). A match is
 decided on the stored digest, compared in constant time, exactly as the authorizer does.
 
-A live leaked token takes with it what it made: the PATs and run tokens it created, directly or
-through tokens it created, and (through its compromise marker) the invites and links it sent
-that are still pending. Its predecessors in a rotation chain stop with it.
+A leaked token takes with it what it made, whether or not it still works (a thief can rotate or
+delete a stolen token to hide it; its item is kept a while either way): the PATs and run tokens
+it created, directly or through tokens it created, and (through compromise markers) the invites
+and links they sent that are still pending. Its predecessors in a rotation chain stop with it.
 """
 from __future__ import annotations
 

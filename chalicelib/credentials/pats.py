@@ -1,7 +1,6 @@
 """Personal access tokens: issue, list and revoke them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +10,7 @@ from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import User
 from chalicelib.credentials.policy import TokenPolicy
-from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
+from chalicelib.credentials.records import BlockedReason, CreationLimit, IssuedToken, TokenRecord, new_token
 from chalicelib.errors import Conflict, ExpiryExceedsToken, InsufficientScope, InvalidToken
 from chalicelib.expiry import require_future_within
 from chalicelib.storage import Store
@@ -62,19 +61,15 @@ def create_pat(
 def creator_of(caller: Caller) -> Creator:
     """The caller's token as the authorizer read it, for the checks a creating write makes."""
     return Creator(token_id=caller.token_id, scope=caller.scope, expires_at=caller.expires_at,
-                   lineage_issued_ms=caller_lineage(caller))
+                   lineage_issued_ms=caller.line_issued_ms)
 
-
-def caller_lineage(caller: Caller) -> int:
-    """The lineage of the caller's token (its own issue time if the verdict carried none)."""
-    return caller.lineage_issued_ms if caller.lineage_issued_ms is not None else ids.issued_at_ms(caller.token_id)
 
 
 def made_by(caller: Caller) -> dict[str, Any]:
     """``new_token``'s arguments for a token the caller's token makes: who made it, and the
     lineage it inherits (a cut-off that reaches the maker reaches it too)."""
     return {"created_by_user_id": caller.user_id, "created_by_token_id": caller.token_id,
-            "lineage_from_ms": caller_lineage(caller), "revocations_seen": caller.revocations_seen}
+            "lineage_from_ms": caller.line_issued_ms, "revocations_seen": caller.revocations_seen}
 
 
 def store_created_by(store: Store, issued: IssuedToken, caller: Caller, now: datetime) -> None:
@@ -109,14 +104,6 @@ def list_pats(
     return store.tokens.page(owner, PAT_ID_PREFIX, limit, start_after, now, with_rotated_away=True)
 
 
-@dataclass(frozen=True)
-class BlockedReason:
-    """Why a listed token does not work although it was not revoked: so lists can say so."""
-
-    code: str
-    message: str
-
-
 def why_blocked(token: TokenRecord, policy: TokenPolicy, now: datetime) -> BlockedReason | None:
     """Why the authorizer refuses this listed token: rotated away, or blocked by the policy."""
     if token.rotated_to is not None and token.is_expired(now):
@@ -129,19 +116,6 @@ def why_blocked(token: TokenRecord, policy: TokenPolicy, now: datetime) -> Block
         return BlockedReason("blocked_by_policy", f"Blocked by the instance's token policy: {breach}. It works again "
                                             "if an admin relaxes the policy; or create a token that fits it.")
     return None
-
-
-@dataclass(frozen=True)
-class CreationLimit:
-    """What a new PAT of one scope may be, for the calling token, now: so clients can offer
-    only what will be accepted."""
-
-    latest_expires_at: datetime | None  # None: no limit (within 100 years)
-    no_expiry_allowed: bool
-    # What leaving the expiry out does: "no_expiry"; "latest", the service fills in
-    # ``left_out_expires_at`` (the policy's longest); or "refused" (the calling token expires).
-    left_out: str
-    left_out_expires_at: datetime | None
 
 
 def creation_limits(caller: Caller, now: datetime) -> dict[Scope, CreationLimit]:

@@ -71,6 +71,27 @@ class TokenRecord:
 
 
 @dataclass(frozen=True)
+class BlockedReason:
+    """Why a listed token does not work although it was not revoked: so lists can say so."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CreationLimit:
+    """What a new PAT of one scope may be, for the calling token, now: so clients can offer
+    only what will be accepted."""
+
+    latest_expires_at: datetime | None  # None: no limit (within 100 years)
+    no_expiry_allowed: bool
+    # What leaving the expiry out does: "no_expiry"; "latest", the service fills in
+    # ``left_out_expires_at`` (the policy's longest); or "refused" (the calling token expires).
+    left_out: str
+    left_out_expires_at: datetime | None
+
+
+@dataclass(frozen=True)
 class IssuedToken:
     """A token just created: its record, and its value, which is never shown again."""
 

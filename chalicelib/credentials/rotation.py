@@ -16,7 +16,7 @@ from chalicelib.access import ids
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import TokenKind
 from chalicelib.accounts.records import earliest
-from chalicelib.credentials.pats import MAX_LIFETIME, caller_lineage, creator_of, require_within_caller_lifetime
+from chalicelib.credentials.pats import MAX_LIFETIME, creator_of, require_within_caller_lifetime
 from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
 from chalicelib.errors import (
     AlreadyRotated,
@@ -84,7 +84,7 @@ def rotate_pat(
     successor = new_token(TokenKind.PAT, user_id=old.user_id, name=old.name, scope=old.scope,
                           expires_at=successor_expiry, now=now, rotated_from=old.id, not_after=not_after,
                           created_by_user_id=caller.user_id, created_by_token_id=caller.token_id,
-                          lineage_from_ms=min(old.line_issued_ms, caller_lineage(caller)),
+                          lineage_from_ms=min(old.line_issued_ms, caller.line_issued_ms),
                           revocations_seen=earliest(old.revocations_seen, caller.revocations_seen))
     try:
         store.tokens.rotate(old, successor.record, window_end=window_end, now=now, creator=creator_of(caller))

@@ -10,10 +10,9 @@ from chalice.app import Response
 from chalicelib.access.caller import Caller
 from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.accounts.records import Invite, IssuedInvite, User
-from chalicelib.credentials.pats import BlockedReason, CreationLimit
 from chalicelib.credentials.policy import TokenPolicy
 from chalicelib.credentials.policy_settings import Impact
-from chalicelib.credentials.records import IssuedToken, TokenRecord
+from chalicelib.credentials.records import BlockedReason, CreationLimit, IssuedToken, TokenRecord
 from chalicelib.errors import ServiceError
 from chalicelib.security_events.records import SecurityEvent
 from chalicelib.timeutil import to_iso
