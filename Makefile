@@ -39,16 +39,18 @@ $(LAMBDA_VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	exec $(VENV)/bin/openindex-local --port $(PORT) --state-dir $(STATE_DIR) $(if $(filter 1,$(FRESH)),--fresh)
 
-## test: lint (ruff) and the whole test suite (moto-backed, no network, no AWS account)
+## test: lint (ruff), types (mypy), the layers (import-linter) and the whole test suite (moto-backed, no network, no AWS account)
 test: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
-## test-fast: lint, types and every test but the slow and end-to-end ones (under a minute)
+## test-fast: lint, types, layers and every test but the slow and end-to-end ones (under a minute)
 test-fast: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -m "not slow and not e2e"
 
 ## deploy: the table stack (aws cloudformation deploy), then `chalice deploy`, then the Gateway Responses

@@ -16,15 +16,24 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from chalice.app import AuthRequest, AuthResponse, Chalice, CloudWatchEvent, Rate, Request, Response
 
 from chalicelib import audit
-from chalicelib.access import authentication, usage
-from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import TokenKind
-from chalicelib.access.requirements import ANY_TOKEN, HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER, Requirement
-from chalicelib.accounts import invites, users
-from chalicelib.credentials import leaks, pats, policy_settings, revocation, rotation, run_tokens
+from chalicelib.api import responses
 from chalicelib.errors import InsufficientScope, ServiceError
-from chalicelib.http import responses
-from chalicelib.security_events import log as security_log
+from chalicelib.model.caller import Caller
+from chalicelib.model.kinds import TokenKind
+from chalicelib.model.requirements import ANY_TOKEN, HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER, Requirement
+from chalicelib.services import (
+    authentication,
+    invites,
+    leaks,
+    pats,
+    revocation,
+    rotation,
+    run_tokens,
+    security_log,
+    token_policy,
+    usage,
+    users,
+)
 from chalicelib.settings import settings
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
@@ -33,7 +42,7 @@ from chalicelib.web.routes import web
 if TYPE_CHECKING:  # at run time, only the views that take a body import pydantic
     from pydantic import BaseModel
 
-    from chalicelib.http.requests import PageQuery
+    from chalicelib.api.requests import PageQuery
 Model = TypeVar("Model", bound="BaseModel")
 
 app = Chalice(app_name="openindex-auth")
@@ -111,7 +120,7 @@ def current_caller() -> Caller:
 def body(model: type[Model], optional: bool = False) -> Model:
     """The request body validated against ``model`` (400 with a clear message otherwise); an
     ``optional`` body may be left out, which means ``{}``."""
-    from chalicelib.http.requests import parse_body
+    from chalicelib.api.requests import parse_body
 
     raw = _request.get().raw_body
     return parse_body(model, b"{}" if optional and not raw else raw)
@@ -119,14 +128,14 @@ def body(model: type[Model], optional: bool = False) -> Model:
 
 def query(model: type[Model]) -> Model:
     """The query string validated against ``model`` (400 with a clear message otherwise)."""
-    from chalicelib.http.requests import parse_query
+    from chalicelib.api.requests import parse_query
 
     return parse_query(model, _request.get().query_params)
 
 
 def page_query() -> PageQuery:
     """The validated ``limit`` and ``cursor`` of a list request."""
-    from chalicelib.http.requests import PageQuery
+    from chalicelib.api.requests import PageQuery
 
     return query(PageQuery)
 
@@ -160,7 +169,7 @@ def get_me() -> dict[str, Any]:
 @route("/me/pats", methods=["POST"], requirement=HUMAN_READ_WRITE)
 def create_pat() -> Response:
     """Create a PAT; its value is in this response and never again."""
-    from chalicelib.http.requests import CreatePatRequest
+    from chalicelib.api.requests import CreatePatRequest
 
     request = body(CreatePatRequest)
     issued = pats.create_pat(
@@ -193,7 +202,7 @@ def delete_pat(token_id: str) -> Response:
 def rotate_pat(token_id: str) -> Response:
     """Replace a PAT (``self``: this one) with a successor of the same name and scope; the old
     one keeps working for ``graceSeconds``. The new value is in this response and never again."""
-    from chalicelib.http.requests import RotatePatRequest
+    from chalicelib.api.requests import RotatePatRequest
 
     request = body(RotatePatRequest, optional=True)
     caller = current_caller()
@@ -252,7 +261,7 @@ def list_my_security_events() -> dict[str, Any]:
 @route("/workflows/agent-run-tokens", methods=["POST"], requirement=RUN_TOKEN_MINTER)
 def create_agent_run_token() -> Response:
     """Mint a short-lived read_write token for one workflow agent run."""
-    from chalicelib.http.requests import CreateRunTokenRequest
+    from chalicelib.api.requests import CreateRunTokenRequest
 
     request = body(CreateRunTokenRequest)
     issued = run_tokens.mint_run_token(
@@ -270,7 +279,7 @@ def create_agent_run_token() -> Response:
 def revoke_leaked_credentials() -> Response:
     """Revoke leaked PATs, run tokens and invites, reported by anyone: 202 whatever was found,
     so the answer never tells whether a token is live."""
-    from chalicelib.http.requests import RevokeCredentialsRequest
+    from chalicelib.api.requests import RevokeCredentialsRequest
 
     request = body(RevokeCredentialsRequest)
     leaks.revoke_leaked(get_store(), request.credentials, source=request.source, now=utcnow())
@@ -283,7 +292,7 @@ def revoke_leaked_credentials() -> Response:
 @public_route("/auth/invites/claim", methods=["POST"])
 def claim_invite() -> Response:
     """Activate an invited account; answers with the user and their first PAT."""
-    from chalicelib.http.requests import ClaimInviteRequest
+    from chalicelib.api.requests import ClaimInviteRequest
 
     request = body(ClaimInviteRequest)
     user, first_token = invites.claim_invite(get_store(), request.token, now=utcnow())
@@ -293,7 +302,7 @@ def claim_invite() -> Response:
 @route("/admin/invites", methods=["POST"], requirement=HUMAN_ADMIN)
 def create_invite() -> Response:
     """Invite an email; the invite token and link are in this response and never again."""
-    from chalicelib.http.requests import CreateInviteRequest
+    from chalicelib.api.requests import CreateInviteRequest
 
     request = body(CreateInviteRequest)
     issued = invites.create_invite(
@@ -339,7 +348,7 @@ def get_user(user_id: str) -> dict[str, Any]:
 @route("/admin/users/{user_id}", methods=["PATCH"], requirement=HUMAN_ADMIN)
 def update_user(user_id: str) -> dict[str, Any]:
     """Activate, deactivate, promote or demote a user; never the last active admin away."""
-    from chalicelib.http.requests import UpdateUserRequest
+    from chalicelib.api.requests import UpdateUserRequest
 
     request = body(UpdateUserRequest)
     caller = current_caller()
@@ -407,26 +416,26 @@ def get_token_policy() -> dict[str, Any]:
 @route("/admin/settings/token-policy", methods=["PUT"], requirement=HUMAN_ADMIN)
 def put_token_policy() -> dict[str, Any]:
     """Replace the token policy; 409 if it would block the token making the change."""
-    from chalicelib.http.requests import TokenPolicyRequest
+    from chalicelib.api.requests import TokenPolicyRequest
 
     request = body(TokenPolicyRequest)
-    policy = policy_settings.set_policy(get_store(), current_caller(), request.policy(), utcnow())
+    policy = token_policy.set_policy(get_store(), current_caller(), request.policy(), utcnow())
     return responses.token_policy(policy)
 
 
 @route("/admin/settings/token-policy/impact", methods=["GET"], requirement=HUMAN_ADMIN)
 def preview_token_policy() -> dict[str, Any]:
     """What a proposed policy would block, before it is saved."""
-    from chalicelib.http.requests import ImpactQuery
+    from chalicelib.api.requests import ImpactQuery
 
     proposed = query(ImpactQuery).policy()
-    return responses.policy_impact(policy_settings.impact(get_store(), proposed, utcnow(), current_caller()))
+    return responses.policy_impact(token_policy.impact(get_store(), proposed, utcnow(), current_caller()))
 
 
 @route("/admin/users/{user_id}/access-links", methods=["POST"], requirement=HUMAN_ADMIN)
 def create_access_link(user_id: str) -> Response:
     """A single-use link that gives an active user a new PAT (claimed like an invite)."""
-    from chalicelib.http.requests import CreateAccessLinkRequest
+    from chalicelib.api.requests import CreateAccessLinkRequest
 
     request = body(CreateAccessLinkRequest, optional=True)
     caller = current_caller()

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(env)
 
     import app as app_module
-    from chalicelib.accounts import users
+    from chalicelib.services import users
     from chalicelib.storage import Store
     from chalicelib.timeutil import utcnow
     from openindex_ops.table import create_table
@@ -198,8 +198,8 @@ def count_requests(app_module: Any, store: Any, client: Any, token: str, now: An
     """The DynamoDB calls of each operation, through the real app (botocore event hooks)."""
     from chalice.test import Client
 
-    from chalicelib.accounts import invites
-    from chalicelib.accounts.records import Role, operator
+    from chalicelib.model.accounts import Role, operator
+    from chalicelib.services import invites
 
     calls: list[str] = []
     client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
@@ -230,12 +230,11 @@ def count_requests(app_module: Any, store: Any, client: Any, token: str, now: An
 def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str, dict[str, Any]]:
     """Authorization in a table of 100 tokens against one of `large`, alternating; and a user's
     first page with 10 tokens against one with 10,000, in the same large table."""
-    from chalicelib.access import authentication, ids, token_format
-    from chalicelib.access.kinds import Scope, TokenKind
-    from chalicelib.accounts import users
-    from chalicelib.accounts.records import Role
-    from chalicelib.credentials import pats
-    from chalicelib.credentials.records import TokenRecord
+    from chalicelib.model import ids, token_format
+    from chalicelib.model.accounts import Role
+    from chalicelib.model.kinds import Scope, TokenKind
+    from chalicelib.model.tokens import TokenRecord
+    from chalicelib.services import authentication, pats, users
     from chalicelib.storage import Store
     from chalicelib.storage.tokens import token_item
     from openindex_ops.table import create_table

@@ -13,10 +13,10 @@ import argparse
 import os
 import sys
 
-from chalicelib.accounts import invites
-from chalicelib.accounts.records import Role, User, operator
-from chalicelib.accounts.users import bootstrap_admin, normalize_email
 from chalicelib.errors import ServiceError
+from chalicelib.model.accounts import Role, User, operator
+from chalicelib.services import invites
+from chalicelib.services.users import bootstrap_admin, normalize_email
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
 

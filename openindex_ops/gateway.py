@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from chalicelib.api import responses
+from chalicelib.api.responses import SECURITY_HEADERS
 from chalicelib.errors import (
     InsufficientScope,
     InvalidRequest,
@@ -29,8 +31,6 @@ from chalicelib.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
-from chalicelib.http import responses
-from chalicelib.http.responses import SECURITY_HEADERS
 
 if TYPE_CHECKING:
     from chalice.app import Chalice

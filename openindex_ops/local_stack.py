@@ -30,10 +30,10 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from chalicelib.access import token_format
-from chalicelib.access.authentication import authenticate
-from chalicelib.accounts.users import bootstrap_admin, recover_admin
 from chalicelib.errors import InvalidToken
+from chalicelib.model import token_format
+from chalicelib.services.authentication import authenticate
+from chalicelib.services.users import bootstrap_admin, recover_admin
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
 from openindex_ops import local_state

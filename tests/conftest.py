@@ -27,11 +27,10 @@ from werkzeug.serving import make_server
 
 import app as app_module
 from chalicelib import audit
-from chalicelib.access import token_format
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts import users
-from chalicelib.accounts.records import Role, User
-from chalicelib.credentials import pats, revocation
+from chalicelib.model import token_format
+from chalicelib.model.accounts import Role, User
+from chalicelib.model.kinds import Scope
+from chalicelib.services import pats, revocation, users
 from chalicelib.settings import Settings
 from chalicelib.storage import Store
 from openindex_cli.main import Context as CliContext

@@ -16,14 +16,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.access import authentication
-from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts import users
-from chalicelib.accounts.records import Role, UserStatus
-from chalicelib.credentials import pats, rotation
-from chalicelib.credentials.records import new_token
 from chalicelib.errors import ServiceError
+from chalicelib.model.accounts import Role, UserStatus
+from chalicelib.model.caller import Caller
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.tokens import new_token
+from chalicelib.services import authentication, pats, rotation, users
 from chalicelib.storage import Store
 from chalicelib.storage.table import marshal, user_pk
 from chalicelib.storage.tokens import token_item

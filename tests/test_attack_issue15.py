@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.access import token_format
-from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts.records import Role
-from chalicelib.credentials import revocation
+from chalicelib.model import token_format
+from chalicelib.model.accounts import Role
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.services import revocation
 from chalicelib.storage import Store
 from chalicelib.timeutil import to_iso
 from openindex_ops import bootstrap
@@ -127,7 +127,7 @@ def test_a_thousand_distinct_forged_users_stay_within_ten_reads_and_no_writes(
     """Holds: the worst unauthenticated body (1,000 forged PATs, each naming another user) is
     10 BatchGetItems of 100 keys (a user is read only for a token whose digest matched) and no
     write; forged invites 10 reads."""
-    from chalicelib.access import ids
+    from chalicelib.model import ids
 
     forged = [token_format.mint(TokenKind.PAT.spec, token_id=ids.new_id("pat", clock.now()),
                                 user_id=ids.new_id("usr", clock.now())).value for _ in range(1000)]

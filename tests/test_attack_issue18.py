@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts import users
-from chalicelib.accounts.records import UserStatus
-from chalicelib.credentials import pats
+from chalicelib.model.accounts import UserStatus
+from chalicelib.model.kinds import Scope
+from chalicelib.services import pats, users
 from chalicelib.storage import Store
 from chalicelib.storage.table import invite_key, marshal, token_key
 
@@ -301,8 +300,8 @@ def test_legacy_items_without_the_new_attributes_are_listed_claimed_and_still_cu
     invite with `firstTokenExpiresAt` and no maker token, an operator-made invite) do not crash
     the lists or the claim; a legacy token is still reached by revoke-all (its own id is its
     lineage) and a token it makes inherits that."""
-    from chalicelib.accounts import invites as invite_domain
-    from chalicelib.accounts.records import Role, operator
+    from chalicelib.model.accounts import Role, operator
+    from chalicelib.services import invites as invite_domain
 
     admin, member = accounts.admin(), accounts.create()
     make_legacy_token(dynamodb, member.user.id, member.token_id)

@@ -4,13 +4,12 @@ from __future__ import annotations
 import pytest
 
 import app as app_module
-from chalicelib.access import authentication, token_format
-from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.access.requirements import ANY_TOKEN
-from chalicelib.accounts import users
-from chalicelib.accounts.records import Role, UserStatus
-from chalicelib.credentials import pats
 from chalicelib.errors import InvalidToken
+from chalicelib.model import token_format
+from chalicelib.model.accounts import Role, UserStatus
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.requirements import ANY_TOKEN
+from chalicelib.services import authentication, pats, users
 from chalicelib.storage import Store
 
 from .conftest import Accounts, Api, DynamoCalls, FrozenClock

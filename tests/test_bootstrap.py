@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.access import token_format
-from chalicelib.accounts import invites, users
-from chalicelib.accounts.records import Role
+from chalicelib.model import token_format
+from chalicelib.model.accounts import Role
+from chalicelib.services import invites, users
 from chalicelib.storage import Store
 from openindex_ops import bootstrap
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from click.testing import Result
 
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Role
+from chalicelib.model.accounts import Role
+from chalicelib.model.kinds import Scope
 
 from .conftest import APP_URL, SECRETS, Account, Accounts, Api, Cli, FrozenClock, Recording, login, one_line
 

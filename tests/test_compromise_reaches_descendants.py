@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.access import ids, token_format
-from chalicelib.access.kinds import TokenKind
-from chalicelib.accounts import users
-from chalicelib.accounts.records import Role, UserStatus
+from chalicelib.model import ids, token_format
+from chalicelib.model.accounts import Role, UserStatus
+from chalicelib.model.kinds import TokenKind
+from chalicelib.services import users
 from chalicelib.storage import Store
 
 from .conftest import Account, Accounts, Api, AuditLog, DynamoCalls, FrozenClock, lands_just_before

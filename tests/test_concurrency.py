@@ -18,13 +18,11 @@ from chalice.cli.factory import CLIFactory
 from chalice.local import LocalDevServer
 
 import app as app_module
-from chalicelib.access import authentication
-from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts import invites, users
-from chalicelib.accounts.records import Role, operator
-from chalicelib.credentials import pats, revocation
 from chalicelib.errors import InvalidToken, ServiceError
+from chalicelib.model.accounts import Role, operator
+from chalicelib.model.caller import Caller
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.services import authentication, invites, pats, revocation, users
 from chalicelib.storage import Store
 
 from .conftest import APP_URL, ROOT

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Role
+from chalicelib.model.accounts import Role
+from chalicelib.model.kinds import Scope
 
 from .conftest import Accounts, Api
 

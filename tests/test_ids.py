@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from ulid import ULID
 
-from chalicelib.access import ids
-from chalicelib.access.kinds import TokenKind
+from chalicelib.model import ids
+from chalicelib.model.kinds import TokenKind
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 PAT_PREFIX = TokenKind.PAT.spec.id_prefix

@@ -101,7 +101,7 @@ def test_the_package_ships_bytecode_that_python_3_13_imports_without_compiling(p
         names = set(archive.namelist())
         archive.extractall(tmp_path)
     sources = {name for name in names if name.endswith(".py")}
-    assert "app.py" in sources and "chalicelib/access/authentication.py" in sources
+    assert "app.py" in sources and "chalicelib/services/authentication.py" in sources
     assert {name for name in sources if _pyc_313(name) not in names} == set()
     verbose = subprocess.run(
         [str(LAMBDA_BIN / "python"), "-v", "-c", "import app"], cwd=tmp_path, capture_output=True, text=True,
@@ -111,7 +111,7 @@ def test_the_package_ships_bytecode_that_python_3_13_imports_without_compiling(p
     assert verbose.returncode == 0, verbose.stderr[-2000:]
     loaded_from_bytecode = {line.split("'")[1] for line in verbose.stderr.splitlines()
                             if line.startswith("# code object from")}
-    for module in ("app", "chalicelib/access/authentication", "chalicelib/storage/tokens", "chalice/app"):
+    for module in ("app", "chalicelib/services/authentication", "chalicelib/storage/tokens", "chalice/app"):
         assert str(tmp_path / _pyc_313(f"{module}.py")) in loaded_from_bytecode, module
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.access import token_format
-from chalicelib.access.kinds import TokenKind
+from chalicelib.model import token_format
+from chalicelib.model.kinds import TokenKind
 
 from .conftest import APP_URL, Accounts, Api, FrozenClock
 

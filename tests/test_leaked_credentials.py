@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.access import ids, token_format
-from chalicelib.access.kinds import TokenKind
+from chalicelib.model import ids, token_format
+from chalicelib.model.kinds import TokenKind
 
 from .conftest import Accounts, Api, AuditLog, DynamoCalls, FrozenClock
 

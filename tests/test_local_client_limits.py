@@ -11,8 +11,8 @@ import pytest
 from chalice.config import Config
 
 import app as app_module
-from chalicelib.accounts import invites
-from chalicelib.accounts.records import Role, operator
+from chalicelib.model.accounts import Role, operator
+from chalicelib.services import invites
 from chalicelib.storage import Store
 from openindex_ops.gateway import CLIENT_LIMIT, client_limits_web_acl, public_actions
 from openindex_ops.local_gateway import ClientLimiter, GatewayWithResponses, client_limited_response

@@ -53,7 +53,7 @@ def test_a_source_change_restarts_the_worker_and_a_tool_write_does_not(tmp_path:
         with (project / "chalicelib" / "http" / "responses.py").open("a") as source:
             source.write("\n# edited\n")
         # One restart, for the source file alone: the tool writes came first and are not named.
-        assert wait_for_line(stack, "reloading:") == "reloading: chalicelib/http/responses.py changed"
+        assert wait_for_line(stack, "reloading:") == "reloading: chalicelib/api/responses.py changed"
         # A request sent while the old worker stops could be reset: scripts wait for this line.
         assert wait_for_line(stack, "reloaded:") == "reloaded: serving again"
         assert call(stack, "GET", "/me", stack.token)[0] == 200  # the new worker, the same table

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.access import ids, token_format
-from chalicelib.access.kinds import TokenKind
+from chalicelib.model import ids, token_format
+from chalicelib.model.kinds import TokenKind
 from openindex_ops.gateway import GATEWAY_ERRORS, response_body, response_headers
 
 ROOT = Path(__file__).resolve().parent.parent

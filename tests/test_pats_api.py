@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.access import token_format
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Role
+from chalicelib.model import token_format
+from chalicelib.model.accounts import Role
+from chalicelib.model.kinds import Scope
 
 from .conftest import Accounts, Api, FrozenClock
 

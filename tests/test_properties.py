@@ -13,13 +13,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from moto import mock_aws
 
-from chalicelib.access import authentication, token_format
-from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.access.requirements import ANY_TOKEN, HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER, Requirement
-from chalicelib.accounts import users
-from chalicelib.accounts.records import Role, UserStatus
-from chalicelib.credentials import pats, revocation, run_tokens
 from chalicelib.errors import InsufficientScope, InvalidToken, LastAdmin
+from chalicelib.model import token_format
+from chalicelib.model.accounts import Role, UserStatus
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.requirements import ANY_TOKEN, HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER, Requirement
+from chalicelib.services import authentication, pats, revocation, run_tokens, users
 from chalicelib.storage import Store
 from openindex_ops.table import create_table
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.access.kinds import Scope
-from chalicelib.credentials import pats, revocation
+from chalicelib.model.kinds import Scope
+from chalicelib.services import pats, revocation
 from chalicelib.storage import Store
 from openindex_ops.request_budget import REQUEST_BUDGET
 

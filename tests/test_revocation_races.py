@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts import users
-from chalicelib.accounts.records import Role, UserStatus
-from chalicelib.credentials import pats
+from chalicelib.model.accounts import Role, UserStatus
+from chalicelib.model.kinds import Scope
+from chalicelib.services import pats, users
 from chalicelib.storage import Store
 
 from .conftest import Accounts, Api, FrozenClock

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Role
-from chalicelib.credentials import pats
-from chalicelib.credentials.records import new_token
+from chalicelib.model.accounts import Role
+from chalicelib.model.kinds import Scope
+from chalicelib.model.tokens import new_token
+from chalicelib.services import pats
 from chalicelib.storage import Store
 from chalicelib.storage.errors import RotationLost
 from chalicelib.storage.tokens import Creator

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Role
+from chalicelib.model.accounts import Role
+from chalicelib.model.kinds import Scope
 
 from .conftest import Account, Accounts, Api, DynamoCalls, FrozenClock
 

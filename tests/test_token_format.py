@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.access import ids, token_format
-from chalicelib.access.kinds import KINDS, TokenKind
+from chalicelib.model import ids, token_format
+from chalicelib.model.kinds import KINDS, TokenKind
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 PAT = TokenKind.PAT.spec

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Role
+from chalicelib.model.accounts import Role
+from chalicelib.model.kinds import Scope
 from chalicelib.timeutil import to_iso
 
 from .conftest import Account, Accounts, Api, DynamoCalls, FrozenClock

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.access import usage
+from chalicelib.services import usage
 from chalicelib.timeutil import to_iso
 
 from .conftest import Accounts, Api, DynamoCalls, FrozenClock, Identity

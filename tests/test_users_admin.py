@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.accounts import users
-from chalicelib.accounts.records import Role, UserStatus
 from chalicelib.errors import ServiceError
+from chalicelib.model.accounts import Role, UserStatus
+from chalicelib.services import users
 from chalicelib.storage import Store
 
 from .conftest import Accounts, Api, FrozenClock

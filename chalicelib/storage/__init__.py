@@ -8,9 +8,9 @@ from botocore.config import Config
 
 from chalicelib.storage.events import EventStore
 from chalicelib.storage.invites import InviteStore
-from chalicelib.storage.policy import PolicyStore
 from chalicelib.storage.reports import ReportStore
 from chalicelib.storage.table import Table
+from chalicelib.storage.token_policy import PolicyStore
 from chalicelib.storage.tokens import TokenStore
 from chalicelib.storage.users import UserStore
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.security_events.records import EVENT_ID_PREFIX, REPEAT_WINDOW, RETENTION, EventType, SecurityEvent
+from chalicelib.model.events import EVENT_ID_PREFIX, REPEAT_WINDOW, RETENTION, EventType, SecurityEvent
 from chalicelib.storage.errors import StoreConflict
 from chalicelib.storage.table import (
     Item,

@@ -4,13 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.access import ids
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Invite, InviteStatus, Role, User, UserStatus
-from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
-from chalicelib.credentials.records import TokenRecord
+from chalicelib.model import ids
+from chalicelib.model.accounts import Invite, InviteStatus, Role, User, UserStatus
+from chalicelib.model.kinds import Scope
+from chalicelib.model.token_policy import DEFAULT_POLICY, TokenPolicy
+from chalicelib.model.tokens import TokenRecord
 from chalicelib.storage.errors import CreatorRevoked, InviteNotPending, UserChanged
-from chalicelib.storage.policy import POLICY_KEY, is_policy_item, policy_from_item
 from chalicelib.storage.table import (
     INVITE_INDEX_KEY,
     PROFILE,
@@ -25,6 +24,7 @@ from chalicelib.storage.table import (
     unmarshal,
     user_key,
 )
+from chalicelib.storage.token_policy import POLICY_KEY, is_policy_item, policy_from_item
 from chalicelib.storage.tokens import token_item
 from chalicelib.storage.users import cut_offs_spare, new_user_writes, revocations_unchanged, user_from_item
 from chalicelib.timeutil import from_iso, to_epoch, to_iso

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chalicelib.accounts.records import Invite
-from chalicelib.credentials.records import TokenRecord
+from chalicelib.model.accounts import Invite
+from chalicelib.model.tokens import TokenRecord
 from chalicelib.storage.invites import invite_from_item
 from chalicelib.storage.table import TOKEN, Table, invite_key, token_key
 from chalicelib.storage.tokens import token_from_item

@@ -9,14 +9,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.access import ids
-from chalicelib.access.kinds import BEARER_KINDS, Scope, TokenKind
-from chalicelib.accounts.records import User
-from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
-from chalicelib.credentials.records import TokenRecord
 from chalicelib.errors import ServiceUnavailable
+from chalicelib.model import ids
+from chalicelib.model.accounts import User
+from chalicelib.model.kinds import BEARER_KINDS, Scope, TokenKind
+from chalicelib.model.token_policy import DEFAULT_POLICY, TokenPolicy
+from chalicelib.model.tokens import TokenRecord
 from chalicelib.storage.errors import CreatorRevoked, RotationLost
-from chalicelib.storage.policy import POLICY_KEY, is_policy_item, policy_from_item
 from chalicelib.storage.table import (
     PROFILE,
     TOKEN,
@@ -32,6 +31,7 @@ from chalicelib.storage.table import (
     user_key,
     user_pk,
 )
+from chalicelib.storage.token_policy import POLICY_KEY, is_policy_item, policy_from_item
 from chalicelib.storage.users import still_allowed, user_from_item
 from chalicelib.timeutil import from_iso, to_epoch, to_iso
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Generations, Role, User, UserStatus
+from chalicelib.model.accounts import Generations, Role, User, UserStatus
+from chalicelib.model.kinds import Scope
 from chalicelib.storage.errors import EmailTaken, UserChanged, WouldRemoveLastAdmin
 from chalicelib.storage.table import (
     ADMIN_COUNT_KEY,

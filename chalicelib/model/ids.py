@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib.errors import InvalidRequest
 
-USER = "usr"  # token kinds' prefixes are in chalicelib.access.kinds
+USER = "usr"  # token kinds' prefixes are in chalicelib.model.kinds
 
 ID_BYTES = 16
 

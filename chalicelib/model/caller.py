@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.access import ids
-from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts.records import Generations, Maker, Role, User, UserStatus
-from chalicelib.credentials.policy import TokenPolicy
+from chalicelib.model import ids
+from chalicelib.model.accounts import Generations, Maker, Role, User, UserStatus
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.token_policy import TokenPolicy
 from chalicelib.timeutil import from_iso, to_iso
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
+from chalicelib.model.token_policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.storage.table import Item, Table, dynamodb_errors, marshal, unmarshal
 from chalicelib.timeutil import to_iso
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from chalicelib.access import ids
+from chalicelib.model import ids
 
 
 class Scope(StrEnum):

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from chalicelib.access import ids
-from chalicelib.access.kinds import Scope
-from chalicelib.expiry import is_expired
+from chalicelib.model import ids
+from chalicelib.model.expiry import is_expired
+from chalicelib.model.kinds import Scope
 
 # How many revoke-alls or deactivations, and how many demotions, a user has had: counted, never undone.
 Generations = tuple[int, int]

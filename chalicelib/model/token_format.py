@@ -15,8 +15,8 @@ import secrets
 import zlib
 from dataclasses import dataclass
 
-from chalicelib.access import ids
-from chalicelib.access.kinds import BY_TAG, PARENT_ID, TOKEN_ID, USER_ID, KindSpec
+from chalicelib.model import ids
+from chalicelib.model.kinds import BY_TAG, PARENT_ID, TOKEN_ID, USER_ID, KindSpec
 
 SECRET_BYTES = 20
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

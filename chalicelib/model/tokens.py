@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalicelib.access import ids, token_format
-from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts.records import Generations
-from chalicelib.expiry import is_expired
+from chalicelib.model import ids, token_format
+from chalicelib.model.accounts import Generations
+from chalicelib.model.expiry import is_expired
+from chalicelib.model.kinds import Scope, TokenKind
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.access.caller import Caller
+from chalicelib.model.caller import Caller
 from chalicelib.storage import Store
 
 GRANULARITY = timedelta(minutes=5)

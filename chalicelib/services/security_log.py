@@ -4,9 +4,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from chalicelib.access import ids
 from chalicelib.errors import ServiceUnavailable
-from chalicelib.security_events.records import EVENT_ID_PREFIX, SecurityEvent
+from chalicelib.model import ids
+from chalicelib.model.events import EVENT_ID_PREFIX, SecurityEvent
 from chalicelib.storage import Store
 
 log = logging.getLogger(__name__)

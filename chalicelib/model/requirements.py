@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import Scope
 from chalicelib.errors import InsufficientScope
+from chalicelib.model.caller import Caller
+from chalicelib.model.kinds import Scope
 
 
 @dataclass(frozen=True)

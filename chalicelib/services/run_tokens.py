@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib import audit
-from chalicelib.access import ids
-from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts.records import User
-from chalicelib.credentials.pats import made_by, store_created_by
-from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
+from chalicelib.model import ids
+from chalicelib.model.accounts import User
+from chalicelib.model.caller import Caller
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.tokens import IssuedToken, TokenRecord, new_token
+from chalicelib.services.pats import made_by, store_created_by
 from chalicelib.storage import Store
 
 DEFAULT_LIFETIME_SECONDS = 3600

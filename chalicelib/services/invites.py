@@ -7,12 +7,6 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from chalicelib import audit
-from chalicelib.access import ids, token_format
-from chalicelib.access.kinds import TokenKind
-from chalicelib.accounts.records import Generations, Invite, InviteStatus, IssuedInvite, Maker, Role, User
-from chalicelib.accounts.users import get_user, new_user, normalize_email
-from chalicelib.credentials.policy import DEFAULT_POLICY, TokenPolicy
-from chalicelib.credentials.records import IssuedToken, new_token
 from chalicelib.errors import (
     AccessLinkUserInactive,
     AccountExists,
@@ -26,8 +20,14 @@ from chalicelib.errors import (
     ServiceUnavailable,
     UserInactive,
 )
-from chalicelib.expiry import require_future_within
-from chalicelib.security_events.records import EventType, SecurityEvent, new_event
+from chalicelib.model import ids, token_format
+from chalicelib.model.accounts import Generations, Invite, InviteStatus, IssuedInvite, Maker, Role, User
+from chalicelib.model.events import EventType, SecurityEvent, new_event
+from chalicelib.model.expiry import require_future_within
+from chalicelib.model.kinds import TokenKind
+from chalicelib.model.token_policy import DEFAULT_POLICY, TokenPolicy
+from chalicelib.model.tokens import IssuedToken, new_token
+from chalicelib.services.users import get_user, new_user, normalize_email
 from chalicelib.storage import Store
 from chalicelib.storage.errors import CreatorRevoked, EmailTaken, StoreConflict, UserChanged
 

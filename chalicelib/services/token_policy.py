@@ -5,13 +5,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from chalicelib import audit
-from chalicelib.access import ids
-from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import TokenKind
-from chalicelib.accounts.records import User
-from chalicelib.credentials.policy import TokenPolicy
-from chalicelib.credentials.records import TokenRecord
 from chalicelib.errors import PolicyBlocksCaller
+from chalicelib.model import ids
+from chalicelib.model.accounts import User
+from chalicelib.model.caller import Caller
+from chalicelib.model.kinds import TokenKind
+from chalicelib.model.token_policy import TokenPolicy
+from chalicelib.model.tokens import TokenRecord
 from chalicelib.storage import Store
 
 SAMPLE_SIZE = 20

@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from chalicelib import audit
-from chalicelib.access import ids, token_format
-from chalicelib.access.kinds import BEARER_KINDS, TokenKind
-from chalicelib.access.token_format import ParsedToken
-from chalicelib.accounts.records import Invite, InviteStatus, User
-from chalicelib.credentials.records import TokenRecord
-from chalicelib.security_events.log import report
-from chalicelib.security_events.records import EventType, SecurityEvent, new_event
+from chalicelib.model import ids, token_format
+from chalicelib.model.accounts import Invite, InviteStatus, User
+from chalicelib.model.events import EventType, SecurityEvent, new_event
+from chalicelib.model.kinds import BEARER_KINDS, TokenKind
+from chalicelib.model.token_format import ParsedToken
+from chalicelib.model.tokens import TokenRecord
+from chalicelib.services.security_log import report
 from chalicelib.storage import Store
 
 REPORTER = "public"

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib.access.kinds import Scope, TokenKind
 from chalicelib.errors import PolicyViolation
+from chalicelib.model.kinds import Scope, TokenKind
 
 DAY = timedelta(days=1)
 # When expiry is required but no lifetime is capped, a token made without an expiry gets this

@@ -25,12 +25,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Role, UserStatus
-from chalicelib.credentials.policy import TokenPolicy
-from chalicelib.credentials.rotation import KEEP_LIFETIME, MAX_GRACE_SECONDS, KeepLifetime
-from chalicelib.credentials.run_tokens import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS
 from chalicelib.errors import InvalidRequest
+from chalicelib.model.accounts import Role, UserStatus
+from chalicelib.model.kinds import Scope
+from chalicelib.model.token_policy import TokenPolicy
+from chalicelib.services.rotation import KEEP_LIFETIME, MAX_GRACE_SECONDS, KeepLifetime
+from chalicelib.services.run_tokens import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS
 
 Model = TypeVar("Model", bound=BaseModel)
 

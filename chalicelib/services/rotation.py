@@ -12,12 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib import audit
-from chalicelib.access import ids
-from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import TokenKind
-from chalicelib.accounts.records import earliest
-from chalicelib.credentials.pats import MAX_LIFETIME, creator_of, require_within_caller_lifetime
-from chalicelib.credentials.records import IssuedToken, TokenRecord, new_token
 from chalicelib.errors import (
     AlreadyRotated,
     Conflict,
@@ -26,9 +20,15 @@ from chalicelib.errors import (
     InvalidToken,
     NotFound,
 )
-from chalicelib.expiry import require_future_within
-from chalicelib.security_events.log import report
-from chalicelib.security_events.records import EventType, repeatable_event, told_recently
+from chalicelib.model import ids
+from chalicelib.model.accounts import earliest
+from chalicelib.model.caller import Caller
+from chalicelib.model.events import EventType, repeatable_event, told_recently
+from chalicelib.model.expiry import require_future_within
+from chalicelib.model.kinds import TokenKind
+from chalicelib.model.tokens import IssuedToken, TokenRecord, new_token
+from chalicelib.services.pats import MAX_LIFETIME, creator_of, require_within_caller_lifetime
+from chalicelib.services.security_log import report
 from chalicelib.storage import Store
 from chalicelib.storage.errors import ConcurrentChange, CreatorRevoked, RotationLost
 from chalicelib.timeutil import to_iso

@@ -12,12 +12,12 @@ import logging
 from datetime import datetime
 
 from chalicelib import audit
-from chalicelib.access import token_format
-from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import BEARER_KINDS
-from chalicelib.credentials.records import TokenRecord
 from chalicelib.errors import InvalidToken, ServiceError, ServiceUnavailable
-from chalicelib.security_events.records import EventType, SecurityEvent, repeatable_event, told_recently
+from chalicelib.model import token_format
+from chalicelib.model.caller import Caller
+from chalicelib.model.events import EventType, SecurityEvent, repeatable_event, told_recently
+from chalicelib.model.kinds import BEARER_KINDS
+from chalicelib.model.tokens import TokenRecord
 from chalicelib.storage import Store
 from chalicelib.timeutil import from_iso, to_iso
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts.records import Invite, IssuedInvite, User
-from chalicelib.credentials.policy import TokenPolicy
-from chalicelib.credentials.policy_settings import Impact
-from chalicelib.credentials.records import BlockedReason, CreationLimit, IssuedToken, TokenRecord
 from chalicelib.errors import ServiceError
-from chalicelib.security_events.records import SecurityEvent
+from chalicelib.model.accounts import Invite, IssuedInvite, User
+from chalicelib.model.caller import Caller
+from chalicelib.model.events import SecurityEvent
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.token_policy import TokenPolicy
+from chalicelib.model.tokens import BlockedReason, CreationLimit, IssuedToken, TokenRecord
+from chalicelib.services.token_policy import Impact
 from chalicelib.timeutil import to_iso
 
 # On every response, the app's and API Gateway's own: nothing is cached (bodies may carry a

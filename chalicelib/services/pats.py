@@ -5,14 +5,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import audit
-from chalicelib.access import ids
-from chalicelib.access.caller import Caller
-from chalicelib.access.kinds import Scope, TokenKind
-from chalicelib.accounts.records import User
-from chalicelib.credentials.policy import TokenPolicy
-from chalicelib.credentials.records import BlockedReason, CreationLimit, IssuedToken, TokenRecord, new_token
 from chalicelib.errors import Conflict, ExpiryExceedsToken, InsufficientScope, InvalidToken
-from chalicelib.expiry import require_future_within
+from chalicelib.model import ids
+from chalicelib.model.accounts import User
+from chalicelib.model.caller import Caller
+from chalicelib.model.expiry import require_future_within
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.token_policy import TokenPolicy
+from chalicelib.model.tokens import BlockedReason, CreationLimit, IssuedToken, TokenRecord, new_token
 from chalicelib.storage import Store
 from chalicelib.storage.errors import ConcurrentChange, CreatorRevoked
 from chalicelib.storage.tokens import Creator

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from chalicelib.access import ids
+from chalicelib.model import ids
 
 EVENT_ID_PREFIX = "evt"
 RETENTION = timedelta(days=90)

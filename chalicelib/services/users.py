@@ -5,13 +5,13 @@ import dataclasses
 from datetime import datetime
 
 from chalicelib import audit
-from chalicelib.access import ids
-from chalicelib.access.kinds import Scope
-from chalicelib.accounts.records import Role, User, UserStatus
-from chalicelib.credentials.pats import issue_pat
-from chalicelib.credentials.records import IssuedToken
 from chalicelib.errors import AccountExists, Conflict, LastAdmin, NotFound
-from chalicelib.security_events.records import EventType, new_event
+from chalicelib.model import ids
+from chalicelib.model.accounts import Role, User, UserStatus
+from chalicelib.model.events import EventType, new_event
+from chalicelib.model.kinds import Scope
+from chalicelib.model.tokens import IssuedToken
+from chalicelib.services.pats import issue_pat
 from chalicelib.storage import Store
 from chalicelib.storage.errors import ConcurrentChange, EmailTaken, StoreConflict, UserChanged, WouldRemoveLastAdmin
 from chalicelib.timeutil import to_iso

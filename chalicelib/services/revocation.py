@@ -5,11 +5,11 @@ import logging
 from datetime import datetime
 
 from chalicelib import audit
-from chalicelib.access import ids
-from chalicelib.access.kinds import TokenKind
 from chalicelib.errors import NotFound
-from chalicelib.security_events.log import report
-from chalicelib.security_events.records import EventType, new_event
+from chalicelib.model import ids
+from chalicelib.model.events import EventType, new_event
+from chalicelib.model.kinds import TokenKind
+from chalicelib.services.security_log import report
 from chalicelib.storage import Store
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,0 @@
-"""Accounts: users, their roles and status, and the invites that create them."""

@@ -1,1 +1,0 @@
-"""Credentials: personal access tokens and workflow agent run tokens."""

@@ -1,1 +1,0 @@
-"""The HTTP edge: request bodies and queries in, JSON responses and errors out."""
