@@ -198,7 +198,8 @@ def count_requests(app_module: Any, store: Any, client: Any, token: str, now: An
     """The DynamoDB calls of each operation, through the real app (botocore event hooks)."""
     from chalice.test import Client
 
-    from chalicelib.model.accounts import Role, operator
+    from chalicelib.model.accounts import Role
+    from chalicelib.model.invites import operator
     from chalicelib.services import invites
 
     calls: list[str] = []
@@ -236,7 +237,7 @@ def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str
     from chalicelib.model.tokens import TokenRecord
     from chalicelib.services import authentication, pats, users
     from chalicelib.storage import Store
-    from chalicelib.storage.tokens import token_item
+    from chalicelib.storage.items import token_item
     from openindex_ops.table import create_table
 
     pat_prefix = TokenKind.PAT.spec.id_prefix

@@ -14,9 +14,10 @@ import os
 import sys
 
 from chalicelib.errors import ServiceError
-from chalicelib.model.accounts import Role, User, operator
+from chalicelib.model.accounts import Role, User, normalize_email
+from chalicelib.model.invites import operator
 from chalicelib.services import invites
-from chalicelib.services.users import bootstrap_admin, normalize_email
+from chalicelib.services.users import bootstrap_admin
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
 
@@ -69,7 +70,7 @@ def _recover(store: Store, user: User, app_url: str | None) -> int:
         print(f"openindex-bootstrap: {user.email} is already an admin; pass --app-url (or APP_URL) to get "
               "a re-access link for them", file=sys.stderr)
         return 1
-    issued = invites.create_access_link(store, user.id, expires_at=None, maker=operator("bootstrap"), app_url=app_url,
+    issued = invites.create_access_link(store, user, expires_at=None, maker=operator("bootstrap"), app_url=app_url,
                                         now=utcnow())
     print(f"{user.email} is already an admin: re-access link, valid until "
           f"{issued.invite.expires_at:%Y-%m-%d %H:%M} UTC: {issued.url}", file=sys.stderr)

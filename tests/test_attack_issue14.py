@@ -20,11 +20,12 @@ from chalicelib.errors import ServiceError
 from chalicelib.model.accounts import Role, UserStatus
 from chalicelib.model.caller import Caller
 from chalicelib.model.kinds import Scope, TokenKind
-from chalicelib.model.tokens import new_token
-from chalicelib.services import authentication, pats, rotation, users
+from chalicelib.model.tokens import LEFT_OUT, new_token
+from chalicelib.services import authentication, pats, revocation, rotation, users
 from chalicelib.storage import Store
-from chalicelib.storage.table import marshal, user_pk
-from chalicelib.storage.tokens import token_item
+from chalicelib.storage.items import token_item
+from chalicelib.storage.keys import user_pk
+from chalicelib.storage.table import marshal
 from chalicelib.timeutil import to_epoch, to_iso
 
 from .conftest import TABLE, Accounts, Api, AuditLog, DynamoCalls, FrozenClock
@@ -59,7 +60,7 @@ def lands_between_authorizer_and_view(
 def rotate_now(store: Store, clock: FrozenClock, rotating_token: str, ref: str, grace_seconds: int = 0) -> Any:
     """A rotation through the domain, as another request would make it (not the patched view)."""
     return ORIGINAL_ROTATE(store, caller_of(store, rotating_token, clock.now()), ref,
-                           expires_at=rotation.KEEP_LIFETIME, grace_seconds=grace_seconds, now=clock.now())
+                           expires_at=LEFT_OUT, grace_seconds=grace_seconds, now=clock.now())
 
 
 ORIGINAL_ROTATE = rotation.rotate_pat
@@ -195,7 +196,7 @@ def test_concurrent_rotations_of_one_token_answer_the_losers_409(served_store: S
     def race(_: int) -> str:
         start.wait()
         try:
-            rotation.rotate_pat(served_store, caller, "self", expires_at=rotation.KEEP_LIFETIME, grace_seconds=0,
+            rotation.rotate_pat(served_store, caller, "self", expires_at=LEFT_OUT, grace_seconds=0,
                                 now=now)
         except ServiceError as error:
             return error.code
@@ -256,7 +257,7 @@ def test_a_rotation_authorized_just_before_a_revoke_all_rotates_nothing(
     api: Api, accounts: Accounts, store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     victim = accounts.create()
-    lands_between_authorizer_and_view(monkeypatch, clock, rotation, "rotate_pat", lambda: users.revoke_all_tokens(
+    lands_between_authorizer_and_view(monkeypatch, clock, rotation, "rotate_pat", lambda: revocation.revoke_all_tokens(
         store, victim.user.id, now=clock.now(), actor_id=victim.user.id))
     response = rotate(api, victim.token, graceSeconds=3600)
     assert (response.status, response.error_code) == (401, "invalid_token")
@@ -379,7 +380,7 @@ def test_concurrent_rotations_leave_one_successor_stored(served_store: Store) ->
     def race(_: int) -> str | None:
         start.wait()
         try:
-            return rotation.rotate_pat(served_store, caller, "self", expires_at=rotation.KEEP_LIFETIME,
+            return rotation.rotate_pat(served_store, caller, "self", expires_at=LEFT_OUT,
                                        grace_seconds=600, now=now).successor.record.id
         except ServiceError:
             return None

@@ -12,9 +12,10 @@ import pytest
 
 from chalicelib.model.accounts import UserStatus
 from chalicelib.model.kinds import Scope
-from chalicelib.services import pats, users
+from chalicelib.services import pats, revocation, users
 from chalicelib.storage import Store
-from chalicelib.storage.table import invite_key, marshal, token_key
+from chalicelib.storage.keys import invite_key, token_key
+from chalicelib.storage.table import marshal
 
 from .conftest import TABLE, Account, Accounts, Api, DynamoCalls, FrozenClock, lands_just_before
 
@@ -300,7 +301,8 @@ def test_legacy_items_without_the_new_attributes_are_listed_claimed_and_still_cu
     invite with `firstTokenExpiresAt` and no maker token, an operator-made invite) do not crash
     the lists or the claim; a legacy token is still reached by revoke-all (its own id is its
     lineage) and a token it makes inherits that."""
-    from chalicelib.model.accounts import Role, operator
+    from chalicelib.model.accounts import Role
+    from chalicelib.model.invites import operator
     from chalicelib.services import invites as invite_domain
 
     admin, member = accounts.admin(), accounts.create()
@@ -390,7 +392,7 @@ def test_a_rotation_a_run_token_and_a_self_link_claim_made_while_revoke_all_runs
         made.extend([rotated.body["token"], run.body["token"], claimed.body["pat"]["token"]])
 
     lands_just_before(monkeypatch, store.users, "revoke_tokens", clock, concurrently, skew_ms)
-    users.revoke_all_tokens(store, admin.user.id, now=clock.now(), actor_id=admin.user.id)
+    revocation.revoke_all_tokens(store, admin.user.id, now=clock.now(), actor_id=admin.user.id)
     clock.advance(seconds=3)
     assert [alive(api, token) for token in made] == [False, False, False]
 

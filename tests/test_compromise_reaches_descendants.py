@@ -12,7 +12,7 @@ import pytest
 from chalicelib.model import ids, token_format
 from chalicelib.model.accounts import Role, UserStatus
 from chalicelib.model.kinds import TokenKind
-from chalicelib.services import users
+from chalicelib.services import revocation, users
 from chalicelib.storage import Store
 
 from .conftest import Account, Accounts, Api, AuditLog, DynamoCalls, FrozenClock, lands_just_before
@@ -171,7 +171,7 @@ def test_a_pat_made_while_revoke_all_runs_dies_with_it(
     spawned: list[dict[str, Any]] = []
     lands_just_before(monkeypatch, store.users, "revoke_tokens", clock,
                        lambda: spawned.append(make_pat(api, victim.token, "persist")), skew_ms)
-    users.revoke_all_tokens(store, victim.user.id, now=clock.now(), actor_id=victim.user.id)
+    revocation.revoke_all_tokens(store, victim.user.id, now=clock.now(), actor_id=victim.user.id)
     clock.advance(seconds=3)
     assert not alive(api, spawned[0]["token"])
     assert spawned[0]["id"] not in [item["id"] for item in _pats_of(api, accounts, victim)]

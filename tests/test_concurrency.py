@@ -19,8 +19,9 @@ from chalice.local import LocalDevServer
 
 import app as app_module
 from chalicelib.errors import InvalidToken, ServiceError
-from chalicelib.model.accounts import Role, operator
+from chalicelib.model.accounts import Role
 from chalicelib.model.caller import Caller
+from chalicelib.model.invites import operator
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.services import authentication, invites, pats, revocation, users
 from chalicelib.storage import Store
@@ -92,7 +93,7 @@ def test_no_use_of_a_token_succeeds_after_its_revocation_returned(served_store: 
                 revocation.delete_token(served_store, TokenKind.PAT, owner.id, doomed.record.id, now=NOW,
                                         actor_id=owner.id)
             else:
-                users.revoke_all_tokens(served_store, owner.id, now=NOW, actor_id=owner.id)
+                revocation.revoke_all_tokens(served_store, owner.id, now=NOW, actor_id=owner.id)
             deleted_at.append(time.monotonic())
             for _ in range(16):  # let the users keep trying after the delete returned
                 assert refusals_after_delete.acquire(timeout=30)

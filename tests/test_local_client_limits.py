@@ -11,7 +11,8 @@ import pytest
 from chalice.config import Config
 
 import app as app_module
-from chalicelib.model.accounts import Role, operator
+from chalicelib.model.accounts import Role
+from chalicelib.model.invites import operator
 from chalicelib.services import invites
 from chalicelib.storage import Store
 from openindex_ops.gateway import CLIENT_LIMIT, client_limits_web_acl, public_actions

@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.model.accounts import Role, UserStatus
 from chalicelib.model.kinds import Scope
-from chalicelib.services import pats, users
+from chalicelib.services import pats, revocation, users
 from chalicelib.storage import Store
 
 from .conftest import Accounts, Api, FrozenClock
@@ -92,7 +92,7 @@ def test_a_request_authorized_just_before_revoke_all_creates_nothing(
     """TOCTOU: a thief's POST /me/pats is authorized, the victim's revoke-all lands, then the view
     writes: the write itself checks the creator against the cut-off, so nothing is left behind."""
     victim = accounts.create()
-    _lands_between_authorizer_and_view(monkeypatch, clock, lambda: users.revoke_all_tokens(
+    _lands_between_authorizer_and_view(monkeypatch, clock, lambda: revocation.revoke_all_tokens(
         store, victim.user.id, now=clock.now(), actor_id=victim.user.id))
     spawned = api.post("/me/pats", victim.token, body={"name": "persist", "scope": "read_write"})
     assert (spawned.status, spawned.error_code) == (401, "invalid_token")  # nothing was created

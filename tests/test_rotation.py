@@ -8,11 +8,10 @@ import pytest
 
 from chalicelib.model.accounts import Role
 from chalicelib.model.kinds import Scope
-from chalicelib.model.tokens import new_token
+from chalicelib.model.tokens import Creator, new_token
 from chalicelib.services import pats
 from chalicelib.storage import Store
 from chalicelib.storage.errors import RotationLost
-from chalicelib.storage.tokens import Creator
 from chalicelib.timeutil import to_iso
 
 from .conftest import Accounts, Api, AuditLog, FrozenClock

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -29,8 +29,12 @@ from chalicelib.errors import InvalidRequest
 from chalicelib.model.accounts import Role, UserStatus
 from chalicelib.model.kinds import Scope
 from chalicelib.model.token_policy import TokenPolicy
-from chalicelib.services.rotation import KEEP_LIFETIME, MAX_GRACE_SECONDS, KeepLifetime
-from chalicelib.services.run_tokens import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS
+from chalicelib.model.tokens import (
+    LEFT_OUT,
+    MAX_GRACE_SECONDS,
+    RUN_TOKEN_DEFAULT_SECONDS,
+    RUN_TOKEN_MAX_SECONDS,
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -95,6 +99,10 @@ class _Body(BaseModel):
     # strict: "1" is not a number and 1 is not a string; forbid: a typo'd field is an error.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    def given(self, field: str) -> Any:
+        """The field's value, or LEFT_OUT when the client left it out (not the same as null)."""
+        return getattr(self, field) if field in self.model_fields_set else LEFT_OUT
+
 
 class _Query(BaseModel):
     # Query values arrive as strings, so they are parsed leniently ("20" is the number 20).
@@ -115,10 +123,6 @@ class RotatePatRequest(_Body):
 
     expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
     grace_seconds: int = Field(default=0, ge=0, le=MAX_GRACE_SECONDS, alias="graceSeconds")
-
-    @property
-    def requested_expiry(self) -> datetime | None | KeepLifetime:
-        return self.expires_at if "expires_at" in self.model_fields_set else KEEP_LIFETIME
 
 
 class CreateInviteRequest(_Body):
@@ -161,7 +165,7 @@ class CreateRunTokenRequest(_Body):
     agent_id: DisplayName = Field(alias="agentId")
     stage: DisplayName | None = None
     expires_in_seconds: int = Field(
-        default=DEFAULT_LIFETIME_SECONDS, ge=60, le=MAX_LIFETIME_SECONDS, alias="expiresInSeconds"
+        default=RUN_TOKEN_DEFAULT_SECONDS, ge=60, le=RUN_TOKEN_MAX_SECONDS, alias="expiresInSeconds"
     )
 
 
@@ -209,9 +213,7 @@ class TokenPolicyRequest(_Body):
     run_token_max_seconds: int = Field(ge=60, le=86400, alias="runTokenMaxSeconds")
 
     def policy(self) -> TokenPolicy:
-        return TokenPolicy(max_lifetime_days=self.max_lifetime_days, require_expiry=self.require_expiry,
-                           admin_max_lifetime_days=self.admin_max_lifetime_days,
-                           run_token_max_seconds=self.run_token_max_seconds)
+        return TokenPolicy.from_fields(self.model_dump(by_alias=True))
 
 
 def _true_or_false(value: object) -> object:
@@ -230,8 +232,7 @@ class ImpactQuery(_Query):
         default=None, alias="adminMaxLifetimeDays")
 
     def policy(self) -> TokenPolicy:
-        return TokenPolicy(max_lifetime_days=self.max_lifetime_days, require_expiry=self.require_expiry,
-                           admin_max_lifetime_days=self.admin_max_lifetime_days)
+        return TokenPolicy.from_fields(self.model_dump(by_alias=True))
 
 
 class PageQuery(_Query):

@@ -8,13 +8,13 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.errors import ServiceError
-from chalicelib.model.accounts import Invite, IssuedInvite, User
+from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.events import SecurityEvent
+from chalicelib.model.invites import Invite, IssuedInvite
 from chalicelib.model.kinds import Scope, TokenKind
-from chalicelib.model.token_policy import TokenPolicy
+from chalicelib.model.token_policy import Impact, TokenPolicy
 from chalicelib.model.tokens import BlockedReason, CreationLimit, IssuedToken, TokenRecord
-from chalicelib.services.token_policy import Impact
 from chalicelib.timeutil import to_iso
 
 # On every response, the app's and API Gateway's own: nothing is cached (bodies may carry a
@@ -134,12 +134,7 @@ def me(caller: Caller, limits: dict[Scope, CreationLimit]) -> dict[str, Any]:
 
 def token_policy(policy: TokenPolicy) -> dict[str, Any]:
     """The instance's token policy."""
-    return {
-        "maxLifetimeDays": policy.max_lifetime_days,
-        "requireExpiry": policy.require_expiry,
-        "adminMaxLifetimeDays": policy.admin_max_lifetime_days,
-        "runTokenMaxSeconds": policy.run_token_max_seconds,
-    }
+    return policy.to_fields()
 
 
 def policy_impact(found: Impact) -> dict[str, Any]:

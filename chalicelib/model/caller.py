@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.model import ids
-from chalicelib.model.accounts import Generations, Maker, Role, User, UserStatus
+from chalicelib.model.accounts import Generations, Role, User, UserStatus
+from chalicelib.model.invites import Maker
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import TokenPolicy
+from chalicelib.model.tokens import Creator
 from chalicelib.timeutil import from_iso, to_iso
 
 
@@ -52,7 +54,14 @@ class Caller:
     def maker(self) -> Maker:
         """The caller as the maker of an invite, a link or a token."""
         return Maker(user_id=self.user_id, token_id=self.token_id, email=self.email,
-                     lineage_issued_ms=self.line_issued_ms, expires_at=self.expires_at)
+                     lineage_issued_ms=self.line_issued_ms, expires_at=self.expires_at,
+                     revocations_seen=self.revocations_seen)
+
+    @property
+    def creator(self) -> Creator:
+        """The caller's token as the authorizer read it, for the checks a creating write makes."""
+        return Creator(token_id=self.token_id, scope=self.scope, expires_at=self.expires_at,
+                       lineage_issued_ms=self.line_issued_ms)
 
     @property
     def token_policy(self) -> TokenPolicy:

@@ -17,3 +17,12 @@ def require_future_within(expires_at: datetime, now: datetime, longest: timedelt
         raise InvalidRequest("Invalid request: expiresAt must be in the future.")
     if expires_at > now + longest:
         raise InvalidRequest(f"Invalid request: expiresAt must be {longest_words}.")
+
+
+def span_in_words(span: timedelta) -> str:
+    """A lifetime for people: in days from a day up ("1 day", "30 days", "1.5 days"), in seconds
+    below ("3600 seconds")."""
+    days = span / timedelta(days=1)
+    if days >= 1:
+        return "1 day" if days == 1 else f"{days:.1f}".removesuffix(".0") + " days"
+    return f"{int(span.total_seconds())} seconds"

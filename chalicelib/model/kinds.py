@@ -48,6 +48,8 @@ class KindSpec:
     tag: str
     id_prefix: str
     held_by_person: bool
+    # What people call it, in messages and security events.
+    words: str
     # (field, id prefix) of each id the token carries, in order: they locate its item, so one
     # batched read finds the token, its parent and its user.
     carries: tuple[tuple[str, str], ...]
@@ -56,19 +58,24 @@ class KindSpec:
     def token_prefix(self) -> str:
         return f"oi_{self.tag}_"
 
+    @property
+    def not_found(self) -> str:
+        """The 404 message for an id of this kind that names nothing the caller may reach."""
+        return f"No {self.words} with this id."
+
 
 KINDS: dict[TokenKind, KindSpec] = {
     TokenKind.PAT: KindSpec(
-        TokenKind.PAT, tag="pat", id_prefix="pat", held_by_person=True,
+        TokenKind.PAT, tag="pat", id_prefix="pat", held_by_person=True, words="personal access token",
         carries=((USER_ID, ids.USER), (TOKEN_ID, "pat")),
     ),
     # A run token also names the PAT that minted it, so deleting that PAT revokes it in the same read.
     TokenKind.AGENT_RUN: KindSpec(
-        TokenKind.AGENT_RUN, tag="run", id_prefix="run", held_by_person=False,
+        TokenKind.AGENT_RUN, tag="run", id_prefix="run", held_by_person=False, words="agent run token",
         carries=((USER_ID, ids.USER), (TOKEN_ID, "run"), (PARENT_ID, "pat")),
     ),
     TokenKind.INVITE: KindSpec(
-        TokenKind.INVITE, tag="inv", id_prefix="inv", held_by_person=False,
+        TokenKind.INVITE, tag="inv", id_prefix="inv", held_by_person=False, words="invite",
         carries=((TOKEN_ID, "inv"),),
     ),
 }

@@ -5,17 +5,32 @@ Pure rules, no storage: the authorizer imports this. A token that breaks the pol
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.errors import PolicyViolation
+from chalicelib.model.accounts import User
+from chalicelib.model.expiry import span_in_words
 from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.tokens import TokenRecord
+from chalicelib.timeutil import to_iso
 
 DAY = timedelta(days=1)
 # When expiry is required but no lifetime is capped, a token made without an expiry gets this
 # (GitLab's default for the same setting); an expiry asked for is not capped by it.
 REQUIRED_EXPIRY_DEFAULT = timedelta(days=365)
 DEFAULT_RUN_TOKEN_MAX_SECONDS = 86400
+
+
+# The API's (and the table's) name of each field of TokenPolicy, in order.
+FIELDS = {
+    "maxLifetimeDays": "max_lifetime_days",
+    "requireExpiry": "require_expiry",
+    "adminMaxLifetimeDays": "admin_max_lifetime_days",
+    "runTokenMaxSeconds": "run_token_max_seconds",
+}
 
 
 @dataclass(frozen=True)
@@ -32,10 +47,10 @@ class TokenPolicy:
         if kind is TokenKind.AGENT_RUN:
             seconds = self.run_token_max_seconds
             return timedelta(seconds=seconds), f"agent run tokens live at most {seconds} seconds"
-        caps = [(days, f"tokens live at most {_days(days)}") for days in [self.max_lifetime_days] if days]
+        caps = [(days, f"tokens live at most {span_in_words(days * DAY)}") for days in [self.max_lifetime_days] if days]
         if scope is Scope.ADMIN and self.admin_max_lifetime_days:
             days = self.admin_max_lifetime_days
-            caps.append((days, f"admin tokens live at most {_days(days)}"))
+            caps.append((days, f"admin tokens live at most {span_in_words(days * DAY)}"))
         if not caps:
             return None, ""
         days, rule = min(caps)
@@ -49,7 +64,7 @@ class TokenPolicy:
                 return "tokens must expire, and this one does not"
             return f"{rule}, and this one does not expire" if longest is not None else None
         if longest is not None and expires_at - created_at > longest:
-            return f"{rule}, and this one lives {_span(expires_at - created_at)}"
+            return f"{rule}, and this one lives {span_in_words(expires_at - created_at)}"
         return None
 
     def pat_expiry(self, scope: Scope, requested: datetime | None, now: datetime, *, asked: bool = True
@@ -77,34 +92,51 @@ class TokenPolicy:
         if not asked:
             return latest
         raise PolicyViolation(f"Invalid request: the instance's token policy says {rule}, so the token must "
-                              f"expire at or before {latest.strftime('%Y-%m-%dT%H:%M:%SZ')}.")
+                              f"expire at or before {to_iso(latest)}.")
+
+    def to_fields(self) -> dict[str, int | bool | None]:
+        """The policy by the names the API and the table give its fields: their one translation."""
+        return {name: getattr(self, attribute) for name, attribute in FIELDS.items()}
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> TokenPolicy:
+        """The inverse of :meth:`to_fields`; a field left out keeps its default."""
+        return cls(**{attribute: fields[name] for name, attribute in FIELDS.items() if name in fields})
 
     def to_text(self) -> str:
-        """A compact form for the authorizer's context, which carries only strings."""
-        return "|".join(["" if value is None else str(int(value)) for value in (
-            self.max_lifetime_days, self.require_expiry, self.admin_max_lifetime_days, self.run_token_max_seconds)])
+        """A compact form for the authorizer's context and the audit trail, which carry strings:
+        the fields in order, ``|`` between them (``30|0||86400``)."""
+        return "|".join("" if value is None else str(int(value)) for value in self.to_fields().values())
 
     @classmethod
     def from_text(cls, text: str) -> TokenPolicy:
         """The inverse of :meth:`to_text` (empty: the defaults)."""
         if not text:
             return cls()
-        max_days, require, admin_days, run_seconds = text.split("|")
-        return cls(
-            max_lifetime_days=int(max_days) if max_days else None,
-            require_expiry=require == "1",
-            admin_max_lifetime_days=int(admin_days) if admin_days else None,
-            run_token_max_seconds=int(run_seconds),
-        )
+        defaults = cls().to_fields()
+        return cls.from_fields({name: None if not value else value == "1" if isinstance(defaults[name], bool)
+                                else int(value) for name, value in zip(FIELDS, text.split("|"), strict=True)})
 
 
 DEFAULT_POLICY = TokenPolicy()
 
 
-def _days(days: int) -> str:
-    return "1 day" if days == 1 else f"{days} days"
+@dataclass(frozen=True)
+class Blocked:
+    """A live token a policy would block, and why."""
+
+    owner: User
+    token: TokenRecord
+    reason: str
 
 
-def _span(lifetime: timedelta) -> str:
-    days = lifetime / DAY
-    return f"{days:.0f} days" if days >= 1 else f"{int(lifetime.total_seconds())} s"
+@dataclass
+class Impact:
+    """What a policy would block among the live PATs of active users."""
+
+    tokens_blocked: int = 0
+    users_affected: int = 0
+    sample: list[Blocked] = field(default_factory=list)
+    # Why saving it with the previewing token would be refused (409 policy_blocks_caller), if it would.
+    blocks_caller: str | None = None
+

@@ -1,13 +1,35 @@
-"""Stored tokens, and the one builder every kind of bearer token is made with."""
+"""Stored tokens, the one builder every kind of bearer token is made with, and the rules of a
+token's life that hold whoever makes it: no escalation, never outliving its maker, its limits."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import Enum
 
+from chalicelib.errors import ExpiryExceedsToken, InsufficientScope
 from chalicelib.model import ids, token_format
 from chalicelib.model.accounts import Generations
 from chalicelib.model.expiry import is_expired
+from chalicelib.model.invites import Maker
 from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.timeutil import to_iso
+
+# Far enough that nobody needs more (omit the expiry instead), near enough for any date library.
+MAX_LIFETIME = timedelta(days=365 * 100)
+# How long a rotated PAT may keep working, so that its clients can switch.
+MAX_GRACE_SECONDS = 86400
+RUN_TOKEN_DEFAULT_SECONDS = 3600
+RUN_TOKEN_MAX_SECONDS = 86400
+
+
+class LeftOut(Enum):
+    """A field the client left out of its request, which is not the same as sending null: a
+    rotation left without an expiry keeps its lifetime, one sent null asks for none."""
+
+    LEFT_OUT = "left out"
+
+
+LEFT_OUT = LeftOut.LEFT_OUT
 
 
 @dataclass(frozen=True)
@@ -112,16 +134,15 @@ def new_token(
     stage: str | None = None,
     rotated_from: str | None = None,
     not_after: datetime | None = None,
-    created_by_user_id: str | None = None,
-    created_by_token_id: str | None = None,
-    created_via_invite_id: str | None = None,
-    lineage_from_ms: int | None = None,
-    revocations_seen: Generations | None = None,
+    made_by: Maker | None = None,
+    via_invite_id: str | None = None,
 ) -> IssuedToken:
     """A fresh token of ``kind`` for ``user_id``, not yet stored; callers decide who may have it.
-    ``lineage_from_ms`` is the lineage of what it is made through in the same account."""
+    ``made_by``: who made it, and the lineage and revocation counts it inherits from what it is
+    made through in the same account."""
     token_id = ids.new_id(kind.spec.id_prefix, now)
     issued_ms = ids.issued_at_ms(token_id)
+    lineage_from_ms = made_by.lineage_issued_ms if made_by else None
     minted = token_format.mint(kind.spec, user_id=user_id, token_id=token_id, parent_id=parent_id)
     record = TokenRecord(
         id=token_id,
@@ -137,11 +158,44 @@ def new_token(
         parent_id=parent_id,
         rotated_from=rotated_from,
         not_after=not_after,
-        created_by_user_id=created_by_user_id,
-        created_by_token_id=created_by_token_id,
-        created_via_invite_id=created_via_invite_id,
+        created_by_user_id=made_by.user_id if made_by else None,
+        created_by_token_id=made_by.token_id if made_by else None,
+        created_via_invite_id=via_invite_id,
         lineage_issued_ms=issued_ms if lineage_from_ms is None else min(issued_ms, lineage_from_ms),
         lifetime_expires_at=expires_at,
-        revocations_seen=revocations_seen,
+        revocations_seen=made_by.revocations_seen if made_by else None,
     )
     return IssuedToken(record=record, value=minted.value)
+
+
+@dataclass(frozen=True)
+class Creator:
+    """The token making another, as the authorizer read it a moment ago: what the creating write
+    checks is still so."""
+
+    token_id: str
+    scope: Scope
+    expires_at: datetime | None
+    lineage_issued_ms: int
+
+
+def escalation(holder: Scope, wanted: Scope, verb: str) -> InsufficientScope | None:
+    """The refusal (403) when a token of scope ``holder`` asks to ``verb`` a token of scope
+    ``wanted`` that can do more than itself, or None."""
+    if holder.covers(wanted):
+        return None
+    return InsufficientScope(
+        f"A token with {holder.value} scope cannot {verb} a token with {wanted.value} scope; "
+        f"use a token with {wanted.value} scope.",
+        required_scope=wanted.value,
+    )
+
+
+def require_within_maker(maker_expires_at: datetime | None, expires_at: datetime | None) -> None:
+    """A token never makes one that outlives it: expiry contains a stolen token (400 otherwise)."""
+    if maker_expires_at is not None and (expires_at is None or expires_at > maker_expires_at):
+        raise ExpiryExceedsToken(
+            f"Invalid request: this token expires at {to_iso(maker_expires_at)}, so it cannot create a "
+            f"token that {'never expires' if expires_at is None else 'expires later'}; set expiresAt "
+            f"at or before {to_iso(maker_expires_at)}, or use a longer-lived token."
+        )

@@ -19,6 +19,7 @@ from chalicelib.model.events import EventType, SecurityEvent, repeatable_event, 
 from chalicelib.model.kinds import BEARER_KINDS
 from chalicelib.model.tokens import TokenRecord
 from chalicelib.storage import Store
+from chalicelib.storage.errors import Unavailable
 from chalicelib.timeutil import from_iso, to_iso
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[
         explained = {_MESSAGE: refusal.message} if refusal.message != InvalidToken.default_message else {}
         told = _event_context(refusal.event) if isinstance(refusal, ToldRefusal) else {}
         return _ANONYMOUS, {_VERDICT: refusal.code, **explained, **told}
-    except ServiceUnavailable:
+    except Unavailable:
         log.warning("authentication unavailable: DynamoDB did not answer")
         return _ANONYMOUS, {_VERDICT: ServiceUnavailable.code}
     except Exception:  # noqa: BLE001 - an authorizer must answer; the route refuses with 500

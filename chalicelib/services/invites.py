@@ -21,15 +21,15 @@ from chalicelib.errors import (
     UserInactive,
 )
 from chalicelib.model import ids, token_format
-from chalicelib.model.accounts import Generations, Invite, InviteStatus, IssuedInvite, Maker, Role, User
+from chalicelib.model.accounts import Generations, Role, User, new_user, normalize_email
 from chalicelib.model.events import EventType, SecurityEvent, new_event
 from chalicelib.model.expiry import require_future_within
+from chalicelib.model.invites import Invite, InviteStatus, IssuedInvite, Maker, invite_url
 from chalicelib.model.kinds import TokenKind
 from chalicelib.model.token_policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.model.tokens import IssuedToken, new_token
-from chalicelib.services.users import get_user, new_user, normalize_email
 from chalicelib.storage import Store
-from chalicelib.storage.errors import CreatorRevoked, EmailTaken, StoreConflict, UserChanged
+from chalicelib.storage.errors import CreatorRevoked, EmailTaken, InviteNotPending, StoreConflict, UserChanged
 
 DEFAULT_LIFETIME = timedelta(days=7)
 MAX_LIFETIME = timedelta(days=30)
@@ -42,11 +42,6 @@ ACCESS_LINK_TOKEN_NAME = "re-access link"
 _REVOKED_WITH_TOKENS = ("This link was revoked with the account's tokens (revoke-all, deactivation or "
                         "demotion); ask an admin for a new one.")
 INVITE = TokenKind.INVITE.spec
-
-
-def invite_url(app_url: str, token: str) -> str:
-    """The link to send: the token rides in the fragment, which browsers never send to servers."""
-    return f"{app_url.rstrip('/')}/invite#token={token}"
 
 
 def create_invite(
@@ -66,12 +61,11 @@ def create_invite(
 
 
 def create_access_link(
-    store: Store, user_id: str, *, expires_at: datetime | None, maker: Maker, app_url: str, now: datetime,
+    store: Store, user: User, *, expires_at: datetime | None, maker: Maker, app_url: str, now: datetime,
 ) -> IssuedInvite:
     """A single-use link that gives an existing, active user a new PAT (24 hours unless said, 7
     days at most): how a promoted admin gets an admin token, and how someone who lost every
     token, or was just reactivated, gets back in."""
-    user = get_user(store, user_id)
     if not user.is_active:
         raise UserInactive()
     expires_at = expires_at or now + ACCESS_LINK_DEFAULT_LIFETIME
@@ -191,11 +185,10 @@ def _claimed_pat(invite: Invite, policy: TokenPolicy, user: User, name: str, now
     expires_at = policy.pat_expiry(scope, None, now, asked=False)
     if not_after is not None and (expires_at is None or expires_at > not_after):
         expires_at = not_after
-    return new_token(
-        TokenKind.PAT, user_id=user.id, name=name, scope=scope, now=now, expires_at=expires_at, not_after=not_after,
-        created_by_user_id=invite.created_by, created_by_token_id=invite.created_by_token_id,
-        created_via_invite_id=invite.id, lineage_from_ms=lineage, revocations_seen=invite.target_revocations,
-    )
+    made_by = Maker(user_id=invite.created_by, token_id=invite.created_by_token_id, lineage_issued_ms=lineage,
+                    revocations_seen=invite.target_revocations)
+    return new_token(TokenKind.PAT, user_id=user.id, name=name, scope=scope, now=now, expires_at=expires_at,
+                     not_after=not_after, made_by=made_by, via_invite_id=invite.id)
 
 
 def _claim_access_link(store: Store, invite: Invite, policy: TokenPolicy, now: datetime) -> tuple[User, IssuedToken]:
@@ -230,8 +223,9 @@ def _maker_revoked(invite: Invite) -> str:
 
 def _explain_lost_claim(store: Store, invite: Invite, now: datetime, conflict: StoreConflict) -> NoReturn:
     """Why a claim's transaction failed: the invite's new state (409/410), or, if it is still
-    pending, a concurrent claim that failed too (503: the client may retry)."""
-    current = store.invites.get(invite.id)
+    pending, a concurrent claim that failed too (503: the client may retry). A failed condition
+    returns the invite as it is; a transaction conflict leaves its state unknown, so it is read."""
+    current = conflict.found if isinstance(conflict, InviteNotPending) else store.invites.get(invite.id)
     if current is not None:
         _ensure_claimable(current, now)
     raise ServiceUnavailable() from conflict

@@ -18,16 +18,15 @@ from datetime import datetime
 
 from chalicelib import audit
 from chalicelib.model import ids, token_format
-from chalicelib.model.accounts import Invite, InviteStatus, User
+from chalicelib.model.accounts import User
 from chalicelib.model.events import EventType, SecurityEvent, new_event
+from chalicelib.model.invites import Invite, InviteStatus
 from chalicelib.model.kinds import BEARER_KINDS, TokenKind
 from chalicelib.model.token_format import ParsedToken
 from chalicelib.model.tokens import TokenRecord
-from chalicelib.services.security_log import report
 from chalicelib.storage import Store
 
 REPORTER = "public"
-_WORDS = {TokenKind.PAT: "personal access token", TokenKind.AGENT_RUN: "agent run token"}
 
 
 def revoke_leaked(store: Store, credentials: Sequence[str], *, source: str | None, now: datetime) -> None:
@@ -100,7 +99,7 @@ def _made_from(origin: dict[str, TokenRecord], tokens: dict[str, TokenRecord]) -
 
 def _told(token: TokenRecord, leaked: TokenRecord, source: str | None, now: datetime) -> SecurityEvent:
     """The owner's event for a revoked token, and its audit line."""
-    words = _WORDS[token.kind]
+    words = token.kind.spec.words
     if token.id == leaked.id:
         audit.record("credential.leak_revoked", audit.SUCCESS, REPORTER, userId=token.user_id, tokenId=token.id,
                      kind=token.kind.value, source=source)
@@ -130,12 +129,12 @@ def _revoke_invites(
                      source=source)
         what = "re-access link" if invite.user_id else "invite"
         if ids.normalize(ids.USER, invite.created_by):  # not "bootstrap", whose log nobody reads
-            report(store, new_event(invite.created_by, EventType.TOKEN_LEAK_REVOKED,
+            store.events.report(new_event(invite.created_by, EventType.TOKEN_LEAK_REVOKED,
                                     f"The {what} you created for {invite.email} was reported leaked{_where(source)} "
                                     "and was revoked. Send a new one.", now, token_id=invite.id,
                                     token_name=invite.email))
         if invite.user_id and invite.user_id != invite.created_by:
-            report(store, new_event(invite.user_id, EventType.TOKEN_LEAK_REVOKED,
+            store.events.report(new_event(invite.user_id, EventType.TOKEN_LEAK_REVOKED,
                                     f"A re-access link to your account was reported leaked{_where(source)} and was "
                                     "revoked before anyone used it.", now, token_id=invite.id))
 

@@ -1,25 +1,27 @@
-"""Personal access tokens: issue, list and revoke them."""
+"""Personal access tokens: issue, list and explain them."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from chalicelib import audit
-from chalicelib.errors import Conflict, ExpiryExceedsToken, InsufficientScope, InvalidToken
 from chalicelib.model import ids
 from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.expiry import require_future_within
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import TokenPolicy
-from chalicelib.model.tokens import BlockedReason, CreationLimit, IssuedToken, TokenRecord, new_token
+from chalicelib.model.tokens import (
+    MAX_LIFETIME,
+    BlockedReason,
+    CreationLimit,
+    IssuedToken,
+    TokenRecord,
+    escalation,
+    new_token,
+    require_within_maker,
+)
 from chalicelib.storage import Store
-from chalicelib.storage.errors import ConcurrentChange, CreatorRevoked
-from chalicelib.storage.tokens import Creator
-from chalicelib.timeutil import to_iso
 
-# Far enough that nobody needs more (omit the expiry instead), near enough for any date library.
-MAX_LIFETIME = timedelta(days=365 * 100)
 PAT_ID_PREFIX = TokenKind.PAT.spec.id_prefix
 
 
@@ -35,64 +37,24 @@ def issue_pat(
 def create_pat(
     store: Store, caller: Caller, *, name: str, scope: Scope, expires_at: datetime | None, now: datetime
 ) -> IssuedToken:
-    """A new PAT for the caller, never of a higher scope than the token asking for it."""
-    if not caller.scope.covers(scope):
+    """A new PAT for the caller, never of a higher scope than the token asking for it. Stored only
+    if the caller's token is still as the authorizer saw it (CreatorRevoked otherwise)."""
+    if refusal := escalation(caller.scope, scope, "create"):
         audit.record("token.create", audit.DENIED, caller.user_id, tokenId=caller.token_id, scope=scope.value,
                      reason="scope_escalation")
-        raise InsufficientScope(
-            f"A token with {caller.scope.value} scope cannot create a token with "
-            f"{scope.value} scope; use a token with {scope.value} scope.",
-            required_scope=scope.value,
-        )
+        raise refusal
     if expires_at is not None:
         require_future_within(
             expires_at, now, MAX_LIFETIME, "within 100 years; omit it for a token that does not expire"
         )
     expires_at = caller.token_policy.pat_expiry(scope, expires_at, now)
-    require_within_caller_lifetime(caller, expires_at)
+    require_within_maker(caller.expires_at, expires_at)
     issued = new_token(TokenKind.PAT, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now,
-                       not_after=caller.expires_at, **made_by(caller))
-    store_created_by(store, issued, caller, now)
+                       not_after=caller.expires_at, made_by=caller.maker)
+    store.tokens.put_created_by(issued.record, creator=caller.creator, now=now)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
                  viaTokenId=caller.token_id, scope=scope.value, kind=issued.record.kind.value)
     return issued
-
-
-def creator_of(caller: Caller) -> Creator:
-    """The caller's token as the authorizer read it, for the checks a creating write makes."""
-    return Creator(token_id=caller.token_id, scope=caller.scope, expires_at=caller.expires_at,
-                   lineage_issued_ms=caller.line_issued_ms)
-
-
-
-def made_by(caller: Caller) -> dict[str, Any]:
-    """``new_token``'s arguments for a token the caller's token makes: who made it, and the
-    lineage it inherits (a cut-off that reaches the maker reaches it too)."""
-    return {"created_by_user_id": caller.user_id, "created_by_token_id": caller.token_id,
-            "lineage_from_ms": caller.line_issued_ms, "revocations_seen": caller.revocations_seen}
-
-
-def store_created_by(store: Store, issued: IssuedToken, caller: Caller, now: datetime) -> None:
-    """Store a token the caller's token made, unless that token was revoked meanwhile (401)."""
-    try:
-        store.tokens.put_created_by(issued.record, creator=creator_of(caller), now=now)
-    except ConcurrentChange as conflict:
-        raise Conflict() from conflict
-    except CreatorRevoked as revoked:
-        audit.record("token.created", audit.DENIED, caller.user_id, tokenId=issued.record.id,
-                     viaTokenId=caller.token_id, reason=revoked.reason)
-        raise InvalidToken(revoked.reason, "This token was revoked while the request ran; nothing was created.") \
-            from revoked
-
-
-def require_within_caller_lifetime(caller: Caller, expires_at: datetime | None) -> None:
-    """A token never creates one that outlives it: expiry contains a stolen token."""
-    if caller.expires_at is not None and (expires_at is None or expires_at > caller.expires_at):
-        raise ExpiryExceedsToken(
-            f"Invalid request: this token expires at {to_iso(caller.expires_at)}, so it cannot create a "
-            f"token that {'never expires' if expires_at is None else 'expires later'}; set expiresAt "
-            f"at or before {to_iso(caller.expires_at)}, or use a longer-lived token."
-        )
 
 
 def list_pats(

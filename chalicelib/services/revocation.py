@@ -1,7 +1,7 @@
-"""Revoking tokens: one at a time (a conditional delete), and sweeping away what cut-offs revoked."""
+"""Revoking tokens: one at a time, all of a user's at once (revoke-all), and sweeping away the
+items of what cut-offs revoked."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from chalicelib import audit
@@ -9,16 +9,9 @@ from chalicelib.errors import NotFound
 from chalicelib.model import ids
 from chalicelib.model.events import EventType, new_event
 from chalicelib.model.kinds import TokenKind
-from chalicelib.services.security_log import report
 from chalicelib.storage import Store
-
-log = logging.getLogger(__name__)
-
-_WORDS = {TokenKind.PAT: "personal access token", TokenKind.AGENT_RUN: "agent run token"}
-_NOT_FOUND = {
-    TokenKind.PAT: "No personal access token with this id.",
-    TokenKind.AGENT_RUN: "No agent run token with this id.",
-}
+from chalicelib.storage.errors import UserChanged
+from chalicelib.timeutil import to_iso
 
 
 def delete_token(
@@ -36,15 +29,36 @@ def delete_token(
     if owner is None or deleted is None:
         audit.record("token.deleted", audit.FAILURE, actor_id, viaTokenId=via_token_id, userId=owner,
                      tokenId=canonical, kind=kind.value, reason="not_found")
-        raise NotFound(_NOT_FOUND[kind])
+        raise NotFound(kind.spec.not_found)
     if deleted.rotated_from is not None:  # the tokens it replaced, if still in their windows, die with it
         store.tokens.end_windows(owner, deleted.rotated_from, deleted.id, now, successor_revoked=True)
     audit.record("token.deleted", audit.SUCCESS, actor_id, viaTokenId=via_token_id, userId=owner, tokenId=canonical,
                  kind=kind.value)
     if actor_id != owner:
-        told = f"An administrator revoked your {_WORDS[kind]} \"{deleted.name}\"."
-        report(store, new_event(owner, EventType.TOKEN_REVOKED_BY_ADMIN, told, now, token_id=deleted.id,
+        told = f"An administrator revoked your {kind.spec.words} \"{deleted.name}\"."
+        store.events.report(new_event(owner, EventType.TOKEN_REVOKED_BY_ADMIN, told, now, token_id=deleted.id,
                                 token_name=deleted.name))
+
+
+def revoke_all_tokens(
+    store: Store, user_id: str, *, now: datetime, actor_id: str, via_token_id: str | None = None
+) -> None:
+    """Refuse every PAT and run token of the user issued up to ``now``, from the next request
+    (the caller's own token included); two item writes whatever the number of tokens."""
+    canonical = ids.normalize(ids.USER, user_id)
+    if canonical is None:
+        raise NotFound("No user with this id.")
+    by = "You" if actor_id == canonical else "An administrator"
+    told = new_event(canonical, EventType.TOKENS_REVOKED_ALL,
+                     f"{by} revoked every token of your account issued up to then.", now)
+    try:
+        store.users.revoke_tokens(canonical, ids.epoch_ms(now), store.events.write(told))
+    except UserChanged as changed:
+        # No read first: either there is no such user, or a later cut-off (which covers now) is in place.
+        if changed.found is None:
+            raise NotFound("No user with this id.") from changed
+    audit.record("tokens.revoked_all", audit.SUCCESS, actor_id, viaTokenId=via_token_id, userId=canonical,
+                 revokedUpTo=to_iso(now))
 
 
 def sweep_revoked_tokens(store: Store, *, users_per_run: int = 25) -> int:

@@ -8,33 +8,30 @@ from chalicelib.model import ids
 from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.kinds import Scope, TokenKind
-from chalicelib.model.tokens import IssuedToken, TokenRecord, new_token
-from chalicelib.services.pats import made_by, store_created_by
+from chalicelib.model.tokens import RUN_TOKEN_DEFAULT_SECONDS, IssuedToken, LeftOut, TokenRecord, new_token
 from chalicelib.storage import Store
 
-DEFAULT_LIFETIME_SECONDS = 3600
-MAX_LIFETIME_SECONDS = 86400
 RUN_ID_PREFIX = TokenKind.AGENT_RUN.spec.id_prefix
 
 
 def mint_run_token(
-    store: Store, caller: Caller, *, agent_id: str, stage: str | None, lifetime_seconds: int, now: datetime,
-    lifetime_asked: bool = True,
+    store: Store, caller: Caller, *, agent_id: str, stage: str | None, lifetime_seconds: int | LeftOut,
+    now: datetime,
 ) -> IssuedToken:
-    """A run token for ``agent_id``, valid for ``lifetime_seconds`` (within the token policy:
-    400 beyond it when asked for, cut to it when not) but never past its parent PAT.
-
-    The caller's PAT is named in the run token, so deleting that PAT revokes the run token too.
+    """A run token for ``agent_id``, valid for ``lifetime_seconds`` (an hour when left out; within
+    the token policy: 400 beyond it when asked for, cut to it when not) but never past its
+    parent PAT. The caller's PAT is named in the run token, so deleting that PAT revokes it too.
     """
-    expires_at = caller.token_policy.run_token_expiry(now + timedelta(seconds=lifetime_seconds), now,
-                                                      asked=lifetime_asked)
+    asked = not isinstance(lifetime_seconds, LeftOut)
+    seconds = lifetime_seconds if not isinstance(lifetime_seconds, LeftOut) else RUN_TOKEN_DEFAULT_SECONDS
+    expires_at = caller.token_policy.run_token_expiry(now + timedelta(seconds=seconds), now, asked=asked)
     if caller.expires_at is not None:
         expires_at = min(expires_at, caller.expires_at)
     issued = new_token(
         TokenKind.AGENT_RUN, user_id=caller.user_id, name=agent_id, scope=Scope.READ_WRITE, now=now,
-        expires_at=expires_at, parent_id=caller.token_id, agent_id=agent_id, stage=stage, **made_by(caller),
+        expires_at=expires_at, parent_id=caller.token_id, agent_id=agent_id, stage=stage, made_by=caller.maker,
     )
-    store_created_by(store, issued, caller, now)
+    store.tokens.put_created_by(issued.record, creator=caller.creator, now=now)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
                  viaTokenId=caller.token_id, scope=Scope.READ_WRITE.value, kind=TokenKind.AGENT_RUN.value,
                  agentId=agent_id)

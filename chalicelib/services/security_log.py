@@ -1,28 +1,11 @@
-"""A person's security log: reporting events and reading them back."""
+"""A person's security log, read back (services report events through ``store.events.report``)."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
-from chalicelib.errors import ServiceUnavailable
 from chalicelib.model import ids
 from chalicelib.model.events import EVENT_ID_PREFIX, SecurityEvent
 from chalicelib.storage import Store
-
-log = logging.getLogger(__name__)
-
-
-def report(store: Store, event: SecurityEvent) -> None:
-    """Store an event that reports something already done (a refusal, a revocation): best
-    effort, since failing to tell must not undo or refuse what happened. A repeatable event
-    already stored in its window is not stored again."""
-    try:
-        if event.repeatable:
-            store.events.put_once(event)
-        else:
-            store.events.put(event)
-    except ServiceUnavailable:
-        log.warning("could not record security event %s for %s", event.type, event.user_id)
 
 
 def list_events(

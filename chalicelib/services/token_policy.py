@@ -1,7 +1,6 @@
 """Administering the token policy: reading it, replacing it, and previewing what a change blocks."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from chalicelib import audit
@@ -10,7 +9,7 @@ from chalicelib.model import ids
 from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.kinds import TokenKind
-from chalicelib.model.token_policy import TokenPolicy
+from chalicelib.model.token_policy import Blocked, Impact, TokenPolicy
 from chalicelib.model.tokens import TokenRecord
 from chalicelib.storage import Store
 
@@ -19,24 +18,9 @@ _PAGE = 100
 _PAT_PREFIX = TokenKind.PAT.spec.id_prefix
 
 
-@dataclass(frozen=True)
-class Blocked:
-    """A live token a policy would block, and why."""
-
-    owner: User
-    token: TokenRecord
-    reason: str
-
-
-@dataclass
-class Impact:
-    """What a policy would block among the live PATs of active users."""
-
-    tokens_blocked: int = 0
-    users_affected: int = 0
-    sample: list[Blocked] = field(default_factory=list)
-    # Why saving it with the previewing token would be refused (409 policy_blocks_caller), if it would.
-    blocks_caller: str | None = None
+def get_policy(store: Store) -> TokenPolicy:
+    """The policy in force (the defaults until an admin sets one)."""
+    return store.policy.get()
 
 
 def set_policy(store: Store, caller: Caller, policy: TokenPolicy, now: datetime) -> TokenPolicy:

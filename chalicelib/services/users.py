@@ -7,30 +7,11 @@ from datetime import datetime
 from chalicelib import audit
 from chalicelib.errors import AccountExists, Conflict, LastAdmin, NotFound
 from chalicelib.model import ids
-from chalicelib.model.accounts import Role, User, UserStatus
-from chalicelib.model.events import EventType, new_event
-from chalicelib.model.kinds import Scope
-from chalicelib.model.tokens import IssuedToken
-from chalicelib.services.pats import issue_pat
+from chalicelib.model.accounts import Role, User, UserStatus, new_user
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.tokens import IssuedToken, new_token
 from chalicelib.storage import Store
-from chalicelib.storage.errors import ConcurrentChange, EmailTaken, StoreConflict, UserChanged, WouldRemoveLastAdmin
-from chalicelib.timeutil import to_iso
-
-
-def normalize_email(email: str) -> str:
-    """Emails are compared case-insensitively, so one address is one account."""
-    return email.strip().lower()
-
-
-def new_user(email: str, role: Role, now: datetime) -> User:
-    """A fresh active user, not yet stored."""
-    return User(
-        id=ids.new_id(ids.USER, now),
-        email=normalize_email(email),
-        role=role,
-        status=UserStatus.ACTIVE,
-        created_at=now,
-    )
+from chalicelib.storage.errors import EmailTaken, StoreConflict, WouldRemoveLastAdmin
 
 
 def create_user(store: Store, *, email: str, role: Role, now: datetime) -> User:
@@ -49,7 +30,9 @@ def bootstrap_admin(store: Store, *, email: str, now: datetime) -> tuple[User, I
     so the recovery path never prints a token that is refused at once."""
     user = create_user(store, email=email, role=Role.ADMIN, now=now)
     expires_at = store.policy.get().pat_expiry(Scope.ADMIN, None, now, asked=False)
-    token = issue_pat(store, user_id=user.id, name="bootstrap", scope=Scope.ADMIN, expires_at=expires_at, now=now)
+    token = new_token(TokenKind.PAT, user_id=user.id, name="bootstrap", scope=Scope.ADMIN, expires_at=expires_at,
+                      now=now)
+    store.tokens.put(token.record)
     audit.record("user.created", audit.SUCCESS, "bootstrap", userId=user.id, role=user.role.value,
                  tokenId=token.record.id)
     return user, token
@@ -63,7 +46,9 @@ def recover_admin(store: Store, *, preferred_user_id: str | None, now: datetime)
     preferred = store.users.get(preferred_user_id) if preferred_user_id else None
     admin = preferred if preferred is not None and preferred.is_active_admin else _any_active_admin(store)
     expires_at = store.policy.get().pat_expiry(Scope.ADMIN, None, now, asked=False)
-    token = issue_pat(store, user_id=admin.id, name="make run", scope=Scope.ADMIN, expires_at=expires_at, now=now)
+    token = new_token(TokenKind.PAT, user_id=admin.id, name="make run", scope=Scope.ADMIN, expires_at=expires_at,
+                      now=now)
+    store.tokens.put(token.record)
     audit.record("token.created", audit.SUCCESS, "operator", userId=admin.id, tokenId=token.record.id,
                  scope=Scope.ADMIN.value, reason="admin_recovery")
     return admin, token
@@ -124,26 +109,3 @@ def update_user(
         raise Conflict() from conflict
     audit.record("user.updated", audit.SUCCESS, actor_id, **change)
     return after
-
-
-def revoke_all_tokens(
-    store: Store, user_id: str, *, now: datetime, actor_id: str, via_token_id: str | None = None
-) -> None:
-    """Refuse every PAT and run token of the user issued up to ``now``, from the next request
-    (the caller's own token included); two item writes whatever the number of tokens."""
-    canonical = ids.normalize(ids.USER, user_id)
-    if canonical is None:
-        raise NotFound("No user with this id.")
-    by = "You" if actor_id == canonical else "An administrator"
-    told = new_event(canonical, EventType.TOKENS_REVOKED_ALL,
-                     f"{by} revoked every token of your account issued up to then.", now)
-    try:
-        store.users.revoke_tokens(canonical, ids.epoch_ms(now), store.events.write(told))
-    except ConcurrentChange as conflict:
-        raise Conflict() from conflict
-    except UserChanged as changed:
-        # No read first: either there is no such user, or a later cut-off (which covers now) is in place.
-        if store.users.get(canonical) is None:
-            raise NotFound("No user with this id.") from changed
-    audit.record("tokens.revoked_all", audit.SUCCESS, actor_id, viaTokenId=via_token_id, userId=canonical,
-                 revokedUpTo=to_iso(now))

@@ -1,24 +1,17 @@
 """Security events in the table, kept in their user's partition for 90 days."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Any
 
-from chalicelib.model.events import EVENT_ID_PREFIX, REPEAT_WINDOW, RETENTION, EventType, SecurityEvent
-from chalicelib.storage.errors import StoreConflict
-from chalicelib.storage.table import (
-    Item,
-    Table,
-    Write,
-    dynamodb_errors,
-    marshal,
-    token_key,
-    unmarshal,
-    user_pk,
-)
-from chalicelib.timeutil import from_iso, to_epoch, to_iso
+from chalicelib.model.events import EVENT_ID_PREFIX, REPEAT_WINDOW, RETENTION, SecurityEvent
+from chalicelib.storage.errors import StoreConflict, Unavailable
+from chalicelib.storage.items import event_from_item, event_item, told_attribute
+from chalicelib.storage.keys import EVENT, event_key, token_key, user_pk
+from chalicelib.storage.table import Table, Write, marshal
+from chalicelib.timeutil import to_iso
 
-EVENT = "EVENT#"
+log = logging.getLogger(__name__)
 
 
 class EventStore:
@@ -27,19 +20,26 @@ class EventStore:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def put(self, event: SecurityEvent) -> None:
-        """Store a new event."""
-        self._table.put_new(event_item(event))
+    def report(self, event: SecurityEvent) -> None:
+        """Store an event that reports something already done (a refusal, a revocation): best
+        effort, since failing to tell must not undo or refuse what happened. A repeatable event
+        already stored in its window is not stored again."""
+        try:
+            if event.repeatable:
+                self._put_once(event)
+            else:
+                self._table.write(self.write(event))
+        except Unavailable:
+            log.warning("could not record security event %s for %s", event.type, event.user_id)
 
     def put_many(self, events: list[SecurityEvent]) -> None:
         """Store new events, 25 per round trip."""
         self._table.write_batch([{"PutRequest": {"Item": event_item(event)}} for event in events])
 
-    def put_once(self, event: SecurityEvent) -> None:
+    def _put_once(self, event: SecurityEvent) -> None:
         """Store a repeatable event unless its token told one of its type within the window;
         the token item keeps the time, so the authorizer (which reads that item anyway) can
         tell without a write attempt. Nothing is stored when it was told already or the token is gone."""
-        told = f"told_{event.type.value}"
         try:
             self._table.transact([
                 Write({"Update": {
@@ -47,7 +47,7 @@ class EventStore:
                     "UpdateExpression": "SET #told = :now",
                     "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(deletedAt) AND "
                                            "(attribute_not_exists(#told) OR #told <= :since)",
-                    "ExpressionAttributeNames": {"#told": told},
+                    "ExpressionAttributeNames": {"#told": told_attribute(event.type)},
                     "ExpressionAttributeValues": marshal({":now": to_iso(event.at),
                                                           ":since": to_iso(event.at - REPEAT_WINDOW)}),
                 }}),
@@ -57,15 +57,14 @@ class EventStore:
             pass  # told within the window, or the token is gone
 
     def write(self, event: SecurityEvent) -> Write:
-        """The event as one write of a transaction with the change it reports."""
-        return Write({"Put": {"TableName": self._table.name, "Item": event_item(event)}})
+        """The event as a new item: one write of a transaction with the change it reports."""
+        return Write.new_item(self._table.name, event_item(event))
 
     def page(
         self, user_id: str, limit: int, start_after: str | None, now: datetime
     ) -> tuple[list[SecurityEvent], str | None]:
         """One page of the user's events of the last 90 days, newest first, and the next cursor."""
-        params: dict[str, Any] = {
-            "TableName": self._table.name,
+        items, last_key = self._table.query({
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
             "FilterExpression": "#at > :oldest",
             "ExpressionAttributeNames": {"#at": "at"},
@@ -74,43 +73,5 @@ class EventStore:
                 ":last": f"{EVENT}{EVENT_ID_PREFIX}_~", ":oldest": to_iso(now - RETENTION),
             }),
             "ScanIndexForward": False,
-            "ConsistentRead": True,
-            "Limit": limit,
-        }
-        if start_after is not None:
-            params["ExclusiveStartKey"] = event_key(user_id, start_after)
-        with dynamodb_errors():
-            response = self._table.client.query(**params)
-        last_key = response.get("LastEvaluatedKey")
-        events = [event_from_item(item) for item in response.get("Items", [])]
-        return events, last_key["sk"]["S"].removeprefix(EVENT) if last_key else None
-
-
-def event_key(user_id: str, event_id: str) -> Item:
-    return marshal({"pk": user_pk(user_id), "sk": f"{EVENT}{event_id}"})
-
-
-def event_item(event: SecurityEvent) -> Item:
-    return {**event_key(event.user_id, event.id), **marshal({
-        "id": event.id,
-        "userId": event.user_id,
-        "type": event.type.value,
-        "at": to_iso(event.at),
-        "tokenId": event.token_id,
-        "tokenName": event.token_name,
-        "detail": event.detail,
-        "ttl": to_epoch(event.at + RETENTION),
-    })}
-
-
-def event_from_item(item: Item) -> SecurityEvent:
-    fields = unmarshal(item)
-    return SecurityEvent(
-        id=fields["id"],
-        user_id=fields["userId"],
-        type=EventType(fields["type"]),
-        at=from_iso(fields["at"]),
-        token_id=fields.get("tokenId"),
-        token_name=fields.get("tokenName"),
-        detail=fields["detail"],
-    )
+        }, limit=limit, start_key=event_key(user_id, start_after) if start_after is not None else None)
+        return [event_from_item(item) for item in items], last_key["sk"]["S"].removeprefix(EVENT) if last_key else None

@@ -1,36 +1,37 @@
 """Invites in the table: pending ones in the sparse index, closed ones kept a while for clear answers."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from chalicelib.model import ids
-from chalicelib.model.accounts import Invite, InviteStatus, Role, User, UserStatus
+from chalicelib.model.accounts import User, UserStatus
+from chalicelib.model.invites import Invite, InviteStatus
 from chalicelib.model.kinds import Scope
 from chalicelib.model.token_policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.model.tokens import TokenRecord
-from chalicelib.storage.errors import CreatorRevoked, InviteNotPending, UserChanged
-from chalicelib.storage.table import (
+from chalicelib.storage.errors import CreatorRevoked, InviteNotPending, StoreConflict, UserChanged
+from chalicelib.storage.items import (
+    compromised_token_id,
+    invite_from_item,
+    invite_item,
+    is_policy,
+    is_profile,
+    policy_from_item,
+    token_item,
+    user_from_item,
+)
+from chalicelib.storage.keys import (
     INVITE_INDEX_KEY,
-    PROFILE,
-    Condition,
-    Item,
-    Table,
-    Write,
+    POLICY_KEY,
     compromised_key,
-    conditional,
+    index_key,
+    index_page,
     invite_key,
-    marshal,
-    unmarshal,
     user_key,
 )
-from chalicelib.storage.token_policy import POLICY_KEY, is_policy_item, policy_from_item
-from chalicelib.storage.tokens import token_item
-from chalicelib.storage.users import cut_offs_spare, new_user_writes, revocations_unchanged, user_from_item
-from chalicelib.timeutil import from_iso, to_epoch, to_iso
-
-# Claimed, revoked and expired invites stay this long (answering 409/410, not 404), then TTL reaps them.
-INVITE_RETENTION = timedelta(days=30)
+from chalicelib.storage.table import Condition, Table, Write, marshal
+from chalicelib.storage.user_checks import cut_offs_spare, new_user_writes, revocations_unchanged
+from chalicelib.timeutil import to_iso
 
 
 class InviteStore:
@@ -43,8 +44,7 @@ class InviteStore:
         """Store a new pending invite (and ``told``, its user's security event, with it). A
         re-access link is stored only if its user is still active with the revocation counts it
         recorded (UserChanged otherwise): a link and a revocation never pass each other."""
-        writes = [Write({"Put": {"TableName": self._table.name, "Item": invite_item(invite),
-                                 "ConditionExpression": "attribute_not_exists(pk)"}})]
+        writes = [Write.new_item(self._table.name, invite_item(invite))]
         if invite.user_id is not None and invite.target_revocations is not None:
             still = Condition(["#status = :active"], {"#status": "status"}, {":active": UserStatus.ACTIVE.value})
             still &= revocations_unchanged(invite.target_revocations)
@@ -53,7 +53,7 @@ class InviteStore:
         if told is not None:
             writes.append(told)
         if len(writes) == 1:
-            self._table.put_new(invite_item(invite))
+            self._table.write(writes[0])
         else:
             self._table.transact(writes)
 
@@ -68,7 +68,7 @@ class InviteStore:
         invite = None
         policy = DEFAULT_POLICY
         for item in self._table.get_batch([invite_key(invite_id), POLICY_KEY]):
-            if is_policy_item(item):
+            if is_policy(item):
                 policy = policy_from_item(item)
             else:
                 invite = invite_from_item(item)
@@ -76,17 +76,19 @@ class InviteStore:
 
     def list_pending(self, limit: int, start_after: str | None, now: datetime) -> tuple[list[Invite], str | None]:
         """One page of pending, unexpired invites, newest first."""
-        items, next_cursor = self._table.query_index(
-            INVITE_INDEX_KEY, limit, start_after, invite_key,
-            filter_expression="expiresAt > :now", filter_values={":now": to_iso(now)},
-        )
-        return [invite_from_item(item) for item in items], next_cursor
+        start = index_key(INVITE_INDEX_KEY, start_after, invite_key(start_after)) if start_after else None
+        items, last_key = self._table.query(
+            index_page(INVITE_INDEX_KEY, only="expiresAt > :now", values={":now": to_iso(now)}),
+            limit=limit, start_key=start)
+        return [invite_from_item(item) for item in items], last_key["gsi1sk"]["S"] if last_key else None
 
     def revoke(self, invite_id: str, now: datetime) -> bool:
         """Revoke a pending, unexpired invite; False when there is none."""
-        return conditional(lambda: self._table.client.update_item(
-            TableName=self._table.name, Key=invite_key(invite_id), **_close(InviteStatus.REVOKED, now),
-        ))
+        try:
+            self._table.write(self._close(invite_id, InviteStatus.REVOKED, now))
+        except StoreConflict:
+            return False
+        return True
 
     def claim_access_link(self, invite: Invite, user: User, token: TokenRecord, now: datetime) -> None:
         """Mark a re-access link claimed and give its user a new PAT, all or nothing.
@@ -106,13 +108,11 @@ class InviteStore:
             target &= _maker_cut_offs(invite)
             maker_checks = maker_checks[1:]
         self._table.transact([
-            Write({"Update": {"TableName": self._table.name, "Key": invite_key(invite.id),
-                              **_close(InviteStatus.CLAIMED, now, closed_by=user.id)}}, InviteNotPending),
+            self._close(invite.id, InviteStatus.CLAIMED, now, closed_by=user.id),
             Write({"ConditionCheck": {"TableName": self._table.name, "Key": user_key(user.id), **target.params()}},
                   UserChanged),
             *maker_checks,
-            Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
-                           "ConditionExpression": "attribute_not_exists(pk)"}}),
+            Write.new_item(self._table.name, token_item(token)),
         ])
 
     def claim(self, invite: Invite, user: User, token: TokenRecord, now: datetime) -> None:
@@ -123,13 +123,24 @@ class InviteStore:
         CreatorRevoked when the token that made the invite was revoked for cause since.
         """
         self._table.transact([
-            Write({"Update": {"TableName": self._table.name, "Key": invite_key(invite.id),
-                              **_close(InviteStatus.CLAIMED, now, closed_by=user.id)}}, InviteNotPending),
+            self._close(invite.id, InviteStatus.CLAIMED, now, closed_by=user.id),
             *self._maker_checks(invite),
             *new_user_writes(self._table, user),
-            Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
-                           "ConditionExpression": "attribute_not_exists(pk)"}}),
+            Write.new_item(self._table.name, token_item(token)),
         ])
+
+    def _close(self, invite_id: str, status: InviteStatus, now: datetime, closed_by: str = "") -> Write:
+        """Move a pending, unexpired invite to ``status``, out of the index (InviteNotPending,
+        with the invite as it is, otherwise)."""
+        return Write({"Update": {
+            "TableName": self._table.name, "Key": invite_key(invite_id),
+            "UpdateExpression": "SET #status = :status, closedAt = :now, closedBy = :by REMOVE gsi1pk, gsi1sk",
+            "ConditionExpression": "#status = :pending AND expiresAt > :now",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": marshal({
+                ":status": status.value, ":pending": InviteStatus.PENDING.value, ":now": to_iso(now), ":by": closed_by,
+            }),
+        }}, InviteNotPending, decode=invite_from_item)
 
     def _maker_checks(self, invite: Invite) -> list[Write]:
         """Checks that the token that made the invite was not revoked for cause since: no cut-off
@@ -156,11 +167,11 @@ class InviteStore:
         users: dict[str, User] = {}
         compromised: set[str] = set()
         for item in self._table.get_batch(keys) if keys else []:
-            if item["sk"]["S"] == PROFILE:
+            if is_profile(item):
                 user = user_from_item(item)
                 users[user.id] = user
             else:
-                compromised.add(unmarshal(item)["tokenId"])
+                compromised.add(compromised_token_id(item))
         return users, compromised
 
 
@@ -169,58 +180,3 @@ def _maker_cut_offs(invite: Invite) -> Condition:
     are made with admin authority, so a demotion reaches them too)."""
     return cut_offs_spare([(invite.maker_lineage or 0, Scope.ADMIN)], tag="maker")
 
-
-def invite_item(invite: Invite) -> Item:
-    return {**invite_key(invite.id), **marshal({
-        "gsi1pk": INVITE_INDEX_KEY,
-        "gsi1sk": invite.id,
-        "id": invite.id,
-        "email": invite.email,
-        "role": invite.role.value,
-        "status": invite.status.value,
-        "digest": invite.digest,
-        "createdBy": invite.created_by,
-        "createdAt": to_iso(invite.created_at),
-        "expiresAt": to_iso(invite.expires_at),
-        "ttl": to_epoch(invite.expires_at + INVITE_RETENTION),
-        "userId": invite.user_id,
-        "createdByTokenId": invite.created_by_token_id,
-        "createdByEmail": invite.created_by_email,
-        "makerLineageIssuedAt": invite.maker_lineage_ms,
-        "makerExpiresAt": to_iso(invite.maker_expires_at) if invite.maker_expires_at else None,
-        "targetRevocations": invite.target_revocations[0] if invite.target_revocations else None,
-        "targetAdminRevocations": invite.target_revocations[1] if invite.target_revocations else None,
-    })}
-
-
-def invite_from_item(item: Item) -> Invite:
-    fields = unmarshal(item)
-    return Invite(
-        id=fields["id"],
-        email=fields["email"],
-        role=Role(fields["role"]),
-        status=InviteStatus(fields["status"]),
-        digest=fields["digest"],
-        created_by=fields["createdBy"],
-        created_at=from_iso(fields["createdAt"]),
-        expires_at=from_iso(fields["expiresAt"]),
-        user_id=fields.get("userId"),
-        created_by_token_id=fields.get("createdByTokenId"),
-        created_by_email=fields.get("createdByEmail"),
-        maker_lineage_ms=fields.get("makerLineageIssuedAt"),
-        maker_expires_at=from_iso(fields["makerExpiresAt"]) if "makerExpiresAt" in fields else None,
-        target_revocations=((fields["targetRevocations"], fields["targetAdminRevocations"])
-                            if "targetRevocations" in fields else None),
-    )
-
-
-def _close(status: InviteStatus, now: datetime, closed_by: str = "") -> dict[str, Any]:
-    """UpdateItem arguments moving a pending, unexpired invite to ``status``, out of the index."""
-    return {
-        "UpdateExpression": "SET #status = :status, closedAt = :now, closedBy = :by REMOVE gsi1pk, gsi1sk",
-        "ConditionExpression": "#status = :pending AND expiresAt > :now",
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": marshal({
-            ":status": status.value, ":pending": InviteStatus.PENDING.value, ":now": to_iso(now), ":by": closed_by,
-        }),
-    }

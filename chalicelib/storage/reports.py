@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chalicelib.model.accounts import Invite
+from chalicelib.model.invites import Invite
 from chalicelib.model.tokens import TokenRecord
-from chalicelib.storage.invites import invite_from_item
-from chalicelib.storage.table import TOKEN, Table, invite_key, token_key
-from chalicelib.storage.tokens import token_from_item
+from chalicelib.storage.items import invite_from_item, is_token, token_from_item
+from chalicelib.storage.keys import invite_key, token_key
+from chalicelib.storage.table import Table
 
 
 class ReportStore:
@@ -26,7 +26,7 @@ class ReportStore:
         found_tokens: dict[str, TokenRecord] = {}
         found_invites: dict[str, Invite] = {}
         for item in self._table.get_batch(keys):
-            if item["sk"]["S"].startswith(TOKEN):
+            if is_token(item):
                 token = token_from_item(item)
                 found_tokens[token.id] = token
             else:

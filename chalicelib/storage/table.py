@@ -1,23 +1,15 @@
-"""The one DynamoDB table: its client, keys, item marshalling, and errors made typed.
+"""The one DynamoDB table: how every store reads and writes it.
 
-Layout (``pk``/``sk`` strings, ``ttl`` epoch seconds for TTL, and a sparse global index ``gsi1``
-on ``gsi1pk``/``gsi1sk`` for the admin lists):
-
-    USER#<user id>      PROFILE            a user                    gsi1: USER / <user id>
-    USER#<user id>      TOKEN#<token id>   a PAT or agent run token of that user (digest only)
-    USER#<user id>      COMPROMISED#<id>   that token was revoked as leaked: what it made dies too
-    EMAIL#<email>       EMAIL              reserves an email for exactly one user
-    INVITE#<invite id>  INVITE             an invite                 gsi1: INVITE / <id> while pending
-    META                ADMINS             how many active admins there are (never below one)
-    SWEEP#<user id>     SWEEP              revoked tokens of that user await deletion   gsi1: SWEEP / <user id>
-
-Keeping tokens in their user's partition lets one strongly consistent Query list them newest
-first (ids are ULIDs), and lets the authorizer fetch a token, the PAT that minted it and their
-user in one BatchGetItem.
+One way to do each thing: a conditional write is a :class:`Write` whose failed condition raises
+its own typed error (alone with :meth:`Table.write`, or with others in :meth:`Table.transact`),
+carrying the item as it was, so that nobody reads again to learn why; a list is one page of
+:meth:`Table.query`; batches retry what DynamoDB leaves unprocessed, backing off. Throttling,
+timeouts and DynamoDB-side failures are :class:`Unavailable`. The layout is in storage.keys.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -25,8 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.errors import ServiceUnavailable
-from chalicelib.storage.errors import ConcurrentChange, StoreConflict
+from chalicelib.storage.errors import ConcurrentChange, StoreConflict, Unavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -37,15 +28,8 @@ else:
 
 Item = dict[str, Any]
 
-PROFILE = "PROFILE"
-TOKEN = "TOKEN#"
-COMPROMISED = "COMPROMISED#"
 INDEX = "gsi1"
-USER_INDEX_KEY = "USER"
-INVITE_INDEX_KEY = "INVITE"
-SWEEP_INDEX_KEY = "SWEEP"
-
-# Errors that mean "try again later", answered with 503 rather than 500.
+# Errors that mean "try again later": Unavailable, answered with 503 rather than 500.
 _TRANSIENT_ERRORS = frozenset({
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -54,8 +38,38 @@ _TRANSIENT_ERRORS = frozenset({
     "ServiceUnavailable",
     "TransactionConflictException",
 })
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+# BatchWriteItem under throttling: what is left unprocessed is sent again after these pauses.
+_BACKOFF_SECONDS = (0.05, 0.1, 0.2, 0.4)
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class Write:
+    """One conditional write (``{"Put" | "Update" | "Delete" | "ConditionCheck": params}``), the
+    error its failed condition raises, and how to decode the item it found for that error."""
+
+    operation: dict[str, Any]
+    on_condition_failed: type[StoreConflict] = StoreConflict
+    decode: Callable[[Item], object] | None = None
+
+    @classmethod
+    def new_item(cls, table: str, item: Item, on_condition_failed: type[StoreConflict] = StoreConflict) -> Write:
+        """A Put of an item that must not exist yet."""
+        return cls({"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                   on_condition_failed)
+
+    def failed(self, found: Item | None) -> StoreConflict:
+        """The typed error for a failed condition, with the item as it was (decoded) if asked."""
+        return self.on_condition_failed(self.decode(found) if self.decode and found else None)
+
+    def params(self) -> dict[str, Any]:
+        """The operation's parameters, asking for the item back on a failed condition if wanted."""
+        params = dict(next(iter(self.operation.values())))
+        if self.decode is not None:
+            params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return params
 
 
 @dataclass(frozen=True)
@@ -69,7 +83,8 @@ class Table:
         """Run writes as one transaction; a failed condition raises that write's typed error."""
         try:
             with dynamodb_errors():
-                operations = [cast("TransactWriteItemTypeDef", write.operation) for write in writes]
+                operations = [cast("TransactWriteItemTypeDef", {kind: write.params()})
+                              for write in writes for kind in write.operation]
                 self.client.transact_write_items(TransactItems=operations)
         except ClientError as error:
             if error_code(error) != "TransactionCanceledException":
@@ -77,10 +92,25 @@ class Table:
             reasons = error.response.get("CancellationReasons", [])
             for write, reason in zip(writes, reasons, strict=False):
                 if reason.get("Code") == "ConditionalCheckFailed":
-                    raise write.on_condition_failed() from error
+                    raise write.failed(cast("Item | None", reason.get("Item"))) from error
                 if reason.get("Code") == "TransactionConflict":
                     raise ConcurrentChange() from error
-            raise ServiceUnavailable() from error
+            raise Unavailable() from error
+
+    def write(self, write: Write, *, returning: str = "NONE") -> Item | None:
+        """Run one conditional Put, Update or Delete; the item's attributes as ``returning`` asks
+        (``ALL_OLD``, ``ALL_NEW``), and the write's typed error if its condition failed."""
+        kind = next(iter(write.operation))
+        call = {"Put": self.client.put_item, "Update": self.client.update_item,
+                "Delete": self.client.delete_item}[kind]
+        try:
+            with dynamodb_errors():
+                response = call(**write.params(), ReturnValues=returning)  # type: ignore[operator]
+        except ClientError as error:
+            if error_code(error) != _CONDITION_FAILED:
+                raise
+            raise write.failed(cast("Item | None", error.response.get("Item"))) from error
+        return cast("Item | None", response.get("Attributes"))
 
     def get(self, key: Item) -> Item | None:
         """One item, strongly consistent, or None."""
@@ -98,56 +128,48 @@ class Table:
                     RequestItems={self.name: {"Keys": keys[start:start + 100], "ConsistentRead": True}})
             if response.get("UnprocessedKeys"):
                 # BatchGetItem reports throttling this way instead of raising.
-                raise ServiceUnavailable()
+                raise Unavailable()
             found += response["Responses"].get(self.name, [])
         return found
 
-    def put_new(self, item: Item) -> None:
-        """Store an item that must not exist yet."""
-        with dynamodb_errors():
-            self.client.put_item(TableName=self.name, Item=item, ConditionExpression="attribute_not_exists(pk)")
-
-    def delete_batch(self, keys: list[Item]) -> None:
-        """Delete items (a key already gone is no error), 25 per round trip."""
-        self.write_batch([{"DeleteRequest": {"Key": key}} for key in keys])
-
     def write_batch(self, requests: list[Any]) -> None:
-        """Puts and deletes of distinct items, 25 per round trip (BatchWriteItem's limit),
-        retrying what DynamoDB leaves unprocessed under throttling."""
+        """Puts and deletes of distinct items (a key already gone is no error), 25 per round trip
+        (BatchWriteItem's limit), backing off and retrying what DynamoDB leaves unprocessed."""
         for start in range(0, len(requests), 25):
             pending = requests[start:start + 25]
-            for _ in range(5):
+            for pause in (0.0, *_BACKOFF_SECONDS):
+                time.sleep(pause)
                 with dynamodb_errors():
                     response = self.client.batch_write_item(RequestItems={self.name: pending})
                 pending = response.get("UnprocessedItems", {}).get(self.name, [])
                 if not pending:
                     break
             else:
-                raise ServiceUnavailable()
+                raise Unavailable()
 
-    def query_index(
-        self, partition: str, limit: int, start_after: str | None, key_of: Any,
-        filter_expression: str | None = None, filter_values: Mapping[str, Any] | None = None,
-    ) -> tuple[list[Item], str | None]:
-        """One page of the sparse index's ``partition``, newest first, and the next cursor."""
-        params: dict[str, Any] = {
-            "TableName": self.name,
-            "IndexName": INDEX,
-            "KeyConditionExpression": "gsi1pk = :partition",
-            "ExpressionAttributeValues": marshal({":partition": partition, **(filter_values or {})}),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if filter_expression:
-            params["FilterExpression"] = filter_expression
-        if start_after is not None:
-            params["ExclusiveStartKey"] = {
-                **key_of(start_after), **marshal({"gsi1pk": partition, "gsi1sk": start_after})
-            }
+    def query(self, params: Mapping[str, Any], *, limit: int | None = None,
+              start_key: Item | None = None) -> tuple[list[Item], Item | None]:
+        """One page of a Query (strongly consistent unless it reads the index) and the key to
+        continue from (None: no more)."""
+        request: dict[str, Any] = {"TableName": self.name, **params}
+        if request.get("IndexName") is None:
+            request["ConsistentRead"] = True
+        if limit is not None:
+            request["Limit"] = limit
+        if start_key is not None:
+            request["ExclusiveStartKey"] = start_key
         with dynamodb_errors():
-            response = self.client.query(**params)
-        last_key = response.get("LastEvaluatedKey")
-        return response.get("Items", []), last_key["gsi1sk"]["S"] if last_key else None
+            response = self.client.query(**request)
+        return response.get("Items", []), response.get("LastEvaluatedKey")
+
+    def query_all(self, params: Mapping[str, Any]) -> Iterator[Item]:
+        """Every item a Query finds, page after page (off the request path only)."""
+        start_key: Item | None = None
+        while True:
+            items, start_key = self.query(params, start_key=start_key)
+            yield from items
+            if start_key is None:
+                return
 
 
 @dataclass
@@ -172,46 +194,26 @@ class Condition:
         return rendered
 
 
-@dataclass(frozen=True)
-class Write:
-    """One write of a transaction and the error that means its condition failed."""
-
-    operation: dict[str, Any]
-    on_condition_failed: type[StoreConflict] = StoreConflict
-
-
 @contextmanager
 def dynamodb_errors() -> Iterator[None]:
-    """Turn throttling, timeouts and DynamoDB-side failures into ServiceUnavailable (503)."""
+    """Turn throttling, timeouts and DynamoDB-side failures into Unavailable."""
     try:
         yield
     except ClientError as error:
         if error_code(error) in _TRANSIENT_ERRORS:
-            raise ServiceUnavailable() from error
+            raise Unavailable() from error
         raise
     except BotoCoreError as error:
-        raise ServiceUnavailable() from error
+        raise Unavailable() from error
 
 
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def conditional(write: Any) -> bool:
-    """Run a conditional single-item write; False when its condition failed."""
-    try:
-        with dynamodb_errors():
-            write()
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 def marshal(fields: Mapping[str, Any]) -> Item:
-    """DynamoDB attribute values (an item, a key, expression values) from plain str, int and
-    bytes values; None values are left out."""
+    """DynamoDB attribute values (an item, a key, expression values) from plain str, int, bool
+    and bytes values; None values are left out."""
     return {name: _SERIALIZER.serialize(value) for name, value in fields.items() if value is not None}
 
 
@@ -222,35 +224,3 @@ def unmarshal(item: Item) -> dict[str, Any]:
         found = _DESERIALIZER.deserialize(value)
         plain[name] = bytes(found) if "B" in value else int(found) if "N" in value else found
     return plain
-
-
-def user_pk(user_id: str) -> str:
-    return f"USER#{user_id}"
-
-
-def user_key(user_id: str) -> Item:
-    return marshal({"pk": user_pk(user_id), "sk": PROFILE})
-
-
-def email_key(email: str) -> Item:
-    return marshal({"pk": f"EMAIL#{email}", "sk": "EMAIL"})
-
-
-def token_key(user_id: str, token_id: str) -> Item:
-    return marshal({"pk": user_pk(user_id), "sk": f"{TOKEN}{token_id}"})
-
-
-def invite_key(invite_id: str) -> Item:
-    return marshal({"pk": f"INVITE#{invite_id}", "sk": "INVITE"})
-
-
-def compromised_key(user_id: str, token_id: str) -> Item:
-    """Marks a token revoked for cause (a leak report), so that what it made dies with it."""
-    return marshal({"pk": user_pk(user_id), "sk": f"{COMPROMISED}{token_id}"})
-
-
-def sweep_key(user_id: str) -> Item:
-    return marshal({"pk": f"SWEEP#{user_id}", "sk": "SWEEP"})
-
-
-ADMIN_COUNT_KEY = marshal({"pk": "META", "sk": "ADMINS"})

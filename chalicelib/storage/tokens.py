@@ -3,37 +3,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from chalicelib.errors import ServiceUnavailable
 from chalicelib.model import ids
 from chalicelib.model.accounts import User
 from chalicelib.model.kinds import BEARER_KINDS, Scope, TokenKind
 from chalicelib.model.token_policy import DEFAULT_POLICY, TokenPolicy
-from chalicelib.model.tokens import TokenRecord
-from chalicelib.storage.errors import CreatorRevoked, RotationLost
-from chalicelib.storage.table import (
-    PROFILE,
-    TOKEN,
-    Item,
-    Table,
-    Write,
-    compromised_key,
-    dynamodb_errors,
-    error_code,
-    marshal,
-    token_key,
-    unmarshal,
-    user_key,
-    user_pk,
+from chalicelib.model.tokens import Creator, TokenRecord
+from chalicelib.storage.errors import CreatorRevoked, RotationLost, StoreConflict, Unavailable
+from chalicelib.storage.items import (
+    compromised_item,
+    is_policy,
+    is_profile,
+    policy_from_item,
+    token_from_item,
+    token_item,
+    user_from_item,
 )
-from chalicelib.storage.token_policy import POLICY_KEY, is_policy_item, policy_from_item
-from chalicelib.storage.users import still_allowed, user_from_item
-from chalicelib.timeutil import from_iso, to_epoch, to_iso
+from chalicelib.storage.keys import POLICY_KEY, PROFILE, TOKEN, token_key, user_key, user_pk
+from chalicelib.storage.table import Item, Table, Write, marshal
+from chalicelib.storage.user_checks import still_allowed
+from chalicelib.timeutil import to_epoch, to_iso
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +44,6 @@ COMPROMISE_WATCH = timedelta(days=31)
 DELETED_WATCH = timedelta(days=31)
 
 
-@dataclass(frozen=True)
-class Creator:
-    """The token making another, as the authorizer read it a moment ago."""
-
-    token_id: str
-    scope: Scope
-    expires_at: datetime | None
-    lineage_issued_ms: int
-
-
 class TokenStore:
     """Reads and writes PATs and agent run tokens."""
 
@@ -76,9 +59,9 @@ class TokenStore:
         policy = DEFAULT_POLICY
         tokens = {}
         for item in self._table.get_batch(keys):
-            if is_policy_item(item):
+            if is_policy(item):
                 policy = policy_from_item(item)
-            elif item["sk"]["S"] == PROFILE:
+            elif is_profile(item):
                 user = user_from_item(item)
             else:
                 token = token_from_item(item)
@@ -94,7 +77,7 @@ class TokenStore:
 
     def put(self, token: TokenRecord) -> None:
         """Store a new token record (operator tools and invite claims: no creating token)."""
-        self._table.put_new(token_item(token))
+        self._table.write(Write.new_item(self._table.name, token_item(token)))
 
     def put_created_by(self, token: TokenRecord, *, creator: Creator, now: datetime) -> None:
         """Store a token made by another of the same user's tokens, if that creator is still live.
@@ -109,8 +92,7 @@ class TokenStore:
         self._table.transact([
             self._user_still_allows(token.user_id, [(creator.lineage_issued_ms, creator.scope)]),
             self._unchanged(token.user_id, creator, now),
-            Write({"Put": {"TableName": self._table.name, "Item": token_item(token),
-                           "ConditionExpression": "attribute_not_exists(pk)"}}),
+            Write.new_item(self._table.name, token_item(token)),
         ])
 
     def rotate(self, old: TokenRecord, successor: TokenRecord, *, window_end: datetime, now: datetime,
@@ -140,9 +122,8 @@ class TokenStore:
                     # ("" for none: the policy judges a token in its window by the lifetime it was made with)
                     ":before": to_iso(old.expires_at) if old.expires_at else "",
                 }),
-            }}, RotationLost),
-            Write({"Put": {"TableName": self._table.name, "Item": token_item(successor),
-                           "ConditionExpression": "attribute_not_exists(pk)"}}),
+            }}, RotationLost, decode=token_from_item),
+            Write.new_item(self._table.name, token_item(successor)),
         ]
         if not rotating_itself:
             writes.append(self._unchanged(old.user_id, creator, now))
@@ -161,26 +142,22 @@ class TokenStore:
         predecessor: str | None = token_id
         while predecessor is not None:
             try:
-                with dynamodb_errors():
-                    response = self._table.client.update_item(
-                        TableName=self._table.name,
-                        Key=token_key(user_id, predecessor),
-                        UpdateExpression=f"SET expiresAt = :end, #ttl = :ttl{revoked}",
-                        ConditionExpression=f"{_STANDING} AND rotatedTo = :successor AND expiresAt > :end",
-                        ExpressionAttributeNames={"#ttl": "ttl"},
-                        ExpressionAttributeValues=marshal({":end": to_iso(at), ":ttl": to_epoch(at + REUSE_WATCH),
-                                                           ":successor": successor_id,
-                                                           ":yes": True if successor_revoked else None}),
-                        ReturnValues="ALL_NEW",
-                    )
-            except ClientError as error:
-                if error_code(error) != "ConditionalCheckFailedException":
-                    raise
+                cut = self._table.write(Write({"Update": {
+                    "TableName": self._table.name,
+                    "Key": token_key(user_id, predecessor),
+                    "UpdateExpression": f"SET expiresAt = :end, #ttl = :ttl{revoked}",
+                    "ConditionExpression": f"{_STANDING} AND rotatedTo = :successor AND expiresAt > :end",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                    "ExpressionAttributeValues": marshal({":end": to_iso(at), ":ttl": to_epoch(at + REUSE_WATCH),
+                                                          ":successor": successor_id,
+                                                          ":yes": True if successor_revoked else None}),
+                }}), returning="ALL_NEW")
+            except StoreConflict:
                 return
-            except ServiceUnavailable:  # the change it follows is done: a failure here must not undo its answer
+            except Unavailable:  # the change it follows is done: a failure here must not undo its answer
                 log.warning("could not end the grace window of token %s", predecessor)
                 return
-            successor_id, predecessor = predecessor, unmarshal(response["Attributes"]).get("rotatedFrom")
+            successor_id, predecessor = predecessor, token_from_item(cut).rotated_from if cut else None
 
     def _user_still_allows(self, user_id: str, lines: Sequence[tuple[int, Scope]]) -> Write:
         """A check that the user is active and no cut-off (revoke-all, demotion) refuses tokens of
@@ -236,25 +213,17 @@ class TokenStore:
             values.update({":admin": Scope.ADMIN.value, ":admin_cut": owner.admin_tokens_revoked_at_ms,
                            ":admin_boundary": ids.first_id_after(id_prefix, owner.admin_tokens_revoked_at_ms)})
         params: dict[str, Any] = {
-            "TableName": self._table.name,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
             "FilterExpression": live,
             **({"ExpressionAttributeNames": names} if names else {}),
             "ExpressionAttributeValues": marshal(values),
             "ScanIndexForward": False,
-            "ConsistentRead": True,
-            "Limit": limit,
         }
-        if start_after is not None:
-            if f"{TOKEN}{start_after}" < first:
-                return [], None  # a cursor from before a revoke-all: the rest of the list is revoked
-            params["ExclusiveStartKey"] = token_key(owner.id, start_after)
-        with dynamodb_errors():
-            response = self._table.client.query(**params)
-        tokens = [token_from_item(item) for item in response.get("Items", [])]
-        last_key = response.get("LastEvaluatedKey")
-        next_cursor = last_key["sk"]["S"].removeprefix(TOKEN) if last_key else None
-        return tokens, next_cursor
+        if start_after is not None and f"{TOKEN}{start_after}" < first:
+            return [], None  # a cursor from before a revoke-all: the rest of the list is revoked
+        start_key = token_key(owner.id, start_after) if start_after is not None else None
+        items, last_key = self._table.query(params, limit=limit, start_key=start_key)
+        return [token_from_item(item) for item in items], last_key["sk"]["S"].removeprefix(TOKEN) if last_key else None
 
     def delete_revoked(self, user: User) -> int:
         """Delete every token item the user's cut-offs refuse; how many. For the sweeper, off
@@ -262,7 +231,7 @@ class TokenStore:
         doomed: list[Item] = []
         for prefix in _BEARER_ID_PREFIXES:
             doomed += self._revoked_keys(user, prefix)
-        self._table.delete_batch(doomed)
+        self._table.write_batch([{"DeleteRequest": {"Key": key}} for key in doomed])
         return len(doomed)
 
     def _revoked_keys(self, user: User, prefix: str) -> list[Item]:
@@ -288,39 +257,28 @@ class TokenStore:
                            ":admin": Scope.ADMIN.value})
         if not revoked:
             return []
-        params: dict[str, Any] = {
-            "TableName": self._table.name,
+        return list(self._table.query_all({
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :kind)",
             "FilterExpression": " OR ".join(f"({clause})" for clause in revoked),
             "ProjectionExpression": "pk, sk",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": marshal(values),
-        }
-        keys: list[Item] = []
-        with dynamodb_errors():
-            for page in self._table.client.get_paginator("query").paginate(**params):
-                keys += page.get("Items", [])
-        return keys
+        }))
 
     def account(self, user_id: str) -> tuple[User | None, list[TokenRecord]]:
         """A user and every token item of theirs, live or not, in one paged, strongly consistent
         Query of their partition (the profile and the tokens sort together): for revoking what a
         leaked token made, off the hot path."""
-        params: dict[str, Any] = {
-            "TableName": self._table.name,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :profile AND :last",
-            "ExpressionAttributeValues": marshal({":pk": user_pk(user_id), ":profile": PROFILE, ":last": f"{TOKEN}~"}),
-            "ConsistentRead": True,
-        }
         user: User | None = None
         tokens: list[TokenRecord] = []
-        with dynamodb_errors():
-            for page in self._table.client.get_paginator("query").paginate(**params):
-                for item in page.get("Items", []):
-                    if item["sk"]["S"] == PROFILE:
-                        user = user_from_item(item)
-                    else:
-                        tokens.append(token_from_item(item))
+        for item in self._table.query_all({
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :profile AND :last",
+            "ExpressionAttributeValues": marshal({":pk": user_pk(user_id), ":profile": PROFILE, ":last": f"{TOKEN}~"}),
+        }):
+            if is_profile(item):
+                user = user_from_item(item)
+            else:
+                tokens.append(token_from_item(item))
         return user, tokens
 
     def revoke_compromised(
@@ -329,11 +287,9 @@ class TokenStore:
         """Delete ``tokens``, revoked for cause, and mark every token of ``marked`` compromised for
         COMPROMISE_WATCH, so that a pending invite or link one of them made dies with it (25
         items per round trip)."""
-        marker_ttl = to_epoch(now + COMPROMISE_WATCH)
         self._table.write_batch(
             [{"DeleteRequest": {"Key": token_key(token.user_id, token.id)}} for token in tokens]
-            + [{"PutRequest": {"Item": {**compromised_key(token.user_id, token.id),
-                                        **marshal({"tokenId": token.id, "at": to_iso(now), "ttl": marker_ttl})}}}
+            + [{"PutRequest": {"Item": compromised_item(token.user_id, token.id, now, now + COMPROMISE_WATCH)}}
                for token in marked])
 
     def delete(self, user_id: str, token_id: str, now: datetime) -> TokenRecord | None:
@@ -343,21 +299,17 @@ class TokenStore:
         The item stays as a tombstone (``deletedAt``, everything but its use, for DELETED_WATCH):
         no reader takes it for a token, but a leak report that names it still finds what it made."""
         try:
-            with dynamodb_errors():
-                response = self._table.client.update_item(
-                    TableName=self._table.name,
-                    Key=token_key(user_id, token_id),
-                    UpdateExpression="SET deletedAt = :now, #ttl = :ttl",
-                    ConditionExpression=f"{_STANDING} AND ({_UNEXPIRED} OR attribute_exists(rotatedTo))",
-                    ExpressionAttributeNames={"#ttl": "ttl"},
-                    ExpressionAttributeValues=marshal({":now": to_iso(now), ":ttl": to_epoch(now + DELETED_WATCH)}),
-                    ReturnValues="ALL_OLD",
-                )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return None
-            raise
-        return token_from_item(response["Attributes"])
+            deleted = self._table.write(Write({"Update": {
+                "TableName": self._table.name,
+                "Key": token_key(user_id, token_id),
+                "UpdateExpression": "SET deletedAt = :now, #ttl = :ttl",
+                "ConditionExpression": f"{_STANDING} AND ({_UNEXPIRED} OR attribute_exists(rotatedTo))",
+                "ExpressionAttributeNames": {"#ttl": "ttl"},
+                "ExpressionAttributeValues": marshal({":now": to_iso(now), ":ttl": to_epoch(now + DELETED_WATCH)}),
+            }}), returning="ALL_OLD")
+        except StoreConflict:
+            return None
+        return token_from_item(deleted) if deleted else None
 
     def record_use(
         self, user_id: str, token_id: str, at: datetime, ip: str | None, user_agent: str | None,
@@ -377,96 +329,17 @@ class TokenStore:
             else:
                 removals.append(attribute)
         fresh = "lastUsedAt >= :stale" + (" AND lastUsedIp = :ip" if ":ip" in values else "")
+        update = "SET " + ", ".join(changes) + (" REMOVE " + ", ".join(removals) if removals else "")
         try:
-            self._table.client.update_item(
-                TableName=self._table.name,
-                Key=token_key(user_id, token_id),
-                UpdateExpression="SET " + ", ".join(changes) + (" REMOVE " + ", ".join(removals) if removals else ""),
+            self._table.write(Write({"Update": {
+                "TableName": self._table.name,
+                "Key": token_key(user_id, token_id),
+                "UpdateExpression": update,
                 # attribute_exists keeps a concurrently deleted token from being recreated.
-                ConditionExpression=f"{_STANDING} AND NOT ({fresh})",
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                log.warning("could not record last use of token %s: %s", token_id, error_code(error))
-        except BotoCoreError as error:
+                "ConditionExpression": f"{_STANDING} AND NOT ({fresh})",
+                "ExpressionAttributeValues": values,
+            }}))
+        except StoreConflict:
+            pass  # recorded from this address since, or the token is gone
+        except (Unavailable, ClientError) as error:
             log.warning("could not record last use of token %s: %s", token_id, error)
-
-
-def token_item(token: TokenRecord) -> Item:
-    return {**token_key(token.user_id, token.id), **marshal({
-        "id": token.id,
-        "userId": token.user_id,
-        "name": token.name,
-        "scope": token.scope.value,
-        "kind": token.kind.value,
-        "digest": token.digest,
-        "createdAt": to_iso(token.created_at),
-        "expiresAt": to_iso(token.expires_at) if token.expires_at else None,
-        "ttl": to_epoch(token.expires_at) if token.expires_at else None,
-        "lastUsedAt": to_iso(token.last_used_at) if token.last_used_at else None,
-        "lastUsedIp": token.last_used_ip,
-        "lastUsedUserAgent": token.last_used_user_agent,
-        "rotatedTo": token.rotated_to,
-        "expiresBeforeRotation": _before_rotation(token),
-        "rotatedFrom": token.rotated_from,
-        "successorRevoked": True if token.successor_revoked else None,
-        "notAfter": to_iso(token.not_after) if token.not_after else None,
-        "agentId": token.agent_id,
-        "stage": token.stage,
-        "parentId": token.parent_id,
-        "createdByUserId": token.created_by_user_id,
-        "createdByTokenId": token.created_by_token_id,
-        "createdViaInviteId": token.created_via_invite_id,
-        "lineageIssuedAt": token.lineage_issued_ms,
-        "revocationsSeen": token.revocations_seen[0] if token.revocations_seen else None,
-        "adminRevocationsSeen": token.revocations_seen[1] if token.revocations_seen else None,
-    })}
-
-
-def token_from_item(item: Item) -> TokenRecord:
-    fields = unmarshal(item)
-    return TokenRecord(
-        id=fields["id"],
-        user_id=fields["userId"],
-        name=fields["name"],
-        scope=Scope(fields["scope"]),
-        kind=TokenKind(fields["kind"]),
-        digest=fields["digest"],
-        created_at=from_iso(fields["createdAt"]),
-        expires_at=from_iso(fields["expiresAt"]) if "expiresAt" in fields else None,
-        lifetime_expires_at=_lifetime_expiry(fields),
-        last_used_at=from_iso(fields["lastUsedAt"]) if "lastUsedAt" in fields else None,
-        last_used_ip=fields.get("lastUsedIp"),
-        last_used_user_agent=fields.get("lastUsedUserAgent"),
-        rotated_to=fields.get("rotatedTo"),
-        rotated_from=fields.get("rotatedFrom"),
-        successor_revoked=bool(fields.get("successorRevoked")),
-        deleted_at=from_iso(fields["deletedAt"]) if "deletedAt" in fields else None,
-        not_after=from_iso(fields["notAfter"]) if "notAfter" in fields else None,
-        told={name.removeprefix("told_"): from_iso(value) for name, value in fields.items()
-              if name.startswith("told_")},
-        agent_id=fields.get("agentId"),
-        stage=fields.get("stage"),
-        parent_id=fields.get("parentId"),
-        created_by_user_id=fields.get("createdByUserId"),
-        created_by_token_id=fields.get("createdByTokenId"),
-        created_via_invite_id=fields.get("createdViaInviteId"),
-        lineage_issued_ms=fields.get("lineageIssuedAt"),
-        revocations_seen=((fields["revocationsSeen"], fields["adminRevocationsSeen"])
-                          if "revocationsSeen" in fields else None),
-    )
-
-
-def _lifetime_expiry(fields: dict[str, Any]) -> datetime | None:
-    """The expiry a token was made with: its expiry, unless a rotation cut it to a window."""
-    if "expiresBeforeRotation" in fields:
-        before = fields["expiresBeforeRotation"]
-        return from_iso(before) if before else None
-    return from_iso(fields["expiresAt"]) if "expiresAt" in fields else None
-
-
-def _before_rotation(token: TokenRecord) -> str | None:
-    if token.rotated_to is None:
-        return None
-    return to_iso(token.lifetime_expires_at) if token.lifetime_expires_at else ""

@@ -1,0 +1,187 @@
+"""Routing: routers record routes, and app.py replays them onto the one app and its authorizer.
+
+A router is a recorder, not a Chalice Blueprint: it keeps ``(path, methods, requirement, view)``
+and :func:`include` binds each with ``app.route(..., authorizer=...)``, so the Lambda handler,
+the ``.chalice`` keys and the IAM policies stay those of the one app (a Blueprint's authorizer
+would change the handler's path). Powertools' ``Router``/``include_router`` is the model.
+
+Views reach the request, its caller, the store, the clock and the settings through this module,
+and the storage errors no use case handled get their answer here, in one place.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from chalice.app import Chalice, ChaliceAuthorizer, Request, Response
+
+from chalicelib import audit
+from chalicelib.api import responses
+from chalicelib.errors import Conflict, InvalidToken, ServiceUnavailable
+from chalicelib.model.caller import Caller
+from chalicelib.model.requirements import Requirement
+from chalicelib.services import authentication
+from chalicelib.settings import Settings
+from chalicelib.storage import Store
+from chalicelib.storage.errors import CreatorRevoked, StoreConflict, Unavailable
+
+if TYPE_CHECKING:  # at run time, only the views that take a body import pydantic
+    from pydantic import BaseModel
+
+    from chalicelib.api.requests import PageQuery
+Model = TypeVar("Model", bound="BaseModel")
+Record = TypeVar("Record")
+View = Callable[..., Any]
+# (path, method) -> the least token the route accepts (None: public).
+Requirements = dict[tuple[str, str], Requirement]
+
+# The request being served. Not `app.current_request`: that is one attribute of the shared app,
+# and `chalice local` serves requests on concurrent threads, so a view could read another
+# request's caller. Each thread (and each Lambda invocation) sees only its own value here.
+_request: ContextVar[Request] = ContextVar("request")
+
+
+@dataclass(frozen=True)
+class RouteRecord:
+    """One route as a router recorded it."""
+
+    path: str
+    methods: tuple[str, ...]
+    requirement: Requirement | None  # None: public, no token needed
+    view: View
+
+
+class Router:
+    """Records routes, each stating the least token it accepts (or that it is public)."""
+
+    def __init__(self) -> None:
+        self.routes: list[RouteRecord] = []
+
+    def route(self, path: str, *, methods: list[str], requirement: Requirement) -> Callable[[View], View]:
+        """A route behind the bearer-token authorizer, for tokens that meet ``requirement``."""
+        return self._recorder(path, methods, requirement)
+
+    def public_route(self, path: str, *, methods: list[str]) -> Callable[[View], View]:
+        """A route that needs no bearer token."""
+        return self._recorder(path, methods, None)
+
+    def _recorder(self, path: str, methods: list[str], requirement: Requirement | None) -> Callable[[View], View]:
+        def record(view: View) -> View:
+            self.routes.append(RouteRecord(path, tuple(methods), requirement, view))
+            return view
+        return record
+
+
+@dataclass(frozen=True)
+class Providers:
+    """What views need from the composition root, which decides how each is made."""
+
+    store: Callable[[], Store]
+    clock: Callable[[], datetime]
+    settings: Callable[[], Settings]
+
+
+_providers: list[Providers] = []
+
+
+def include(app: Chalice, routers: Iterable[Router], *, authorizer: ChaliceAuthorizer,
+            providers: Providers) -> Requirements:
+    """Bind every recorded route onto ``app`` (behind ``authorizer`` unless public), and the
+    providers the views use; the requirement of each route, for the access middleware."""
+    _providers[:] = [providers]
+    requirements: Requirements = {}
+    for router in routers:
+        for record in router.routes:
+            if record.requirement is not None:
+                requirements.update({(record.path, method): record.requirement for method in record.methods})
+            app.route(record.path, methods=list(record.methods),
+                      authorizer=authorizer if record.requirement is not None else None)(_answering(record.view))
+    return requirements
+
+
+def begin(request: Request) -> None:
+    """Make ``request`` the one this thread serves (the access middleware calls it first)."""
+    _request.set(request)
+
+
+def store() -> Store:
+    return _providers[0].store()
+
+
+def now() -> datetime:
+    return _providers[0].clock()
+
+
+def settings() -> Settings:
+    return _providers[0].settings()
+
+
+def current_caller() -> Caller:
+    """The caller the authorizer allowed for this request."""
+    return authentication.caller_from_verdict(_request.get().context.get("authorizer"))
+
+
+def body(model: type[Model], optional: bool = False) -> Model:
+    """The request body validated against ``model`` (400 with a clear message otherwise); an
+    ``optional`` body may be left out, which means ``{}``."""
+    from chalicelib.api.requests import parse_body
+
+    raw = _request.get().raw_body
+    return parse_body(model, b"{}" if optional and not raw else raw)
+
+
+def query(model: type[Model]) -> Model:
+    """The query string validated against ``model`` (400 with a clear message otherwise)."""
+    from chalicelib.api.requests import parse_query
+
+    return parse_query(model, _request.get().query_params)
+
+
+def page_query() -> PageQuery:
+    """The validated ``limit`` and ``cursor`` of a list request."""
+    from chalicelib.api.requests import PageQuery
+
+    return query(PageQuery)
+
+
+def listing(fetch: Callable[[int, str | None], tuple[list[Record], str | None]],
+            shape: Callable[[Record], dict[str, Any]]) -> dict[str, Any]:
+    """A page of a list: ``fetch(limit, cursor)`` from the query string, each item shaped."""
+    page = page_query()
+    items, next_cursor = fetch(page.limit, page.cursor)
+    return responses.page([shape(item) for item in items], next_cursor)
+
+
+def created(payload: dict[str, Any]) -> Response:
+    """201 with the new resource."""
+    return Response(body=payload, status_code=201)
+
+
+def no_content() -> Response:
+    """204, a fresh response each time (the middleware adds headers to it)."""
+    return Response(body="", status_code=204)
+
+
+def _answering(view: View) -> View:
+    """``view``, with the storage errors no use case handled answered as the API's errors: a
+    DynamoDB failure is 503, an item changed meanwhile 409, and a calling token revoked while its
+    request ran 401 (audited: nothing was written)."""
+    @functools.wraps(view)
+    def answer(**parameters: Any) -> Any:
+        try:
+            return view(**parameters)
+        except Unavailable as unavailable:
+            raise ServiceUnavailable() from unavailable
+        except CreatorRevoked as revoked:
+            request, caller = _request.get(), current_caller()
+            audit.record("access.denied", audit.DENIED, caller.user_id, tokenId=caller.token_id,
+                         route=f"{request.method} {request.context.get('resourcePath')}", reason=revoked.reason)
+            raise InvalidToken(revoked.reason, "This token was revoked while the request ran; nothing was changed.") \
+                from revoked
+        except StoreConflict as conflict:
+            raise Conflict() from conflict
+    return answer
