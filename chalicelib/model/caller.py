@@ -10,7 +10,6 @@ from chalicelib.model.invites import Maker
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import TokenPolicy
 from chalicelib.model.tokens import Creator
-from chalicelib.timeutil import from_iso, to_iso
 
 
 @dataclass(frozen=True)
@@ -76,75 +75,3 @@ class Caller:
             created_at=self.user_created_at, tokens_revoked_at_ms=self.tokens_revoked_at_ms,
             admin_tokens_revoked_at_ms=self.admin_tokens_revoked_at_ms, revocations=self.user_revocations,
         )
-
-    def to_context(self) -> dict[str, str]:
-        """Flat string values, the only kind API Gateway passes from an authorizer to a route."""
-        return {
-            "userId": self.user_id,
-            "email": self.email,
-            "role": self.role.value,
-            "userCreatedAt": to_iso(self.user_created_at),
-            "tokenId": self.token_id,
-            "tokenName": self.token_name,
-            "scope": self.scope.value,
-            "kind": self.kind.value,
-            "expiresAt": to_iso(self.expires_at) if self.expires_at else "",
-            "stopsAt": to_iso(self.stops_at) if self.stops_at else "",
-            "agentId": self.agent_id or "",
-            "stage": self.stage or "",
-            "tokensRevokedAt": _text(self.tokens_revoked_at_ms),
-            "adminTokensRevokedAt": _text(self.admin_tokens_revoked_at_ms),
-            "rotatedTo": self.rotated_to or "",
-            "policy": self.policy,
-            "lastUsedAt": to_iso(self.last_used_at) if self.last_used_at else "",
-            "lastUsedIp": self.last_used_ip or "",
-            "lineageIssuedAt": _text(self.lineage_issued_ms),
-            "revocationsSeen": _pair(self.revocations_seen),
-            "userRevocations": _pair(self.user_revocations),
-        }
-
-    @classmethod
-    def from_context(cls, context: dict[str, str]) -> Caller:
-        """The inverse of :meth:`to_context`."""
-        return cls(
-            user_id=context["userId"],
-            email=context["email"],
-            role=Role(context["role"]),
-            user_created_at=from_iso(context["userCreatedAt"]),
-            token_id=context["tokenId"],
-            token_name=context["tokenName"],
-            scope=Scope(context["scope"]),
-            kind=TokenKind(context["kind"]),
-            expires_at=from_iso(context["expiresAt"]) if context["expiresAt"] else None,
-            stops_at=from_iso(context["stopsAt"]) if context.get("stopsAt") else None,
-            agent_id=context["agentId"] or None,
-            stage=context["stage"] or None,
-            tokens_revoked_at_ms=_number(context["tokensRevokedAt"]),
-            admin_tokens_revoked_at_ms=_number(context["adminTokensRevokedAt"]),
-            rotated_to=context.get("rotatedTo") or None,
-            policy=context.get("policy", ""),
-            last_used_at=from_iso(context["lastUsedAt"]) if context.get("lastUsedAt") else None,
-            last_used_ip=context.get("lastUsedIp") or None,
-            lineage_issued_ms=_number(context.get("lineageIssuedAt", "")),
-            revocations_seen=_counts(context.get("revocationsSeen", "")),
-            user_revocations=_counts(context.get("userRevocations", "")) or (0, 0),
-        )
-
-
-def _text(number: int | None) -> str:
-    return "" if number is None else str(number)
-
-
-def _number(text: str) -> int | None:
-    return int(text) if text else None
-
-
-def _pair(counts: Generations | None) -> str:
-    return "" if counts is None else f"{counts[0]},{counts[1]}"
-
-
-def _counts(text: str) -> Generations | None:
-    if not text:
-        return None
-    tokens, admin = text.split(",")
-    return int(tokens), int(admin)

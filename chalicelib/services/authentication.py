@@ -13,14 +13,14 @@ from datetime import datetime
 
 from chalicelib import audit
 from chalicelib.errors import InvalidToken, ServiceError, ServiceUnavailable
-from chalicelib.model import token_format
+from chalicelib.model import flat, token_format
 from chalicelib.model.caller import Caller
 from chalicelib.model.events import EventType, SecurityEvent, repeatable_event, told_recently
 from chalicelib.model.kinds import BEARER_KINDS
 from chalicelib.model.tokens import TokenRecord
 from chalicelib.storage import Store
 from chalicelib.storage.errors import Unavailable
-from chalicelib.timeutil import from_iso, to_iso
+from chalicelib.timeutil import to_iso
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ _VERDICT = "verdict"
 _MESSAGE = "message"
 _ALLOW = "allow"
 _ANONYMOUS = "anonymous"
-_EVENT = "event"
+_EVENT = "event"  # the prefix of a told event's keys
+_EVENT_ID = "eventId"
 
 
 def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
@@ -151,7 +152,7 @@ def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[
     except InvalidToken as refusal:
         audit.record("auth.failed", audit.FAILURE, _ANONYMOUS, reason=refusal.reason, **_claimed_ids(authorization))
         explained = {_MESSAGE: refusal.message} if refusal.message != InvalidToken.default_message else {}
-        told = _event_context(refusal.event) if isinstance(refusal, ToldRefusal) else {}
+        told = flat.encode(refusal.event, prefix=_EVENT) if isinstance(refusal, ToldRefusal) else {}
         return _ANONYMOUS, {_VERDICT: refusal.code, **explained, **told}
     except Unavailable:
         log.warning("authentication unavailable: DynamoDB did not answer")
@@ -159,7 +160,7 @@ def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[
     except Exception:  # noqa: BLE001 - an authorizer must answer; the route refuses with 500
         log.exception("authentication failed unexpectedly")
         return _ANONYMOUS, {_VERDICT: ServiceError.code}
-    return caller.user_id, {_VERDICT: _ALLOW, **caller.to_context()}
+    return caller.user_id, {_VERDICT: _ALLOW, **flat.encode(caller)}
 
 
 def caller_from_verdict(context: dict[str, str] | None) -> Caller:
@@ -167,29 +168,15 @@ def caller_from_verdict(context: dict[str, str] | None) -> Caller:
     context = context or {}
     outcome = context.get(_VERDICT)
     if outcome == _ALLOW:
-        return Caller.from_context(context)
+        return flat.decode(Caller, context)
     if outcome == ServiceUnavailable.code:
         raise ServiceUnavailable()
     if outcome == ServiceError.code:
         raise ServiceError()
-    if _EVENT in context:
-        raise ToldRefusal(outcome or "no_verdict", context.get(_MESSAGE, ""), _event_from_context(context))
+    if _EVENT_ID in context:
+        raise ToldRefusal(outcome or "no_verdict", context.get(_MESSAGE, ""),
+                          flat.decode(SecurityEvent, context, prefix=_EVENT))
     raise InvalidToken(outcome or "no_verdict", context.get(_MESSAGE))
-
-
-def _event_context(event: SecurityEvent) -> dict[str, str]:
-    return {_EVENT: event.type.value, "eventId": event.id, "eventUserId": event.user_id, "eventAt": to_iso(event.at),
-            "eventDetail": event.detail, "eventTokenId": event.token_id or "", "eventTokenName": event.token_name or "",
-            "eventRepeatable": "1" if event.repeatable else ""}
-
-
-def _event_from_context(context: dict[str, str]) -> SecurityEvent:
-    return SecurityEvent(
-        id=context["eventId"], user_id=context["eventUserId"], type=EventType(context[_EVENT]),
-        at=from_iso(context["eventAt"]), detail=context["eventDetail"],
-        token_id=context["eventTokenId"] or None, token_name=context["eventTokenName"] or None,
-        repeatable=context.get("eventRepeatable") == "1",
-    )
 
 
 def _claimed_ids(authorization: str) -> dict[str, str]:

@@ -20,21 +20,21 @@ from pathlib import Path
 
 from chalice.app import Blueprint, Response, RouteEntry
 
+from chalicelib.api import responses
+
 STATIC = Path(__file__).resolve().parent / "static"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-# A hashed asset name never changes content, so browsers may keep it; a page may change on any
-# deploy and is what names the assets, so it is never stored.
+# The API's own security headers (nothing stored, no type guessed: a page may change on any
+# deploy and is what names the assets), and what a browser enforces for a page: what it may
+# load, and no Referer to anywhere.
+SECURITY_HEADERS = {**responses.SECURITY_HEADERS, "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                    "Referrer-Policy": "no-referrer"}
+# A hashed asset name never changes content, so browsers may keep it.
 ASSET_CACHE = "public, max-age=31536000, immutable"
-PAGE_CACHE = "no-store"
 
 # route -> (title, the file under static/pages/ with its markup)
 PAGES: dict[str, tuple[str, str]] = {
@@ -119,8 +119,7 @@ def _page_view(route: str) -> Response:
     request = web.current_request
     path = request.context.get("path") if request is not None else None
     return Response(body=render_page(route, path), status_code=200,
-                    headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": PAGE_CACHE,
-                             **SECURITY_HEADERS})
+                    headers={**SECURITY_HEADERS, "Content-Type": "text/html; charset=utf-8"})
 
 
 def _register_page(route: str) -> None:
@@ -141,10 +140,10 @@ def web_asset(name: str) -> Response:
     """A hashed asset; 304 when the browser already holds it, 404 for any other name."""
     asset = assets().get(name)
     if asset is None:
-        return Response(body={"error": {"code": "not_found", "message": "No such asset."}}, status_code=404,
-                        headers={"Content-Type": "application/json", **SECURITY_HEADERS})
+        return Response(body=responses.error("not_found", "No such asset."), status_code=404,
+                        headers={**SECURITY_HEADERS, "Content-Type": "application/json"})
     headers: dict[str, str | list[str]] = {
-        "Content-Type": asset.content_type, "Cache-Control": ASSET_CACHE, "ETag": asset.etag, **SECURITY_HEADERS,
+        **SECURITY_HEADERS, "Content-Type": asset.content_type, "Cache-Control": ASSET_CACHE, "ETag": asset.etag,
     }
     request = web.current_request
     if request is not None and request.headers.get("if-none-match") == asset.etag:
@@ -164,5 +163,5 @@ FAVICON = (
 def web_favicon() -> Response:
     """The icon, cached for a day."""
     return Response(body=FAVICON, status_code=200,
-                    headers={"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400",
-                             **SECURITY_HEADERS})
+                    headers={**SECURITY_HEADERS, "Content-Type": "image/svg+xml",
+                             "Cache-Control": "public, max-age=86400"})
