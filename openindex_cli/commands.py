@@ -204,16 +204,23 @@ def require_terminal(*, verb: str, done: str, yes: bool) -> None:
                        EXIT_USAGE)
 
 
-def confirm_at_terminal(question: str, *, verb: str, done: str, yes: bool) -> None:
-    """Go on after --yes, or a yes typed at a terminal; with no terminal and no --yes, refuse
-    (exit 2) rather than act on whatever standard input holds. A no is exit 1."""
-    require_terminal(verb=verb, done=done, yes=yes)
+def confirm_at_terminal(question: str, *, verb: str, done: str, yes: bool, piped_answer: bool = False) -> None:
+    """Go on after --yes, or a yes to ``question``; a no is exit 1. One helper, two documented rules
+    (docs/cli.md): by default there must be a terminal to ask at, and with none and no --yes it
+    refuses (exit 2) rather than act on whatever standard input holds, so an admin's script says
+    --yes and means it; with ``piped_answer`` (deleting or revoking your own tokens) a y piped in
+    counts, and only no answer at all (standard input closed) is refused that way."""
     if yes:
         return
+    if not piped_answer:
+        require_terminal(verb=verb, done=done, yes=yes)
     try:
         confirmed = click.confirm(question, default=False, err=True)
     except click.Abort:
         click.echo("", err=True)  # end the question's line
+        if not stdin_is_terminal():
+            raise CliError(f"not {done}: there is no terminal to ask at (standard input is not one, or closed); "
+                           f"add --yes to {verb} without asking", EXIT_USAGE) from None
         confirmed = False
     if not confirmed:
         raise CliError(f"not {done}", EXIT_REFUSED)

@@ -20,6 +20,7 @@ from openindex_cli.commands import (
     Context,
     HelpGroup,
     command_options,
+    confirm_at_terminal,
     every_page,
     expires_at_option,
     limit_option,
@@ -548,9 +549,9 @@ def tokens_revoke_all(context: Context, profile: str | None, as_json: bool, yes:
     me = api.call("GET", api_path("me"), expect=ME_KEYS)  # whose tokens, named in the question
     if me["token"].get("kind") == "agent_run":
         raise CliError(RUN_TOKEN_REFUSED, EXIT_FORBIDDEN)
-    if not yes:
-        _confirm(f"Revoke every personal access token and agent run token of {me['email']}, including the one "
-                 f"this command uses (from {settings.token_label})? There is no undo.", action="revoke")
+    confirm_at_terminal(f"Revoke every personal access token and agent run token of {me['email']}, including the "
+                        f"one this command uses (from {settings.token_label})? There is no undo.",
+                        verb="revoke", done="revoked", yes=yes, piped_answer=True)
     api.call("POST", api_path("me", "pats", "revoke-all"))
     if as_json:
         emit_json({"revokedAll": True, "userId": me["id"], "email": me["email"],
@@ -636,7 +637,7 @@ def _delete_one(context: Context, profile: str | None, as_json: bool, yes: bool,
         if what == "token" and api.call("GET", api_path("me"), expect=ME_KEYS)["token"]["id"] == item_id:
             question += (f" It is the token this command uses (from {settings.token_label}): oi has no working token "
                          "there until you store another.")
-        _confirm_delete(printable(question))
+        confirm_at_terminal(printable(question), verb="delete", done="deleted", yes=yes, piped_answer=True)
     api.call("DELETE", api_path("me", collection, item_id))
     if as_json:
         emit_json({"deleted": item_id})
@@ -825,27 +826,6 @@ def _holder(context: Context, settings: config.Settings) -> Holder:
         return Holder("a token (whose account could not be checked)")
     except (KeyError, TypeError):
         return Holder("a token (whose account could not be checked)")
-
-
-def _confirm_delete(question: str) -> None:
-    """Go on only after a yes; a script with no terminal to ask at is told about --yes."""
-    _confirm(question, action="delete")
-
-
-def _confirm(question: str, action: str) -> None:
-    """Go on only after a yes to ``action`` ("delete", "revoke"); a script with no terminal to ask
-    at is told about --yes (exit 2), a no is exit 1."""
-    try:
-        confirmed = click.confirm(question, default=False, err=True)
-    except click.Abort:
-        click.echo("", err=True)  # end the question's line
-        if not stdin_is_terminal():
-            raise CliError(f"not {action}d: there is no terminal to ask at (standard input is not one, or "
-                           f"closed); add --yes to {action} without asking", EXIT_USAGE) from None
-        confirmed = False
-    if not confirmed:
-        raise CliError(f"not {action}d", EXIT_REFUSED)
-
 
 
 def _ask(question: str, default: bool = True) -> bool:
