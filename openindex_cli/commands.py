@@ -169,13 +169,14 @@ def expires_at_option(text: str, context: Context) -> str:
         instant, is_date = expiry.moment(text, now)
     except expiry.ExpiryError as error:
         raise CliError(f"--expires-at: {error}", EXIT_USAGE) from None
-    meant = f"{text.strip()} means {signals.at(instant)}, the start of that day" if is_date else ""
+    utc = local_time(instant, UTC)
+    meant = f"{text.strip()} means {utc}, the start of that day" if is_date else ""
     if instant <= now:
-        said = meant or f"{text.strip()} is {signals.at(instant)}"
+        said = meant or f"{text.strip()} is {utc}"
         raise CliError(f"--expires-at: {said}, which has passed; give a later "
                        f"{'date' if is_date else 'time'}, or a duration such as 30d", EXIT_USAGE)
     here = local_time(instant, context.zone)
-    if is_date and here[:16] != signals.at(instant)[:16]:
+    if is_date and here[:16] != utc[:16]:
         click.echo(f"oi: {meant} ({here} on this machine's clock)", err=True)
     return expiry.as_api_time(instant)
 

@@ -31,9 +31,9 @@ from openindex_cli.commands import (
     stdin_is_terminal,
 )
 from openindex_cli.errors import EXIT_CONFIG, EXIT_FORBIDDEN, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_USAGE, CliError
-from openindex_cli.output import emit_json, mask, printable, shorten, table, when
+from openindex_cli.output import emit_json, mask, printable, shorten, table
 from openindex_cli.security_events import security_events
-from openindex_cli.wording import for_people, local_time, when_here
+from openindex_cli.wording import for_people, local_time, when, when_here
 from openindex_cli.workflows import workflows
 
 ARGV_TOKEN_WARNING = (

@@ -10,7 +10,7 @@ to store its successor.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from openindex_cli.durations import in_words
 from openindex_cli.wording import local_time
@@ -27,11 +27,6 @@ def parse_time(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
-
-
-def at(moment: datetime) -> str:
-    """``2026-12-01 00:00 UTC``, as the tables show times."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def expiry_warning(header: str, now: datetime, token_label: str, rotate_advice: str,

@@ -1,6 +1,7 @@
-"""The server's messages for people: times as local times, API field names as `oi`'s options,
-and one full stop where two were joined. `oi`'s own sentences tell times the same way; its
-tables keep UTC, one column of one zone.
+"""Times for people, and the server's messages for people: times as local times, API field names
+as `oi`'s options, and one full stop where two were joined. `oi`'s own sentences tell times the
+same way; its tables keep UTC, one column of one zone. Every time `oi` shows a person is
+written here, in one format, on one clock or the other.
 
 The API speaks to programs (``expiresAt``, ``2027-01-01T00:00:00Z``); `oi` speaks to a person
 at a terminal, so what it passes on is said in their words: the option they typed and the time
@@ -30,12 +31,18 @@ _FIELD = re.compile(r"\b(" + "|".join(OPTIONS) + r")\b", re.ASCII)
 
 
 def local_time(moment: datetime, zone: tzinfo | None = None) -> str:
-    """``2027-01-01 01:00 CET``: ``moment`` on the clock of ``zone`` (None: this machine's)."""
+    """``2027-01-01 01:00 CET``: ``moment`` on the clock of ``zone`` (None: this machine's; UTC:
+    the tables' clock, ``2027-01-01 00:00 UTC``)."""
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z").rstrip()
 
 
+def when(value: str | None, missing: str = "never") -> str:
+    """An API time in a table: ``2027-01-01 00:00 UTC``, so a column holds one zone."""
+    return when_here(value, UTC, missing)
+
+
 def when_here(value: str | None, zone: tzinfo | None = None, missing: str = "never") -> str:
-    """An API time in a sentence, on the clock of ``zone`` (tables keep UTC: see output.when)."""
+    """An API time in a sentence, on the clock of ``zone`` (tables keep UTC: see :func:`when`)."""
     if not value:
         return missing
     try:
