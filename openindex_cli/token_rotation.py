@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from openindex_cli import config, durations, expiry, shapes, signals
+from openindex_cli import config, durations, expiry, shapes
 from openindex_cli.api import api_path
 from openindex_cli.commands import Context, expires_at_option, request_options
 from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, mask, printable
-from openindex_cli.wording import local_time, when_here
+from openindex_cli.wording import local_time, parse_time, when_here
 
 ROTATED_KEYS = ("id", "name", "scope", "token", "expiresAt", "createdAt")
 SELF = "self"  # the token id that names the calling token
@@ -145,16 +145,16 @@ class _OldToken:
         """The server's window starts at the successor's createdAt and never outlasts the old
         token's own expiry, which only self learns (the response's OpenIndex-Token-Expires names
         the calling token): for another id the end is an upper bound."""
-        start = signals.parse_time(str(rotated["createdAt"])) or now
+        start = parse_time(str(rotated["createdAt"])) or now
         stops = start + timedelta(seconds=grace_seconds)
-        own_expiry = signals.parse_time(old_expiry[0]) if old_expiry else None
+        own_expiry = parse_time(old_expiry[0]) if old_expiry else None
         if own_expiry is not None:
             stops = min(stops, own_expiry)
         return cls(str(rotated.get("rotatedFrom") or token_id), grace_seconds, stops,
                    exact=grace_seconds == 0 or token_id == SELF)
 
     def as_json(self) -> dict[str, str]:
-        return {"oldStopsAt": self.stops.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return {"oldStopsAt": expiry.as_api_time(self.stops)}
 
     def in_words(self, now: datetime, zone: tzinfo | None) -> str:
         if self.grace_seconds == 0 or self.stops <= now:

@@ -42,26 +42,30 @@ def when(value: str | None, missing: str = "never") -> str:
 
 
 def when_here(value: str | None, zone: tzinfo | None = None, missing: str = "never") -> str:
-    """An API time in a sentence, on the clock of ``zone`` (tables keep UTC: see :func:`when`)."""
+    """An API time in a sentence, on the clock of ``zone`` (tables keep UTC: see :func:`when`);
+    anything that is not a time is shown as it is."""
     if not value:
         return missing
+    moment = parse_time(value)
+    return value if moment is None else local_time(moment, zone)
+
+
+def parse_time(text: str) -> datetime | None:
+    """An RFC 3339 time with a zone, or None for anything else (a header is never worth a traceback)."""
     try:
-        return local_time(_parse(value), zone)
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        return value
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def for_people(message: str, zone: tzinfo | None = None) -> str:
     """``message`` with each API time as a local time, each API field as its option, and no
     doubled full stop."""
-    message = _API_TIME.sub(lambda found: local_time(_parse(found.group(0)), zone), message)
+    message = _API_TIME.sub(lambda found: when_here(found.group(0), zone), message)
     return one_full_stop(_FIELD.sub(lambda found: OPTIONS[found.group(1)], message))
 
 
 def one_full_stop(text: str) -> str:
     """``text`` with ``..`` (not ``...``) made one full stop."""
     return _DOUBLED_STOP.sub(".", text)
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
