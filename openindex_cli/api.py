@@ -26,6 +26,7 @@ from openindex_cli.wording import for_people
 TIMEOUT_SECONDS = 10.0
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 USE_THE_NEW_TOKEN = "Use the new token."  # the 401 of a rotated token past its window, whose successor lives
+ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
 RUN_TOKEN_REFUSED = (
     "token scope is insufficient; use a human-owned personal access token "
     "(workflow agent run tokens are refused for settings commands, admin endpoints and minting run tokens)"

@@ -169,13 +169,14 @@ def expires_at_option(text: str, context: Context) -> str:
         instant, is_date = expiry.moment(text, now)
     except expiry.ExpiryError as error:
         raise CliError(f"--expires-at: {error}", EXIT_USAGE) from None
-    meant = f"{text.strip()} means {signals.at(instant)}, the start of that day" if is_date else ""
+    utc = local_time(instant, UTC)
+    meant = f"{text.strip()} means {utc}, the start of that day" if is_date else ""
     if instant <= now:
-        said = meant or f"{text.strip()} is {signals.at(instant)}"
+        said = meant or f"{text.strip()} is {utc}"
         raise CliError(f"--expires-at: {said}, which has passed; give a later "
                        f"{'date' if is_date else 'time'}, or a duration such as 30d", EXIT_USAGE)
     here = local_time(instant, context.zone)
-    if is_date and here[:16] != signals.at(instant)[:16]:
+    if is_date and here[:16] != utc[:16]:
         click.echo(f"oi: {meant} ({here} on this machine's clock)", err=True)
     return expiry.as_api_time(instant)
 
@@ -204,16 +205,23 @@ def require_terminal(*, verb: str, done: str, yes: bool) -> None:
                        EXIT_USAGE)
 
 
-def confirm_at_terminal(question: str, *, verb: str, done: str, yes: bool) -> None:
-    """Go on after --yes, or a yes typed at a terminal; with no terminal and no --yes, refuse
-    (exit 2) rather than act on whatever standard input holds. A no is exit 1."""
-    require_terminal(verb=verb, done=done, yes=yes)
+def confirm_at_terminal(question: str, *, verb: str, done: str, yes: bool, piped_answer: bool = False) -> None:
+    """Go on after --yes, or a yes to ``question``; a no is exit 1. One helper, two documented rules
+    (docs/cli.md): by default there must be a terminal to ask at, and with none and no --yes it
+    refuses (exit 2) rather than act on whatever standard input holds, so an admin's script says
+    --yes and means it; with ``piped_answer`` (deleting or revoking your own tokens) a y piped in
+    counts, and only no answer at all (standard input closed) is refused that way."""
     if yes:
         return
+    if not piped_answer:
+        require_terminal(verb=verb, done=done, yes=yes)
     try:
         confirmed = click.confirm(question, default=False, err=True)
     except click.Abort:
         click.echo("", err=True)  # end the question's line
+        if not stdin_is_terminal():
+            raise CliError(f"not {done}: there is no terminal to ask at (standard input is not one, or closed); "
+                           f"add --yes to {verb} without asking", EXIT_USAGE) from None
         confirmed = False
     if not confirmed:
         raise CliError(f"not {done}", EXIT_REFUSED)

@@ -45,10 +45,3 @@ def printable(text: str) -> str:
 def shorten(text: str, width: int) -> str:
     """At most ``width`` characters, the cut marked with an ellipsis."""
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def when(value: str | None, missing: str = "never") -> str:
-    """An API timestamp for people: ``2027-01-01 00:00 UTC``."""
-    if not value:
-        return missing
-    return value.replace("T", " ")[:16] + " UTC"

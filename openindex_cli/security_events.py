@@ -7,8 +7,8 @@ import click
 
 from openindex_cli.api import api_path
 from openindex_cli.commands import PAGE_KEYS, Context, every_page, request_options
-from openindex_cli.output import emit_json, table, when
-from openindex_cli.wording import for_people
+from openindex_cli.output import emit_json, table
+from openindex_cli.wording import for_people, when
 
 DEFAULT_LIMIT = 50  # the server's own page size
 

@@ -10,28 +10,14 @@ to store its successor.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from openindex_cli.durations import in_words
-from openindex_cli.wording import local_time
+from openindex_cli.wording import local_time, parse_time
 
 TOKEN_EXPIRES_HEADER = "OpenIndex-Token-Expires"
 TOKEN_ROTATED_TO_HEADER = "OpenIndex-Token-Rotated-To"
 WARN_WITHIN = timedelta(days=7)
-
-
-def parse_time(text: str) -> datetime | None:
-    """An RFC 3339 time with a zone, or None for anything else (a header is never worth a traceback)."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def at(moment: datetime) -> str:
-    """``2026-12-01 00:00 UTC``, as the tables show times."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def expiry_warning(header: str, now: datetime, token_label: str, rotate_advice: str,

@@ -1,6 +1,7 @@
-"""The server's messages for people: times as local times, API field names as `oi`'s options,
-and one full stop where two were joined. `oi`'s own sentences tell times the same way; its
-tables keep UTC, one column of one zone.
+"""Times for people, and the server's messages for people: times as local times, API field names
+as `oi`'s options, and one full stop where two were joined. `oi`'s own sentences tell times the
+same way; its tables keep UTC, one column of one zone. Every time `oi` shows a person is
+written here, in one format, on one clock or the other.
 
 The API speaks to programs (``expiresAt``, ``2027-01-01T00:00:00Z``); `oi` speaks to a person
 at a terminal, so what it passes on is said in their words: the option they typed and the time
@@ -30,31 +31,41 @@ _FIELD = re.compile(r"\b(" + "|".join(OPTIONS) + r")\b", re.ASCII)
 
 
 def local_time(moment: datetime, zone: tzinfo | None = None) -> str:
-    """``2027-01-01 01:00 CET``: ``moment`` on the clock of ``zone`` (None: this machine's)."""
+    """``2027-01-01 01:00 CET``: ``moment`` on the clock of ``zone`` (None: this machine's; UTC:
+    the tables' clock, ``2027-01-01 00:00 UTC``)."""
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z").rstrip()
 
 
+def when(value: str | None, missing: str = "never") -> str:
+    """An API time in a table: ``2027-01-01 00:00 UTC``, so a column holds one zone."""
+    return when_here(value, UTC, missing)
+
+
 def when_here(value: str | None, zone: tzinfo | None = None, missing: str = "never") -> str:
-    """An API time in a sentence, on the clock of ``zone`` (tables keep UTC: see output.when)."""
+    """An API time in a sentence, on the clock of ``zone`` (tables keep UTC: see :func:`when`);
+    anything that is not a time is shown as it is."""
     if not value:
         return missing
+    moment = parse_time(value)
+    return value if moment is None else local_time(moment, zone)
+
+
+def parse_time(text: str) -> datetime | None:
+    """An RFC 3339 time with a zone, or None for anything else (a header is never worth a traceback)."""
     try:
-        return local_time(_parse(value), zone)
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        return value
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def for_people(message: str, zone: tzinfo | None = None) -> str:
     """``message`` with each API time as a local time, each API field as its option, and no
     doubled full stop."""
-    message = _API_TIME.sub(lambda found: local_time(_parse(found.group(0)), zone), message)
+    message = _API_TIME.sub(lambda found: when_here(found.group(0), zone), message)
     return one_full_stop(_FIELD.sub(lambda found: OPTIONS[found.group(1)], message))
 
 
 def one_full_stop(text: str) -> str:
     """``text`` with ``..`` (not ``...``) made one full stop."""
     return _DOUBLED_STOP.sub(".", text)
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)

@@ -6,12 +6,12 @@ from typing import Any
 
 import click
 
-from openindex_cli import durations, signals
+from openindex_cli import durations
 from openindex_cli.api import api_path
 from openindex_cli.commands import Context, HelpGroup, name_option, request_options
 from openindex_cli.errors import EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, printable
-from openindex_cli.wording import when_here
+from openindex_cli.wording import parse_time, when_here
 
 RUN_TOKEN_KEYS = ("id", "agentId", "token", "expiresAt")
 SHORTEST_SECONDS = 60  # the API's range for expiresInSeconds
@@ -65,7 +65,7 @@ def run_tokens_create(context: Context, profile: str | None, as_json: bool, agen
         return
     stage_said = f", stage {minted['stage']}" if minted.get("stage") else ""
     # Counted from when the server made it, not from now: a run of this command takes a moment.
-    expires, made = signals.parse_time(str(minted["expiresAt"])), signals.parse_time(str(minted.get("createdAt")))
+    expires, made = parse_time(str(minted["expiresAt"])), parse_time(str(minted.get("createdAt")))
     left = f" ({durations.in_words(expires - (made or context.now()))})" if expires else ""
     click.echo(printable(f"Created run token {minted['id']} for agent {minted['agentId']}{stage_said}, expires "
                          f"{when_here(minted['expiresAt'], context.zone)}{left}."), err=True)

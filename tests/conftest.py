@@ -433,7 +433,7 @@ def sent(cli: Cli) -> Recording:
 def at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Standard input is a terminal: questions are asked (CliRunner's input answers them)."""
     from openindex_cli import commands
-    from openindex_cli import main as cli_main
+    from openindex_cli import invites as cli_main
 
     for module in (commands, cli_main):
         monkeypatch.setattr(module, "stdin_is_terminal", lambda: True)

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from openindex_cli import main as cli_main
+from openindex_cli import invites as cli_main
 
 from .conftest import APP_URL, Accounts, Api, Cli, Recording, login, one_line
 

@@ -14,7 +14,7 @@ from click.testing import Result
 
 from openindex_cli import api as cli_api
 from openindex_cli import config as cli_config
-from openindex_cli import main as cli_main
+from openindex_cli import invites as cli_main
 from openindex_cli.main import oi
 
 from .conftest import APP_URL, Accounts, Api, Cli, Recording, login, one_line

@@ -17,7 +17,8 @@ from openindex_cli.commands import (
     say_if_more,
 )
 from openindex_cli.expiry import FORMATS
-from openindex_cli.output import emit_json, table, when
+from openindex_cli.output import emit_json, table
+from openindex_cli.wording import when
 
 
 @click.group(cls=HelpGroup)

@@ -12,7 +12,8 @@ import click
 from openindex_cli.api import Api, api_path
 from openindex_cli.commands import Context, HelpGroup, confirm_at_terminal, request_options
 from openindex_cli.errors import EXIT_USAGE, CliError
-from openindex_cli.output import emit_json, table, when
+from openindex_cli.output import emit_json, table
+from openindex_cli.wording import when
 
 POLICY_KEYS = ("maxLifetimeDays", "requireExpiry", "adminMaxLifetimeDays", "runTokenMaxSeconds")
 IMPACT_KEYS = ("tokensBlocked", "usersAffected", "sample")

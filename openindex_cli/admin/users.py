@@ -24,7 +24,8 @@ from openindex_cli.commands import (
 )
 from openindex_cli.errors import EXIT_REFUSED, CliError
 from openindex_cli.expiry import FORMATS
-from openindex_cli.output import emit_json, printable, table, when
+from openindex_cli.output import emit_json, printable, table
+from openindex_cli.wording import when
 
 USER_KEYS = ("id", "email", "role", "status", "createdAt")
 USER_HELP = "ID or EMAIL: a user id (usr_...) or the user's email"
