@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -154,18 +155,28 @@ def _claim(store: Store, token: str, now: datetime) -> tuple[User, IssuedToken]:
         return _claim_access_link(store, invite, policy, now)
     user = new_user(invite.email, invite.role, now)
     first_token = _claimed_pat(invite, policy, user, FIRST_TOKEN_NAME, now)
+    return _committed(store, invite, user, first_token, now,
+                      lambda: store.invites.claim(invite, user, first_token.record, now))
+
+
+def _committed(store: Store, invite: Invite, user: User, token: IssuedToken, now: datetime,
+               commit: Callable[[], None]) -> tuple[User, IssuedToken]:
+    """The claim, once its one transaction ``commit`` is done; otherwise why it failed, as the
+    invitee should hear it."""
     try:
-        store.invites.claim(invite, user, first_token.record, now)
+        commit()
     except EmailTaken as taken:
         raise AccountExists() from taken
+    except UserChanged as changed:  # deactivated, re-roled or revoked between the read and the claim
+        raise AccessLinkUserInactive() from changed
     except CreatorRevoked as revoked:
         raise InviteRevoked(_maker_revoked(invite)) from revoked
     except StoreConflict as conflict:
         _explain_lost_claim(store, invite, now, conflict)
     audit.record("invite.claimed", audit.SUCCESS, user.id, inviteId=invite.id, userId=user.id,
                  inviteCreatedByTokenId=invite.created_by_token_id,
-                 role=user.role.value, tokenId=first_token.record.id)
-    return user, first_token
+                 kind="access_link" if invite.user_id else None, role=user.role.value, tokenId=token.record.id)
+    return user, token
 
 
 def _claimed_pat(invite: Invite, policy: TokenPolicy, user: User, name: str, now: datetime) -> IssuedToken:
@@ -200,19 +211,8 @@ def _claim_access_link(store: Store, invite: Invite, policy: TokenPolicy, now: d
     if invite.is_self_link and invite.revoked_with_maker(user, maker_compromised=False):
         raise InviteRevoked(_maker_revoked(invite))
     token = _claimed_pat(invite, policy, user, ACCESS_LINK_TOKEN_NAME, now)
-    try:
-        store.invites.claim_access_link(invite, user, token.record, now)
-    except UserChanged as changed:
-        # deactivated, re-roled or revoked between the read and the claim
-        raise AccessLinkUserInactive() from changed
-    except CreatorRevoked as revoked:
-        raise InviteRevoked(_maker_revoked(invite)) from revoked
-    except StoreConflict as conflict:
-        _explain_lost_claim(store, invite, now, conflict)
-    audit.record("invite.claimed", audit.SUCCESS, user.id, inviteId=invite.id, userId=user.id,
-                 inviteCreatedByTokenId=invite.created_by_token_id, kind="access_link",
-                 role=user.role.value, tokenId=token.record.id)
-    return user, token
+    return _committed(store, invite, user, token, now,
+                      lambda: store.invites.claim_access_link(invite, user, token.record, now))
 
 
 def _maker_revoked(invite: Invite) -> str:
