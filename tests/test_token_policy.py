@@ -16,8 +16,9 @@ POLICY = "/admin/settings/token-policy"
 DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
 
 
-def put_policy(api: Api, admin: Account, **changes: Any) -> Any:
-    return api.request("PUT", POLICY, admin.token, body={**DEFAULTS, **changes})
+def put_policy(api: Api, admin: Account | str, **changes: Any) -> Any:
+    token = admin if isinstance(admin, str) else admin.token
+    return api.request("PUT", POLICY, token, body={**DEFAULTS, **changes})
 
 
 @pytest.fixture
