@@ -43,6 +43,9 @@ from openindex_ops.table import create_table
 
 from .session_checks import iam_problems, is_full_run
 
+# Helper modules whose asserts should explain themselves like a test's (imported after this line).
+pytest.register_assert_rewrite("tests.local_server")
+
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "openindex-auth-test"
 APP_URL = "https://openindex.test"
