@@ -1,4 +1,6 @@
-"""Fixtures: a moto table built from infra/, a frozen clock, the Chalice test client, accounts."""
+"""Fixtures and helpers shared by the test modules: a moto table built from infra/, a frozen clock,
+the Chalice test client, accounts, the `oi` runner and its config file (test modules import from
+here, never from one another)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +9,7 @@ import os
 import re
 import sys
 import threading
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -38,6 +41,9 @@ from openindex_cli.main import oi
 from openindex_ops.table import create_table
 
 from .session_checks import iam_problems, is_full_run
+
+# Helper modules whose asserts should explain themselves like a test's (imported after this line).
+pytest.register_assert_rewrite("tests.local_server")
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "openindex-auth-test"
@@ -389,6 +395,16 @@ def cli(api: Api, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.Monkey
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     return Cli(ChaliceTransport(api.http), clock)
+
+
+def config_file(tmp_path: Path) -> Path:
+    """Where the ``cli`` fixture's `oi` keeps its profiles."""
+    return tmp_path / "xdg" / "openindex" / "config.toml"
+
+
+def stored(tmp_path: Path) -> dict[str, Any]:
+    """The profiles in that file, as `oi` wrote them."""
+    return tomllib.loads(config_file(tmp_path).read_text())["profiles"]
 
 
 def login(cli: Cli, token: str, profile: str = "default") -> None:

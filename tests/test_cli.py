@@ -5,7 +5,6 @@ import json
 import os
 import socket
 import stat
-import tomllib
 from pathlib import Path
 
 import httpx
@@ -13,16 +12,7 @@ import pytest
 
 from openindex_cli.main import oi
 
-from .conftest import APP_URL, Accounts, Api, Cli, login
-
-
-def config_file(tmp_path: Path) -> Path:
-    return tmp_path / "xdg" / "openindex" / "config.toml"
-
-
-def stored(tmp_path: Path) -> dict:
-    return tomllib.loads(config_file(tmp_path).read_text())["profiles"]
-
+from .conftest import APP_URL, Accounts, Api, Cli, config_file, login, stored
 
 # oi profile
 

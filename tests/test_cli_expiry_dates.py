@@ -4,9 +4,11 @@ a date or time already past in words before sending it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, timedelta, timezone
 
 import pytest
+from click.testing import Result
 
 from .conftest import Accounts, Cli, Recording, login, one_line
 
@@ -65,3 +67,60 @@ def test_a_date_or_time_already_past_is_refused_in_words_before_sending(
 def test_the_help_says_which_instant_a_date_is(cli: Cli) -> None:
     shown = cli(*CREATE[:4], "--help").stdout
     assert "2027-01-01: 00:00 UTC at its start" in " ".join(shown.split())
+
+
+@pytest.fixture
+def create_at(cli: Cli, sent: Recording, accounts: Accounts) -> Callable[[str], Result]:
+    """`tokens create --expires-at WHEN` on the app's frozen clock."""
+    login(cli, accounts.create().token)
+
+    def create(when: str) -> Result:
+        sent.requests.clear()
+        return cli("settings", "personal", "tokens", "create", "--name", "t", "--scope", "read_write",
+                   "--expires-at", when, "--json")
+
+    return create
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        ("2027-01-01", "2027-01-01T00:00:00Z"),
+        ("30d", "2026-12-24T12:00:00Z"),
+        ("12h", "2026-11-25T00:00:00Z"),
+        ("90m", "2026-11-24T13:30:00Z"),
+        ("2w", "2026-12-08T12:00:00Z"),
+        ("2027-01-01T09:30:00+02:00", "2027-01-01T07:30:00Z"),
+        ("2027-01-01t09:30:00.250z", "2027-01-01T09:30:00Z"),
+        ("2027-01-01 09:30Z", "2027-01-01T09:30:00Z"),
+    ],
+)
+def test_expires_at_takes_a_date_a_time_or_a_duration(
+    create_at: Callable[[str], Result], sent: Recording, when: str, expected: str
+) -> None:
+    result = create_at(when)
+    assert result.exit_code == 0, result.output
+    assert json.loads(sent.requests[-1].content)["expiresAt"] == expected
+    assert json.loads(result.stdout)["expiresAt"] == expected
+
+
+@pytest.mark.parametrize(
+    ("when", "words"),
+    [
+        ("tomorrow", "a duration from now (30d"),
+        ("30", "a duration from now (30d"),
+        ("3 days", "a duration from now (30d"),
+        ("2027-01-01T00:00:00", "no timezone"),
+        ("2027-02-30", "not a real date"),
+        ("0d", "more than zero"),
+        ("999999w", "too far"),
+    ],
+)
+def test_a_bad_expires_at_is_explained_before_any_request(
+    create_at: Callable[[str], Result], sent: Recording, when: str, words: str
+) -> None:
+    result = create_at(when)
+    assert result.exit_code == 2
+    line = one_line(result.stderr)
+    assert line.startswith("oi: --expires-at: ") and words in line
+    assert sent.requests == []

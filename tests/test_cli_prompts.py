@@ -85,3 +85,15 @@ def test_at_a_terminal_the_save_question_shows_its_default_and_enter_takes_it(
     assert result.exit_code == 0, result.output
     assert "Save the new token into profile 'default'? [Y/n]" in result.stderr
     assert "new@example.com" in cli("auth", "check").stdout
+
+
+def test_delete_without_a_terminal_or_yes_says_use_yes(cli: Cli, sent: Recording, accounts: Accounts, api: Api) -> None:
+    owner = accounts.create()
+    login(cli, owner.token)
+    sent.requests.clear()
+    result = cli("settings", "personal", "tokens", "delete", owner.token_id)  # standard input: empty, not a terminal
+    assert result.exit_code == 2
+    last = result.stderr.strip().splitlines()[-1]  # after the question
+    assert last.startswith("oi: not deleted") and "--yes" in last and "Aborted" not in result.output
+    assert "DELETE" not in [request.method for request in sent.requests]  # it was only looked up, to be named
+    assert api.get("/me", owner.token).status == 200

@@ -1,12 +1,14 @@
 """Invites: create, list, revoke, and claim exactly once."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from chalicelib.model import token_format
 from chalicelib.model.kinds import TokenKind
 
-from .conftest import APP_URL, Accounts, Api, FrozenClock
+from .conftest import APP_URL, Accounts, Api, DynamoCalls, FrozenClock
 
 
 def invite(api: Api, admin_token: str, **body) -> dict:
@@ -186,3 +188,27 @@ def test_pending_invites_are_listed_newest_first_in_pages(
     second = api.get(f"/admin/invites?limit=3&cursor={first['nextCursor']}", admin.token).body
     assert [item["id"] for item in first["items"] + second["items"]] == list(reversed(ids))
     assert api.get("/admin/invites?cursor=pat_01jdx7k2m3n4p5q6r7s8t9v0wx", admin.token).status == 400
+
+
+def make_pat(api: Api, token: str, name: str, scope: str = "read_write", **extra: Any) -> dict[str, Any]:
+    made = api.post("/me/pats", token, body={"name": name, "scope": scope, **extra})
+    assert made.status == 201, made.body
+    return made.body
+
+
+def test_a_page_of_invites_reads_its_makers_at_one_batch_per_hundred_keys(
+    api: Api, accounts: Accounts, dynamo_calls: DynamoCalls
+) -> None:
+    """A page of invites reads, for its
+    makers, one user key per maker and one compromise-marker key per distinct making token: a
+    full page (100) sent with 100 different tokens is 101 keys, two BatchGetItems. The budget
+    said one; it now says one per 100 keys, at most two per page, which this holds."""
+    admin = accounts.admin()
+    for number in range(100):
+        sender = make_pat(api, admin.token, f"sender {number}", scope="admin")
+        made = api.post("/admin/invites", sender["token"], body={"email": f"new{number}@example.com"})
+        assert made.status == 201, made.body
+    dynamo_calls.clear()
+    page = api.get("/admin/invites?limit=100", admin.token)
+    assert page.status == 200 and len(page.body["items"]) == 100
+    assert dynamo_calls.operations == ["BatchGetItem", "Query", "BatchGetItem", "BatchGetItem"]

@@ -1,14 +1,18 @@
 """Public revocation of leaked credentials (issue 15): anyone may report, nobody learns anything."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from chalicelib.model import ids, token_format
-from chalicelib.model.kinds import TokenKind
+from chalicelib.model.accounts import Role
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.services import pats
+from chalicelib.storage import Store
 
-from .conftest import Accounts, Api, AuditLog, DynamoCalls, FrozenClock
+from .conftest import Account, Accounts, Api, AuditLog, DynamoCalls, FrozenClock
 
 SOURCE = "https://github.com/someone/repo/blob/main/.env"
 
@@ -123,3 +127,173 @@ def test_malformed_bodies_are_400(api: Api, body: dict[str, Any]) -> None:
 
 def test_not_json_is_400(api: Api) -> None:
     assert api.post("/credentials/revoke", raw=b"oi_pat_x").status == 400
+
+
+POLICY = "/admin/settings/token-policy"
+
+
+DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
+
+
+def put_policy(api: Api, admin: Account | str, **changes: Any) -> Any:
+    token = admin if isinstance(admin, str) else admin.token
+    return api.request("PUT", POLICY, token, body={**DEFAULTS, **changes})
+
+
+def events(api: Api, token: str, query: str = "") -> list[dict[str, Any]]:
+    response = api.get(f"/me/security-events{query}", token)
+    assert response.status == 200, response.body
+    return list(response.body["items"])
+
+
+def test_a_forged_twin_in_the_same_report_does_not_save_a_leaked_invite(api: Api, accounts: Accounts) -> None:
+    """_revoke_invites keys the reported digests by invite id, so a second string naming
+    the same invite (valid checksum, another secret) replaces the real digest and the leaked
+    invite, reported in the same body, stays claimable."""
+    admin = accounts.admin()
+    leaked = api.post("/admin/invites", admin.token, body={"email": "new@example.com"}).body
+    twin = token_format.mint(TokenKind.INVITE.spec, token_id=leaked["id"]).value
+    assert report(api, leaked["token"], twin).status == 202
+    assert api.post("/auth/invites/claim", body={"token": leaked["token"]}).status == 410
+
+
+def test_a_forged_twin_in_the_same_report_does_not_save_a_leaked_pat(api: Api, accounts: Accounts) -> None:
+    """Holds for PATs and run tokens: each reported string is compared on its own."""
+    member = accounts.create()
+    twin = token_format.mint(TokenKind.PAT.spec, token_id=member.token_id, user_id=member.user.id).value
+    assert report(api, member.token, twin).status == 202
+    assert api.get("/me", member.token).status == 401
+
+
+def test_reporting_a_run_token_that_was_already_dead_tells_its_owner_nothing(
+    api: Api, accounts: Accounts, audit_log: AuditLog
+) -> None:
+    """A run token whose parent PAT was deleted is already refused, but the leak path
+    never looks at the parent: it deletes the item, audits a revocation and tells the owner
+    \"your agent run token was reported leaked and was revoked\" for a token that was not live."""
+    member = accounts.create()
+    parent = api.post("/me/pats", member.token, body={"name": "ci", "scope": "read_write"}).body
+    run = api.post("/workflows/agent-run-tokens", parent["token"], body={"agentId": "bot"}).body
+    assert api.delete(f"/me/pats/{parent['id']}", member.token).status == 204
+    assert api.get("/me", run["token"]).status == 401  # dead already
+    assert report(api, run["token"]).status == 202
+    assert events(api, member.token) == []
+    assert audit_log.events("credential.leak_revoked") == []
+
+
+def test_a_reported_token_blocked_by_policy_is_revoked_for_good(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    """Holds: a leak report of a token the policy blocks deletes it, so relaxing the policy
+    does not bring a leaked token back."""
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    member = accounts.create()
+    assert put_policy(api, admin, requireExpiry=True).status == 200
+    assert api.get("/me", member.token).status == 401
+    assert report(api, member.token).status == 202
+    assert put_policy(api, admin).status == 200
+    assert api.get("/me", member.token).status == 401
+
+
+def test_the_source_cannot_disguise_the_host_it_names(api: Api, accounts: Accounts) -> None:
+    """The source is shown to the owner as \"reported leaked at <source>\"; the
+    pattern allows userinfo, so https://github.com@evil.example/... reads as GitHub but is
+    another host (and quotes let it imitate the sentence around it)."""
+    member = accounts.create()
+    spare = api.post("/me/pats", member.token, body={"name": "s", "scope": "read_write"}).body
+    response = report(api, spare["token"], source="https://github.com@evil.example/reset-your-tokens-here")
+    assert response.status == 400
+
+
+@pytest.mark.parametrize("source", [
+    "https://example.com/" + "a" * 2030 + " ", "http://" + "!" * 2041, "https://" + "@" * 2040,
+])
+def test_hostile_sources_are_400_quickly(api: Api, source: str) -> None:
+    """Holds: the source pattern is linear enough at its 2,048-character ceiling; never 500."""
+    response = report(api, "x", source=source[:2048] if len(source) > 2048 else source)
+    assert response.status in (202, 400)
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"credentials": [null]}', b'{"credentials": ["x"], "source": null}', b'{"credentials": [["x"]]}',
+    b'[]', b'null', b'{"credentials": ["' + b"\\ud800" + b'"]}', b'{"credentials": {"a": "b"}}',
+])
+def test_odd_bodies_are_never_500(api: Api, raw: bytes) -> None:
+    assert api.post("/credentials/revoke", raw=raw).status in (202, 400)
+
+
+def test_a_thousand_distinct_forged_users_stay_within_ten_reads_and_no_writes(
+    api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, clock: FrozenClock
+) -> None:
+    """Holds: the worst unauthenticated body (1,000 forged PATs, each naming another user) is
+    10 BatchGetItems of 100 keys (a user is read only for a token whose digest matched) and no
+    write; forged invites 10 reads."""
+    from chalicelib.model import ids
+
+    forged = [token_format.mint(TokenKind.PAT.spec, token_id=ids.new_id("pat", clock.now()),
+                                user_id=ids.new_id("usr", clock.now())).value for _ in range(1000)]
+    dynamo_calls.clear()
+    assert report(api, *forged).status == 202
+    assert dynamo_calls.operations == ["BatchGetItem"] * 10
+    invites = [token_format.mint(TokenKind.INVITE.spec, token_id=ids.new_id("inv", clock.now())).value
+               for _ in range(1000)]
+    dynamo_calls.clear()
+    assert report(api, *invites).status == 202
+    assert dynamo_calls.operations == ["BatchGetItem"] * 10
+
+
+def make_pat(api: Api, token: str, name: str, scope: str = "read_write", **extra: Any) -> dict[str, Any]:
+    made = api.post("/me/pats", token, body={"name": name, "scope": scope, **extra})
+    assert made.status == 201, made.body
+    return made.body
+
+
+def alive(api: Api, token: str) -> bool:
+    return api.get("/me", token).status == 200
+
+
+def test_a_leak_reports_source_never_carries_a_token_value_into_logs_or_events(
+    api: Api, accounts: Accounts, audit_log: Any, store: Store, clock: FrozenClock
+) -> None:
+    """`source` must be an http(s)
+    URL, but its path and query may hold anything URL-safe, including `oi_pat_…`. Anyone holding
+    one live token (their own will do) can report it with a `source` that carries *another* live
+    token: that value is then written verbatim into the `credential.leak_revoked` audit line and
+    into the owner's stored security events (a report writes one per revoked descendant, each
+    with the source). security.md: "Not logged: audit lines carry ids, never a value" and
+    "Stored: only SHA-256 digests". A secret scanner whose source URLs name the file or line by
+    its contents would do the same by accident. Suggested fix: refuse (400) a `source` in which
+    `oi_(pat|run|inv)_[0-9A-Za-z]+` matches, or cut the URL to scheme, host and path with such
+    substrings redacted before it is logged or stored."""
+    reporter, victim = accounts.create(), accounts.create()
+    spare = pats.issue_pat(store, user_id=reporter.user.id, name="spare", scope=Scope.READ_WRITE, expires_at=None,
+                           now=clock.now())
+    make_pat(api, reporter.token, "child")  # a descendant: its owner is told too, with the source
+    source = f"https://github.com/acme/app/blob/main/notes.txt?also={victim.token}"
+    answer = api.post("/credentials/revoke", body={"credentials": [reporter.token], "source": source})
+    assert answer.status in (202, 400)
+    assert not [line for line in audit_log.lines if victim.token in line]
+    told = api.get("/me/security-events", spare.value).body["items"]
+    assert not [event for event in told if victim.token in event["detail"]]
+
+
+def test_a_leak_report_never_reaches_another_account(api: Api, accounts: Accounts) -> None:
+    """An admin's stolen token sends a re-access link to a member, who claims it (their
+    new PAT records the admin's token as its maker), and invites a colleague who claims too.
+    Reporting the admin's token revokes it and what it made in the admin's account only: the
+    member's and the colleague's PATs keep working, and neither is told anything."""
+    admin, member = accounts.admin(), accounts.create()
+    accounts.admin()
+    stolen = make_pat(api, admin.token, "stolen", scope="admin")
+    link = api.post(f"/admin/users/{member.user.id}/access-links", stolen["token"]).body
+    linked = api.post("/auth/invites/claim", body={"token": link["token"]}).body["pat"]
+    invite = api.post("/admin/invites", stolen["token"], body={"email": "colleague@example.com"}).body
+    colleague = api.post("/auth/invites/claim", body={"token": invite["token"]}).body["pat"]
+    self_link = api.post(f"/admin/users/{admin.user.id}/access-links", stolen["token"]).body
+    self_pat = api.post("/auth/invites/claim", body={"token": self_link["token"]}).body["pat"]
+    assert api.post("/credentials/revoke", body={"credentials": [stolen["token"]]}).status == 202
+    assert not alive(api, stolen["token"]) and not alive(api, self_pat["token"])
+    assert alive(api, admin.token)
+    assert alive(api, linked["token"]) and alive(api, colleague["token"]) and alive(api, member.token)
+    events = api.get("/me/security-events", member.token).body["items"]
+    assert [event["type"] for event in events] == ["access_link_created"]

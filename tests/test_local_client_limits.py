@@ -19,7 +19,7 @@ from openindex_ops.gateway import CLIENT_LIMIT, client_limits_web_acl, public_ac
 from openindex_ops.local_gateway import ClientLimiter, GatewayWithResponses, client_limited_response
 
 from .conftest import APP_URL, Accounts, Api, FrozenClock
-from .test_make_run_e2e import free_port, make_run, stop
+from .local_server import free_port, make_run, stop
 
 JSON = {"Content-Type": "application/json"}
 MALFORMED = b'{"token": '

@@ -10,7 +10,7 @@ import pytest
 
 from openindex_ops.local_server import SourceWatch, source_mtimes
 
-from .test_make_run_e2e import ROOT, alive, call, free_port, launch, stop, wait_for_line
+from .local_server import ROOT, alive, call, free_port, launch, stop, wait_for_line
 
 TOOL_WRITES = (".pytest_cache/v/cache/lastfailed", ".hypothesis/examples/x", ".schemathesis/default/cache/x",
                "chalicelib/__pycache__/errors.cpython-311.pyc", ".local/state.json", "README.md")

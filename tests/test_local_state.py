@@ -15,7 +15,7 @@ import pytest
 
 from openindex_ops import local_stack, local_state
 
-from .test_make_run_e2e import ROOT, call, free_port, make_run, stop
+from .local_server import ROOT, call, free_port, make_run, stop
 
 
 def mode(path: Path) -> int:

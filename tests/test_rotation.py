@@ -14,7 +14,7 @@ from chalicelib.storage import Store
 from chalicelib.storage.errors import RotationLost
 from chalicelib.timeutil import to_iso
 
-from .conftest import Accounts, Api, AuditLog, FrozenClock
+from .conftest import Accounts, Api, AuditLog, DynamoCalls, FrozenClock
 
 
 def rotate(api: Api, token: str, ref: str = "self", **body: Any) -> Any:
@@ -270,3 +270,123 @@ def test_a_late_use_after_the_successor_was_deleted_is_not_told_to_use_the_new_t
     listed = next(item for item in api.get(f"/admin/users/{other.user.id}/pats", admin.token).body["items"]
                   if item["id"] == other.token_id)
     assert "Create a new token" in listed["blocked"]["message"]
+
+
+EXPIRES = "OpenIndex-Token-Expires"
+
+
+def test_a_sub_second_expiry_does_not_make_a_dead_successor_and_kill_the_old_token(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    """expiresAt is checked to the microsecond (after now) but stored to the second, truncated:
+    12:00:00.5Z at 12:00:00.2 passes, is stored as 12:00:00Z, and the successor is dead on
+    arrival. With the default graceSeconds 0 the old token dies too: the caller is locked out
+    by a 201."""
+    owner = accounts.create()
+    clock.advance(milliseconds=200)
+    response = rotate(api, owner.token, expiresAt="2026-11-24T12:00:00.5Z")
+    if response.status == 201:
+        assert api.get("/me", response.body["token"]).status == 200, response.body
+    else:
+        assert (response.status, response.error_code) == (400, "invalid_request")
+        assert api.get("/me", owner.token).status == 200
+
+
+def test_a_token_on_its_way_out_cannot_leave_a_token_that_outlives_it(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    """security.md: "A token never outlives the token that made it" (expiry contains a stolen
+    token). The owner rotates a leaked token with an hour of grace; within the hour its holder
+    makes a PAT capped at the end of the window (allowed), then has that PAT rotate itself before
+    it expires, again and again ("renew, not lengthen"): a token the leaked one made lives on
+    after the leaked one died, for as long as it is renewed. api.md documents renewal, but
+    security.md still promises the cap and the chain defeats it."""
+    owner = accounts.create()
+    rotate(api, owner.token, graceSeconds=3600)  # the owner moves CI to the successor
+    window_end = clock.now() + timedelta(hours=1)
+    leaked = owner.token  # still works for the hour
+    child = api.post("/me/pats", leaked, body={"name": "innocuous", "scope": "read_write",
+                                               "expiresAt": to_iso(window_end)}).body
+    held = child["token"]
+    for _ in range(3):
+        clock.advance(minutes=50)
+        renewed = rotate(api, held)
+        if renewed.status != 201:
+            break
+        held = renewed.body["token"]
+    assert clock.now() > window_end and api.get("/me", leaked).status == 401
+    assert api.get("/me", held).status == 401, "a descendant of the rotated token outlived it"
+
+
+def test_the_response_to_a_self_rotation_says_when_the_calling_token_now_stops(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    """api.md: every response to a request made with a token that expires carries
+    OpenIndex-Token-Expires. A token rotating itself now expires at the end of its window, but
+    the header is taken from what the authorizer read before the rotation: none at all for a
+    token that did not expire, so the client is not told its token stops in a minute."""
+    owner = accounts.create()
+    response = rotate(api, owner.token, graceSeconds=60)
+    assert response.status == 201
+    assert response.headers.get(EXPIRES) == to_iso(clock.now() + timedelta(seconds=60)), response.headers
+
+
+def test_a_rotation_that_would_hand_out_an_admin_token_is_audited_like_a_create(
+    api: Api, accounts: Accounts, audit_log: AuditLog
+) -> None:
+    """security.md audits `token.create` (denied) when "a token asked for a token of a higher
+    scope". Rotating an admin PAT is asking for a fresh admin token; a read_write token doing so
+    gets 403 and leaves no audit line at all (create_pat audits scope_escalation; rotate_pat
+    raises InsufficientScope without recording)."""
+    admin = accounts.admin()
+    lesser = api.post("/me/pats", admin.token, body={"name": "rw", "scope": "read_write"}).body
+    audit_log.lines.clear()
+    assert rotate(api, lesser["token"], admin.token_id).status == 403
+    denied = [event for event in audit_log.events() if event["outcome"] == "denied"]
+    assert [event.get("reason") for event in denied] == ["scope_escalation"], audit_log.lines
+
+
+def test_revoke_all_after_a_rotation_takes_the_successor_and_the_old_token_in_its_window(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    successor = rotate(api, owner.token, graceSeconds=3600).body
+    clock.advance(seconds=1)
+    assert api.post("/me/pats/revoke-all", successor["token"]).status == 204
+    assert [api.get("/me", token).status for token in (owner.token, successor["token"])] == [401, 401]
+
+
+def test_a_run_token_minted_inside_the_window_dies_with_it(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
+    owner = accounts.create()
+    rotate(api, owner.token, graceSeconds=600)
+    run = accounts.run_token(api, owner, expiresInSeconds=86400)
+    assert run["expiresAt"] == to_iso(clock.now() + timedelta(minutes=10))
+    created = api.post("/me/pats", owner.token, body={"name": "x", "scope": "read_write"})
+    assert (created.status, created.error_code) == (400, "expiry_exceeds_token")
+    clock.advance(minutes=10)
+    assert api.get("/me", run["token"]).status == 401
+
+
+def test_the_old_token_in_its_window_cannot_rotate_its_successor_into_a_longer_lived_one(
+    api: Api, accounts: Accounts
+) -> None:
+    owner = accounts.create()
+    successor = rotate(api, owner.token, graceSeconds=600).body
+    for body in ({}, {"expiresAt": None}, {"expiresAt": "2027-01-01T00:00:00Z"}):
+        refused = rotate(api, owner.token, successor["id"], **body)
+        assert (refused.status, refused.error_code) == (400, "expiry_exceeds_token"), body
+    assert api.get("/me", successor["token"]).status == 200
+
+
+def test_use_after_rotation_costs_the_authorizer_one_read_and_the_handler_one_told_event(
+    api: Api, accounts: Accounts, clock: FrozenClock, dynamo_calls: DynamoCalls
+) -> None:
+    owner = accounts.create()
+    rotate(api, owner.token)
+    clock.advance(seconds=1)
+    dynamo_calls.clear()
+    assert api.get("/me", owner.token).status == 401
+    assert dynamo_calls.operations == ["BatchGetItem", "TransactWriteItems"]  # the owner's security event
+    dynamo_calls.clear()
+    assert api.get("/me", owner.token).status == 401
+    assert dynamo_calls.operations == ["BatchGetItem"]  # told within the hour: the item says so

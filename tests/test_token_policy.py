@@ -1,23 +1,29 @@
 """The instance token policy (issue 15): limits at creation, blocking at use, the impact preview."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.model.accounts import Role
 from chalicelib.model.kinds import Scope
+from chalicelib.services import revocation
+from chalicelib.storage import Store
 from chalicelib.timeutil import to_iso
+from openindex_ops import bootstrap
 
-from .conftest import Account, Accounts, Api, DynamoCalls, FrozenClock
+from .conftest import TABLE, Account, Accounts, Api, AuditLog, DynamoCalls, FrozenClock
 
 POLICY = "/admin/settings/token-policy"
 DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
 
 
-def put_policy(api: Api, admin: Account, **changes: Any) -> Any:
-    return api.request("PUT", POLICY, admin.token, body={**DEFAULTS, **changes})
+def put_policy(api: Api, admin: Account | str, **changes: Any) -> Any:
+    token = admin if isinstance(admin, str) else admin.token
+    return api.request("PUT", POLICY, token, body={**DEFAULTS, **changes})
 
 
 @pytest.fixture
@@ -217,3 +223,174 @@ def test_the_sample_holds_at_most_twenty(api: Api, accounts: Accounts, clock: Fr
 def test_bad_impact_queries_are_400(api: Api, admin: Account, query: str) -> None:
     response = api.get(f"{POLICY}/impact?{query}", admin.token)
     assert response.status == 400 and response.error_code == "invalid_request"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_an_admin_cannot_lock_themselves_out_through_a_rotation_window(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    """The 409 check looks only at the calling token. The only admin rotates their
+    non-expiring token (successor: no expiry), then, from the old token during its grace window
+    (it now expires, so it fits), requires expiry: 200. The successor is blocked, and everything
+    the old token can still make dies with it, so when the window ends no admin token works."""
+    admin = accounts.admin()
+    successor = api.post("/me/pats/self/rotate", admin.token, body={"graceSeconds": 3600}).body
+    assert successor["expiresAt"] is None
+    response = put_policy(api, admin, requireExpiry=True)
+    if response.status == 200:  # show the lockout before failing on the status
+        assert api.get("/me", successor["token"]).status == 401
+        made = api.post("/me/pats", admin.token, body={"name": "rescue", "scope": "admin", "expiresAt":
+                                                      to_iso(clock.now() + timedelta(minutes=30))}).body
+        clock.advance(seconds=3601)
+        assert api.get("/me", admin.token).status == 401
+        assert api.get("/me", made["token"]).status == 401
+    assert response.status == 409 and response.error_code == "policy_blocks_caller"
+
+
+def test_the_bootstrap_admin_token_fits_the_policy_in_force(
+    store: Store, api: Api, accounts: Accounts, capsys: pytest.CaptureFixture[str], clock: FrozenClock
+) -> None:
+    """Openindex-bootstrap (the recovery path when admins lost their tokens, for a new
+    email) writes an admin PAT without expiry, ignoring the token policy: under requireExpiry it
+    is printed and then refused at once (401 blocked_by_policy)."""
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    assert put_policy(api, admin, requireExpiry=True).status == 200
+    assert bootstrap.main(["--email", "rescue@example.com", "--table", TABLE]) == 0
+    token = [line for line in capsys.readouterr().out.splitlines()
+             if line.startswith("OPENINDEX_ADMIN_TOKEN=")][0].partition("=")[2]
+    assert api.get("/me", token).status == 200
+
+
+@pytest.mark.parametrize(("days", "lifetime", "status"), [
+    (30, timedelta(days=30), 201), (30, timedelta(days=30, seconds=1), 400),
+])
+def test_the_cap_is_inclusive_to_the_second_with_a_sub_second_clock(
+    api: Api, accounts: Accounts, clock: FrozenClock, days: int, lifetime: timedelta, status: int
+) -> None:
+    """Holds: with the clock at .999999 s, a token asked to live exactly the cap is made and
+    works; one second more is 400; the filled-in expiry works at use."""
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    put_policy(api, admin, maxLifetimeDays=days)
+    owner = accounts.create(expires_at=clock.now() + timedelta(days=days))
+    clock.advance(seconds=5, microseconds=999_999)
+    asked = api.post("/me/pats", owner.token, body={"name": "n", "scope": "read_write",
+                                                   "expiresAt": to_iso(clock.now() + lifetime)})
+    if asked.status != 201:
+        assert asked.status == 400 and asked.error_code in ("policy_violation", "expiry_exceeds_token")
+        return
+    assert api.get("/me", asked.body["token"]).status == 200
+    run = api.post("/workflows/agent-run-tokens", asked.body["token"], body={"agentId": "a"}).body
+    assert api.get("/me", run["token"]).status == 200
+
+
+def test_a_run_token_at_exactly_the_run_limit_works_with_a_sub_second_clock(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    put_policy(api, admin, runTokenMaxSeconds=600)
+    member = accounts.create()
+    clock.advance(microseconds=999_999)
+    run = api.post("/workflows/agent-run-tokens", member.token, body={"agentId": "a", "expiresInSeconds": 600})
+    assert run.status == 201
+    assert api.get("/me", run.body["token"]).status == 200
+    clock.advance(seconds=599)
+    assert api.get("/me", run.body["token"]).status == 200
+
+
+def test_blocking_deletes_nothing_even_after_a_sweep(
+    api: Api, accounts: Accounts, store: Store, clock: FrozenClock
+) -> None:
+    """Holds: a blocked token's item and its run tokens survive refusals and the sweeper."""
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    member = accounts.create()
+    run = accounts.run_token(api, member)
+    put_policy(api, admin, maxLifetimeDays=7)
+    for _ in range(3):
+        assert api.get("/me", member.token).status == 401
+        assert api.get("/me", run["token"]).status == 401
+    revocation.sweep_revoked_tokens(store)
+    clock.advance(minutes=5)
+    put_policy(api, admin)
+    assert api.get("/me", member.token).status == 200
+    assert api.get("/me", run["token"]).status == 200
+
+
+def test_an_admin_read_write_token_is_not_held_to_the_admin_cap_but_its_admin_token_is(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    """Holds: the admin cap follows the token's scope, not its owner's role."""
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    other = accounts.create(Role.ADMIN, Scope.READ_WRITE, expires_at=clock.now() + timedelta(days=30))
+    long_admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=30))
+    assert put_policy(api, admin, adminMaxLifetimeDays=7).status == 200
+    assert api.get("/me", other.token).status == 200
+    refused = api.get("/me", long_admin.token)
+    assert refused.status == 401 and "admin tokens live at most 7 days" in refused.body["error"]["message"]
+
+
+@pytest.mark.parametrize("query", [
+    "maxLifetimeDays=", "maxLifetimeDays=null", "maxLifetimeDays=%EF%BC%93", "maxLifetimeDays=1.5",
+    "maxLifetimeDays=9999999999", "requireExpiry=", "requireExpiry=TRUE", "adminMaxLifetimeDays=-1",
+    "maxLifetimeDays=1&maxLifetimeDays=2", "limit=5",
+])
+def test_odd_impact_queries_are_never_500(api: Api, accounts: Accounts, clock: FrozenClock, query: str) -> None:
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    assert api.get(f"{POLICY}/impact?{query}", admin.token).status in (200, 400)
+
+
+@pytest.mark.parametrize("body", [
+    {**DEFAULTS, "maxLifetimeDays": 1.0}, {**DEFAULTS, "maxLifetimeDays": True}, {**DEFAULTS, "requireExpiry": 1},
+    {**DEFAULTS, "runTokenMaxSeconds": 600.5}, {**DEFAULTS, "adminMaxLifetimeDays": 10**30}, [], None,
+])
+def test_odd_policy_bodies_are_400(api: Api, accounts: Accounts, clock: FrozenClock, body: Any) -> None:
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    raw = b"null" if body is None else None
+    response = api.request("PUT", POLICY, admin.token, body=body if body is not None else None, raw=raw)
+    assert response.status == 400
+    assert api.get(POLICY, admin.token).body == DEFAULTS
+
+
+def test_policy_changes_are_audited_without_secrets(
+    api: Api, accounts: Accounts, clock: FrozenClock, audit_log: AuditLog
+) -> None:
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    forever = accounts.admin()
+    assert put_policy(api, admin, maxLifetimeDays=30).status == 200
+    assert put_policy(api, forever, requireExpiry=True).status == 401  # blocked already
+    clock.advance(seconds=1)
+    lines = audit_log.events("token_policy.updated")
+    assert [(line["outcome"], line["after"]) for line in lines] == [("success", "30|0||86400")]
+    assert admin.token not in "".join(audit_log.lines)
+
+
+def test_the_new_audit_events_are_documented() -> None:
+    """docs/security.md's audit table lists the leak-report and token-policy events."""
+    text = (ROOT / "docs" / "security.md").read_text()
+    missing = [name for name in ("credential.leak_revoked", "token_policy.updated") if f"`{name}`" not in text]
+    assert missing == []
+
+
+def test_the_policy_routes_are_in_openapi() -> None:
+    """The token-policy routes answer but openapi.yaml does not describe them."""
+    spec = (ROOT / "openapi.yaml").read_text()
+    paths = set(re.findall(r"^  (/[^:]+):", spec, flags=re.MULTILINE))
+    assert {"/admin/settings/token-policy", "/admin/settings/token-policy/impact"} <= paths
+
+
+def test_requiring_an_expiry_does_not_cap_an_asked_expiry_that_use_would_allow(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    """With requireExpiry alone, a token made before the policy that
+    lives 400 days works at use (breach() sees no cap), but asking for the same 400 days now is
+    400 policy_violation "the instance's token policy says tokens must expire" although it does
+    expire: the 365-day default meant for a missing expiry is applied as a cap."""
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    before = accounts.create(expires_at=clock.now() + timedelta(days=400))
+    assert put_policy(api, admin, requireExpiry=True).status == 200
+    assert api.get("/me", before.token).status == 200
+    owner = accounts.create(expires_at=clock.now() + timedelta(days=500))
+    asked = api.post("/me/pats", owner.token, body={"name": "n", "scope": "read_write",
+                                                   "expiresAt": to_iso(clock.now() + timedelta(days=400))})
+    assert asked.status == 201, asked.body

