@@ -50,7 +50,7 @@ def test_a_source_change_restarts_the_worker_and_a_tool_write_does_not(tmp_path:
         (worker,) = stack.pids  # launched without make: the runner is stack.process
         for relative in TOOL_WRITES:
             write(project, relative)
-        with (project / "chalicelib" / "http" / "responses.py").open("a") as source:
+        with (project / "chalicelib" / "api" / "responses.py").open("a") as source:
             source.write("\n# edited\n")
         # One restart, for the source file alone: the tool writes came first and are not named.
         assert wait_for_line(stack, "reloading:") == "reloading: chalicelib/api/responses.py changed"
