@@ -13,12 +13,13 @@ import argparse
 import os
 import sys
 
-from chalicelib.errors import ServiceError
+from chalicelib.errors import ServiceError, ServiceUnavailable
 from chalicelib.model.accounts import Role, User, normalize_email
 from chalicelib.model.invites import operator
 from chalicelib.services import invites
 from chalicelib.services.users import bootstrap_admin
 from chalicelib.storage import Store
+from chalicelib.storage.errors import Unavailable
 from chalicelib.timeutil import utcnow
 
 
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
             user, token = bootstrap_admin(store, email=args.email, now=utcnow())
             print(f"created admin {user.email} ({user.id}) in {args.table}", file=sys.stderr)
             print(f"OPENINDEX_ADMIN_TOKEN={token.value}", flush=True)
+    except Unavailable:
+        print(f"openindex-bootstrap: {ServiceUnavailable.default_message}", file=sys.stderr)
+        return 1
     except ServiceError as error:
         print(f"openindex-bootstrap: {error.message}", file=sys.stderr)
         return 1

@@ -1,12 +1,17 @@
 """The authorizer and the access middleware: who gets 401, 403 and 503, and at what cost."""
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime
+
 import pytest
 
 import app as app_module
 from chalicelib.errors import InvalidToken
-from chalicelib.model import token_format
+from chalicelib.model import flat, token_format
 from chalicelib.model.accounts import Role, UserStatus
+from chalicelib.model.caller import Caller
+from chalicelib.model.events import EventType, SecurityEvent, new_event
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.requirements import ANY_TOKEN
 from chalicelib.services import authentication, pats, users
@@ -242,3 +247,34 @@ def test_issued_tokens_store_only_a_digest(store: Store, accounts: Accounts, clo
     record = found[issued.record.id]
     assert len(record.digest) == 32
     assert issued.value.encode() != record.digest
+
+
+def test_the_authorizer_context_keeps_the_keys_every_handler_version_reads() -> None:
+    """The authorizer and the API handler are two Lambda functions that a deploy updates one after
+    the other: the context's keys stay what the handler before the flat codec read."""
+    caller = Caller(user_id="usr_1", email="a@example.com", role=Role.ADMIN,
+                    user_created_at=datetime(2026, 1, 1, tzinfo=UTC), token_id="pat_01J000000000000000000000",
+                    token_name="t", scope=Scope.ADMIN, kind=TokenKind.PAT, expires_at=None,
+                    tokens_revoked_at_ms=5, admin_tokens_revoked_at_ms=7, lineage_issued_ms=3)
+    assert set(flat.encode(caller)) == {
+        "userId", "email", "role", "userCreatedAt", "tokenId", "tokenName", "scope", "kind", "expiresAt", "stopsAt",
+        "agentId", "stage", "tokensRevokedAt", "adminTokensRevokedAt", "rotatedTo", "policy", "lastUsedAt",
+        "lastUsedIp", "lineageIssuedAt", "revocationsSeen", "userRevocations"}
+    event = new_event("usr_1", EventType.ROTATION_REPLAYED, "d", datetime(2026, 1, 1, tzinfo=UTC), token_id="pat_1")
+    assert set(flat.encode(event, prefix="event")) == {
+        "event", "eventId", "eventUserId", "eventAt", "eventDetail", "eventTokenId", "eventTokenName",
+        "eventRepeatable"}
+
+
+def test_the_context_codec_round_trips_every_caller_and_event_field_at_its_edges() -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    edges = Caller(user_id="usr_1", email="", role=Role.MEMBER, user_created_at=when, token_id="pat_1",
+                   token_name="", scope=Scope.READ_WRITE, kind=TokenKind.AGENT_RUN, expires_at=None, stops_at=when,
+                   agent_id=None, stage="", tokens_revoked_at_ms=0, admin_tokens_revoked_at_ms=None, rotated_to=None,
+                   policy="", last_used_at=None, last_used_ip=None, lineage_issued_ms=0, revocations_seen=(0, 0),
+                   user_revocations=(0, 0))
+    assert flat.decode(Caller, flat.encode(edges)) == dataclasses.replace(edges, stage=None)  # "" is None
+    for repeatable in (False, True):
+        event = SecurityEvent(id="evt_1", user_id="usr_1", type=EventType.ROTATION_REPLAYED, at=when, detail="",
+                              token_id=None if not repeatable else "pat_1", token_name=None, repeatable=repeatable)
+        assert flat.decode(SecurityEvent, flat.encode(event, prefix="event"), prefix="event") == event

@@ -1,7 +1,9 @@
 """openindex-bootstrap: the first admin's PAT, or an admin invite, printed once."""
 from __future__ import annotations
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from chalicelib.model import token_format
 from chalicelib.model.accounts import Role
@@ -65,3 +67,15 @@ def test_bootstrap_needs_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TABLE_NAME", raising=False)
     with pytest.raises(SystemExit):
         bootstrap.main(["--email", "root@example.com"])
+
+
+def test_bootstrap_says_an_outage_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unreachable = boto3.client("dynamodb", endpoint_url="http://127.0.0.1:9", region_name="us-east-1",
+                               aws_access_key_id="x", aws_secret_access_key="x",
+                               config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}))
+    monkeypatch.setattr(bootstrap.Store, "connect", classmethod(lambda cls, table: Store(unreachable, table)))
+    assert bootstrap.main(["--email", "first@example.com", "--table", "t"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "openindex-bootstrap: The service is briefly unavailable; retry the request.")

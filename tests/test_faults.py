@@ -2,8 +2,9 @@
 the request is refused with a clean JSON 503/500, never allowed, and a retry afterwards works."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 
 from chalicelib.model.accounts import Role
 from chalicelib.model.kinds import Scope
+from chalicelib.storage import Store
 
 from .conftest import Accounts, Api
 
@@ -157,3 +159,15 @@ def test_a_throttled_policy_change_is_a_clean_503(api: Api, accounts: Accounts, 
     response = api.request("PUT", "/admin/settings/token-policy", admin.token, body={
         "maxLifetimeDays": 30, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400})
     assert (response.status, response.error_code) == (503, "service_unavailable")
+
+
+def test_a_failed_use_record_logs_why(store: Store, caplog: pytest.LogCaptureFixture,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def throttled(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                          "UpdateItem")
+    monkeypatch.setattr(store.tokens._table.client, "update_item", throttled)
+    with caplog.at_level(logging.WARNING):
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        store.tokens.record_use("usr_x", "pat_x", now, "192.0.2.1", None, stale_before=now - timedelta(minutes=5))
+    assert "ProvisionedThroughputExceededException" in caplog.text

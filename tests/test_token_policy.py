@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.model.accounts import Role
-from chalicelib.model.kinds import Scope
+from chalicelib.model.expiry import span_in_words
+from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.token_policy import TokenPolicy
 from chalicelib.services import revocation
 from chalicelib.storage import Store
 from chalicelib.timeutil import to_iso
@@ -394,3 +396,17 @@ def test_requiring_an_expiry_does_not_cap_an_asked_expiry_that_use_would_allow(
     asked = api.post("/me/pats", owner.token, body={"name": "n", "scope": "read_write",
                                                    "expiresAt": to_iso(clock.now() + timedelta(days=400))})
     assert asked.status == 201, asked.body
+
+
+@pytest.mark.parametrize(("lifetime", "words"), [
+    (timedelta(days=96.5), "96 days"), (timedelta(hours=25), "1 day"), (timedelta(days=1), "1 day"),
+    (timedelta(hours=1), "3600 seconds"),
+])
+def test_lifetimes_are_said_in_whole_days_or_in_seconds(lifetime: timedelta, words: str) -> None:
+    assert span_in_words(lifetime) == words
+
+
+def test_a_policy_breach_says_how_long_the_token_lives() -> None:
+    policy, start = TokenPolicy(max_lifetime_days=1), datetime(2026, 12, 1, tzinfo=UTC)
+    assert policy.breach(TokenKind.PAT, Scope.READ_WRITE, start, start + timedelta(days=96.5)) == \
+        "tokens live at most 1 day, and this one lives 96 days"

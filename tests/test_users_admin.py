@@ -12,7 +12,7 @@ from chalicelib.model.accounts import Role, UserStatus
 from chalicelib.services import users
 from chalicelib.storage import Store
 
-from .conftest import Accounts, Api, FrozenClock
+from .conftest import Accounts, Api, DynamoCalls, FrozenClock
 
 
 def test_users_are_listed_newest_first_in_pages(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
@@ -169,3 +169,25 @@ def test_a_demoted_users_list_leaves_out_their_admin_tokens_in_a_query_dynamodb_
     listed = api.get(f"/admin/users/{second.user.id}/pats", first.token)
     assert listed.status == 200, listed.body
     assert [item["id"] for item in listed.body["items"]] == [kept["id"]]
+
+
+UNKNOWN_USER = "usr_01HZZZZZZZZZZZZZZZZZZZZZZZ"
+
+
+@pytest.mark.parametrize("listing", ["pats", "agent-run-tokens"])
+def test_an_admin_list_with_a_bad_query_is_400_whatever_the_user(api: Api, accounts: Accounts, listing: str) -> None:
+    """The query string is checked before the user is looked up: a bad query is 400 for any user id."""
+    admin = accounts.admin()
+    response = api.get(f"/admin/users/{UNKNOWN_USER}/{listing}?limit=0", admin.token)
+    assert (response.status, response.error_code) == (400, "invalid_request")
+
+
+@pytest.mark.parametrize("listing", ["pats", "agent-run-tokens"])
+def test_an_admin_list_with_a_bad_query_reads_nothing_but_the_token(
+    api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, listing: str
+) -> None:
+    admin, member = accounts.admin(), accounts.create()
+    api.get("/me", admin.token)  # steady state: lastUsedAt recorded
+    dynamo_calls.clear()
+    assert api.get(f"/admin/users/{member.user.id}/{listing}?limit=0", admin.token).status == 400
+    assert dynamo_calls.operations == ["BatchGetItem"]

@@ -1,6 +1,7 @@
 """Personal access tokens: a person's own, and (for admins) anyone's; rotation and revoke-all."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Response
@@ -29,7 +30,8 @@ def create_pat() -> Response:
 @router.route("/me/pats", methods=["GET"], requirement=HUMAN_READ_WRITE)
 def list_pats() -> dict[str, Any]:
     """The caller's PATs, newest first, without their values."""
-    return _list_pats(current_caller().owner)
+    owner = current_caller().owner
+    return _list_pats(lambda: owner)
 
 
 @router.route("/me/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_READ_WRITE)
@@ -64,7 +66,7 @@ def revoke_all_my_tokens() -> Response:
 @router.route("/admin/users/{user_id}/pats", methods=["GET"], requirement=HUMAN_ADMIN)
 def list_user_pats(user_id: str) -> dict[str, Any]:
     """Anyone's PATs, newest first, without their values."""
-    return _list_pats(users.get_user(store(), user_id))
+    return _list_pats(lambda: users.get_user(store(), user_id))
 
 
 @router.route("/admin/users/{user_id}/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
@@ -79,9 +81,10 @@ def revoke_all_user_tokens(user_id: str) -> Response:
     return _revoke_all(user_id)
 
 
-def _list_pats(owner: User) -> dict[str, Any]:
+def _list_pats(owner: Callable[[], User]) -> dict[str, Any]:
+    """A page of ``owner``'s PATs; the owner is looked up once the query string is valid."""
     policy, moment = current_caller().token_policy, now()
-    return listing(lambda limit, cursor: pats.list_pats(store(), owner, limit=limit, cursor=cursor, now=moment),
+    return listing(lambda limit, cursor: pats.list_pats(store(), owner(), limit=limit, cursor=cursor, now=moment),
                    lambda token: responses.listed_pat(token, pats.why_blocked(token, policy, moment)))
 
 

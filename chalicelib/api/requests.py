@@ -1,6 +1,7 @@
 """Request models: every body and query string is validated here before the domain sees it.
 
-app.py imports this module inside the views that need it (pydantic is slow to import and the authorizer never needs it).
+The routers import this module inside the views that need it: pydantic is slow to import, and
+the authorizer never needs it (tests/test_layers.py holds that).
 """
 from __future__ import annotations
 

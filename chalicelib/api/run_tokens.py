@@ -1,6 +1,7 @@
 """Workflow agent run tokens: minted from a person's PAT, listed and revoked like PATs."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Response
@@ -29,7 +30,8 @@ def create_agent_run_token() -> Response:
 @router.route("/me/agent-run-tokens", methods=["GET"], requirement=HUMAN_READ_WRITE)
 def list_my_run_tokens() -> dict[str, Any]:
     """The caller's live agent run tokens, newest first, without their values."""
-    return _list_run_tokens(current_caller().owner)
+    owner = current_caller().owner
+    return _list_run_tokens(lambda: owner)
 
 
 @router.route("/me/agent-run-tokens/{run_id}", methods=["DELETE"], requirement=HUMAN_READ_WRITE)
@@ -41,7 +43,7 @@ def delete_my_run_token(run_id: str) -> Response:
 @router.route("/admin/users/{user_id}/agent-run-tokens", methods=["GET"], requirement=HUMAN_ADMIN)
 def list_user_run_tokens(user_id: str) -> dict[str, Any]:
     """Anyone's live agent run tokens, newest first, without their values."""
-    return _list_run_tokens(users.get_user(store(), user_id))
+    return _list_run_tokens(lambda: users.get_user(store(), user_id))
 
 
 @router.route("/admin/users/{user_id}/agent-run-tokens/{run_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
@@ -50,9 +52,10 @@ def delete_user_run_token(user_id: str, run_id: str) -> Response:
     return _delete(user_id, run_id)
 
 
-def _list_run_tokens(owner: User) -> dict[str, Any]:
+def _list_run_tokens(owner: Callable[[], User]) -> dict[str, Any]:
+    """A page of ``owner``'s run tokens; the owner is looked up once the query string is valid."""
     moment = now()
-    return listing(lambda limit, cursor: run_tokens.list_run_tokens(store(), owner, limit=limit, cursor=cursor,
+    return listing(lambda limit, cursor: run_tokens.list_run_tokens(store(), owner(), limit=limit, cursor=cursor,
                                                                     now=moment),
                    responses.listed_run_token)
 

@@ -1,10 +1,10 @@
 """Who is calling: the authenticated user and the token they called with."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalicelib.model import ids
+from chalicelib.model import flat, ids
 from chalicelib.model.accounts import Generations, Role, User, UserStatus
 from chalicelib.model.invites import Maker
 from chalicelib.model.kinds import Scope, TokenKind
@@ -29,8 +29,8 @@ class Caller:
     stops_at: datetime | None = None
     agent_id: str | None = None
     stage: str | None = None
-    tokens_revoked_at_ms: int | None = None
-    admin_tokens_revoked_at_ms: int | None = None
+    tokens_revoked_at_ms: int | None = field(default=None, metadata=flat.named("tokensRevokedAt"))
+    admin_tokens_revoked_at_ms: int | None = field(default=None, metadata=flat.named("adminTokensRevokedAt"))
     # The successor of a token in its rotation grace window.
     rotated_to: str | None = None
     # The token policy the authorizer read (TokenPolicy.to_text), so views need not read it again.
@@ -39,7 +39,7 @@ class Caller:
     last_used_at: datetime | None = None
     last_used_ip: str | None = None
     # The token's lineage and recorded revocation counts (TokenRecord): what it makes inherits them.
-    lineage_issued_ms: int | None = None
+    lineage_issued_ms: int | None = field(default=None, metadata=flat.named("lineageIssuedAt"))
     revocations_seen: Generations | None = None
     # The user's revocation counts, as the authorizer read them (User.revocations).
     user_revocations: Generations = (0, 0)

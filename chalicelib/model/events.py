@@ -1,11 +1,11 @@
 """Security events: what happened to one of a person's tokens, in words meant for that person."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from chalicelib.model import ids
+from chalicelib.model import flat, ids
 
 EVENT_ID_PREFIX = "evt"
 RETENTION = timedelta(days=90)
@@ -29,7 +29,8 @@ class SecurityEvent:
 
     id: str
     user_id: str
-    type: EventType
+    # In the authorizer's context, the key "event" itself: what a handler of any version reads.
+    type: EventType = field(metadata=flat.named(""))
     at: datetime
     detail: str
     token_id: str | None = None
@@ -51,7 +52,7 @@ def repeatable_event(
     user_id: str, event_type: EventType, detail: str, now: datetime, *, token_id: str, token_name: str | None,
 ) -> SecurityEvent:
     """An event a caller can provoke by repeating a request: stored at most once per token per
-    REPEAT_WINDOW, which the token's own item records (see EventStore.put_once)."""
+    REPEAT_WINDOW, which the token's own item records (see EventStore.report)."""
     return SecurityEvent(id=ids.new_id(EVENT_ID_PREFIX, now), user_id=user_id, type=event_type, at=now,
                          detail=detail, token_id=token_id, token_name=token_name, repeatable=True)
 

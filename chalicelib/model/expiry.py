@@ -20,9 +20,9 @@ def require_future_within(expires_at: datetime, now: datetime, longest: timedelt
 
 
 def span_in_words(span: timedelta) -> str:
-    """A lifetime for people: in days from a day up ("1 day", "30 days", "1.5 days"), in seconds
-    below ("3600 seconds")."""
-    days = span / timedelta(days=1)
-    if days >= 1:
-        return "1 day" if days == 1 else f"{days:.1f}".removesuffix(".0") + " days"
-    return f"{int(span.total_seconds())} seconds"
+    """A lifetime for people: in whole days from a day up ("1 day", "96 days"), in seconds below
+    ("3600 seconds")."""
+    if span < timedelta(days=1):
+        return f"{int(span.total_seconds())} seconds"
+    days = round(span / timedelta(days=1))
+    return "1 day" if days == 1 else f"{days} days"

@@ -44,7 +44,7 @@ class TokenRecord:
     digest: bytes
     created_at: datetime
     expires_at: datetime | None = None
-    # Where the token was last used, as API Gateway saw the request (see access.usage).
+    # Where the token was last used, as API Gateway saw the request (see services.usage).
     last_used_at: datetime | None = None
     last_used_ip: str | None = None
     last_used_user_agent: str | None = None

@@ -28,7 +28,7 @@ class EventStore:
             if event.repeatable:
                 self._put_once(event)
             else:
-                self._table.write(self.write(event))
+                self._table.write(Write.new_item(self._table.name, event_item(event)))
         except Unavailable:
             log.warning("could not record security event %s for %s", event.type, event.user_id)
 
@@ -57,8 +57,8 @@ class EventStore:
             pass  # told within the window, or the token is gone
 
     def write(self, event: SecurityEvent) -> Write:
-        """The event as a new item: one write of a transaction with the change it reports."""
-        return Write.new_item(self._table.name, event_item(event))
+        """The event as one write of a transaction with the change it reports."""
+        return Write({"Put": {"TableName": self._table.name, "Item": event_item(event)}})
 
     def page(
         self, user_id: str, limit: int, start_after: str | None, now: datetime

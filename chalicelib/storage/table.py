@@ -95,7 +95,7 @@ class Table:
                     raise write.failed(cast("Item | None", reason.get("Item"))) from error
                 if reason.get("Code") == "TransactionConflict":
                     raise ConcurrentChange() from error
-            raise Unavailable() from error
+            raise Unavailable("TransactionCanceledException") from error
 
     def write(self, write: Write, *, returning: str = "NONE") -> Item | None:
         """Run one conditional Put, Update or Delete; the item's attributes as ``returning`` asks
@@ -128,7 +128,7 @@ class Table:
                     RequestItems={self.name: {"Keys": keys[start:start + 100], "ConsistentRead": True}})
             if response.get("UnprocessedKeys"):
                 # BatchGetItem reports throttling this way instead of raising.
-                raise Unavailable()
+                raise Unavailable("UnprocessedKeys")
             found += response["Responses"].get(self.name, [])
         return found
 
@@ -145,14 +145,14 @@ class Table:
                 if not pending:
                     break
             else:
-                raise Unavailable()
+                raise Unavailable("UnprocessedItems")
 
-    def query(self, params: Mapping[str, Any], *, limit: int | None = None,
-              start_key: Item | None = None) -> tuple[list[Item], Item | None]:
-        """One page of a Query (strongly consistent unless it reads the index) and the key to
-        continue from (None: no more)."""
+    def query(self, params: Mapping[str, Any], *, limit: int | None = None, start_key: Item | None = None,
+              consistent: bool = True) -> tuple[list[Item], Item | None]:
+        """One page of a Query (strongly consistent unless told otherwise or it reads the index,
+        which cannot be) and the key to continue from (None: no more)."""
         request: dict[str, Any] = {"TableName": self.name, **params}
-        if request.get("IndexName") is None:
+        if consistent and request.get("IndexName") is None:
             request["ConsistentRead"] = True
         if limit is not None:
             request["Limit"] = limit
@@ -162,11 +162,11 @@ class Table:
             response = self.client.query(**request)
         return response.get("Items", []), response.get("LastEvaluatedKey")
 
-    def query_all(self, params: Mapping[str, Any]) -> Iterator[Item]:
+    def query_all(self, params: Mapping[str, Any], *, consistent: bool = True) -> Iterator[Item]:
         """Every item a Query finds, page after page (off the request path only)."""
         start_key: Item | None = None
         while True:
-            items, start_key = self.query(params, start_key=start_key)
+            items, start_key = self.query(params, start_key=start_key, consistent=consistent)
             yield from items
             if start_key is None:
                 return
@@ -201,10 +201,10 @@ def dynamodb_errors() -> Iterator[None]:
         yield
     except ClientError as error:
         if error_code(error) in _TRANSIENT_ERRORS:
-            raise Unavailable() from error
+            raise Unavailable(error_code(error)) from error
         raise
     except BotoCoreError as error:
-        raise Unavailable() from error
+        raise Unavailable(type(error).__name__) from error
 
 
 def error_code(error: ClientError) -> str:

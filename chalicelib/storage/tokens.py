@@ -257,13 +257,14 @@ class TokenStore:
                            ":admin": Scope.ADMIN.value})
         if not revoked:
             return []
+        # Eventually consistent, at half the cost: a key a read misses is swept on the sweeper's next run.
         return list(self._table.query_all({
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :kind)",
             "FilterExpression": " OR ".join(f"({clause})" for clause in revoked),
             "ProjectionExpression": "pk, sk",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": marshal(values),
-        }))
+        }, consistent=False))
 
     def account(self, user_id: str) -> tuple[User | None, list[TokenRecord]]:
         """A user and every token item of theirs, live or not, in one paged, strongly consistent
