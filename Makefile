@@ -14,6 +14,9 @@ LAMBDA_PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/py
 	$$p -c '' 2>/dev/null && echo $$p && break; done)
 LAMBDA_VENV := .venv-lambda
 
+# Test processes (pytest-xdist): auto is one per CPU; PYTEST_WORKERS=0 runs the tests in this process
+PYTEST_WORKERS ?= auto
+
 .PHONY: run test test-fast fuzz load bench deploy package bootstrap destroy clean
 
 $(VENV)/.installed: pyproject.toml
@@ -44,14 +47,14 @@ test: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
 ## test-fast: lint, types, layers and every test but the slow and end-to-end ones (under a minute)
 test-fast: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest -m "not slow and not e2e"
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not slow and not e2e"
 
 ## deploy: the table stack (aws cloudformation deploy), then `chalice deploy`, then the Gateway Responses
 ## and throttling, then the per-client limits (a WAF WebACL on the API's stage, a stack of its own)

@@ -23,7 +23,8 @@ STAGES = ("dev", "prod")
 def is_full_run(session: pytest.Session, root: Path) -> bool:
     """True when the session ran every test: no marker or keyword selection, no narrower path."""
     config = session.config
-    if config.option.markexpr or config.option.keyword or session.testsfailed or session.shouldstop:
+    if (config.option.markexpr or config.option.keyword or config.option.collectonly or session.testsfailed
+            or session.shouldstop):
         return False
     tests = (root / "tests").resolve()
     return all(Path(arg.split("::")[0]).resolve() in (tests, root.resolve()) for arg in config.args)

@@ -12,17 +12,9 @@ from click.testing import Result
 from .conftest import APP_URL, SECRETS, Account, Accounts, Api, Cli, FrozenClock, Recording, login, one_line
 
 USERS = ("admin", "users")
-
-
 INVITES = ("admin", "invites")
-
-
 POLICY = ("admin", "token-policy")
-
-
 UNKNOWN_USER = "usr_01jdx7k2m3n4p5q6r7s8t9v0wx"
-
-
 NOT_ADMIN = "oi: token scope is insufficient; use a token with admin scope"
 
 

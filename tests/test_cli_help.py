@@ -45,11 +45,7 @@ def test_help_is_never_cut_off_and_every_command_shows_examples(cli: Cli) -> Non
 
 
 REVOKE_ALL = ("settings", "personal", "tokens", "revoke-all")
-
-
 RUN_LIST = ("settings", "personal", "run-tokens", "list")
-
-
 RUN_DELETE = ("settings", "personal", "run-tokens", "delete")
 
 

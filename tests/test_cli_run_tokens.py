@@ -9,11 +9,7 @@ import pytest
 from .conftest import APP_URL, Accounts, Api, Cli, FrozenClock, Recording, login, one_line
 
 RUN_ID = "run_01jdx7k2m4c8b3n5q6r7s8t9v0"
-
-
 RUN_LIST = ("settings", "personal", "run-tokens", "list")
-
-
 RUN_DELETE = ("settings", "personal", "run-tokens", "delete")
 
 

@@ -86,8 +86,6 @@ def test_a_gateway_failure_is_still_a_server_failure(cli: Cli) -> None:
 
 
 USERS = ("admin", "users")
-
-
 UNKNOWN_USER = "usr_01jdx7k2m3n4p5q6r7s8t9v0wx"
 
 

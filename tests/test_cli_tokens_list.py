@@ -16,11 +16,7 @@ from .conftest import (
 )
 
 ROTATE = ("settings", "personal", "tokens", "rotate")
-
-
 LIST = ("settings", "personal", "tokens", "list")
-
-
 PAT_ID = "pat_01jdx7k2m4c8b3n5q6r7s8t9v0"
 
 

@@ -33,7 +33,8 @@ from openindex_ops.table import load_template, table_properties
 
 from .conftest import ROOT, TABLE, Api
 
-pytestmark = pytest.mark.slow
+# One worker runs every `chalice package` (they share the project's .chalice/deployments/ cache).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("chalice_package")]
 
 STAGES = ("dev", "prod")
 BIN = Path(sys.executable).parent

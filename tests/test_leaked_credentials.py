@@ -130,8 +130,6 @@ def test_not_json_is_400(api: Api) -> None:
 
 
 POLICY = "/admin/settings/token-policy"
-
-
 DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
 
 

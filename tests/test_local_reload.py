@@ -38,6 +38,7 @@ def test_only_the_apps_source_is_watched(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.xdist_group("chalice_package")  # it copies the project: not while a package is written
 def test_a_source_change_restarts_the_worker_and_a_tool_write_does_not(tmp_path: Path) -> None:
     # A copy of the project, so that editing its source restarts no one else's `make run`.
     project = tmp_path / "project"

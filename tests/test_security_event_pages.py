@@ -16,8 +16,6 @@ from openindex_ops import bootstrap
 from .conftest import TABLE, Account, Accounts, Api, DynamoCalls, FrozenClock
 
 POLICY = "/admin/settings/token-policy"
-
-
 DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
 
 

@@ -19,7 +19,8 @@ import pytest
 
 from .local_server import ROOT, Stack, call, free_port, launch, raw_call, stop
 
-pytestmark = pytest.mark.e2e
+# One worker runs them all: they share one stack and one browser (module-scoped fixtures).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "

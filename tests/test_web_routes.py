@@ -130,6 +130,7 @@ def test_the_api_keeps_its_own_headers(http) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("chalice_package")  # with test_infra's: they share .chalice/deployments/
 def test_chalice_package_ships_the_static_files(tmp_path: Path) -> None:
     chalice = ROOT / ".venv-lambda" / "bin" / "chalice"
     if not chalice.exists():
