@@ -234,8 +234,8 @@ def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str
     from chalicelib.model import ids, token_format
     from chalicelib.model.accounts import Role
     from chalicelib.model.kinds import Scope, TokenKind
-    from chalicelib.model.tokens import TokenRecord
-    from chalicelib.services import authentication, pats, users
+    from chalicelib.model.tokens import TokenRecord, new_token
+    from chalicelib.services import authentication, users
     from chalicelib.storage import Store
     from chalicelib.storage.items import token_item
     from openindex_ops.table import create_table
@@ -257,8 +257,9 @@ def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str
     def holder(table_store: Any, email: str, filler: int) -> tuple[Any, str]:
         """A user with one real token and `filler` more; (the user, header)."""
         user = users.create_user(table_store, email=email, role=Role.MEMBER, now=now)
-        value = pats.issue_pat(table_store, user_id=user.id, name="t", scope=Scope.READ_WRITE, expires_at=None,
-                               now=now).value
+        issued = new_token(TokenKind.PAT, user_id=user.id, name="t", scope=Scope.READ_WRITE, now=now)
+        table_store.tokens.put(issued.record)
+        value = issued.value
         authentication.verdict(table_store, f"Bearer {value}", now)  # records lastUsedAt: steady state next
         fill(table_names[id(table_store)], user.id, filler)
         return user, f"Bearer {value}"

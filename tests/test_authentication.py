@@ -14,10 +14,10 @@ from chalicelib.model.caller import Caller
 from chalicelib.model.events import EventType, SecurityEvent, new_event
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.requirements import ANY_TOKEN
-from chalicelib.services import authentication, pats, users
+from chalicelib.services import authentication, users
 from chalicelib.storage import Store
 
-from .conftest import Accounts, Api, DynamoCalls, FrozenClock
+from .conftest import Accounts, Api, DynamoCalls, FrozenClock, issue_pat
 
 PAT = TokenKind.PAT.spec
 
@@ -240,7 +240,7 @@ def test_every_route_behind_the_authorizer_states_its_requirement() -> None:
 
 def test_issued_tokens_store_only_a_digest(store: Store, accounts: Accounts, clock: FrozenClock) -> None:
     owner = accounts.create()
-    issued = pats.issue_pat(
+    issued = issue_pat(
         store, user_id=owner.user.id, name="x", scope=Scope.READ_WRITE, expires_at=None, now=clock.now()
     )
     _, found, _ = store.tokens.load_credential(owner.user.id, [issued.record.id])

@@ -26,7 +26,7 @@ from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.services import authentication, invites, pats, revocation, users
 from chalicelib.storage import Store
 
-from .conftest import APP_URL, ROOT
+from .conftest import APP_URL, ROOT, issue_pat
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +62,7 @@ def test_fifty_concurrent_claims_of_one_invite_make_exactly_one_account(served_s
 @pytest.mark.parametrize("how", ["delete", "revoke-all"])
 def test_no_use_of_a_token_succeeds_after_its_revocation_returned(served_store: Store, how: str) -> None:
     owner = users.create_user(served_store, email="owner@example.com", role=Role.MEMBER, now=NOW)
-    doomed = pats.issue_pat(served_store, user_id=owner.id, name="doomed", scope=Scope.READ_WRITE,
+    doomed = issue_pat(served_store, user_id=owner.id, name="doomed", scope=Scope.READ_WRITE,
                             expires_at=None, now=NOW)
     deleted_at: list[float] = []
     successes_started_after_delete: list[float] = []
@@ -112,7 +112,7 @@ def test_no_use_of_a_token_succeeds_after_its_revocation_returned(served_store: 
 
 def test_concurrent_creates_by_one_user_are_all_listed(served_store: Store) -> None:
     owner = users.create_user(served_store, email="maker@example.com", role=Role.ADMIN, now=NOW)
-    first = pats.issue_pat(served_store, user_id=owner.id, name="first", scope=Scope.ADMIN, expires_at=None,
+    first = issue_pat(served_store, user_id=owner.id, name="first", scope=Scope.ADMIN, expires_at=None,
                            now=NOW)
     caller = caller_of(served_store, first.value)
 
@@ -152,7 +152,7 @@ def test_concurrent_requests_through_chalice_local_each_see_their_own_caller(
     holders = []
     for number in range(6):
         user = users.create_user(served_store, email=f"u{number}@example.com", role=Role.MEMBER, now=NOW)
-        issued = pats.issue_pat(served_store, user_id=user.id, name="t", scope=Scope.READ_WRITE, expires_at=None,
+        issued = issue_pat(served_store, user_id=user.id, name="t", scope=Scope.READ_WRITE, expires_at=None,
                                 now=NOW)
         holders.append((user.id, issued.value))
 

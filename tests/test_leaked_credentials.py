@@ -9,10 +9,9 @@ import pytest
 from chalicelib.model import ids, token_format
 from chalicelib.model.accounts import Role
 from chalicelib.model.kinds import Scope, TokenKind
-from chalicelib.services import pats
 from chalicelib.storage import Store
 
-from .conftest import Account, Accounts, Api, AuditLog, DynamoCalls, FrozenClock
+from .conftest import Account, Accounts, Api, AuditLog, DynamoCalls, FrozenClock, issue_pat
 
 SOURCE = "https://github.com/someone/repo/blob/main/.env"
 
@@ -264,7 +263,7 @@ def test_a_leak_reports_source_never_carries_a_token_value_into_logs_or_events(
     `oi_(pat|run|inv)_[0-9A-Za-z]+` matches, or cut the URL to scheme, host and path with such
     substrings redacted before it is logged or stored."""
     reporter, victim = accounts.create(), accounts.create()
-    spare = pats.issue_pat(store, user_id=reporter.user.id, name="spare", scope=Scope.READ_WRITE, expires_at=None,
+    spare = issue_pat(store, user_id=reporter.user.id, name="spare", scope=Scope.READ_WRITE, expires_at=None,
                            now=clock.now())
     make_pat(api, reporter.token, "child")  # a descendant: its owner is told too, with the source
     source = f"https://github.com/acme/app/blob/main/notes.txt?also={victim.token}"

@@ -18,11 +18,11 @@ from chalicelib.model import token_format
 from chalicelib.model.accounts import Role, UserStatus
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.requirements import ANY_TOKEN, HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER, Requirement
-from chalicelib.services import authentication, pats, revocation, run_tokens, users
+from chalicelib.services import authentication, revocation, run_tokens, users
 from chalicelib.storage import Store
 from openindex_ops.table import create_table
 
-from .conftest import TABLE, Accounts, Api, FrozenClock
+from .conftest import TABLE, Accounts, Api, FrozenClock, issue_pat
 
 pytestmark = pytest.mark.slow
 
@@ -134,7 +134,7 @@ class TokenLifecycle(RuleBasedStateMachine):
     def create_pat(self, user: str, admin: bool, lifetime: int | None) -> str:
         scope = Scope.ADMIN if admin and self.users[user].role is Role.ADMIN else Scope.READ_WRITE
         expires = self.now + timedelta(seconds=lifetime) if lifetime else None
-        issued = pats.issue_pat(self.store, user_id=self.users[user].id, name="t", scope=scope, expires_at=expires,
+        issued = issue_pat(self.store, user_id=self.users[user].id, name="t", scope=scope, expires_at=expires,
                                 now=self.now)
         self.model[issued.value] = {"user": user, "scope": scope, "kind": TokenKind.PAT, "id": issued.record.id,
                                     "expires": issued.record.expires_at, "parent": None, "deleted": False,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.model.kinds import Scope
-from chalicelib.services import pats, revocation
+from chalicelib.services import revocation
 from chalicelib.storage import Store
 from openindex_ops.request_budget import REQUEST_BUDGET
 
-from .conftest import Accounts, Api, DynamoCalls, FrozenClock
+from .conftest import Accounts, Api, DynamoCalls, FrozenClock, issue_pat
 
 TWO_MINUTES_LATER = "2026-11-24T12:02:00Z"  # the frozen clock starts at 12:00:00
 
@@ -100,7 +100,7 @@ def test_revoke_all_costs_the_same_requests_whatever_the_number_of_tokens(
 ) -> None:
     owner = accounts.create()
     for number in range(count - 1):
-        pats.issue_pat(store, user_id=owner.user.id, name=f"t{number}", scope=Scope.READ_WRITE, expires_at=None,
+        issue_pat(store, user_id=owner.user.id, name=f"t{number}", scope=Scope.READ_WRITE, expires_at=None,
                        now=clock.now())
     api.get("/me", owner.token)  # lastUsedAt recorded: steady state
     dynamo_calls.clear()
@@ -113,12 +113,12 @@ def test_the_sweeper_deletes_revoked_token_items_and_nothing_else(
 ) -> None:
     owner, bystander = accounts.create(), accounts.create()
     for number in range(30):
-        pats.issue_pat(store, user_id=owner.user.id, name=f"t{number}", scope=Scope.READ_WRITE, expires_at=None,
+        issue_pat(store, user_id=owner.user.id, name=f"t{number}", scope=Scope.READ_WRITE, expires_at=None,
                        now=clock.now())
     accounts.run_token(api, owner)
     api.post("/me/pats/revoke-all", owner.token)
     clock.advance(seconds=1)
-    survivor = pats.issue_pat(store, user_id=owner.user.id, name="after", scope=Scope.READ_WRITE, expires_at=None,
+    survivor = issue_pat(store, user_id=owner.user.id, name="after", scope=Scope.READ_WRITE, expires_at=None,
                               now=clock.now())
     assert revocation.sweep_revoked_tokens(store) == 32
     left = dynamodb.query(TableName="openindex-auth-test", KeyConditionExpression="pk = :pk",

@@ -10,7 +10,7 @@ from chalicelib.model.kinds import Scope
 from chalicelib.services import pats, revocation, users
 from chalicelib.storage import Store
 
-from .conftest import Accounts, Api, FrozenClock
+from .conftest import Accounts, Api, FrozenClock, issue_pat
 
 
 def status(api: Api, token: str) -> int:
@@ -145,7 +145,7 @@ def test_a_cursor_from_before_revoke_all_is_not_a_500(
     admin, member = accounts.admin(), accounts.create()
     for number in range(3):
         clock.advance(milliseconds=1)
-        pats.issue_pat(store, user_id=member.user.id, name=f"t{number}", scope=Scope.READ_WRITE, expires_at=None,
+        issue_pat(store, user_id=member.user.id, name=f"t{number}", scope=Scope.READ_WRITE, expires_at=None,
                        now=clock.now())
     cursor = api.get(f"/admin/users/{member.user.id}/pats?limit=1", admin.token).body["nextCursor"]
     assert api.get(f"/admin/users/{member.user.id}/pats?limit=1&cursor={cursor}", admin.token).status == 200

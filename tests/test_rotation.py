@@ -9,12 +9,11 @@ import pytest
 from chalicelib.model.accounts import Role
 from chalicelib.model.kinds import Scope
 from chalicelib.model.tokens import Creator, new_token
-from chalicelib.services import pats
 from chalicelib.storage import Store
 from chalicelib.storage.errors import RotationLost
 from chalicelib.timeutil import to_iso
 
-from .conftest import Accounts, Api, AuditLog, DynamoCalls, FrozenClock
+from .conftest import Accounts, Api, AuditLog, DynamoCalls, FrozenClock, issue_pat
 
 
 def rotate(api: Api, token: str, ref: str = "self", **body: Any) -> Any:
@@ -262,7 +261,7 @@ def test_a_late_use_after_the_successor_was_deleted_is_not_told_to_use_the_new_t
     assert api.delete(f"/me/pats/{doomed['id']}", other.token).status == 204
     refused = api.get("/me", other.token).body["error"]["message"]
     assert "deleted or revoked since" in refused and "Use the new token" not in refused
-    reader = pats.issue_pat(store, user_id=other.user.id, name="reader", scope=Scope.READ_WRITE, expires_at=None,
+    reader = issue_pat(store, user_id=other.user.id, name="reader", scope=Scope.READ_WRITE, expires_at=None,
                             now=clock.now())
     (told,) = api.get("/me/security-events", reader.value).body["items"]
     assert "deleted or revoked since" in told["detail"] and "grace period ended" not in told["detail"]

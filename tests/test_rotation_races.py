@@ -20,7 +20,7 @@ from chalicelib.model.tokens import LEFT_OUT
 from chalicelib.services import authentication, pats, revocation, rotation, users
 from chalicelib.storage import Store
 
-from .conftest import Accounts, Api, FrozenClock
+from .conftest import Accounts, Api, FrozenClock, issue_pat
 
 
 def rotate(api: Api, token: str, ref: str = "self", **body: Any) -> Any:
@@ -118,7 +118,7 @@ def test_concurrent_rotations_of_one_token_answer_the_losers_409(served_store: S
     not_found, which tells a client retrying a lost response the token never existed."""
     now = datetime(2026, 11, 24, 12, tzinfo=UTC)
     owner = users.create_user(served_store, email="racer@example.com", role=Role.MEMBER, now=now)
-    issued = pats.issue_pat(served_store, user_id=owner.id, name="t", scope=Scope.READ_WRITE, expires_at=None,
+    issued = issue_pat(served_store, user_id=owner.id, name="t", scope=Scope.READ_WRITE, expires_at=None,
                             now=now)
     caller = caller_of(served_store, issued.value, now)
     racers = 8
@@ -181,7 +181,7 @@ def test_a_rotation_authorized_just_before_a_deactivation_rotates_nothing(
 def test_concurrent_rotations_leave_one_successor_stored(served_store: Store) -> None:
     now = datetime(2026, 11, 24, 12, tzinfo=UTC)
     owner = users.create_user(served_store, email="racer2@example.com", role=Role.MEMBER, now=now)
-    issued = pats.issue_pat(served_store, user_id=owner.id, name="t", scope=Scope.READ_WRITE, expires_at=None,
+    issued = issue_pat(served_store, user_id=owner.id, name="t", scope=Scope.READ_WRITE, expires_at=None,
                             now=now)
     caller = caller_of(served_store, issued.value, now)
     racers = 8

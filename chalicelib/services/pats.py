@@ -25,15 +25,6 @@ from chalicelib.storage import Store
 PAT_ID_PREFIX = TokenKind.PAT.spec.id_prefix
 
 
-def issue_pat(
-    store: Store, *, user_id: str, name: str, scope: Scope, expires_at: datetime | None, now: datetime
-) -> IssuedToken:
-    """Create and store a PAT for ``user_id``; callers have already checked who may have it."""
-    issued = new_token(TokenKind.PAT, user_id=user_id, name=name, scope=scope, expires_at=expires_at, now=now)
-    store.tokens.put(issued.record)
-    return issued
-
-
 def create_pat(
     store: Store, caller: Caller, *, name: str, scope: Scope, expires_at: datetime | None, now: datetime
 ) -> IssuedToken:
