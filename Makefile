@@ -48,7 +48,7 @@ test: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
-## test-fast: lint, types and every test but the slow and end-to-end ones (under a minute)
+## test-fast: lint, types and every test but the slow and end-to-end ones (about a minute on 2 cores)
 test-fast: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
