@@ -49,7 +49,7 @@ test: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
-## test-fast: lint, types, layers and every test but the slow and end-to-end ones (under a minute)
+## test-fast: lint, types, layers and every test but the slow and end-to-end ones (about a minute on 2 cores)
 test-fast: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
