@@ -19,9 +19,12 @@ PYTEST_WORKERS ?= auto
 
 .PHONY: run test test-fast fuzz load bench deploy package bootstrap destroy clean
 
+# chalice packages the Lambda functions with pip and supports pip below 26.3 only.
+PIP := pip<26.3
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet --upgrade '$(PIP)'
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -33,7 +36,7 @@ $(LAMBDA_VENV)/.installed: pyproject.toml
 	@test -n "$(LAMBDA_PYTHON)" || { echo "A Python 3.13 interpreter is needed to package the Lambda functions \
 	(python3.13 on PATH, or pyenv install 3.13); or give it: make $(MAKECMDGOALS) LAMBDA_PYTHON=/path/to/python3.13" >&2; exit 2; }
 	$(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
-	$(LAMBDA_VENV)/bin/pip install --quiet --upgrade pip
+	$(LAMBDA_VENV)/bin/pip install --quiet --upgrade '$(PIP)'
 	$(LAMBDA_VENV)/bin/pip install --quiet -e .
 	touch $@
 
