@@ -9,7 +9,7 @@ from chalicelib.services import leaks
 router = Router()
 
 
-@router.public_route("/credentials/revoke", methods=["POST"])
+@router.route("/credentials/revoke", methods=["POST"])
 def revoke_leaked_credentials() -> Response:
     """Revoke leaked PATs, run tokens and invites, reported by anyone: 202 whatever was found,
     so the answer never tells whether a token is live."""

@@ -6,7 +6,7 @@ from chalicelib.api.routing import Router
 router = Router()
 
 
-@router.public_route("/health", methods=["GET"])
+@router.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
     """Liveness for load balancers and monitors; touches nothing and needs no token."""
     return {"status": "ok"}

@@ -7,13 +7,12 @@ from chalice.app import Response
 
 from chalicelib.api import responses
 from chalicelib.api.routing import Router, body, created, current_caller, listing, no_content, now, settings, store
-from chalicelib.model.requirements import HUMAN_ADMIN
 from chalicelib.services import invites, users
 
 router = Router()
 
 
-@router.public_route("/auth/invites/claim", methods=["POST"])
+@router.route("/auth/invites/claim", methods=["POST"])
 def claim_invite() -> Response:
     """Activate an invited account; answers with the user and their first PAT."""
     from chalicelib.api.requests import ClaimInviteRequest
@@ -23,7 +22,7 @@ def claim_invite() -> Response:
     return created(responses.claimed_invite(user, first_token))
 
 
-@router.route("/admin/invites", methods=["POST"], requirement=HUMAN_ADMIN)
+@router.route("/admin/invites", methods=["POST"])
 def create_invite() -> Response:
     """Invite an email; the invite token and link are in this response and never again."""
     from chalicelib.api.requests import CreateInviteRequest
@@ -34,7 +33,7 @@ def create_invite() -> Response:
     return created(responses.created_invite(issued))
 
 
-@router.route("/admin/invites", methods=["GET"], requirement=HUMAN_ADMIN)
+@router.route("/admin/invites", methods=["GET"])
 def list_invites() -> dict[str, Any]:
     """Pending invites, newest first, without their tokens."""
     moment = now()
@@ -42,7 +41,7 @@ def list_invites() -> dict[str, Any]:
                    responses.listed_invite)
 
 
-@router.route("/admin/invites/{invite_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
+@router.route("/admin/invites/{invite_id}", methods=["DELETE"])
 def revoke_invite(invite_id: str) -> Response:
     """Revoke a pending invite; claiming it then answers 410."""
     caller = current_caller()
@@ -50,7 +49,7 @@ def revoke_invite(invite_id: str) -> Response:
     return no_content()
 
 
-@router.route("/admin/users/{user_id}/access-links", methods=["POST"], requirement=HUMAN_ADMIN)
+@router.route("/admin/users/{user_id}/access-links", methods=["POST"])
 def create_access_link(user_id: str) -> Response:
     """A single-use link that gives an active user a new PAT (claimed like an invite)."""
     from chalicelib.api.requests import CreateAccessLinkRequest

@@ -10,13 +10,12 @@ from chalicelib.api import responses
 from chalicelib.api.routing import Router, body, created, current_caller, listing, no_content, now, store
 from chalicelib.model.accounts import User
 from chalicelib.model.kinds import TokenKind
-from chalicelib.model.requirements import HUMAN_ADMIN, HUMAN_READ_WRITE
 from chalicelib.services import pats, revocation, rotation, users
 
 router = Router()
 
 
-@router.route("/me/pats", methods=["POST"], requirement=HUMAN_READ_WRITE)
+@router.route("/me/pats", methods=["POST"])
 def create_pat() -> Response:
     """Create a PAT; its value is in this response and never again."""
     from chalicelib.api.requests import CreatePatRequest
@@ -27,20 +26,20 @@ def create_pat() -> Response:
     return created(responses.created_pat(issued))
 
 
-@router.route("/me/pats", methods=["GET"], requirement=HUMAN_READ_WRITE)
+@router.route("/me/pats", methods=["GET"])
 def list_pats() -> dict[str, Any]:
     """The caller's PATs, newest first, without their values."""
     owner = current_caller().owner
     return _list_pats(lambda: owner)
 
 
-@router.route("/me/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_READ_WRITE)
+@router.route("/me/pats/{token_id}", methods=["DELETE"])
 def delete_pat(token_id: str) -> Response:
     """Revoke one of the caller's PATs; it is refused from the next request on."""
     return _delete(current_caller().user_id, token_id)
 
 
-@router.route("/me/pats/{token_id}/rotate", methods=["POST"], requirement=HUMAN_READ_WRITE)
+@router.route("/me/pats/{token_id}/rotate", methods=["POST"])
 def rotate_pat(token_id: str) -> Response:
     """Replace a PAT (``self``: this one) with a successor of the same name and scope; the old
     one keeps working for ``graceSeconds``. The new value is in this response and never again."""
@@ -57,25 +56,25 @@ def rotate_pat(token_id: str) -> Response:
     return response
 
 
-@router.route("/me/pats/revoke-all", methods=["POST"], requirement=HUMAN_READ_WRITE)
+@router.route("/me/pats/revoke-all", methods=["POST"])
 def revoke_all_my_tokens() -> Response:
     """Revoke every PAT and run token of the caller issued up to now, this one included."""
     return _revoke_all(current_caller().user_id)
 
 
-@router.route("/admin/users/{user_id}/pats", methods=["GET"], requirement=HUMAN_ADMIN)
+@router.route("/admin/users/{user_id}/pats", methods=["GET"])
 def list_user_pats(user_id: str) -> dict[str, Any]:
     """Anyone's PATs, newest first, without their values."""
     return _list_pats(lambda: users.get_user(store(), user_id))
 
 
-@router.route("/admin/users/{user_id}/pats/{token_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
+@router.route("/admin/users/{user_id}/pats/{token_id}", methods=["DELETE"])
 def delete_user_pat(user_id: str, token_id: str) -> Response:
     """Revoke anyone's PAT."""
     return _delete(user_id, token_id)
 
 
-@router.route("/admin/users/{user_id}/pats/revoke-all", methods=["POST"], requirement=HUMAN_ADMIN)
+@router.route("/admin/users/{user_id}/pats/revoke-all", methods=["POST"])
 def revoke_all_user_tokens(user_id: str) -> Response:
     """Revoke every PAT and run token of a user issued up to now."""
     return _revoke_all(user_id)

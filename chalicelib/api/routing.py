@@ -1,7 +1,8 @@
 """Routing: routers record routes, and app.py replays them onto the one app and its authorizer.
 
-A router is a recorder, not a Chalice Blueprint: it keeps ``(path, methods, requirement, view)``
-and :func:`include` binds each with ``app.route(..., authorizer=...)``, so the Lambda handler,
+A router is a recorder, not a Chalice Blueprint: it keeps ``(path, methods, view)``, and
+:func:`include` binds each with what the route map says it needs (``app.route(...,
+authorizer=...)`` unless it is public; a route the map lacks is never bound), so the Lambda handler,
 the ``.chalice`` keys and the IAM policies stay those of the one app (a Blueprint's authorizer
 would change the handler's path). Powertools' ``Router``/``include_router`` is the model.
 
@@ -22,6 +23,7 @@ from chalice.app import Chalice, ChaliceAuthorizer, Request, Response
 from chalicelib import audit
 from chalicelib.api import responses
 from chalicelib.errors import Conflict, InvalidToken, ServiceUnavailable
+from chalicelib.model import route_map
 from chalicelib.model.caller import Caller
 from chalicelib.model.requirements import Requirement
 from chalicelib.services import authentication
@@ -36,7 +38,7 @@ if TYPE_CHECKING:  # at run time, only the views that take a body import pydanti
 Model = TypeVar("Model", bound="BaseModel")
 Record = TypeVar("Record")
 View = Callable[..., Any]
-# (path, method) -> the least token the route accepts (None: public).
+# (path, method) -> the least token a protected route accepts.
 Requirements = dict[tuple[str, str], Requirement]
 
 # The request being served. Not `app.current_request`: that is one attribute of the shared app,
@@ -51,29 +53,24 @@ class RouteRecord:
 
     path: str
     methods: tuple[str, ...]
-    requirement: Requirement | None  # None: public, no token needed
     view: View
 
 
 class Router:
-    """Records routes, each stating the least token it accepts (or that it is public)."""
+    """Records routes; what each needs of a token is the route map's to say."""
 
     def __init__(self) -> None:
         self.routes: list[RouteRecord] = []
 
-    def route(self, path: str, *, methods: list[str], requirement: Requirement) -> Callable[[View], View]:
-        """A route behind the bearer-token authorizer, for tokens that meet ``requirement``."""
-        return self._recorder(path, methods, requirement)
-
-    def public_route(self, path: str, *, methods: list[str]) -> Callable[[View], View]:
-        """A route that needs no bearer token."""
-        return self._recorder(path, methods, None)
-
-    def _recorder(self, path: str, methods: list[str], requirement: Requirement | None) -> Callable[[View], View]:
+    def route(self, path: str, *, methods: list[str]) -> Callable[[View], View]:
         def record(view: View) -> View:
-            self.routes.append(RouteRecord(path, tuple(methods), requirement, view))
+            self.routes.append(RouteRecord(path, tuple(methods), view))
             return view
         return record
+
+
+class NotInRouteMap(LookupError):
+    """A router recorded a route the route map does not have: it would be refused at the gateway."""
 
 
 @dataclass(frozen=True)
@@ -90,16 +87,22 @@ _providers: list[Providers] = []
 
 def include(app: Chalice, routers: Iterable[Router], *, authorizer: ChaliceAuthorizer,
             providers: Providers) -> Requirements:
-    """Bind every recorded route onto ``app`` (behind ``authorizer`` unless public), and the
-    providers the views use; the requirement of each route, for the access middleware."""
-    _providers[:] = [providers]
+    """Bind every recorded route onto ``app``, behind ``authorizer`` unless the route map says it is
+    public, and the providers the views use; the requirement of each protected route, for the
+    access middleware (a view of the route map)."""
     requirements: Requirements = {}
     for router in routers:
         for record in router.routes:
-            if record.requirement is not None:
-                requirements.update({(record.path, method): record.requirement for method in record.methods})
+            needs = [route_map.need(method, record.path) for method in record.methods]
+            found = needs[0]
+            if found is None or any(other != found for other in needs):
+                raise NotInRouteMap(f"{'/'.join(record.methods)} {record.path}: give it one entry in "
+                                    "chalicelib/model/route_map.py")
+            if found.requirement is not None:
+                requirements.update({(record.path, method): found.requirement for method in record.methods})
             app.route(record.path, methods=list(record.methods),
-                      authorizer=authorizer if record.requirement is not None else None)(_answering(record.view))
+                      authorizer=None if found.is_public else authorizer)(_answering(record.view))
+    _providers[:] = [providers]
     return requirements
 
 

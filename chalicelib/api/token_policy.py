@@ -5,19 +5,18 @@ from typing import Any
 
 from chalicelib.api import responses
 from chalicelib.api.routing import Router, body, current_caller, now, query, store
-from chalicelib.model.requirements import HUMAN_ADMIN
 from chalicelib.services import token_policy
 
 router = Router()
 
 
-@router.route("/admin/settings/token-policy", methods=["GET"], requirement=HUMAN_ADMIN)
+@router.route("/admin/settings/token-policy", methods=["GET"])
 def get_token_policy() -> dict[str, Any]:
     """The instance's token policy (the defaults until an admin sets one)."""
     return responses.token_policy(token_policy.get_policy(store()))
 
 
-@router.route("/admin/settings/token-policy", methods=["PUT"], requirement=HUMAN_ADMIN)
+@router.route("/admin/settings/token-policy", methods=["PUT"])
 def put_token_policy() -> dict[str, Any]:
     """Replace the token policy; 409 if it would block the token making the change."""
     from chalicelib.api.requests import TokenPolicyRequest
@@ -26,7 +25,7 @@ def put_token_policy() -> dict[str, Any]:
     return responses.token_policy(token_policy.set_policy(store(), current_caller(), policy, now()))
 
 
-@router.route("/admin/settings/token-policy/impact", methods=["GET"], requirement=HUMAN_ADMIN)
+@router.route("/admin/settings/token-policy/impact", methods=["GET"])
 def preview_token_policy() -> dict[str, Any]:
     """What a proposed policy would block, before it is saved."""
     from chalicelib.api.requests import ImpactQuery

@@ -1,0 +1,138 @@
+"""The route map: what a token needs for each route of every OpenIndex API, in one place.
+
+A route is found by its method and path, in this order: an explicit entry (this service's own
+routes, and the exceptions to the convention), then the convention of the resource family whose
+prefix the path starts with (``GET``/``HEAD`` read, any other method writes), then the human-only
+``/settings/…``. A route that matches nothing is not in the map: it is refused, never allowed by
+default. Public entries (the UI's pages, the invite claim, the leak report, health) need no token
+at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chalicelib.model.kinds import Scope
+from chalicelib.model.requirements import (
+    ANY_TOKEN,
+    HUMAN_ADMIN,
+    HUMAN_READ_WRITE,
+    RUN_TOKEN_MINTER,
+    Requirement,
+)
+
+
+class Access(StrEnum):
+    """What a request does to a family's resources."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family of OpenIndex resources: the path prefixes its routes start with, and the scope
+    they need (admin families: people's admin tokens only)."""
+
+    name: str
+    prefixes: tuple[str, ...]
+    requirement: Requirement
+
+    def holds(self, path: str) -> bool:
+        return any(path == prefix or path.startswith(prefix + "/") for prefix in self.prefixes)
+
+
+FAMILY_MEMBER = Requirement(Scope.READ_WRITE, people_only=False)
+FAMILIES = (
+    Family("work_items", ("/work-items",), FAMILY_MEMBER),
+    Family("queues", ("/queues",), FAMILY_MEMBER),
+    Family("domains", ("/domains",), FAMILY_MEMBER),
+    Family("workflows", ("/workflows",), FAMILY_MEMBER),
+    Family("calendar_sources", ("/calendar-sources",), FAMILY_MEMBER),
+    Family("conversations", ("/conversations",), FAMILY_MEMBER),
+    Family("users", ("/admin/users", "/admin/invites"), HUMAN_ADMIN),
+    Family("ai_providers", ("/admin/ai-providers",), HUMAN_ADMIN),
+    Family("email", ("/admin/email",), HUMAN_ADMIN),
+    Family("instance_settings", ("/admin/settings",), HUMAN_ADMIN),
+)
+# A person's own settings, whatever the scope of their token: never an agent's.
+HUMAN_ONLY_PREFIX = "/settings"
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a route needs: a token meeting ``requirement`` (None: no token, a public route),
+    and the family and access it is counted under, when it has one."""
+
+    requirement: Requirement | None
+    family: str | None = None
+    access: Access | None = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.requirement is None
+
+
+PUBLIC = Need(None)
+
+_READS = frozenset({"GET", "HEAD"})
+
+
+def _mine(requirement: Requirement, *routes: tuple[str, str]) -> dict[tuple[str, str], Need]:
+    return {route: Need(requirement) for route in routes}
+
+
+# This service's own routes (method, path template), and the exceptions to the convention.
+ROUTES: dict[tuple[str, str], Need] = {
+    **_mine(ANY_TOKEN, ("GET", "/me")),
+    **_mine(HUMAN_READ_WRITE,
+            ("GET", "/me/security-events"),
+            ("POST", "/me/pats"), ("GET", "/me/pats"), ("DELETE", "/me/pats/{token_id}"),
+            ("POST", "/me/pats/{token_id}/rotate"), ("POST", "/me/pats/revoke-all"),
+            ("GET", "/me/agent-run-tokens"), ("DELETE", "/me/agent-run-tokens/{run_id}")),
+    # A person's read_write PAT mints a run token; neither a run token nor an admin token may.
+    **_mine(RUN_TOKEN_MINTER, ("POST", "/workflows/agent-run-tokens")),
+    **_mine(HUMAN_ADMIN,
+            ("POST", "/admin/invites"), ("GET", "/admin/invites"), ("DELETE", "/admin/invites/{invite_id}"),
+            ("GET", "/admin/users"), ("GET", "/admin/users/{user_id}"), ("PATCH", "/admin/users/{user_id}"),
+            ("GET", "/admin/users/{user_id}/pats"), ("DELETE", "/admin/users/{user_id}/pats/{token_id}"),
+            ("POST", "/admin/users/{user_id}/pats/revoke-all"),
+            ("GET", "/admin/users/{user_id}/agent-run-tokens"),
+            ("DELETE", "/admin/users/{user_id}/agent-run-tokens/{run_id}"),
+            ("POST", "/admin/users/{user_id}/access-links"),
+            ("GET", "/admin/settings/token-policy"), ("PUT", "/admin/settings/token-policy"),
+            ("GET", "/admin/settings/token-policy/impact")),
+    **{route: PUBLIC for route in (
+        ("GET", "/health"), ("POST", "/auth/invites/claim"), ("POST", "/credentials/revoke"),
+        # the web UI: pages (the ones under /settings too: a page holds no data, its script
+        # calls the API with the tab's token) and their assets
+        ("GET", "/"), ("GET", "/sign-in"), ("GET", "/invite"), ("GET", "/settings/personal/tokens"),
+        ("GET", "/settings/admin/users"), ("GET", "/settings/admin/users/{user_id}"),
+        ("GET", "/settings/admin/invites"), ("GET", "/settings/admin/token-policy"),
+        ("GET", "/assets/{name}"), ("GET", "/favicon.ico"),
+    )},
+}
+
+
+def need(method: str, path: str) -> Need | None:
+    """What a request to ``path`` (a concrete path, or a route's template) with ``method`` needs;
+    None when the map has no such route (it is refused, whatever the token)."""
+    method = method.upper()
+    for (entry_method, template), found in ROUTES.items():
+        if entry_method == method and _matches(template, path):
+            return found
+    for family in FAMILIES:
+        if family.holds(path):
+            access = Access.READ if method in _READS else Access.WRITE
+            return Need(family.requirement, family.name, access)
+    if path == HUMAN_ONLY_PREFIX or path.startswith(HUMAN_ONLY_PREFIX + "/"):
+        return Need(HUMAN_READ_WRITE)
+    return None
+
+
+def _matches(template: str, path: str) -> bool:
+    """Whether ``path`` fits ``template``, a ``{name}`` standing for one whole segment."""
+    wanted, given = template.split("/"), path.split("/")
+    return len(wanted) == len(given) and all(
+        part == segment or (part.startswith("{") and part.endswith("}") and segment != "")
+        for part, segment in zip(wanted, given, strict=True))
