@@ -14,7 +14,7 @@ from chalicelib.model.route_map import FAMILY_MEMBER, Access, Need
 def test_every_route_of_this_service_is_in_the_map_and_public_exactly_when_it_has_no_authorizer() -> None:
     for path, methods in app_module.app.routes.items():
         for method, entry in methods.items():
-            found = route_map.need(method, path)
+            found = route_map.entry(method, path)
             assert found is not None, (method, path)
             assert (entry.authorizer is None) == found.is_public, (method, path)
             if not found.is_public:

@@ -93,7 +93,7 @@ def include(app: Chalice, routers: Iterable[Router], *, authorizer: ChaliceAutho
     requirements: Requirements = {}
     for router in routers:
         for record in router.routes:
-            needs = [route_map.need(method, record.path) for method in record.methods]
+            needs = [route_map.entry(method, record.path) for method in record.methods]
             found = needs[0]
             if found is None or any(other != found for other in needs):
                 raise NotInRouteMap(f"{'/'.join(record.methods)} {record.path}: give it one entry in "

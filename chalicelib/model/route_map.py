@@ -1,14 +1,17 @@
 """The route map: what a token needs for each route of every OpenIndex API, in one place.
 
-A route is found by its method and path, in this order: an explicit entry (this service's own
+A request is found by its method and path, in this order: an explicit entry (this service's own
 routes, and the exceptions to the convention), then the convention of the resource family whose
 prefix the path starts with (``GET``/``HEAD`` read, any other method writes), then the human-only
-``/settings/…``. A route that matches nothing is not in the map: it is refused, never allowed by
-default. Public entries (the UI's pages, the invite claim, the leak report, health) need no token
-at all.
+``/settings/…``. A request that matches nothing is not in the map: it is refused, never allowed by
+default. So is any path written other than plainly (an empty, ``.`` or ``..`` segment, a
+percent-encoded or unusual character): a backend that resolves or decodes it could serve another
+route than the one the map judged. Public entries (the UI's pages, the invite claim, the leak
+report, health) need no token at all.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -76,6 +79,10 @@ class Need:
 PUBLIC = Need(None)
 
 _READS = frozenset({"GET", "HEAD"})
+_METHODS = _READS | {"POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+# A plain segment: RFC 3986's unreserved characters and the sub-delimiters no server strips (no
+# "%", "\\" or ";"), and never "." or "..".
+_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,=:@-]+")
 
 
 def _mine(requirement: Requirement, *routes: tuple[str, str]) -> dict[tuple[str, str], Need]:
@@ -115,24 +122,44 @@ ROUTES: dict[tuple[str, str], Need] = {
 
 
 def need(method: str, path: str) -> Need | None:
-    """What a request to ``path`` (a concrete path, or a route's template) with ``method`` needs;
-    None when the map has no such route (it is refused, whatever the token)."""
-    method = method.upper()
+    """What a request with ``method`` to the concrete ``path`` needs; None when the map has no
+    such route, or the path is not written plainly (it is refused, whatever the token)."""
+    method = method.upper() if method.isascii() else ""
+    segments = _plain_segments(path)
+    if method not in _METHODS or segments is None:
+        return None
     for (entry_method, template), found in ROUTES.items():
-        if entry_method == method and _matches(template, path):
+        if entry_method == method and _fits(template.split("/")[1:], segments):
             return found
+    path = "/" + "/".join(segments)
     for family in FAMILIES:
         if family.holds(path):
-            access = Access.READ if method in _READS else Access.WRITE
-            return Need(family.requirement, family.name, access)
+            return Need(family.requirement, family.name, Access.READ if method in _READS else Access.WRITE)
     if path == HUMAN_ONLY_PREFIX or path.startswith(HUMAN_ONLY_PREFIX + "/"):
         return Need(HUMAN_READ_WRITE)
     return None
 
 
-def _matches(template: str, path: str) -> bool:
-    """Whether ``path`` fits ``template``, a ``{name}`` standing for one whole segment."""
-    wanted, given = template.split("/"), path.split("/")
-    return len(wanted) == len(given) and all(
+def entry(method: str, template: str) -> Need | None:
+    """The explicit entry of a route template exactly as it is written (for binding routes: a
+    template the map does not list is refused, never matched to a placeholder)."""
+    return ROUTES.get((method, template))
+
+
+def _plain_segments(path: str) -> list[str] | None:
+    """The segments of a plainly written absolute path (one trailing slash allowed: API Gateway
+    routes ``/x/`` to ``/x``), or None."""
+    if path == "/":
+        return [""]
+    if not path.startswith("/"):
+        return None
+    segments = path.removesuffix("/").split("/")[1:]
+    plain = all(_SEGMENT.fullmatch(segment) and segment not in (".", "..") for segment in segments)
+    return segments if plain else None
+
+
+def _fits(template: list[str], segments: list[str]) -> bool:
+    """Whether plain ``segments`` fit a template's, a ``{name}`` standing for one whole segment."""
+    return len(template) == len(segments) and all(
         part == segment or (part.startswith("{") and part.endswith("}") and segment != "")
-        for part, segment in zip(wanted, given, strict=True))
+        for part, segment in zip(template, segments, strict=True))
