@@ -25,6 +25,8 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     # one made (delete + compromise markers), read again for what it made meanwhile, tell the owner
     "report a leaked PAT": ["BatchGetItem", "Query", "BatchWriteItem", "Query", "BatchWriteItem"],
     "report strings that are not tokens": [],
+    # the token's own read, as the authorizer's; a check is not a use, so nothing is written
+    "check a token (token-check)": ["BatchGetItem"],
     "revoke all of the caller's tokens": ["BatchGetItem", "TransactWriteItems"],
     "list one page of security events": ["BatchGetItem", "Query"],
     "read the token policy": ["BatchGetItem", "GetItem"],

@@ -94,7 +94,7 @@ def test_every_protected_route_refuses_a_bad_token_with_401(
     assert response.error_code == "invalid_token"
 
 
-def test_only_the_claim_leak_report_and_health_routes_are_public() -> None:
+def test_only_the_claim_token_check_leak_report_and_health_routes_are_public() -> None:
     """Of the API; the web UI's pages and assets (chalicelib.web, tests/test_web_routes.py) are
     public GETs that carry no data."""
     import app as app_module
@@ -106,4 +106,4 @@ def test_only_the_claim_leak_report_and_health_routes_are_public() -> None:
         for method, entry in methods.items()
         if entry.authorizer is None and not is_web_route(entry)
     )
-    assert public == ["GET /health", "POST /auth/invites/claim", "POST /credentials/revoke"]
+    assert public == ["GET /health", "POST /auth/invites/claim", "POST /auth/token-check", "POST /credentials/revoke"]

@@ -44,6 +44,7 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "report a leaked PAT": lambda: api.post("/credentials/revoke", body={"credentials": [idle]}),
         "report strings that are not tokens": lambda: api.post("/credentials/revoke",
                                                                body={"credentials": ["AKIA0000", "oi_pat_x"]}),
+        "check a token (token-check)": lambda: api.post("/auth/token-check", body={"token": member.token}),
         "revoke all of the caller's tokens": lambda: api.post("/me/pats/revoke-all", member.token),
         "list one page of run tokens": lambda: api.get("/me/agent-run-tokens", member.token),
         "delete a run token": lambda: api.delete(f"/me/agent-run-tokens/{runs[0]}", member.token),

@@ -140,6 +140,12 @@ class ClaimInviteRequest(_Body):
     token: str = Field(min_length=1, max_length=256)
 
 
+class TokenCheckRequest(_Body):
+    """Body of ``POST /auth/token-check``: the token to check, sent in the body, never as a bearer."""
+
+    token: str = Field(min_length=1, max_length=256)
+
+
 class UpdateUserRequest(_Body):
     """Body of ``PATCH /admin/users/{id}``: a new status, a new role, or both."""
 

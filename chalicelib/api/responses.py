@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.errors import ServiceError
+from chalicelib.errors import InvalidToken, ServiceError
 from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.events import SecurityEvent
@@ -214,6 +214,17 @@ def created_invite(issued: IssuedInvite) -> dict[str, Any]:
 def claimed_invite(account: User, first_token: IssuedToken) -> dict[str, Any]:
     """The account an invite activated and its first PAT."""
     return {"user": user(account), "pat": created_pat(first_token)}
+
+
+def token_check(found: Caller | InvalidToken) -> dict[str, Any]:
+    """Whether a token works, said to whoever sent it: why not only to the token's holder (the
+    generic refusal otherwise, as a 401 says it)."""
+    if isinstance(found, Caller):
+        return {"active": True, "tokenId": found.token_id, "kind": found.kind.value, "scope": found.scope.value,
+                "expiresAt": _time(found.stops_at), "reason": None, "message": None}
+    holder = found.message != InvalidToken.default_message
+    return {"active": False, "tokenId": None, "kind": None, "scope": None, "expiresAt": None,
+            "reason": found.reason if holder else None, "message": found.message}
 
 
 def error(code: str, message: str) -> dict[str, Any]:

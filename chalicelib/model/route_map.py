@@ -111,6 +111,7 @@ ROUTES: dict[tuple[str, str], Need] = {
             ("GET", "/admin/settings/token-policy/impact")),
     **{route: PUBLIC for route in (
         ("GET", "/health"), ("POST", "/auth/invites/claim"), ("POST", "/credentials/revoke"),
+        ("POST", "/auth/token-check"),
         # the web UI: pages (the ones under /settings too: a page holds no data, its script
         # calls the API with the tab's token) and their assets
         ("GET", "/"), ("GET", "/sign-in"), ("GET", "/invite"), ("GET", "/settings/personal/tokens"),

@@ -145,6 +145,19 @@ def _blocked_by_policy(breaking: TokenRecord, used: TokenRecord, breach: str, no
     return _told_once(refusal, event, used, now)
 
 
+def check(store: Store, token: str, now: datetime) -> Caller | InvalidToken:
+    """Whether ``token`` works, for its holder: the caller it authenticates as, or why it is
+    refused (the generic refusal unless it is the real token). A check is not a use: nothing is
+    recorded and nobody is told."""
+    authorization = f"Bearer {token}"
+    try:
+        return authenticate(store, authorization, now)
+    except InvalidToken as refusal:
+        audit.record("token.checked", audit.FAILURE, _ANONYMOUS, reason=refusal.reason,
+                     **_claimed_ids(authorization))
+        return refusal
+
+
 def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[str, str]]:
     """The authorizer's answer: a principal id and a context that says allow or why not."""
     try:
