@@ -66,6 +66,11 @@ class InvalidToken(ServiceError):
         super().__init__(message)
         self.reason = reason
 
+    @property
+    def tells_why(self) -> bool:
+        """Whether the message says why (the caller showed the real token), not the generic one."""
+        return self.message != self.default_message
+
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": f'{REALM}, error="invalid_token"'}
 

@@ -222,9 +222,8 @@ def token_check(found: Caller | InvalidToken) -> dict[str, Any]:
     if isinstance(found, Caller):
         return {"active": True, "tokenId": found.token_id, "kind": found.kind.value, "scope": found.scope.value,
                 "expiresAt": _time(found.stops_at), "reason": None, "message": None}
-    holder = found.message != InvalidToken.default_message
     return {"active": False, "tokenId": None, "kind": None, "scope": None, "expiresAt": None,
-            "reason": found.reason if holder else None, "message": found.message}
+            "reason": found.reason if found.tells_why else None, "message": found.message}
 
 
 def error(code: str, message: str) -> dict[str, Any]:

@@ -82,7 +82,13 @@ class Providers:
     settings: Callable[[], Settings]
 
 
-_providers: list[Providers] = []
+class _Bound:
+    """The providers ``include`` bound (one app per process)."""
+
+    providers: Providers
+
+
+_bound = _Bound()
 
 
 def include(app: Chalice, routers: Iterable[Router], *, authorizer: ChaliceAuthorizer,
@@ -102,7 +108,7 @@ def include(app: Chalice, routers: Iterable[Router], *, authorizer: ChaliceAutho
                 requirements.update({(record.path, method): found.requirement for method in record.methods})
             app.route(record.path, methods=list(record.methods),
                       authorizer=None if found.is_public else authorizer)(_answering(record.view))
-    _providers[:] = [providers]
+    _bound.providers = providers
     return requirements
 
 
@@ -112,15 +118,15 @@ def begin(request: Request) -> None:
 
 
 def store() -> Store:
-    return _providers[0].store()
+    return _bound.providers.store()
 
 
 def now() -> datetime:
-    return _providers[0].clock()
+    return _bound.providers.clock()
 
 
 def settings() -> Settings:
-    return _providers[0].settings()
+    return _bound.providers.settings()
 
 
 def current_caller() -> Caller:

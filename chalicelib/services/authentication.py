@@ -164,7 +164,7 @@ def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[
         caller = authenticate(store, authorization, now)
     except InvalidToken as refusal:
         audit.record("auth.failed", audit.FAILURE, _ANONYMOUS, reason=refusal.reason, **_claimed_ids(authorization))
-        explained = {_MESSAGE: refusal.message} if refusal.message != InvalidToken.default_message else {}
+        explained = {_MESSAGE: refusal.message} if refusal.tells_why else {}
         told = flat.encode(refusal.event, prefix=_EVENT) if isinstance(refusal, ToldRefusal) else {}
         return _ANONYMOUS, {_VERDICT: refusal.code, **explained, **told}
     except Unavailable:

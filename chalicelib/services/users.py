@@ -29,10 +29,7 @@ def bootstrap_admin(store: Store, *, email: str, now: datetime) -> tuple[User, I
     does not expire unless the token policy in force needs it to (then: the longest allowed),
     so the recovery path never prints a token that is refused at once."""
     user = create_user(store, email=email, role=Role.ADMIN, now=now)
-    expires_at = store.policy.get().pat_expiry(Scope.ADMIN, None, now, asked=False)
-    token = new_token(TokenKind.PAT, user_id=user.id, name="bootstrap", scope=Scope.ADMIN, expires_at=expires_at,
-                      now=now)
-    store.tokens.put(token.record)
+    token = _operators_admin_pat(store, user, "bootstrap", now)
     audit.record("user.created", audit.SUCCESS, "bootstrap", userId=user.id, role=user.role.value,
                  tokenId=token.record.id)
     return user, token
@@ -45,13 +42,19 @@ def recover_admin(store: Store, *, preferred_user_id: str | None, now: datetime)
     out. NotFound when there is no active admin (the last one can never be removed)."""
     preferred = store.users.get(preferred_user_id) if preferred_user_id else None
     admin = preferred if preferred is not None and preferred.is_active_admin else _any_active_admin(store)
-    expires_at = store.policy.get().pat_expiry(Scope.ADMIN, None, now, asked=False)
-    token = new_token(TokenKind.PAT, user_id=admin.id, name="make run", scope=Scope.ADMIN, expires_at=expires_at,
-                      now=now)
-    store.tokens.put(token.record)
+    token = _operators_admin_pat(store, admin, "make run", now)
     audit.record("token.created", audit.SUCCESS, "operator", userId=admin.id, tokenId=token.record.id,
                  scope=Scope.ADMIN.value, reason="admin_recovery")
     return admin, token
+
+
+def _operators_admin_pat(store: Store, admin: User, name: str, now: datetime) -> IssuedToken:
+    """An admin PAT stored straight into the table (no token makes it: the operator holds the
+    table), expiring only if the token policy in force needs it to (then: the longest allowed)."""
+    expires_at = store.policy.get().pat_expiry(Scope.ADMIN, None, now, asked=False)
+    token = new_token(TokenKind.PAT, user_id=admin.id, name=name, scope=Scope.ADMIN, expires_at=expires_at, now=now)
+    store.tokens.put(token.record)
+    return token
 
 
 def _any_active_admin(store: Store) -> User:

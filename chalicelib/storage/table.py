@@ -137,15 +137,15 @@ class Table:
         (BatchWriteItem's limit), backing off and retrying what DynamoDB leaves unprocessed."""
         for start in range(0, len(requests), 25):
             pending = requests[start:start + 25]
-            for pause in (0.0, *_BACKOFF_SECONDS):
-                time.sleep(pause)
+            for pause in (*_BACKOFF_SECONDS, None):
                 with dynamodb_errors():
                     response = self.client.batch_write_item(RequestItems={self.name: pending})
                 pending = response.get("UnprocessedItems", {}).get(self.name, [])
                 if not pending:
                     break
-            else:
-                raise Unavailable("UnprocessedItems")
+                if pause is None:
+                    raise Unavailable("UnprocessedItems")
+                time.sleep(pause)
 
     def query(self, params: Mapping[str, Any], *, limit: int | None = None, start_key: Item | None = None,
               consistent: bool = True) -> tuple[list[Item], Item | None]:
