@@ -8,6 +8,7 @@ FRESH ?=
 STAGE ?= dev
 TABLE_STACK := openindex-auth-$(STAGE)-table
 LIMITS_STACK := openindex-auth-$(STAGE)-client-limits
+AUTHORIZER_STACK := openindex-auth-$(STAGE)-authorizer
 # The Lambda functions run Python 3.13, and `chalice package`/`deploy` target the Python that
 # runs them: so they run from .venv-lambda, built with a 3.13 interpreter (see docs/deploy.md).
 LAMBDA_PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
@@ -59,8 +60,9 @@ test-fast: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not slow and not e2e"
 
-## deploy: the table stack (aws cloudformation deploy), then `chalice deploy`, then the Gateway Responses
-## and throttling, then the per-client limits (a WAF WebACL on the API's stage, a stack of its own)
+## deploy: the table stack (aws cloudformation deploy), then `chalice deploy`, then the REQUEST authorizer,
+## the Gateway Responses and throttling, then the per-client limits (a WAF WebACL on the API's stage, a
+## stack of its own), then the authorizer's export and invoke permission for other APIs (a stack of its own)
 deploy: $(VENV)/.installed-deploy $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/aws cloudformation deploy --stack-name $(TABLE_STACK) --template-file infra/table.yaml \
 		--parameter-overrides Stage=$(STAGE) --no-fail-on-empty-changeset
@@ -73,8 +75,11 @@ deploy: $(VENV)/.installed-deploy $(LAMBDA_VENV)/.installed
 	$(PY) -m openindex_ops.deploy client-limits-template --stage $(STAGE) > build/client-limits-$(STAGE).json
 	$(VENV)/bin/aws cloudformation deploy --stack-name $(LIMITS_STACK) --template-file build/client-limits-$(STAGE).json \
 		--parameter-overrides $$($(PY) -m openindex_ops.deploy api-stage --stage $(STAGE)) --no-fail-on-empty-changeset
+	$(PY) -m openindex_ops.deploy authorizer-template --stage $(STAGE) > build/authorizer-$(STAGE).json
+	$(VENV)/bin/aws cloudformation deploy --stack-name $(AUTHORIZER_STACK) --template-file build/authorizer-$(STAGE).json \
+		--parameter-overrides $$($(PY) -m openindex_ops.deploy authorizer-arn --stage $(STAGE)) --no-fail-on-empty-changeset
 
-## package: one SAM/CloudFormation stack (table, functions, authorizer, IAM) in build/package-$(STAGE)
+## package: one SAM/CloudFormation stack (table, functions, authorizer and its export, IAM) in build/package-$(STAGE)
 package: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	mkdir -p build
 	$(PY) -m openindex_ops.deploy merge-template --stage $(STAGE) > build/merge-$(STAGE).json
@@ -89,9 +94,11 @@ bootstrap: $(VENV)/.installed
 		--table "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) TABLE_NAME)" \
 		--app-url "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) APP_URL)" $(if $(PAT),,--invite)
 
-## destroy: delete the per-client limits, the API and functions, then the table stack (the table itself is
+## destroy: delete the authorizer's export, the per-client limits, the API and functions, then the table stack (the table itself is
 ## retained: see README)
 destroy: $(VENV)/.installed-deploy $(LAMBDA_VENV)/.installed
+	$(VENV)/bin/aws cloudformation delete-stack --stack-name $(AUTHORIZER_STACK)
+	$(VENV)/bin/aws cloudformation wait stack-delete-complete --stack-name $(AUTHORIZER_STACK)
 	$(VENV)/bin/aws cloudformation delete-stack --stack-name $(LIMITS_STACK)
 	$(VENV)/bin/aws cloudformation wait stack-delete-complete --stack-name $(LIMITS_STACK)
 	$(LAMBDA_VENV)/bin/chalice delete --stage $(STAGE)

@@ -1,19 +1,23 @@
 """OpenIndex Auth, composed: the Chalice app, the bearer-token authorizer, the one access
 middleware, the sweeper, and the routers bound to them.
 
-Every route is recorded by a router in ``chalicelib/api`` with the least token it accepts (or as
-public) and bound here behind the authorizer; the middleware turns the authorizer's verdict and
-the route's requirement into 401/403/503 before any view runs, so no route can forget to check.
+The authorizer is the gate of every OpenIndex API, this one included: it decides each request
+from the token and the route map, and API Gateway answers its refusals (401/403) without
+running the route (see chalicelib/api/authorizer.py). Every route of this app is recorded by a
+router in ``chalicelib/api`` and bound here behind the authorizer unless the route map says it is
+public; the middleware hands the views the caller the authorizer allowed, checks the route's
+requirement again, and renders every error as JSON.
 """
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
-from chalice.app import AuthRequest, AuthResponse, Chalice, CloudWatchEvent, Rate, Request, Response
+from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response
 
-from chalicelib import audit
 from chalicelib.api import (
+    authorizer,
     credentials,
     health,
     invites,
@@ -25,9 +29,9 @@ from chalicelib.api import (
     token_policy,
     users,
 )
-from chalicelib.errors import InsufficientScope, ServiceError
+from chalicelib.errors import ServiceError
 from chalicelib.model.caller import Caller
-from chalicelib.services import authentication, revocation, usage
+from chalicelib.services import revocation
 from chalicelib.settings import settings
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
@@ -44,11 +48,11 @@ def get_store() -> Store:
 
 
 # API Gateway must not cache a verdict (ttl 0), or a deleted token would keep working.
+@authorizer.whole_event
 @app.authorizer(ttl_seconds=0)
-def bearer_token(auth_request: AuthRequest) -> AuthResponse:
-    """Authenticate the bearer token; the verdict travels in the context (see authentication)."""
-    principal, context = authentication.verdict(get_store(), auth_request.token, utcnow())
-    return AuthResponse(routes=["*"], principal_id=principal, context=context)
+def bearer_token(event: dict[str, Any]) -> dict[str, Any]:
+    """Allow the request, or refuse it at the gateway (see chalicelib/api/authorizer.py)."""
+    return authorizer.decide(get_store(), event, utcnow())
 
 
 # (path, method) -> the least token the route accepts; the middleware checks it on every request.
@@ -64,26 +68,18 @@ REQUIREMENTS = routing.include(
 
 @app.middleware("http")
 def enforce_access(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Refuse what the verdict or the route's requirement refuses; record where the token is used
-    and say when it expires; render every error as JSON."""
+    """Hand the views the caller the authorizer allowed (refusing a guarded request it did not
+    allow, and checking the route's requirement again: the gate decided, this never trusts that
+    it was attached); say when the token expires; render every error as JSON."""
     routing.begin(event)
     caller: Caller | None = None
     try:
-        route_key = (event.context.get("resourcePath"), event.method)
-        requirement = REQUIREMENTS.get(route_key)  # type: ignore[arg-type]
+        requirement = REQUIREMENTS.get((event.context.get("resourcePath"), event.method))  # type: ignore[arg-type]
         if requirement is not None:
             caller = routing.current_caller()
-            usage.record(get_store(), caller, usage.from_request_context(event.context, utcnow()))
-            try:
-                requirement.check(caller)
-            except InsufficientScope as refusal:
-                audit.record("access.denied", audit.DENIED, caller.user_id, tokenId=caller.token_id,
-                             route=f"{event.method} {route_key[0]}", requiredScope=refusal.required_scope)
-                raise
+            requirement.check(caller)
         response = get_response(event)
     except ServiceError as error:
-        if isinstance(error, authentication.ToldRefusal):
-            get_store().events.report(error.event)
         response = responses.error_response(error)
     if caller is not None:
         responses.signal_expiry(response, caller.stops_at)

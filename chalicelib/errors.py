@@ -93,6 +93,16 @@ class InsufficientScope(ServiceError):
         }
 
 
+class RouteNotInMap(InsufficientScope):
+    """The route is not in the OpenIndex route map: no token may call it (never allowed by default)."""
+
+    code = "route_not_in_map"
+
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(f"{method} {path} is not in the OpenIndex route map, so no token may call it.",
+                         required_scope="")
+
+
 class NotFound(ServiceError):
     """No such resource for this caller (also when it exists but belongs to someone else)."""
 
@@ -103,6 +113,7 @@ class NotFound(ServiceError):
 class RouteNotFound(NotFound):
     """No route has this path (API Gateway's MISSING_AUTHENTICATION_TOKEN, answered as a 404)."""
 
+    code = "route_not_found"
     default_message = "No such route: check the method and the path."
 
 

@@ -26,6 +26,8 @@ from openindex_cli.wording import for_people
 TIMEOUT_SECONDS = 10.0
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 USE_THE_NEW_TOKEN = "Use the new token."  # the 401 of a rotated token past its window, whose successor lives
+TOKEN_CHECK = "/auth/token-check"
+ROUTE_NOT_FOUND = "route_not_found"
 ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
 RUN_TOKEN_REFUSED = (
     "token scope is insufficient; use a human-owned personal access token "
@@ -100,6 +102,7 @@ class Api:
                 base_url=app_url, transport=self._transport, timeout=TIMEOUT_SECONDS
             ) as client:
                 response = client.request(method, path, json=body, params=params, headers=headers)
+                why = self._why_refused(client) if authenticated and response.status_code == 401 else None
         except httpx.TransportError as error:
             raise CliError(
                 f"cannot reach {self._app_url}: {error or type(error).__name__}; "
@@ -108,9 +111,19 @@ class Api:
             ) from None
         if self._on_expiry is not None and TOKEN_EXPIRES_HEADER in response.headers:
             self._on_expiry(response.headers[TOKEN_EXPIRES_HEADER], response.headers.get(TOKEN_ROTATED_TO_HEADER))
-        return self._answer(method, path, response, expect)
+        return self._answer(method, path, response, expect, why)
 
-    def _answer(self, method: str, path: str, response: httpx.Response, expect: tuple[str, ...]) -> Any:
+    def _why_refused(self, client: httpx.Client) -> str | None:
+        """Why the API refused the token, from ``POST /auth/token-check`` (a gateway's 401 cannot
+        say; the check tells the holder of a real token), or None when it does not say."""
+        check = client.post(TOKEN_CHECK, json={"token": self._token}, headers={"User-Agent": "oi"})
+        answer = _json(check) if check.is_success else None
+        if isinstance(answer, dict) and answer.get("active") is False and isinstance(answer.get("message"), str):
+            return str(answer["message"])
+        return None
+
+    def _answer(self, method: str, path: str, response: httpx.Response, expect: tuple[str, ...],
+                why: str | None = None) -> Any:
         """The payload of a success; else the failure, told apart from a URL where the API is not."""
         status = response.status_code
         if status == 204:
@@ -121,18 +134,20 @@ class Api:
                 raise self._no_api(method, path, status)
             return payload
         message = _error_message(payload)
+        if message is not None and status == 401 and why:
+            message = why
         if message is not None:  # told to a person: local times, oi's options, one full stop
             message = for_people(message, self._zone)
         if status >= 500:
             detail = message or "its reply is not the API's (a gateway or proxy in front of it?)"
             raise CliError(f"the server failed (HTTP {status}): {detail}; try again", EXIT_BAD_REPLY)
-        if message is None:
-            raise self._no_api(method, path, status)
         code = _error_code(payload)
+        if message is None or code == ROUTE_NOT_FOUND:  # every route oi calls exists where the API is
+            raise self._no_api(method, path, status)
         if status == 401:
             raise CliError(self._unauthorized(message), EXIT_UNAUTHORIZED, server_message=message, code=code)
         if status == 403:
-            raise CliError(self._forbidden(response, message), EXIT_FORBIDDEN, server_message=message, code=code)
+            raise CliError(self._forbidden(payload, message), EXIT_FORBIDDEN, server_message=message, code=code)
         raise CliError(message, EXIT_REFUSED, server_message=message, code=code)
 
     def _no_api(self, method: str, path: str, status: int) -> CliError:
@@ -158,11 +173,11 @@ class Api:
             kept = [self._successor_fix if sentence == USE_THE_NEW_TOKEN else sentence for sentence in kept]
         return f"the token from {self._token_label} was refused (HTTP 401): {' '.join(kept)}"
 
-    def _forbidden(self, response: httpx.Response, message: str) -> str:
+    def _forbidden(self, payload: Any, message: str) -> str:
         """What a 403 (a valid token, not enough scope or the wrong kind) asks the user to change."""
         if self._token and self._token.startswith("oi_run_"):
             return RUN_TOKEN_REFUSED
-        if 'scope="admin"' in response.headers.get("WWW-Authenticate", ""):
+        if payload["error"].get("requiredScope") == "admin":
             return "token scope is insufficient; use a token with admin scope"
         return f"token scope is insufficient: {message}"
 

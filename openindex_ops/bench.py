@@ -119,9 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     now = utcnow()
     admin, issued = users.bootstrap_admin(store, email="bench@example.com", now=now)
     header = f"Bearer {issued.value}"
-    event = {"type": "TOKEN", "authorizationToken": header, "methodArn": ARN}
+    event = {"type": "REQUEST", "methodArn": ARN, "headers": {"Authorization": header},
+             "requestContext": {"identity": {"sourceIp": "127.0.0.1"}}}
     app_module.get_store = lambda: store  # type: ignore[assignment]
-    assert app_module.bearer_token(event, None)["context"]["verdict"] == "allow"  # records lastUsedAt
+    assert app_module.bearer_token(event, {})["context"]["verdict"] == "allow"  # records lastUsedAt
     profile_key = {"pk": {"S": f"USER#{admin.id}"}, "sk": {"S": "PROFILE"}}
     rows: dict[str, dict[str, Any]] = {}
 
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     # 2. a fresh process: import, client, one authorization; floor: import, client, one GetItem
-    first_auth = (f"import app\nanswer = app.bearer_token({event!r}, None)\n"
+    first_auth = (f"import app\nanswer = app.bearer_token({event!r}, {{}})\n"
                   "assert answer['context']['verdict'] == 'allow'")
     floor = (f"import chalice, boto3\nboto3.client('dynamodb').get_item(TableName={TABLE!r}, "
              f"Key={profile_key!r}, ConsistentRead=True)")
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     # 3. warm: one authorization against one bare GetItem through the same client and server
     same_client = store_client
     rows["warm authorization"] = median_ratio(
-        per_call(lambda: app_module.bearer_token(event, None), 20),
+        per_call(lambda: app_module.bearer_token(event, {}), 20),
         per_call(lambda: same_client.get_item(TableName=TABLE, Key=profile_key, ConsistentRead=True), 20),
         args.pairs,
     )
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     # 3b. the same, against the floor of this design: one BatchGetItem of the same two items
     token_key = {"pk": {"S": f"USER#{admin.id}"}, "sk": {"S": f"TOKEN#{issued.record.id}"}}
     rows["warm authorization vs its BatchGetItem"] = median_ratio(
-        per_call(lambda: app_module.bearer_token(event, None), 20),
+        per_call(lambda: app_module.bearer_token(event, {}), 20),
         per_call(lambda: same_client.batch_get_item(
             RequestItems={TABLE: {"Keys": [profile_key, token_key], "ConsistentRead": True}}), 20),
         args.pairs,
@@ -201,6 +202,7 @@ def count_requests(app_module: Any, store: Any, client: Any, token: str, now: An
     from chalicelib.model.accounts import Role
     from chalicelib.model.invites import operator
     from chalicelib.services import invites
+    from openindex_ops.local_gateway import as_deployed
 
     calls: list[str] = []
     client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
@@ -210,7 +212,7 @@ def count_requests(app_module: Any, store: Any, client: Any, token: str, now: An
                                    maker=operator("bench"), app_url="http://x", now=now)
     counted = {}
     with Client(app_module.app, stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
-        http = test_client.http
+        http = as_deployed(test_client.http, app_module.app)
         doomed = json.loads(http.post("/me/pats", headers=auth, body=b'{"name":"d","scope":"read_write"}').body)
         for name, send in {
             "authorize a valid token": lambda: http.get("/me", headers=auth),
@@ -260,7 +262,6 @@ def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str
         issued = new_token(TokenKind.PAT, user_id=user.id, name="t", scope=Scope.READ_WRITE, now=now)
         table_store.tokens.put(issued.record)
         value = issued.value
-        authentication.verdict(table_store, f"Bearer {value}", now)  # records lastUsedAt: steady state next
         fill(table_names[id(table_store)], user.id, filler)
         return user, f"Bearer {value}"
 
@@ -282,8 +283,8 @@ def scale(store: Any, client: Any, large: int, now: Any, pairs: int) -> dict[str
 
     return {
         "authorize at 100,000 tokens": {
-            **median_ratio(per_call(lambda: authentication.verdict(store, large_header, now), 20),
-                           per_call(lambda: authentication.verdict(small, small_header, now), 20), pairs),
+            **median_ratio(per_call(lambda: authentication.authenticate(store, large_header, now), 20),
+                           per_call(lambda: authentication.authenticate(small, small_header, now), 20), pairs),
             "fillSeconds": round(fill_seconds),
         },
         "list first page at 10,000 tokens": {

@@ -13,6 +13,11 @@
                                                                     stack (after `chalice deploy`)
     python -m openindex_ops.deploy api-stage --stage prod           its parameters: the API and
                                                                     stage `chalice deploy` made
+    python -m openindex_ops.deploy authorizer-template --stage prod the authorizer's export and
+                                                                    invoke permission for other
+                                                                    APIs (after `chalice deploy`)
+    python -m openindex_ops.deploy authorizer-arn --stage prod      its parameter: the authorizer
+                                                                    `chalice deploy` made
 """
 from __future__ import annotations
 
@@ -38,6 +43,13 @@ FUNCTIONS = {
 }
 STAGES = ("dev", "prod")
 CLIENT_LIMITS = "ClientLimits"  # the WebACL's logical id, in the merged stack and in its own
+AUTHORIZER = "BearerToken"  # the authorizer function's logical id in the package
+AUTHORIZER_LAMBDA = "bearer_token"  # its name in app.py and in .chalice/deployed
+# The export another stack attaches the authorizer by: Fn::ImportValue openindex-auth-prod-authorizer-arn
+AUTHORIZER_EXPORT = "openindex-auth-{stage}-authorizer-arn"
+# The REQUEST authorizer API Gateway runs (chalice writes a TOKEN one): it sees the request's
+# address and headers as well as the token, and refuses a request without the header itself.
+REQUEST_AUTHORIZER = {"type": "request", "identitySource": "method.request.header.Authorization"}
 
 
 def merge_template(stage: str) -> dict[str, Any]:
@@ -57,16 +69,54 @@ def merge_template(stage: str) -> dict[str, Any]:
             "Environment": {"Variables": {"TABLE_NAME": {"Ref": table_id}}},
         }}
     resources["RestAPI"] = {"Properties": {
-        "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()},
+        "DefinitionBody": {
+            "x-amazon-apigateway-gateway-responses": gateway_responses(),
+            "securityDefinitions": {AUTHORIZER_LAMBDA: {"x-amazon-apigateway-authorizer": REQUEST_AUTHORIZER}},
+        },
         "MethodSettings": method_settings(),
     }}
     # "RestAPI.Stage": the stage SAM makes for the API (a reference SAM resolves).
     resources.update(client_limits_resources(stage, {"Ref": "RestAPI"}, {"Ref": "RestAPI.Stage"}))
+    authorizer_arn = {"Fn::GetAtt": [AUTHORIZER, "Arn"]}
+    resources.update(authorizer_resources(authorizer_arn))
     parameters = {"Stage": stage}
     conditions = {name: _resolved(c, parameters, {}) for name, c in infra["Conditions"].items()}
     return {
         "Resources": _resolved(resources, parameters, conditions),
-        "Outputs": _resolved(infra["Outputs"], parameters, conditions),
+        "Outputs": {**_resolved(infra["Outputs"], parameters, conditions), **authorizer_outputs(stage, authorizer_arn)},
+    }
+
+
+def authorizer_resources(function_arn: Any) -> dict[str, Any]:
+    """Let every API Gateway API of this account and region call the authorizer: other
+    OpenIndex services attach it (chalice's own permission names only this service's API)."""
+    return {f"{AUTHORIZER}InvokeByAccountApis": {"Type": "AWS::Lambda::Permission", "Properties": {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": function_arn,
+        "Principal": "apigateway.amazonaws.com",
+        "SourceAccount": {"Ref": "AWS::AccountId"},
+        "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:*/authorizers/*"},
+    }}}
+
+
+def authorizer_outputs(stage: str, function_arn: Any) -> dict[str, Any]:
+    """The authorizer's ARN, exported under one name per stage for other stacks to import."""
+    return {"AuthorizerArn": {
+        "Description": "The OpenIndex bearer-token authorizer: attach it to any OpenIndex API (docs/integrate.md)",
+        "Value": function_arn,
+        "Export": {"Name": AUTHORIZER_EXPORT.format(stage=stage)},
+    }}
+
+
+def authorizer_template(stage: str) -> dict[str, Any]:
+    """For `make deploy`: the authorizer's export and permission as a stack of their own, on the
+    function `chalice deploy` made (``authorizer-arn`` gives it), as `make package` has them."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"OpenIndex Auth ({stage}): the bearer-token authorizer, attachable by other APIs",
+        "Parameters": {"AuthorizerArn": {"Type": "String", "Description": "the authorizer chalice deploy made"}},
+        "Resources": authorizer_resources({"Ref": "AuthorizerArn"}),
+        "Outputs": authorizer_outputs(stage, {"Ref": "AuthorizerArn"}),
     }
 
 
@@ -141,20 +191,37 @@ def stage_env(stage: str, name: str) -> str:
     return str(load_config()["stages"][stage]["environment_variables"][name])
 
 
+def _deployed(stage: str) -> list[dict[str, Any]]:
+    """The resources `chalice deploy` recorded for ``stage``."""
+    return list(json.loads((CHALICE_DIR / "deployed" / f"{stage}.json").read_text())["resources"])
+
+
+def authorizer_arn(stage: str) -> str:
+    """The authorizer function `chalice deploy` made for ``stage``."""
+    (function,) = [r for r in _deployed(stage) if r.get("resource_type") == "lambda_function"
+                   and r.get("name") == AUTHORIZER_LAMBDA]
+    return str(function["lambda_arn"])
+
+
 def api_stage(stage: str) -> tuple[str, str]:
     """(REST API id, API Gateway stage name) that `chalice deploy` made for ``stage``."""
-    deployed = json.loads((CHALICE_DIR / "deployed" / f"{stage}.json").read_text())
-    (api,) = [r for r in deployed["resources"] if r.get("resource_type") == "rest_api"]
+    (api,) = [r for r in _deployed(stage) if r.get("resource_type") == "rest_api"]
     config = load_config()
     stage_name = config["stages"][stage].get("api_gateway_stage", config.get("api_gateway_stage", "api"))
     return str(api["rest_api_id"]), str(stage_name)
 
 
 def finish_api(stage: str, client: Any = None) -> str:
-    """Put the Gateway Responses and the throttling on the API `chalice deploy` made, and
-    redeploy its stage (chalice deploy sets neither)."""
+    """Make the authorizer a REQUEST one, put the Gateway Responses and the throttling on the API
+    `chalice deploy` made, and redeploy its stage (chalice deploy does none of these)."""
     rest_api_id, stage_name = api_stage(stage)
     client = client or boto3.client("apigateway")
+    for authorizer in client.get_authorizers(restApiId=rest_api_id)["items"]:
+        if authorizer["name"] == AUTHORIZER_LAMBDA:
+            client.update_authorizer(restApiId=rest_api_id, authorizerId=authorizer["id"], patchOperations=[
+                {"op": "replace", "path": "/type", "value": REQUEST_AUTHORIZER["type"].upper()},
+                {"op": "replace", "path": "/identitySource", "value": REQUEST_AUTHORIZER["identitySource"]},
+            ])
     for response_type, response in gateway_responses().items():
         client.put_gateway_response(restApiId=rest_api_id, responseType=response_type, **response)
     client.create_deployment(restApiId=rest_api_id, stageName=stage_name)
@@ -166,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m openindex_ops.deploy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("merge-template", "set-table-name", "stage-env", "finish-api", "client-limits-template", "api-stage"):
+    for name in ("merge-template", "set-table-name", "stage-env", "finish-api", "client-limits-template", "api-stage",
+                 "authorizer-template", "authorizer-arn"):
         command = commands.add_parser(name)
         command.add_argument("--stage", required=True, choices=STAGES)
         if name == "set-table-name":
@@ -184,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(client_limits_template(args.stage), indent=2))
     elif args.command == "api-stage":  # as `aws cloudformation deploy --parameter-overrides` takes them
         print("RestApiId={} StageName={}".format(*api_stage(args.stage)))
+    elif args.command == "authorizer-template":
+        print(json.dumps(authorizer_template(args.stage), indent=2))
+    elif args.command == "authorizer-arn":
+        print(f"AuthorizerArn={authorizer_arn(args.stage)}")
     else:
         print(f"Gateway Responses and throttling set on API {finish_api(args.stage)}", file=sys.stderr)
     return 0

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from chalicelib.api import responses
-from chalicelib.api.responses import SECURITY_HEADERS
+from chalicelib.api.authorizer import ERROR_CODE, ERROR_MESSAGE
+from chalicelib.api.responses import REQUIRED_SCOPE, SECURITY_HEADERS
 from chalicelib.errors import (
     InsufficientScope,
     InvalidRequest,
@@ -35,14 +37,17 @@ from chalicelib.errors import (
 if TYPE_CHECKING:
     from chalice.app import Chalice
 
-ACCESS_DENIED_MESSAGE = "The token's scope or kind is not enough for this operation."
+# An authorizer's 401 carries no context, so it cannot say why: its holder asks token-check.
+UNAUTHORIZED_MESSAGE = ("The access token is missing, invalid, expired or revoked. "
+                        "Its holder can learn why with `oi auth check` or POST /auth/token-check.")
+ACCESS_DENIED_MESSAGE = "The token does not meet what this route needs."
 DEFAULT_4XX_MESSAGE = "The request was refused before it reached the service."
 
 
 # Each Gateway Response type, the app error it answers with, and whether that error's status
 # replaces API Gateway's (the two DEFAULT_* responses keep the specific status, e.g. 413 or 504).
 GATEWAY_ERRORS: dict[str, tuple[ServiceError, bool]] = {
-    "UNAUTHORIZED": (InvalidToken("gateway_unauthorized"), True),
+    "UNAUTHORIZED": (InvalidToken("gateway_unauthorized", UNAUTHORIZED_MESSAGE), True),
     "ACCESS_DENIED": (InsufficientScope(ACCESS_DENIED_MESSAGE, required_scope=""), True),
     "MISSING_AUTHENTICATION_TOKEN": (RouteNotFound(), True),
     "THROTTLED": (TooManyRequests(), True),
@@ -66,6 +71,29 @@ HTML_TEMPLATES: dict[str, str] = {
 }
 
 
+# The responses whose body the authorizer's context fills in: API Gateway pastes each
+# ``$context.authorizer.<key>`` into the template (the authorizer escapes the values for JSON), and
+# make run's gateway does the same (:func:`render`). A 403 so says which need the token lacks.
+FROM_AUTHORIZER: dict[str, str] = {
+    "ACCESS_DENIED": json.dumps({"error": {"code": f"$context.authorizer.{ERROR_CODE}",
+                                           "message": f"$context.authorizer.{ERROR_MESSAGE}",
+                                           REQUIRED_SCOPE: f"$context.authorizer.{REQUIRED_SCOPE}"}},
+                                separators=(",", ":")),
+}
+_AUTHORIZER_VARIABLE = re.compile(r"\$context\.authorizer\.(\w+)")
+
+
+def json_template(response_type: str) -> str:
+    """The JSON body template of the Gateway Response of ``response_type``."""
+    return FROM_AUTHORIZER.get(response_type) or response_body(GATEWAY_ERRORS[response_type][0])
+
+
+def render(template: str, authorizer_context: dict[str, str]) -> str:
+    """``template`` as API Gateway renders it: each authorizer variable replaced by its value in
+    the context, or by nothing."""
+    return _AUTHORIZER_VARIABLE.sub(lambda found: str(authorizer_context.get(found[1], "")), template)
+
+
 def gateway_responses() -> dict[str, dict[str, Any]]:
     """``x-amazon-apigateway-gateway-responses``: one entry per response type above."""
     return {response_type: _response(response_type, *answer) for response_type, answer in GATEWAY_ERRORS.items()}
@@ -86,7 +114,7 @@ def response_body(error: ServiceError) -> str:
 
 
 def _response(response_type: str, error: ServiceError, replaces_status: bool) -> dict[str, Any]:
-    templates = {"application/json": response_body(error)}  # first: what a client naming no type gets
+    templates = {"application/json": json_template(response_type)}  # first: what a client naming no type gets
     if response_type in HTML_TEMPLATES:
         templates["text/html"] = HTML_TEMPLATES[response_type]
     response: dict[str, Any] = {

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from chalice.app import Chalice
+from chalice.app import Chalice, ChaliceAuthorizer
 from chalice.cli.factory import CLIFactory
 from chalice.config import Config
 from chalice.deploy.validate import validate_routes
@@ -30,13 +30,16 @@ from chalice.local import (
     CustomLocalChalice,
     ForbiddenError,
     InvalidAuthorizerError,
+    LambdaContext,
     LocalChalice,
     LocalGateway,
+    LocalGatewayAuthorizer,
     LocalGatewayException,
     NotAuthorizedError,
     ThreadedHTTPServer,
 )
 
+from chalicelib.api.authorizer import UNAUTHORIZED
 from openindex_ops.gateway import (
     CLIENT_LIMIT,
     CLIENT_LIMITED,
@@ -44,7 +47,9 @@ from openindex_ops.gateway import (
     HTML_TEMPLATES,
     client_limit_headers,
     counts_against,
+    json_template,
     public_actions,
+    render,
     response_body,
     response_headers,
 )
@@ -56,18 +61,57 @@ class RouteMissing(LocalGatewayException):
     CODE = 403
 
 
+class Denied(ForbiddenError):
+    """The authorizer's policy does not allow the route: API Gateway's ACCESS_DENIED, whose
+    template the authorizer's context fills in."""
+
+    def __init__(self, authorizer_context: dict[str, str]) -> None:
+        super().__init__({}, b"")
+        self.authorizer_context = authorizer_context
+
+
+class RequestAuthorizer(LocalGatewayAuthorizer):
+    """API Gateway's REQUEST authorizer, as the deployed API runs it: a request without an
+    ``Authorization`` header is refused without calling it (the header is its identity source);
+    it is handed the whole request with the method ARN; raising ``Unauthorized`` answers 401,
+    raising anything else the configuration error, and a policy that does not allow the method
+    ARN answers 403 with the authorizer's context."""
+
+    def authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> Any:
+        route = self._route_for_event(lambda_event)
+        authorizer = route.authorizer if route is not None else None
+        if not isinstance(authorizer, ChaliceAuthorizer):
+            return lambda_event, lambda_context
+        if not any(name.lower() == "authorization" for name in lambda_event.get("headers") or {}):
+            raise NotAuthorizedError({}, b"")
+        arn = self._arn_builder.build_arn(lambda_event["requestContext"]["httpMethod"], raw_path)
+        try:
+            answer = authorizer({**lambda_event, "type": "REQUEST", "methodArn": arn}, lambda_context)
+        except Exception as failure:  # noqa: BLE001 - API Gateway reads any failure of an authorizer
+            if str(failure) == UNAUTHORIZED:
+                raise NotAuthorizedError({}, b"") from None
+            raise InvalidAuthorizerError({}, b"") from None
+        if not self._check_can_invoke_view_function(arn, answer) or any(
+                statement.get("Effect") == "Deny" for statement in answer["policyDocument"]["Statement"]):
+            raise Denied(answer.get("context") or {})
+        return self._update_lambda_event(lambda_event, answer), lambda_context
+
+
 # chalice.local's refusals and the Gateway Response type API Gateway answers each with.
 RESPONSE_TYPES: dict[type[LocalGatewayException], str] = {
     RouteMissing: "MISSING_AUTHENTICATION_TOKEN",
-    NotAuthorizedError: "UNAUTHORIZED",  # no Authorization header on a route with the authorizer
+    NotAuthorizedError: "UNAUTHORIZED",  # no Authorization header, or the authorizer said Unauthorized
     ForbiddenError: "ACCESS_DENIED",  # the authorizer's policy does not allow the route
+    Denied: "ACCESS_DENIED",
     InvalidAuthorizerError: "AUTHORIZER_CONFIGURATION_ERROR",
 }
 
 
-def gateway_response(response_type: str, accept: str = "") -> dict[str, Any]:
+def gateway_response(response_type: str, accept: str = "",
+                     authorizer_context: dict[str, str] | None = None) -> dict[str, Any]:
     """The deployed Gateway Response of ``response_type`` as a chalice.local response, with its
-    HTML template for a request that accepts HTML (a browser), as API Gateway chooses."""
+    HTML template for a request that accepts HTML (a browser), as API Gateway chooses, and the
+    authorizer's context filled in."""
     error = GATEWAY_ERRORS[response_type][0]  # each type above replaces API Gateway's status with its own
     html = HTML_TEMPLATES.get(response_type) if "text/html" in accept else None
     return {
@@ -75,7 +119,7 @@ def gateway_response(response_type: str, accept: str = "") -> dict[str, Any]:
         "headers": {**response_headers(error),
                     "Content-Type": "text/html; charset=utf-8" if html else "application/json"},
         "multiValueHeaders": {},
-        "body": html or response_body(error),
+        "body": html or render(json_template(response_type), authorizer_context or {}),
     }
 
 
@@ -123,6 +167,7 @@ class GatewayWithResponses(LocalGateway):
     def __init__(self, app_object: Chalice, config: Config, limiter: ClientLimiter | None = None,
                  client: str = "127.0.0.1") -> None:
         super().__init__(app_object, config)
+        self._authorizer = RequestAuthorizer(app_object)
         self._limiter = limiter
         self._client = client
 
@@ -133,7 +178,7 @@ class GatewayWithResponses(LocalGateway):
             return super().handle_request(method, path, headers, body)
         except LocalGatewayException as refusal:
             accept = next((value for name, value in headers.items() if name.lower() == "accept"), "")
-            return gateway_response(RESPONSE_TYPES[type(refusal)], accept)
+            return gateway_response(RESPONSE_TYPES[type(refusal)], accept, getattr(refusal, "authorizer_context", None))
 
     def _generate_lambda_event(self, method: str, path: str, headers: dict[str, Any], body: bytes | None) -> Any:
         # chalice.local builds its echoing 403 when route matching raises ValueError; raising
@@ -147,6 +192,13 @@ class GatewayWithResponses(LocalGateway):
         if user_agent is not None:
             event["requestContext"]["identity"]["userAgent"] = user_agent
         return event
+
+
+def as_deployed(http: Any, app_object: Chalice) -> Any:
+    """A ``chalice.test`` client's HTTP client, answering through this gateway: the authorizer
+    run as API Gateway runs it, its refusals the deployed Gateway Responses, as make run answers."""
+    http._local_gateway = GatewayWithResponses(app_object, http._config)
+    return http
 
 
 class GatewayRequestHandler(ChaliceRequestHandler):

@@ -40,6 +40,7 @@ from chalicelib.settings import Settings
 from chalicelib.storage import Store
 from openindex_cli.main import Context as CliContext
 from openindex_cli.main import oi
+from openindex_ops.local_gateway import as_deployed
 from openindex_ops.table import create_table
 
 from .session_checks import iam_problems, is_full_run
@@ -277,6 +278,13 @@ class Api:
         SECRETS.check(f"response to {method} {path}", text, allowed=frozenset(SECRETS.minted[minted_before:]))
         return ApiResponse(response.status_code, dict(response.headers), json.loads(text) if text else None)
 
+    def why_refused(self, token: str) -> str:
+        """Why the gateway refuses ``token`` (its 401 cannot say), as ``POST /auth/token-check``
+        tells its holder."""
+        answer = self.post("/auth/token-check", body={"token": token}).body
+        assert answer["active"] is False, answer
+        return str(answer["message"])
+
     def patch(self, path: str, token: str | None = None, **kwargs: Any) -> ApiResponse:
         return self.request("PATCH", path, token, **kwargs)
 
@@ -296,7 +304,7 @@ def api(store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setattr(app_module, "utcnow", clock.now)
     monkeypatch.setattr(app_module, "settings", lambda: Settings(table_name=TABLE, app_url=APP_URL))
     with Client(app_module.app, stage_name="local", project_dir=str(ROOT)) as client:
-        yield Api(client.http)
+        yield Api(as_deployed(client.http, app_module.app))
 
 
 @dataclass

@@ -126,16 +126,26 @@ def test_recording_last_use_may_fail_without_refusing_the_request(
     assert faults.injected == 1
 
 
-@pytest.mark.parametrize("operation", ["BatchGetItem", "TransactWriteItems"])
 def test_an_unexpected_dynamodb_error_is_a_clean_500_and_never_allows(
-    api: Api, accounts: Accounts, faults: FaultInjector, operation: str
+    api: Api, accounts: Accounts, faults: FaultInjector
 ) -> None:
     member = accounts.create()
-    faults.fail(operation, lambda op: ClientError({"Error": {"Code": "ValidationException", "Message": "?"}}, op))
-    response = (api.get("/me", member.token) if operation == "BatchGetItem"
-                else api.post("/me/pats", member.token, body={"name": "x", "scope": "read_write"}))
+    faults.fail("TransactWriteItems",
+                lambda op: ClientError({"Error": {"Code": "ValidationException", "Message": "?"}}, op))
+    response = api.post("/me/pats", member.token, body={"name": "x", "scope": "read_write"})
     assert response.status == 500
     assert response.body["error"]["code"] == "internal_error"
+    assert "Traceback" not in str(response.body) and "ValidationException" not in str(response.body)
+
+
+def test_an_unexpected_dynamodb_error_in_the_authorizer_fails_closed_at_the_gateway(
+    api: Api, accounts: Accounts, faults: FaultInjector
+) -> None:
+    member = accounts.create()
+    faults.fail("BatchGetItem", lambda op: ClientError({"Error": {"Code": "ValidationException", "Message": "?"}}, op))
+    response = api.get("/me", member.token)
+    # an authorizer that fails is API Gateway's AUTHORIZER_CONFIGURATION_ERROR: the route never runs
+    assert (response.status, response.body["error"]["code"]) == (503, "service_unavailable")
     assert "Traceback" not in str(response.body) and "ValidationException" not in str(response.body)
 
 

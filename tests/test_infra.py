@@ -122,14 +122,16 @@ def _pyc_313(source: str) -> str:
 
 
 @pytest.mark.parametrize("key", ALL, ids=IDS)
-def test_the_authorizer_has_a_role_of_its_own_that_only_reads_tokens(packages, key) -> None:
+def test_the_authorizer_has_a_role_of_its_own_that_reads_tokens_and_records_their_use(packages, key) -> None:
     resources = packages[key]["Resources"]
     statements = {
         function: _statements(resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]])
         for function in deploy.FUNCTIONS
     }
     actions = {function: {a for s in found for a in _list(s["Action"])} for function, found in statements.items()}
-    assert {a for a in actions["BearerToken"] if a.startswith("dynamodb:")} == {"dynamodb:BatchGetItem"}
+    # one read per request; a use (last-used) and a refusal its owner is told of, rarely
+    assert {a for a in actions["BearerToken"] if a.startswith("dynamodb:")} == {
+        "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     assert "dynamodb:PutItem" in actions["APIHandler"]
     assert {a for a in actions["SweepRevokedTokens"] if a.startswith("dynamodb:")} == {
         "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"
@@ -208,16 +210,20 @@ def test_a_package_is_for_one_stage_and_every_name_in_it_is_that_stages(packages
 def test_gateway_responses_answer_like_the_app(packages, stage: str, api: Api) -> None:
     definition = packages[(stage, True)]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     responses = definition["x-amazon-apigateway-gateway-responses"]
-    app_401 = api.get("/me", "oi_pat_nope")
+    app_401 = api.get("/me", "oi_pat_nope")  # make run's gateway answers from the same definitions
     unauthorized = responses["UNAUTHORIZED"]
     assert unauthorized["statusCode"] == "401"
     assert json.loads(unauthorized["responseTemplates"]["application/json"]) == app_401.body
     assert unauthorized["responseParameters"]["gatewayresponse.header.WWW-Authenticate"] == (
         f"'{app_401.headers['WWW-Authenticate']}'"
     )
+    assert "token-check" in app_401.body["error"]["message"]  # where its holder learns why
     denied = responses["ACCESS_DENIED"]
     assert denied["statusCode"] == "403"
-    assert json.loads(denied["responseTemplates"]["application/json"])["error"]["code"] == "insufficient_scope"
+    # the authorizer's context fills the body in: what the route needs, in the app's error shape
+    assert json.loads(denied["responseTemplates"]["application/json"]) == {"error": {
+        "code": "$context.authorizer.errorCode", "message": "$context.authorizer.errorMessage",
+        "requiredScope": "$context.authorizer.requiredScope"}}
     assert 'error="insufficient_scope"' in denied["responseParameters"]["gatewayresponse.header.WWW-Authenticate"]
 
 
@@ -230,7 +236,7 @@ def test_every_answer_api_gateway_gives_itself_is_in_the_api_error_shape(package
         "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR", "UNAUTHORIZED", "ACCESS_DENIED",
     }
     expected = {
-        "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),
+        "MISSING_AUTHENTICATION_TOKEN": ("404", "route_not_found"),
         "THROTTLED": ("429", "too_many_requests"),
         "AUTHORIZER_FAILURE": ("503", "service_unavailable"),
         "AUTHORIZER_CONFIGURATION_ERROR": ("503", "service_unavailable"),
@@ -249,6 +255,26 @@ def test_every_answer_api_gateway_gives_itself_is_in_the_api_error_shape(package
         assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'"
     assert responses["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     assert responses["AUTHORIZER_FAILURE"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_package_runs_a_request_authorizer_that_other_apis_of_the_account_may_attach(packages, stage) -> None:
+    template = packages[(stage, True)]
+    definition = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    (authorizer,) = [d["x-amazon-apigateway-authorizer"] for d in definition["securityDefinitions"].values()]
+    assert (authorizer["type"], authorizer["identitySource"]) == ("request", "method.request.header.Authorization")
+    assert template["Outputs"]["AuthorizerArn"] == {
+        "Description": template["Outputs"]["AuthorizerArn"]["Description"],
+        "Value": {"Fn::GetAtt": ["BearerToken", "Arn"]},
+        "Export": {"Name": f"openindex-auth-{stage}-authorizer-arn"},
+    }
+    permission = template["Resources"]["BearerTokenInvokeByAccountApis"]["Properties"]
+    assert (permission["Principal"], permission["SourceAccount"]) == ("apigateway.amazonaws.com",
+                                                                      {"Ref": "AWS::AccountId"})
+    # authorizers of this account's APIs in this region only: not a method, not another account
+    assert permission["SourceArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:*/authorizers/*"}
+    assert deploy.authorizer_template(stage)["Resources"] == deploy.authorizer_resources({"Ref": "AuthorizerArn"})
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -315,7 +341,11 @@ def test_cfn_lint_passes_on_infra_every_merged_package_and_the_client_limits_sta
     for stage in STAGES:
         limits.append(tmp_path / f"client-limits-{stage}.json")
         limits[-1].write_text(json.dumps(deploy.client_limits_template(stage)))
-    run(cfn_lint, "infra/table.yaml", *(packages[(stage, True)]["__path__"] for stage in STAGES), *map(str, limits))
+    exported = [tmp_path / f"authorizer-{stage}.json" for stage in STAGES]
+    for stage, path in zip(STAGES, exported, strict=True):
+        path.write_text(json.dumps(deploy.authorizer_template(stage)))
+    run(cfn_lint, "infra/table.yaml", *(packages[(stage, True)]["__path__"] for stage in STAGES), *map(str, limits),
+        *map(str, exported))
 
 
 def test_stage_configuration_agrees_with_the_infra_naming() -> None:
@@ -341,6 +371,9 @@ def test_the_test_table_is_the_infra_table(dynamodb) -> None:
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "ttl")
 
 
+DEPLOYED_AUTHORIZER = "arn:aws:lambda:us-east-1:123456789012:function:openindex-auth-prod-bearer_token"
+
+
 @pytest.fixture
 def chalice_deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
     """(apigateway client, API id) in moto, as `chalice deploy --stage prod` leaves them in .chalice/."""
@@ -352,9 +385,10 @@ def chalice_deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
         client.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
         deployed = tmp_path / "deployed"
         deployed.mkdir()
-        (deployed / "prod.json").write_text(json.dumps(
-            {"resources": [{"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api_id}]}
-        ))
+        (deployed / "prod.json").write_text(json.dumps({"resources": [
+            {"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api_id},
+            {"name": "bearer_token", "resource_type": "lambda_function", "lambda_arn": DEPLOYED_AUTHORIZER},
+        ]}))
         shutil.copy(ROOT / ".chalice" / "config.json", tmp_path / "config.json")
         monkeypatch.setattr(deploy, "CHALICE_DIR", tmp_path)
         yield client, api_id
@@ -362,7 +396,14 @@ def chalice_deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 def test_the_deploy_path_installs_the_same_gateway_responses_and_throttling(chalice_deployed) -> None:
     client, api_id = chalice_deployed
+    token_authorizer = client.create_authorizer(  # as chalice deploy makes it
+        restApiId=api_id, name="bearer_token", type="TOKEN", identitySource="method.request.header.Authorization",
+        authorizerUri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:"
+                      "123456789012:function:openindex-auth-prod-bearer_token/invocations",
+        authorizerResultTtlInSeconds=0)["id"]
     assert deploy.finish_api("prod", client) == api_id
+    authorizer = client.get_authorizer(restApiId=api_id, authorizerId=token_authorizer)
+    assert (authorizer["type"], authorizer["identitySource"]) == ("REQUEST", "method.request.header.Authorization")
     for response_type, expected in gateway_responses().items():
         installed = client.get_gateway_response(restApiId=api_id, responseType=response_type)
         assert installed.get("statusCode") == expected.get("statusCode")
@@ -402,6 +443,16 @@ def test_the_deploy_path_puts_the_client_limits_on_the_stage_chalice_deployed(ch
     # botocore gives the rules' search strings back as bytes.
     assert json.loads(json.dumps(installed["Rules"], default=bytes.decode)) == web_acl["Rules"]
     assert installed["CustomResponseBodies"] == web_acl["CustomResponseBodies"]
+
+
+def test_the_deploy_path_exports_the_authorizer_chalice_deployed(chalice_deployed, capsys) -> None:
+    # What `make deploy` does last: a stack from authorizer-template, with what authorizer-arn prints.
+    assert deploy.main(["authorizer-arn", "--stage", "prod"]) == 0
+    parameters = dict(pair.split("=", 1) for pair in capsys.readouterr().out.split())
+    assert parameters == {"AuthorizerArn": DEPLOYED_AUTHORIZER}
+    template = deploy.authorizer_template("prod")
+    assert set(template["Parameters"]) == set(parameters)
+    assert template["Outputs"]["AuthorizerArn"]["Export"] == {"Name": "openindex-auth-prod-authorizer-arn"}
 
 
 def test_set_table_name_writes_the_stage_environment(tmp_path: Path, monkeypatch) -> None:

@@ -5,12 +5,13 @@ import inspect
 import json
 from typing import Any
 
-from chalice import AuthResponse, Chalice
+from chalice import Chalice
 from chalice import local as chalice_local
 from chalice.config import Config
 
-from openindex_ops.gateway import GATEWAY_ERRORS, response_body, response_headers
-from openindex_ops.local_gateway import RESPONSE_TYPES, GatewayWithResponses, RouteMissing
+from chalicelib.api.authorizer import whole_event
+from openindex_ops.gateway import GATEWAY_ERRORS, json_template, render, response_headers
+from openindex_ops.local_gateway import RESPONSE_TYPES, Denied, GatewayWithResponses, RouteMissing
 
 SECRET = "oi_pat_not-a-real-token"
 
@@ -20,7 +21,7 @@ def test_every_refusal_of_chalice_local_has_a_gateway_response_with_its_status()
         cls for _, cls in inspect.getmembers(chalice_local, inspect.isclass)
         if issubclass(cls, chalice_local.LocalGatewayException) and cls is not chalice_local.LocalGatewayException
     }
-    assert refusals | {RouteMissing} == set(RESPONSE_TYPES)
+    assert refusals | {RouteMissing, Denied} == set(RESPONSE_TYPES)
     # The local status is the app error's: right only for types whose status replaces API Gateway's.
     assert all(GATEWAY_ERRORS[response_type][1] for response_type in RESPONSE_TYPES.values())
 
@@ -28,9 +29,12 @@ def test_every_refusal_of_chalice_local_has_a_gateway_response_with_its_status()
 def gateway(allow: bool) -> GatewayWithResponses:
     app = Chalice(app_name="gateway-test")
 
+    @whole_event
     @app.authorizer()
-    def bearer(_request: object) -> AuthResponse:
-        return AuthResponse(routes=["*"] if allow else [], principal_id="someone")
+    def bearer(event: dict[str, Any]) -> dict[str, Any]:
+        statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [event["methodArn"]]}
+        return {"principalId": "someone", "context": {},
+                "policyDocument": {"Version": "2012-10-17", "Statement": [statement] if allow else []}}
 
     @app.route("/private", authorizer=bearer)
     def private() -> dict[str, str]:
@@ -39,10 +43,11 @@ def gateway(allow: bool) -> GatewayWithResponses:
     return GatewayWithResponses(app, Config.create(app_name="gateway-test"))
 
 
-def answers(response: dict[str, Any], response_type: str) -> bool:
-    """Whether ``response`` is the deployed Gateway Response of ``response_type``."""
+def answers(response: dict[str, Any], response_type: str, context: dict[str, str] | None = None) -> bool:
+    """Whether ``response`` is the deployed Gateway Response of ``response_type`` (its template
+    filled in with the authorizer's ``context``)."""
     error = GATEWAY_ERRORS[response_type][0]
-    same_body = json.loads(response["body"]) == json.loads(response_body(error))
+    same_body = json.loads(response["body"]) == json.loads(render(json_template(response_type), context or {}))
     return response["statusCode"] == error.status and same_body and (
         response_headers(error).items() <= response["headers"].items())
 

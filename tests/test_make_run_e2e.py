@@ -122,7 +122,7 @@ def test_an_unknown_path_answers_the_deployed_404_and_echoes_no_token(stack: Sta
     ]:
         answered, answered_headers, text = raw_call(stack, method, path, headers)
         assert (answered, json.loads(text)) == (status, expected_body)
-        assert expected_body["error"]["code"] == "not_found"
+        assert expected_body["error"]["code"] == "route_not_found"
         assert expected_headers.items() <= answered_headers.items()
         assert answered_headers["Content-Type"] == "application/json"
         assert stack.token not in text + json.dumps(answered_headers)

@@ -19,7 +19,8 @@ def test_no_self_variant_or_odd_id_reaches_another_token_or_a_500(api: Api, acco
                 "run_" + "0" * 26, "%F0%9F%98%80", "a" * 3000, "pat_%00", "self%2Frotate",
                 stranger.token_id.upper(), stranger.user.id):
         response = rotate(api, owner.token, ref)
-        assert (response.status, response.error_code) == (404, "not_found"), ref
+        # refused by the view (no such token), or at the gateway for a path not written plainly
+        assert (response.status, response.error_code) in ((404, "not_found"), (403, "route_not_in_map")), ref
     assert [api.get("/me", token).status for token in (owner.token, stranger.token)] == [200, 200]
 
 

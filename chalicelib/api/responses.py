@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.errors import InvalidToken, ServiceError
+from chalicelib.errors import InsufficientScope, InvalidToken, RouteNotFound, ServiceError
 from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.events import SecurityEvent
@@ -21,12 +21,14 @@ from chalicelib.timeutil import to_iso
 # token), and browsers never guess a type other than the declared one.
 SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
+REQUIRED_SCOPE = "requiredScope"
+
 # Chalice answers some requests itself (unknown method, wrong media type, a bug in a view)
 # with {"Code", "Message"}; these are restyled to the API's own error shape, with a fixed
 # message: Chalice's repeats what the client sent ("Unsupported media type: <the header>").
 _CHALICE_ERRORS = {
     400: ("invalid_request", "Invalid request."),
-    404: ("not_found", "No such route: check the method and the path."),
+    404: (RouteNotFound.code, RouteNotFound.default_message),
     405: ("method_not_allowed", "This path does not take this method."),
     415: ("unsupported_media_type", "Send the body as JSON, with Content-Type: application/json."),
     500: ("internal_error", "An internal error occurred."),
@@ -226,15 +228,16 @@ def token_check(found: Caller | InvalidToken) -> dict[str, Any]:
             "reason": found.reason if found.tells_why else None, "message": found.message}
 
 
-def error(code: str, message: str) -> dict[str, Any]:
-    """The body of every error response."""
-    return {"error": {"code": code, "message": message}}
+def error(code: str, message: str, **more: str) -> dict[str, Any]:
+    """The body of every error response (a 403's also names the scope the route needs)."""
+    return {"error": {"code": code, "message": message, **more}}
 
 
 def error_response(failure: ServiceError) -> Response:
     """The response for a domain error: its status, JSON body and headers."""
     headers: dict[str, str | list[str]] = {**failure.headers()}
-    return Response(body=error(failure.code, failure.message), status_code=failure.status, headers=headers)
+    more = {REQUIRED_SCOPE: failure.required_scope} if isinstance(failure, InsufficientScope) else {}
+    return Response(body=error(failure.code, failure.message, **more), status_code=failure.status, headers=headers)
 
 
 # On every response to a request made with an expiring token (GitHub sends its own

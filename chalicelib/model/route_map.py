@@ -125,12 +125,24 @@ ROUTES: dict[tuple[str, str], Need] = {
 def need(method: str, path: str) -> Need | None:
     """What a request with ``method`` to the concrete ``path`` needs; None when the map has no
     such route, or the path is not written plainly (it is refused, whatever the token)."""
+    return _need(method, path, public=True)
+
+
+def guarded_need(method: str, path: str) -> Need | None:
+    """What the authorizer asks of a request: :func:`need`, the public entries left out. A public
+    route carries no authorizer, so an authorizer asked about a public path guards another
+    API's route there (a page of this service's UI is a public path; another service's
+    ``/settings/…`` is a person's), judged by the convention."""
+    return _need(method, path, public=False)
+
+
+def _need(method: str, path: str, public: bool) -> Need | None:
     method = method.upper() if method.isascii() else ""
     segments = _plain_segments(path)
     if method not in _METHODS or segments is None:
         return None
     for (entry_method, template), found in ROUTES.items():
-        if entry_method == method and _fits(template.split("/")[1:], segments):
+        if entry_method == method and (public or not found.is_public) and _fits(template.split("/")[1:], segments):
             return found
     path = "/" + "/".join(segments)
     for family in FAMILIES:

@@ -1,28 +1,24 @@
 """Authentication: from an ``Authorization`` header to a Caller, or a refusal.
 
-The authorizer never raises: ``chalice local`` and the test client drop the connection when an
-authorizer raises, so it always allows the request through API Gateway and carries its
-verdict in the context; the access middleware in ``app.py`` then answers 401/403/503 the same
-way locally, in tests and when deployed.
+The gate (``chalicelib.api.authorizer``) calls :func:`authenticate` for every request to any
+OpenIndex API, and hands the caller it allows to the route's handler in the authorizer's
+context (:func:`allowed_context`, :func:`caller_from_verdict`); ``POST /auth/token-check`` calls
+:func:`check`.
 """
 from __future__ import annotations
 
 import hmac
-import logging
 from datetime import datetime
 
 from chalicelib import audit
-from chalicelib.errors import InvalidToken, ServiceError, ServiceUnavailable
+from chalicelib.errors import InvalidToken
 from chalicelib.model import flat, token_format
 from chalicelib.model.caller import Caller
 from chalicelib.model.events import EventType, SecurityEvent, repeatable_event, told_recently
 from chalicelib.model.kinds import BEARER_KINDS
 from chalicelib.model.tokens import TokenRecord
 from chalicelib.storage import Store
-from chalicelib.storage.errors import Unavailable
 from chalicelib.timeutil import to_iso
-
-log = logging.getLogger(__name__)
 
 _REVOKED = {
     "tokens_revoked": "This token was revoked: every token of its account issued until then, and what they "
@@ -30,11 +26,8 @@ _REVOKED = {
     "admin_tokens_revoked": "This admin token was revoked when its account stopped being an admin.",
 }
 _VERDICT = "verdict"
-_MESSAGE = "message"
 _ALLOW = "allow"
-_ANONYMOUS = "anonymous"
-_EVENT = "event"  # the prefix of a told event's keys
-_EVENT_ID = "eventId"
+ANONYMOUS = "anonymous"
 
 
 def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
@@ -98,8 +91,8 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
 
 
 class ToldRefusal(InvalidToken):
-    """A refusal the token's owner is told about in their security log. The authorizer only
-    reads, so the event travels in the verdict and the route's handler stores it."""
+    """A refusal the token's owner is told about in their security log: the authorizer stores
+    ``event`` (at most once an hour per kind: see :func:`_told_once`)."""
 
     def __init__(self, reason: str, message: str, event: SecurityEvent) -> None:
         super().__init__(reason, message)
@@ -153,46 +146,26 @@ def check(store: Store, token: str, now: datetime) -> Caller | InvalidToken:
     try:
         return authenticate(store, authorization, now)
     except InvalidToken as refusal:
-        audit.record("token.checked", audit.FAILURE, _ANONYMOUS, reason=refusal.reason,
-                     **_claimed_ids(authorization))
+        audit.record("token.checked", audit.FAILURE, ANONYMOUS, reason=refusal.reason,
+                     **claimed_ids(authorization))
         return refusal
 
 
-def verdict(store: Store, authorization: str, now: datetime) -> tuple[str, dict[str, str]]:
-    """The authorizer's answer: a principal id and a context that says allow or why not."""
-    try:
-        caller = authenticate(store, authorization, now)
-    except InvalidToken as refusal:
-        audit.record("auth.failed", audit.FAILURE, _ANONYMOUS, reason=refusal.reason, **_claimed_ids(authorization))
-        explained = {_MESSAGE: refusal.message} if refusal.tells_why else {}
-        told = flat.encode(refusal.event, prefix=_EVENT) if isinstance(refusal, ToldRefusal) else {}
-        return _ANONYMOUS, {_VERDICT: refusal.code, **explained, **told}
-    except Unavailable:
-        log.warning("authentication unavailable: DynamoDB did not answer")
-        return _ANONYMOUS, {_VERDICT: ServiceUnavailable.code}
-    except Exception:  # noqa: BLE001 - an authorizer must answer; the route refuses with 500
-        log.exception("authentication failed unexpectedly")
-        return _ANONYMOUS, {_VERDICT: ServiceError.code}
-    return caller.user_id, {_VERDICT: _ALLOW, **flat.encode(caller)}
+def allowed_context(caller: Caller) -> dict[str, str]:
+    """The context an authorizer that allows ``caller`` hands the route's handler."""
+    return {_VERDICT: _ALLOW, **flat.encode(caller)}
 
 
 def caller_from_verdict(context: dict[str, str] | None) -> Caller:
-    """The caller the authorizer allowed, or the error it decided on (never allows by default)."""
+    """The caller the authorizer allowed; a guarded request without that verdict is refused
+    (an authorizer that is missing or answered otherwise never lets a route run unguarded)."""
     context = context or {}
-    outcome = context.get(_VERDICT)
-    if outcome == _ALLOW:
-        return flat.decode(Caller, context)
-    if outcome == ServiceUnavailable.code:
-        raise ServiceUnavailable()
-    if outcome == ServiceError.code:
-        raise ServiceError()
-    if _EVENT_ID in context:
-        raise ToldRefusal(outcome or "no_verdict", context.get(_MESSAGE, ""),
-                          flat.decode(SecurityEvent, context, prefix=_EVENT))
-    raise InvalidToken(outcome or "no_verdict", context.get(_MESSAGE))
+    if context.get(_VERDICT) != _ALLOW:
+        raise InvalidToken("no_verdict")
+    return flat.decode(Caller, context)
 
 
-def _claimed_ids(authorization: str) -> dict[str, str]:
+def claimed_ids(authorization: str) -> dict[str, str]:
     """The ids a well-formed token names (never the token), so a failure can be traced. They are
     what the caller claims: anyone can compute a checksum, so they are logged as claims."""
     try:

@@ -74,13 +74,29 @@ async function api(method, path, { body, token = session.token(), signOutOn401 =
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (response.ok) return data;
   const error = data && data.error ? data.error : {};
+  // The gateway's 401 cannot say why; the token's holder asks token-check.
+  const why = response.status === 401 && token ? await whyRefused(token) : null;
   const failure = new ApiError(response.status, error.code || "error",
-    error.message || `The service answered ${response.status}.`);
+    why || error.message || `The service answered ${response.status}.`);
   if (response.status === 401 && signOutOn401) {
     session.signOut(`You were signed out: ${refusalInWords(failure.message)}`);
     await new Promise(() => {}); // the page is going away; nothing after this should run
   }
   throw failure;
+}
+
+// Why the API refuses a token, as POST /auth/token-check tells its holder (null if it does not say).
+async function whyRefused(token) {
+  try {
+    const response = await fetch(url("auth/token-check"), {
+      method: "POST", headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify({ token }), cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer",
+    });
+    const answer = response.ok ? await response.json() : null;
+    return answer && answer.active === false && typeof answer.message === "string" ? answer.message : null;
+  } catch {
+    return null;
+  }
 }
 
 // --- times and messages in words -------------------------------------------------------------
@@ -111,7 +127,7 @@ const upperFirst = (text) => (text ? text[0].toUpperCase() + text.slice(1) : tex
 
 const ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/g;
 // The API's generic 401 points to the command line; a person in a browser gets other advice.
-const CLI_ADVICE = /\s*Check it with `oi auth check` or `oi profile show`\./;
+const CLI_ADVICE = /\s*(?:Check it with `oi auth check` or `oi profile show`|Its holder can learn why with `oi auth check` or POST \/auth\/token-check)\./;
 
 // Sentences joined, each ending once: "A." + "B" is "A. B.", never "A.. B".
 function sentences(...parts) {
