@@ -18,7 +18,7 @@ LAMBDA_VENV := .venv-lambda
 # Test processes (pytest-xdist): auto is one per CPU; PYTEST_WORKERS=0 runs the tests in this process
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test test-fast fuzz load bench deploy package bootstrap destroy clean
+.PHONY: run test test-fast fuzz load bench deploy package package-example bootstrap destroy clean
 
 # chalice packages the Lambda functions with pip and supports pip below 26.3 only.
 PIP := pip<26.3
@@ -50,6 +50,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict examples/work_items/app.py
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
@@ -57,6 +58,7 @@ test: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 test-fast: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict examples/work_items/app.py
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not slow and not e2e"
 
@@ -86,6 +88,14 @@ package: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(LAMBDA_VENV)/bin/chalice package --stage $(STAGE) \
 		--merge-template build/merge-$(STAGE).json build/package-$(STAGE)
 	$(LAMBDA_VENV)/bin/python -m openindex_ops.bytecode build/package-$(STAGE)/deployment.zip
+
+## package-example: the example service (examples/work_items/) as its own stack, attaching this stage's
+## exported authorizer, in build/example-$(STAGE) (deploy it after this service's stack of the same stage)
+package-example: $(VENV)/.installed $(LAMBDA_VENV)/.installed
+	mkdir -p build
+	$(PY) -m openindex_ops.deploy example-merge-template --stage $(STAGE) > build/example-merge-$(STAGE).json
+	cd examples/work_items && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(CURDIR)/$(LAMBDA_VENV)/bin/chalice \
+		package --stage $(STAGE) --merge-template $(CURDIR)/build/example-merge-$(STAGE).json $(CURDIR)/build/example-$(STAGE)
 
 ## bootstrap: the first admin of a deployed stage: EMAIL=… prints their invite (PAT=1: an admin PAT)
 bootstrap: $(VENV)/.installed

@@ -18,6 +18,8 @@
                                                                     APIs (after `chalice deploy`)
     python -m openindex_ops.deploy authorizer-arn --stage prod      its parameter: the authorizer
                                                                     `chalice deploy` made
+    python -m openindex_ops.deploy example-merge-template --stage prod   what `make package-example`
+                                                                    adds to examples/work_items
 """
 from __future__ import annotations
 
@@ -105,6 +107,31 @@ def authorizer_outputs(stage: str, function_arn: Any) -> dict[str, Any]:
         "Description": "The OpenIndex bearer-token authorizer: attach it to any OpenIndex API (docs/integrate.md)",
         "Value": function_arn,
         "Export": {"Name": AUTHORIZER_EXPORT.format(stage=stage)},
+    }}
+
+
+def example_merge_template(stage: str) -> dict[str, Any]:
+    """What `chalice package --merge-template` adds to the example service (examples/work_items/):
+    the exported OpenIndex authorizer attached as a REQUEST authorizer (``Fn::ImportValue``, so
+    the stack needs this service's stack of the same stage), the same Gateway Responses, and the
+    example's own table."""
+    uri = {"Fn::Sub": [
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Arn}/invocations",
+        {"Arn": {"Fn::ImportValue": AUTHORIZER_EXPORT.format(stage=stage)}},
+    ]}
+    return {"Resources": {
+        "WorkItemsTable": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                           "Properties": {
+                               "TableName": f"openindex-work-items-{stage}", "BillingMode": "PAY_PER_REQUEST",
+                               "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                               "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                               "SSESpecification": {"SSEEnabled": True},
+                               "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}},
+        "RestAPI": {"Properties": {"DefinitionBody": {
+            "securityDefinitions": {"openindex": {"x-amazon-apigateway-authorizer": {**REQUEST_AUTHORIZER,
+                                                                                     "authorizerUri": uri}}},
+            "x-amazon-apigateway-gateway-responses": gateway_responses(),
+        }}},
     }}
 
 
@@ -234,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("merge-template", "set-table-name", "stage-env", "finish-api", "client-limits-template", "api-stage",
-                 "authorizer-template", "authorizer-arn"):
+                 "authorizer-template", "authorizer-arn", "example-merge-template"):
         command = commands.add_parser(name)
         command.add_argument("--stage", required=True, choices=STAGES)
         if name == "set-table-name":
@@ -252,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(client_limits_template(args.stage), indent=2))
     elif args.command == "api-stage":  # as `aws cloudformation deploy --parameter-overrides` takes them
         print("RestApiId={} StageName={}".format(*api_stage(args.stage)))
+    elif args.command == "example-merge-template":
+        print(json.dumps(example_merge_template(args.stage), indent=2))
     elif args.command == "authorizer-template":
         print(json.dumps(authorizer_template(args.stage), indent=2))
     elif args.command == "authorizer-arn":

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from chalice.app import Chalice, ChaliceAuthorizer
+from chalice.app import Chalice, ChaliceAuthorizer, CustomAuthorizer
 from chalice.cli.factory import CLIFactory
 from chalice.config import Config
 from chalice.deploy.validate import validate_routes
@@ -40,6 +40,7 @@ from chalice.local import (
 )
 
 from chalicelib.api.authorizer import UNAUTHORIZED
+from openindex_ops import example_service
 from openindex_ops.gateway import (
     CLIENT_LIMIT,
     CLIENT_LIMITED,
@@ -75,18 +76,28 @@ class RequestAuthorizer(LocalGatewayAuthorizer):
     ``Authorization`` header is refused without calling it (the header is its identity source);
     it is handed the whole request with the method ARN; raising ``Unauthorized`` answers 401,
     raising anything else the configuration error, and a policy that does not allow the method
-    ARN answers 403 with the authorizer's context."""
+    ARN answers 403 with the authorizer's context. A route of another app that attaches an
+    authorizer by ARN (a ``CustomAuthorizer``) runs ``attached``, as the deployed API runs the
+    exported one; with none attached it fails closed."""
+
+    def __init__(self, app_object: Chalice, attached: ChaliceAuthorizer | None = None) -> None:
+        super().__init__(app_object)
+        self._attached = attached
 
     def authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> Any:
         route = self._route_for_event(lambda_event)
-        authorizer = route.authorizer if route is not None else None
-        if not isinstance(authorizer, ChaliceAuthorizer):
+        authorizer: Any = route.authorizer if route is not None else None
+        if isinstance(authorizer, CustomAuthorizer) and self._attached is not None:
+            authorizer = self._attached
+        if authorizer is None:
             return lambda_event, lambda_context
+        if not isinstance(authorizer, ChaliceAuthorizer):
+            raise InvalidAuthorizerError({}, b"")
         if not any(name.lower() == "authorization" for name in lambda_event.get("headers") or {}):
             raise NotAuthorizedError({}, b"")
         arn = self._arn_builder.build_arn(lambda_event["requestContext"]["httpMethod"], raw_path)
         try:
-            answer = authorizer({**lambda_event, "type": "REQUEST", "methodArn": arn}, lambda_context)
+            answer = authorizer({**lambda_event, "type": "REQUEST", "methodArn": arn}, vars(lambda_context))
         except Exception as failure:  # noqa: BLE001 - API Gateway reads any failure of an authorizer
             if str(failure) == UNAUTHORIZED:
                 raise NotAuthorizedError({}, b"") from None
@@ -165,13 +176,23 @@ class GatewayWithResponses(LocalGateway):
     behind the per-client limits when given a ``limiter`` (``client`` is the source address)."""
 
     def __init__(self, app_object: Chalice, config: Config, limiter: ClientLimiter | None = None,
-                 client: str = "127.0.0.1") -> None:
+                 client: str = "127.0.0.1", attached: ChaliceAuthorizer | None = None) -> None:
         super().__init__(app_object, config)
-        self._authorizer = RequestAuthorizer(app_object)
+        self._authorizer = RequestAuthorizer(app_object, attached)
         self._limiter = limiter
         self._client = client
+        self._mounts: dict[str, GatewayWithResponses] = {}
+
+    def mount(self, prefix: str, gateway: GatewayWithResponses) -> None:
+        """Serve the paths under ``prefix`` with another API's ``gateway``, at the same address (as a
+        custom domain maps base paths to APIs)."""
+        self._mounts[prefix] = gateway
 
     def handle_request(self, method: str, path: str, headers: dict[str, Any], body: bytes | None) -> Any:
+        bare = path.split("?", 1)[0]
+        for prefix, gateway in self._mounts.items():
+            if bare == prefix or bare.startswith(prefix + "/"):
+                return gateway.handle_request(method, path, headers, body)
         if self._limiter is not None and not self._limiter.allows(self._client, method, path):
             return client_limited_response()  # WAF answers before API Gateway does anything
         try:
@@ -194,19 +215,36 @@ class GatewayWithResponses(LocalGateway):
         return event
 
 
-def as_deployed(http: Any, app_object: Chalice) -> Any:
+def as_deployed(http: Any, app_object: Chalice, attached: ChaliceAuthorizer | None = None) -> Any:
     """A ``chalice.test`` client's HTTP client, answering through this gateway: the authorizer
     run as API Gateway runs it, its refusals the deployed Gateway Responses, as make run answers."""
-    http._local_gateway = GatewayWithResponses(app_object, http._config)
+    http._local_gateway = GatewayWithResponses(app_object, http._config, attached=attached)
     return http
 
 
+def own_authorizer(app_object: Chalice) -> ChaliceAuthorizer:
+    """The one authorizer ``app_object``'s routes run: what it exports for other APIs."""
+    authorizers: dict[str, ChaliceAuthorizer] = {}
+    for methods in app_object.routes.values():
+        for entry in methods.values():
+            authorizer: Any = entry.authorizer  # chalice types a ChaliceAuthorizer as no Authorizer
+            if isinstance(authorizer, ChaliceAuthorizer):
+                authorizers[authorizer.name] = authorizer
+    (only,) = authorizers.values()
+    return only
+
+
 class GatewayRequestHandler(ChaliceRequestHandler):
-    """chalice.local's HTTP handler, serving through :class:`GatewayWithResponses`."""
+    """chalice.local's HTTP handler, serving this app through :class:`GatewayWithResponses`, and
+    the example service under its prefix, behind this app's authorizer."""
 
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config,
-                 limiter: ClientLimiter | None = None) -> None:
+                 limiter: ClientLimiter | None = None, example: Chalice | None = None) -> None:
         self.local_gateway = GatewayWithResponses(app_object, config, limiter, client_address[0])
+        if example is not None:
+            self.local_gateway.mount(example_service.PREFIX, GatewayWithResponses(
+                example, Config.create(app_name=example.app_name), client=client_address[0],
+                attached=own_authorizer(app_object)))
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
 
@@ -235,5 +273,7 @@ def create_server(project_dir: Path, stage: str, listener: socket.socket, client
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
     limiter = ClientLimiter(public_actions(app)) if client_limits else None
+    example = example_service.load_app()
+    example.__class__ = CustomLocalChalice
     return ListenerServer(listener, functools.partial(GatewayRequestHandler, app_object=app, config=config,
-                                                      limiter=limiter))
+                                                      limiter=limiter, example=example))

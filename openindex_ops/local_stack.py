@@ -36,7 +36,7 @@ from chalicelib.services.authentication import authenticate
 from chalicelib.services.users import bootstrap_admin, recover_admin
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
-from openindex_ops import local_state
+from openindex_ops import example_service, local_state
 from openindex_ops.local_server import SourceWatch, Worker
 from openindex_ops.local_state import Item, StateDir, StateError, WriteWatch
 from openindex_ops.table import create_table
@@ -105,6 +105,9 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
         table = _local_table_name()
         client = boto3.client("dynamodb")
         create_table(client, table)
+        # the example service's table (its work items last while this run does: not saved)
+        os.environ[example_service.TABLE_VARIABLE] = example_service.LOCAL_TABLE
+        example_service.create_table(client)
         token = _restore(state, saved, client, table) if saved is not None else _bootstrap(state, args.email, table)
         keeper = _StateKeeper(state, writes, client, table)
         keeper.save()

@@ -9,6 +9,10 @@ from __future__ import annotations
 REQUEST_BUDGET: dict[str, list[str]] = {
     "authorize a valid token": ["BatchGetItem"],
     "authorize a token with a bad checksum": [],
+    # refused at the gateway: the authorizer's read, and the route never runs
+    "refuse a route the token's scope does not cover": ["BatchGetItem"],
+    "refuse a route that is not in the route map": ["BatchGetItem"],
+    "refuse a revoked token": ["BatchGetItem"],
     "create a PAT": ["BatchGetItem", "TransactWriteItems"],
     "list one page of PATs": ["BatchGetItem", "Query"],
     # a delete leaves a tombstone in the token's item (UpdateItem), so a later leak report still matches

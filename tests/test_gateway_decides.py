@@ -53,6 +53,9 @@ def test_a_token_that_meets_the_route_is_allowed_for_exactly_that_route(
     assert answer["context"]["verdict"] == "allow" and answer["context"]["tokenId"] == owner.token_id
     assert all(isinstance(value, str) for value in answer["context"].values())
     assert owner.token not in json.dumps(answer)
+    # what docs/integrate.md promises another service's handler
+    assert {"userId", "email", "role", "tokenId", "tokenName", "scope", "kind", "agentId", "stage", "expiresAt",
+            "stopsAt"} <= set(answer["context"])
 
 
 @pytest.mark.parametrize("token", [None, "oi_pat_garbage", "Basic abc"])

@@ -455,6 +455,27 @@ def test_the_deploy_path_exports_the_authorizer_chalice_deployed(chalice_deploye
     assert template["Outputs"]["AuthorizerArn"]["Export"] == {"Name": "openindex-auth-prod-authorizer-arn"}
 
 
+def test_the_example_service_packages_as_its_own_stack_attaching_the_exported_authorizer(tmp_path: Path) -> None:
+    merge = tmp_path / "merge.json"
+    merge.write_text(json.dumps(deploy.example_merge_template("prod")))
+    run(str(LAMBDA_BIN / "chalice"), "package", "--stage", "prod", "--merge-template", str(merge),
+        str(tmp_path / "out"), cwd=ROOT / "examples" / "work_items")
+    template = json.loads((tmp_path / "out" / "sam.json").read_text())
+    definition = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    (authorizer,) = [d["x-amazon-apigateway-authorizer"] for d in definition["securityDefinitions"].values()]
+    assert (authorizer["type"], authorizer["authorizerResultTtlInSeconds"]) == ("request", 0)
+    exported = {"Arn": {"Fn::ImportValue": "openindex-auth-prod-authorizer-arn"}}
+    assert authorizer["authorizerUri"]["Fn::Sub"][1] == exported
+    assert all(method.get("security") == [{"openindex": []}]
+               for path in definition["paths"].values() for method in path.values())
+    assert definition["x-amazon-apigateway-gateway-responses"] == gateway_responses()
+    with zipfile.ZipFile(tmp_path / "out" / "deployment.zip") as archive:
+        assert not [name for name in archive.namelist() if name.startswith(("chalicelib/", "openindex_"))]
+    cfn_lint = shutil.which("cfn-lint", path=str(BIN))
+    assert cfn_lint
+    run(cfn_lint, str(tmp_path / "out" / "sam.json"))
+
+
 def test_set_table_name_writes_the_stage_environment(tmp_path: Path, monkeypatch) -> None:
     shutil.copy(ROOT / ".chalice" / "config.json", tmp_path / "config.json")
     monkeypatch.setattr(deploy, "CHALICE_DIR", tmp_path)

@@ -41,6 +41,23 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 @pytest.mark.e2e
+def test_make_run_serves_the_example_service_behind_the_same_authorizer(stack: Stack) -> None:
+    status, pat = call(stack, "POST", "/me/pats", stack.token, {"name": "worker", "scope": "read_write"})
+    assert status == 201
+    status, item = call(stack, "POST", "/work-items", pat["token"], {"title": "First item"})
+    assert status == 201 and item["createdWith"] == pat["id"]
+    status, run = call(stack, "POST", "/workflows/agent-run-tokens", pat["token"], {"agentId": "agent-alpha"})
+    assert status == 201
+    assert call(stack, "GET", f"/work-items/{item['id']}", run["token"]) == (200, item)
+    assert call(stack, "GET", "/admin/users", run["token"])[0] == 403  # never settings or admin
+    assert call(stack, "DELETE", f"/me/pats/{pat['id']}", stack.token)[0] == 204
+    for token in (pat["token"], run["token"], "oi_pat_garbage", None):  # revoked, dead with it, invalid, none
+        status, refused = call(stack, "POST", "/work-items", token, {"title": "sneak in"})
+        assert (status, refused["error"]["code"]) == (401, "invalid_token")
+    assert [entry["title"] for entry in call(stack, "GET", "/work-items", stack.token)[1]["items"]] == ["First item"]
+
+
+@pytest.mark.e2e
 def test_make_run_serves_the_documented_flow(stack: Stack) -> None:
     status, me = call(stack, "GET", "/me", stack.token)
     assert status == 200 and me["role"] == "admin" and me["token"]["scope"] == "admin"

@@ -3,9 +3,20 @@ from __future__ import annotations
 
 import pytest
 
+import app as app_module
 from openindex_ops.request_budget import REQUEST_BUDGET
 
-from .conftest import Accounts, Api, DynamoCalls, FrozenClock
+from .conftest import Accounts, Api, ApiResponse, DynamoCalls, FrozenClock
+
+
+def unmapped_route(token: str) -> ApiResponse:
+    """A request for a route the map lacks, as another API's gateway asks the authorizer (this
+    app binds no such route)."""
+    event = {"type": "REQUEST", "headers": {"Authorization": f"Bearer {token}"},
+             "methodArn": "arn:aws:execute-api:us-east-1:123456789012:other/api/GET/billing"}
+    answer = app_module.bearer_token(event, {})
+    assert answer["context"]["errorCode"] == "route_not_in_map"
+    return ApiResponse(403, {}, answer["context"])
 
 
 def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, clock: FrozenClock) -> list[str]:
@@ -15,7 +26,8 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
     doomed = api.post("/me/pats", admin.token, body={"name": "doomed", "scope": "read_write"}).body["id"]
     member = accounts.create()
     api.get("/me", member.token)
-    members_pat = api.post("/me/pats", member.token, body={"name": "theirs", "scope": "read_write"}).body["id"]
+    theirs = api.post("/me/pats", member.token, body={"name": "theirs", "scope": "read_write"}).body
+    members_pat, members_token = theirs["id"], theirs["token"]
     runs = [accounts.run_token(api, member)["id"] for _ in range(3)]
     link = api.post(f"/admin/users/{member.user.id}/access-links", admin.token).body["token"]
     idle = api.post("/me/pats", admin.token, body={"name": "idle", "scope": "read_write"}).body["token"]
@@ -25,6 +37,10 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
     requests = {
         "authorize a valid token": lambda: api.get("/me", admin.token),
         "authorize a token with a bad checksum": lambda: api.get("/me", mistyped),
+        "refuse a route the token's scope does not cover": lambda: api.get("/admin/users", member.token),
+        "refuse a route that is not in the route map": lambda: unmapped_route(member.token),
+        "refuse a revoked token": lambda: (api.delete(f"/me/pats/{members_pat}", member.token),
+                                           dynamo_calls.clear(), api.get("/me", members_token))[2],
         "create a PAT": lambda: api.post("/me/pats", admin.token, body={"name": "n", "scope": "read_write"}),
         "list one page of PATs": lambda: api.get("/me/pats?limit=1", admin.token),
         "delete a PAT": lambda: api.delete(f"/me/pats/{doomed}", admin.token),

@@ -1,0 +1,113 @@
+"""An OpenIndex service behind the OpenIndex authorizer: work items, and nothing about tokens.
+
+This app holds no authorization code. API Gateway runs the OpenIndex authorizer before any
+route here: a request with a missing, invalid, revoked or expired token, or a grant that does
+not cover the route, is refused at the gateway and never reaches this code. What arrives was
+allowed, and says who is calling in the authorizer's context (``userId``, ``tokenId``,
+``scope``, ``kind``, ``agentId``). docs/integrate.md of OpenIndex Auth explains the attachment.
+"""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from chalice.app import Chalice, CustomAuthorizer, Response
+
+app = Chalice(app_name="openindex-work-items")
+
+# The exported OpenIndex authorizer, never cached. Packaged, the merge template puts in its ARN
+# (Fn::ImportValue openindex-auth-<stage>-authorizer-arn) and makes it a REQUEST authorizer;
+# make run attaches OpenIndex Auth's own.
+openindex = CustomAuthorizer(
+    "openindex", header="Authorization", ttl_seconds=0,
+    authorizer_uri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/openindex-authorizer/invocations",
+)
+MAX_TITLE = 200
+FIELDS = ("id", "title", "createdBy", "createdAt", "createdWith")
+
+
+def table() -> Any:
+    return boto3.resource("dynamodb").Table(os.environ["WORK_ITEMS_TABLE"])
+
+
+def caller() -> dict[str, str]:
+    """Who is calling, as the authorizer said: the only identity this service knows."""
+    return dict(app.current_request.context["authorizer"])  # type: ignore[union-attr]
+
+
+def error(status: int, code: str, message: str) -> Response:
+    """An error in the OpenIndex API's shape."""
+    return Response(body={"error": {"code": code, "message": message}}, status_code=status)
+
+
+def title_or_error() -> str | Response:
+    """The title the request sends, or the 400 that says what to send."""
+    try:
+        body = json.loads(app.current_request.raw_body or b"null")  # type: ignore[union-attr]
+    except ValueError:
+        body = None
+    title = body.get("title") if isinstance(body, dict) else None
+    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE:
+        return error(400, "invalid_request", f'Send {{"title": "…"}}, 1 to {MAX_TITLE} characters.')
+    return title.strip()
+
+
+def found(item_id: str) -> dict[str, Any] | None:
+    item = table().get_item(Key={"id": item_id}).get("Item")
+    return {key: item[key] for key in FIELDS} if item else None
+
+
+def missing(item_id: str) -> Response:
+    return error(404, "not_found", f"No work item {item_id}.")
+
+
+@app.route("/work-items", methods=["GET"], authorizer=openindex)
+def list_work_items() -> dict[str, Any]:
+    items = table().scan(Limit=100).get("Items", [])
+    return {"items": sorted(({key: item[key] for key in FIELDS} for item in items), key=lambda i: i["createdAt"])}
+
+
+@app.route("/work-items", methods=["POST"], authorizer=openindex)
+def create_work_item() -> Response:
+    title = title_or_error()
+    if isinstance(title, Response):
+        return title
+    who = caller()
+    item = {"id": f"wi_{uuid.uuid4().hex}", "title": title, "createdBy": who["userId"],
+            "createdAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "createdWith": who["tokenId"]}
+    table().put_item(Item=item)
+    return Response(body=item, status_code=201, headers={"Location": f"/work-items/{item['id']}"})
+
+
+@app.route("/work-items/{item_id}", methods=["GET"], authorizer=openindex)
+def get_work_item(item_id: str) -> Any:
+    return found(item_id) or missing(item_id)
+
+
+@app.route("/work-items/{item_id}", methods=["PATCH"], authorizer=openindex)
+def update_work_item(item_id: str) -> Any:
+    title = title_or_error()
+    if isinstance(title, Response):
+        return title
+    try:
+        item = table().update_item(
+            Key={"id": item_id}, UpdateExpression="SET title = :title", ConditionExpression="attribute_exists(id)",
+            ExpressionAttributeValues={":title": title}, ReturnValues="ALL_NEW")["Attributes"]
+    except ClientError as failure:
+        if failure.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return missing(item_id)
+        raise
+    return {key: item[key] for key in FIELDS}
+
+
+@app.route("/work-items/{item_id}", methods=["DELETE"], authorizer=openindex)
+def delete_work_item(item_id: str) -> Response:
+    if found(item_id) is None:
+        return missing(item_id)
+    table().delete_item(Key={"id": item_id})
+    return Response(body="", status_code=204)

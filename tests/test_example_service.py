@@ -1,0 +1,105 @@
+"""The example OpenIndex service (examples/work_items/) behind the OpenIndex authorizer: it has no
+checks of its own, and the authorizer alone decides who reaches it."""
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+import app as app_module
+from openindex_ops import example_service
+from openindex_ops.local_gateway import as_deployed
+
+from .conftest import SESSION, Accounts, Api, FrozenClock
+
+EXAMPLE_SOURCE = example_service.EXAMPLE_DIR / "app.py"
+
+
+@pytest.fixture
+def work_items(api: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """The example, served as make run serves it: behind this service's authorizer (``api``
+    puts the authorizer on the test's store and clock)."""
+    example_service.create_table(dynamodb)
+    monkeypatch.setenv(example_service.TABLE_VARIABLE, example_service.LOCAL_TABLE)
+    example = example_service.load_app()
+    with Client(example) as client:
+        yield Api(as_deployed(client.http, example, attached=app_module.bearer_token))
+
+
+def stored() -> list[dict[str, Any]]:
+    return SESSION.client("dynamodb").scan(TableName=example_service.LOCAL_TABLE)["Items"]
+
+
+def test_a_read_write_pat_creates_reads_changes_and_deletes_work_items(work_items: Api, accounts: Accounts) -> None:
+    owner = accounts.create()
+    created = work_items.post("/work-items", owner.token, body={"title": "Triage the inbox"})
+    assert created.status == 201
+    item = created.body
+    assert (item["title"], item["createdBy"], item["createdWith"]) == ("Triage the inbox", owner.user.id,
+                                                                      owner.token_id)
+    assert created.headers["Location"] == f"/work-items/{item['id']}"
+    assert work_items.get("/work-items", owner.token).body == {"items": [item]}
+    assert work_items.get(f"/work-items/{item['id']}", owner.token).body == item
+    renamed = work_items.patch(f"/work-items/{item['id']}", owner.token, body={"title": "Triage it all"})
+    assert renamed.body == {**item, "title": "Triage it all"}
+    assert work_items.delete(f"/work-items/{item['id']}", owner.token).status == 204
+    assert work_items.get(f"/work-items/{item['id']}", owner.token).status == 404
+
+
+def test_a_run_token_creates_and_reads_work_items_as_its_agent(
+    api: Api, work_items: Api, accounts: Accounts
+) -> None:
+    owner = accounts.create()
+    run = accounts.run_token(api, owner)
+    created = work_items.post("/work-items", run["token"], body={"title": "Summarize thread"})
+    assert created.status == 201 and created.body["createdBy"] == owner.user.id
+    assert created.body["createdWith"] == run["id"]
+    assert work_items.get(f"/work-items/{created.body['id']}", run["token"]).status == 200
+
+
+def test_an_invalid_revoked_or_expired_token_gets_401_and_creates_nothing(
+    api: Api, work_items: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    deleted, expiring, parent = accounts.create(), accounts.create(expires_at=clock.now() + timedelta(hours=1)), \
+        accounts.create()
+    run = accounts.run_token(api, parent)
+    assert api.delete(f"/me/pats/{deleted.token_id}", deleted.token).status == 204
+    assert api.delete(f"/me/pats/{parent.token_id}", parent.token).status == 204  # its run token dies with it
+    clock.advance(hours=1)
+    for token in ("oi_pat_garbage", deleted.token, expiring.token, run["token"], None):
+        refused = work_items.post("/work-items", token, body={"title": "sneak in"})
+        assert (refused.status, refused.error_code) == (401, "invalid_token"), token
+        assert refused.headers["WWW-Authenticate"] == 'Bearer realm="openindex", error="invalid_token"'
+    assert stored() == []
+
+
+def test_bad_input_gets_a_clear_error_in_the_apis_shape(work_items: Api, accounts: Accounts) -> None:
+    owner = accounts.create()
+    for body in ({}, {"title": ""}, {"title": 5}, {"title": "x" * 201}, [1]):
+        refused = work_items.post("/work-items", owner.token, body=body)
+        assert (refused.status, refused.error_code) == (400, "invalid_request"), body
+        assert "title" in refused.body["error"]["message"]
+    assert work_items.post("/work-items", owner.token, raw=b"{nope").status == 400
+    assert work_items.patch("/work-items/wi_nope", owner.token, body={"title": "t"}).error_code == "not_found"
+    assert work_items.delete("/work-items/wi_nope", owner.token).error_code == "not_found"
+    assert stored() == []
+
+
+def test_the_example_imports_nothing_of_this_service_and_holds_no_authorization_code() -> None:
+    tree = ast.parse(EXAMPLE_SOURCE.read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert {name.split(".")[0] for name in imported} <= {"__future__", "json", "os", "uuid", "datetime", "typing",
+                                                         "boto3", "botocore", "chalice"}
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.FunctionDef) and ast.get_docstring(node) is not None}
+    strings = [node.value for node in ast.walk(tree)
+               if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    # it never looks at a token, a scope or a verdict: what arrives was allowed
+    for word in ("Bearer", "oi_pat_", "oi_run_", "scope", "kind", "verdict", "role"):
+        assert not any(word in text for text in strings), word
+    assert not any(isinstance(node, ast.Attribute) and node.attr == "headers" for node in ast.walk(tree))
