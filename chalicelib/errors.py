@@ -86,11 +86,9 @@ class InsufficientScope(ServiceError):
         self.required_scope = required_scope
 
     def headers(self) -> dict[str, str]:
-        return {
-            "WWW-Authenticate": (
-                f'{REALM}, error="insufficient_scope", scope="{self.required_scope}"'
-            )
-        }
+        # No scope="…": a gateway's 403 cannot carry one (its header values are static), and every
+        # 403 says it the same way, in the body's requiredScope.
+        return {"WWW-Authenticate": f'{REALM}, error="insufficient_scope"'}
 
 
 class RouteNotInMap(InsufficientScope):
@@ -98,9 +96,9 @@ class RouteNotInMap(InsufficientScope):
 
     code = "route_not_in_map"
 
-    def __init__(self, method: str, path: str) -> None:
-        super().__init__(f"{method} {path} is not in the OpenIndex route map, so no token may call it.",
-                         required_scope="")
+    def __init__(self) -> None:
+        super().__init__("This route is not in the OpenIndex route map, or its path is not written plainly "
+                         "(no percent-encoding, no empty, . or .. segment): no token may call it.", required_scope="")
 
 
 class NotFound(ServiceError):

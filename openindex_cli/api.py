@@ -27,6 +27,8 @@ TIMEOUT_SECONDS = 10.0
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 USE_THE_NEW_TOKEN = "Use the new token."  # the 401 of a rotated token past its window, whose successor lives
 TOKEN_CHECK = "/auth/token-check"
+# Said after the gateway's 401 when token-check would not answer (its per-address limit).
+NO_REASON = "oi could not ask the server why: too many token checks from this address; retry in a minute."
 ROUTE_NOT_FOUND = "route_not_found"
 ME_KEYS = ("id", "email", "role", "token")  # what GET /me answers, checked before it is shown
 RUN_TOKEN_REFUSED = (
@@ -115,8 +117,11 @@ class Api:
 
     def _why_refused(self, client: httpx.Client) -> str | None:
         """Why the API refused the token, from ``POST /auth/token-check`` (a gateway's 401 cannot
-        say; the check tells the holder of a real token), or None when it does not say."""
+        say; the check tells the holder of a real token), :data:`NO_REASON` when it is over its
+        limit, or None when it does not say."""
         check = client.post(TOKEN_CHECK, json={"token": self._token}, headers={"User-Agent": "oi"})
+        if check.status_code == 429:
+            return NO_REASON
         answer = _json(check) if check.is_success else None
         if isinstance(answer, dict) and answer.get("active") is False and isinstance(answer.get("message"), str):
             return str(answer["message"])
@@ -135,7 +140,7 @@ class Api:
             return payload
         message = _error_message(payload)
         if message is not None and status == 401 and why:
-            message = why
+            message = f"{message} {why}" if why == NO_REASON else why
         if message is not None:  # told to a person: local times, oi's options, one full stop
             message = for_people(message, self._zone)
         if status >= 500:
@@ -166,7 +171,9 @@ class Api:
         new token", said of a rotated token, becomes where to store its successor.
         """
         sentences = _SENTENCE_END.split(message.strip())
-        kept = [sentence for sentence in sentences if f"`{self._command}`" not in sentence]
+        # advice to run this very command, or to call token-check (which oi just did)
+        kept = [sentence for sentence in sentences
+                if f"`{self._command}`" not in sentence and TOKEN_CHECK not in sentence]
         if len(kept) < len(sentences) and self._token_fix:
             kept.append(self._token_fix)
         if self._successor_fix:

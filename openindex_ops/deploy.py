@@ -20,6 +20,9 @@
                                                                     `chalice deploy` made
     python -m openindex_ops.deploy example-merge-template --stage prod   what `make package-example`
                                                                     adds to examples/work_items
+    python -m openindex_ops.deploy attach-merge-template --stage prod --name openindex
+                                                                    what another service's package
+                                                                    adds to attach the authorizer
 """
 from __future__ import annotations
 
@@ -110,16 +113,26 @@ def authorizer_outputs(stage: str, function_arn: Any) -> dict[str, Any]:
     }}
 
 
-def example_merge_template(stage: str) -> dict[str, Any]:
-    """What `chalice package --merge-template` adds to the example service (examples/work_items/):
-    the exported OpenIndex authorizer attached as a REQUEST authorizer (``Fn::ImportValue``, so
-    the stack needs this service's stack of the same stage), the same Gateway Responses, and the
-    example's own table."""
+def attach_merge_template(stage: str, name: str) -> dict[str, Any]:
+    """What `chalice package --merge-template` adds to another OpenIndex service whose routes use
+    ``CustomAuthorizer(name, …)``: that authorizer made the exported OpenIndex one, as a REQUEST
+    authorizer (``Fn::ImportValue``, so its stack needs this service's stack of the same stage),
+    and the same Gateway Responses, so its refusals are in the OpenIndex error shape."""
     uri = {"Fn::Sub": [
         "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Arn}/invocations",
         {"Arn": {"Fn::ImportValue": AUTHORIZER_EXPORT.format(stage=stage)}},
     ]}
-    return {"Resources": {
+    return {"Resources": {"RestAPI": {"Properties": {"DefinitionBody": {
+        "securityDefinitions": {name: {"x-amazon-apigateway-authorizer": {**REQUEST_AUTHORIZER, "authorizerUri": uri}}},
+        "x-amazon-apigateway-gateway-responses": gateway_responses(),
+    }}}}}
+
+
+def example_merge_template(stage: str) -> dict[str, Any]:
+    """What `make package-example` adds to the example service (examples/work_items/): the
+    attachment (:func:`attach_merge_template`) and the example's own table."""
+    template = attach_merge_template(stage, "openindex")
+    template["Resources"].update({
         "WorkItemsTable": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
                            "Properties": {
                                "TableName": f"openindex-work-items-{stage}", "BillingMode": "PAY_PER_REQUEST",
@@ -127,12 +140,8 @@ def example_merge_template(stage: str) -> dict[str, Any]:
                                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
                                "SSESpecification": {"SSEEnabled": True},
                                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}},
-        "RestAPI": {"Properties": {"DefinitionBody": {
-            "securityDefinitions": {"openindex": {"x-amazon-apigateway-authorizer": {**REQUEST_AUTHORIZER,
-                                                                                     "authorizerUri": uri}}},
-            "x-amazon-apigateway-gateway-responses": gateway_responses(),
-        }}},
-    }}
+    })
+    return template
 
 
 def authorizer_template(stage: str) -> dict[str, Any]:
@@ -261,9 +270,11 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("merge-template", "set-table-name", "stage-env", "finish-api", "client-limits-template", "api-stage",
-                 "authorizer-template", "authorizer-arn", "example-merge-template"):
+                 "authorizer-template", "authorizer-arn", "example-merge-template", "attach-merge-template"):
         command = commands.add_parser(name)
         command.add_argument("--stage", required=True, choices=STAGES)
+        if name == "attach-merge-template":
+            command.add_argument("--name", required=True, help="the CustomAuthorizer's name in the service's app.py")
         if name == "set-table-name":
             command.add_argument("--table", required=True)
         if name == "stage-env":
@@ -279,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(client_limits_template(args.stage), indent=2))
     elif args.command == "api-stage":  # as `aws cloudformation deploy --parameter-overrides` takes them
         print("RestApiId={} StageName={}".format(*api_stage(args.stage)))
+    elif args.command == "attach-merge-template":
+        print(json.dumps(attach_merge_template(args.stage, args.name), indent=2))
     elif args.command == "example-merge-template":
         print(json.dumps(example_merge_template(args.stage), indent=2))
     elif args.command == "authorizer-template":

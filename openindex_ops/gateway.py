@@ -101,11 +101,7 @@ def gateway_responses() -> dict[str, dict[str, Any]]:
 
 def response_headers(error: ServiceError) -> dict[str, str]:
     """The headers a Gateway Response for ``error`` carries (the same as the app's)."""
-    headers = {**SECURITY_HEADERS, **error.headers()}
-    if isinstance(error, InsufficientScope):
-        # API Gateway cannot tell which scope the route wanted; the app's own 403 names it.
-        headers["WWW-Authenticate"] = headers["WWW-Authenticate"].replace(', scope=""', "")
-    return headers
+    return {**SECURITY_HEADERS, **error.headers()}
 
 
 def response_body(error: ServiceError) -> str:

@@ -39,7 +39,7 @@ from chalice.local import (
     ThreadedHTTPServer,
 )
 
-from chalicelib.api.authorizer import UNAUTHORIZED
+from chalicelib.api.authorizer import MAX_RESOURCE, UNAUTHORIZED
 from openindex_ops import example_service
 from openindex_ops.gateway import (
     CLIENT_LIMIT,
@@ -102,8 +102,11 @@ class RequestAuthorizer(LocalGatewayAuthorizer):
             if str(failure) == UNAUTHORIZED:
                 raise NotAuthorizedError({}, b"") from None
             raise InvalidAuthorizerError({}, b"") from None
+        statements = answer["policyDocument"]["Statement"]
+        if any(len(resource) > MAX_RESOURCE for statement in statements for resource in statement["Resource"]):
+            raise InvalidAuthorizerError({}, b"")  # API Gateway fails a policy it cannot take
         if not self._check_can_invoke_view_function(arn, answer) or any(
-                statement.get("Effect") == "Deny" for statement in answer["policyDocument"]["Statement"]):
+                statement.get("Effect") == "Deny" for statement in statements):
             raise Denied(answer.get("context") or {})
         return self._update_lambda_event(lambda_event, answer), lambda_context
 

@@ -39,6 +39,28 @@ def test_other_commands_name_the_profile_and_keep_the_servers_advice(cli: Cli) -
     assert "the token from profile 'work' was refused" in line and "`oi auth check`" in line
 
 
+def test_a_gateways_401_is_explained_by_token_check_or_says_why_it_cannot_be(cli: Cli) -> None:
+    gateway_401 = refusal("The access token is missing, invalid, expired or revoked. "
+                          "Its holder can learn why with `oi auth check` or POST /auth/token-check.")
+    checks = {"status": 200}
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/token-check":
+            return httpx.Response(checks["status"], json={
+                "active": False, "tokenId": None, "kind": None, "scope": None, "expiresAt": None,
+                "reason": "user_inactive", "message": "The account this token belongs to is deactivated."})
+        return httpx.Response(401, json=gateway_401)
+
+    cli.transport = httpx.MockTransport(server)
+    login(cli, "oi_pat_old", profile="work")
+    line = one_line(cli("settings", "personal", "tokens", "list", "--profile", "work").stderr)
+    assert "was refused (HTTP 401): The account this token belongs to is deactivated." in line
+    checks["status"] = 429  # token-check's per-address limit
+    line = one_line(cli("settings", "personal", "tokens", "list", "--profile", "work").stderr)
+    assert "missing, invalid, expired or revoked" in line and "too many token checks" in line
+    assert "token-check" not in line.replace("token checks", "")
+
+
 def test_the_servers_reason_is_shown_as_it_is(cli: Cli) -> None:
     cli.transport = reply(401, refusal("This token expired on 2027-01-01. Check it with `oi auth check`."))
     login(cli, "oi_pat_old", profile="work")

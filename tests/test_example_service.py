@@ -11,10 +11,11 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
+from chalicelib.timeutil import to_iso
 from openindex_ops import example_service
 from openindex_ops.local_gateway import as_deployed
 
-from .conftest import SESSION, Accounts, Api, FrozenClock
+from .conftest import SESSION, Accounts, Api, DynamoCalls, FrozenClock
 
 EXAMPLE_SOURCE = example_service.EXAMPLE_DIR / "app.py"
 
@@ -50,6 +51,18 @@ def test_a_read_write_pat_creates_reads_changes_and_deletes_work_items(work_item
     assert work_items.get(f"/work-items/{item['id']}", owner.token).status == 404
 
 
+def test_every_answer_carries_the_openindex_headers_and_when_the_token_stops(
+    work_items: Api, accounts: Accounts, clock: FrozenClock
+) -> None:
+    expiring, forever = accounts.create(expires_at=clock.now() + timedelta(days=3)), accounts.create()
+    for response in (work_items.get("/work-items", expiring.token), work_items.get("/work-items/wi_x", expiring.token),
+                     work_items.post("/work-items", expiring.token, body={})):
+        assert response.headers["Cache-Control"] == "no-store", response.status
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["OpenIndex-Token-Expires"] == to_iso(clock.now() + timedelta(days=3))
+    assert "OpenIndex-Token-Expires" not in work_items.get("/work-items", forever.token).headers
+
+
 def test_a_run_token_creates_and_reads_work_items_as_its_agent(
     api: Api, work_items: Api, accounts: Accounts
 ) -> None:
@@ -59,6 +72,18 @@ def test_a_run_token_creates_and_reads_work_items_as_its_agent(
     assert created.status == 201 and created.body["createdBy"] == owner.user.id
     assert created.body["createdWith"] == run["id"]
     assert work_items.get(f"/work-items/{created.body['id']}", run["token"]).status == 200
+
+
+def test_authorizing_a_request_to_another_api_is_one_read_and_no_write_in_steady_state(
+    work_items: Api, accounts: Accounts, dynamo_calls: DynamoCalls
+) -> None:
+    owner = accounts.create()
+    work_items.get("/work-items", owner.token)  # the first use is recorded
+    dynamo_calls.clear()
+    for _ in range(3):
+        assert work_items.post("/work-items", owner.token, body={"title": "t"}).status == 201
+        assert work_items.get("/work-items", owner.token).status == 200
+    assert dynamo_calls.operations == ["BatchGetItem"] * 6  # the authorizer's, on this service's table
 
 
 def test_an_invalid_revoked_or_expired_token_gets_401_and_creates_nothing(
@@ -93,8 +118,8 @@ def test_the_example_imports_nothing_of_this_service_and_holds_no_authorization_
     tree = ast.parse(EXAMPLE_SOURCE.read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert {name.split(".")[0] for name in imported} <= {"__future__", "json", "os", "uuid", "datetime", "typing",
-                                                         "boto3", "botocore", "chalice"}
+    assert {name.split(".")[0] for name in imported} <= {"__future__", "collections", "json", "os", "uuid",
+                                                         "datetime", "typing", "boto3", "botocore", "chalice"}
     docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                   if isinstance(node, ast.Module | ast.FunctionDef) and ast.get_docstring(node) is not None}
     strings = [node.value for node in ast.walk(tree)
@@ -102,4 +127,7 @@ def test_the_example_imports_nothing_of_this_service_and_holds_no_authorization_
     # it never looks at a token, a scope or a verdict: what arrives was allowed
     for word in ("Bearer", "oi_pat_", "oi_run_", "scope", "kind", "verdict", "role"):
         assert not any(word in text for text in strings), word
-    assert not any(isinstance(node, ast.Attribute) and node.attr == "headers" for node in ast.walk(tree))
+    # nor at a request's headers (it sets its response's)
+    read = [node for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr == "headers"
+            and not (isinstance(node.value, ast.Name) and node.value.id == "response")]
+    assert read == []

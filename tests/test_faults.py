@@ -179,5 +179,6 @@ def test_a_failed_use_record_logs_why(store: Store, caplog: pytest.LogCaptureFix
     monkeypatch.setattr(store.tokens._table.client, "update_item", throttled)
     with caplog.at_level(logging.WARNING):
         now = datetime(2026, 12, 1, tzinfo=UTC)
-        store.tokens.record_use("usr_x", "pat_x", now, "192.0.2.1", None, stale_before=now - timedelta(minutes=5))
+        store.tokens.record_use("usr_x", "pat_x", now, "192.0.2.1", None, stale_before=now - timedelta(minutes=5),
+                                recent_before=now - timedelta(minutes=1))
     assert "ProvisionedThroughputExceededException" in caplog.text

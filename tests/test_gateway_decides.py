@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from chalice.local import ARNMatcher
 
 import app as app_module
 from chalicelib.api.authorizer import UNAUTHORIZED, RouteOfArn
@@ -22,11 +23,11 @@ from .conftest import Accounts, Api, AuditLog, DynamoCalls, FrozenClock
 ARN = "arn:aws:execute-api:eu-west-1:123456789012:otherapi/prod/{method}/{path}"
 
 
-def request(token: str | None, method: str, path: str, **headers: str) -> dict[str, Any]:
+def request(token: str | None, method: str, path: str, ip: str = "198.51.100.9") -> dict[str, Any]:
     """A REQUEST authorizer's event, as API Gateway sends it for another API's route."""
-    sent = {**headers, **({"Authorization": f"Bearer {token}"} if token is not None else {})}
+    sent = {"Authorization": f"Bearer {token}"} if token is not None else {}
     return {"type": "REQUEST", "methodArn": ARN.format(method=method, path=path.removeprefix("/")),
-            "headers": sent, "requestContext": {"identity": {"sourceIp": "198.51.100.9", "userAgent": "svc/1"}}}
+            "headers": sent, "requestContext": {"identity": {"sourceIp": ip, "userAgent": "svc/1"}}}
 
 
 @pytest.fixture
@@ -93,6 +94,58 @@ def test_a_grant_that_does_not_cover_the_route_is_denied_with_what_it_needs(
         assert effect(answer)[0] == "Deny", (method, path)
         assert (answer["context"]["errorCode"], answer["context"]["requiredScope"]) == (code, scope)
     assert len(audit_log.events("access.denied")) == len(cases)
+
+
+def test_an_allow_never_carries_a_wildcard_that_would_cover_another_route(
+    authorize: Callable[..., Any], api: Api, accounts: Accounts
+) -> None:
+    """A ``*`` in a path would be a wildcard in the policy's Resource: ``POST /workflows/*``
+    allowed to a run token would cover the minting route it is denied (were any API to cache)."""
+    run = accounts.run_token(api, accounts.create())
+    minting = ARN.format(method="POST", path="workflows/agent-run-tokens")
+    assert effect(authorize(request(run["token"], "POST", "/workflows/agent-run-tokens")))[0] == "Deny"
+    for path in ("/workflows/*", "/workflows/agent-run-*", "/work-items/*"):
+        answer = authorize(request(run["token"], "POST", path))
+        assert effect(answer)[0] == "Deny" and answer["context"]["errorCode"] == "route_not_in_map", path
+    allowed, resources = effect(authorize(request(run["token"], "POST", "/workflows/x")))
+    assert allowed == "Allow" and not ARNMatcher(minting).does_any_resource_match(resources)
+
+
+def test_a_route_too_long_for_a_policy_is_denied_with_a_policy_api_gateway_takes(
+    authorize: Callable[..., Any], accounts: Accounts
+) -> None:
+    """API Gateway fails a policy whose Resource is over 512 characters (a method ARN may reach
+    1600): such a route is denied, naming the API's stage, rather than failing at the gateway."""
+    owner = accounts.create()
+    answer = authorize(request(owner.token, "GET", "/work-items/" + "a" * 500))
+    denied, (resource,) = effect(answer)
+    assert (denied, resource) == ("Deny", "arn:aws:execute-api:eu-west-1:123456789012:otherapi/prod/*")
+    assert answer["context"]["errorCode"] == "route_not_in_map"
+    fits = authorize(request(owner.token, "GET", "/work-items/" + "a" * 400))
+    assert effect(fits)[0] == "Allow" and len(effect(fits)[1][0]) <= 512
+
+
+def test_the_context_hands_other_apis_nothing_of_the_tokens_earlier_uses(
+    authorize: Callable[..., Any], accounts: Accounts, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    authorize(request(owner.token, "GET", "/work-items", ip="203.0.113.77"))
+    clock.advance(minutes=1)
+    context = authorize(request(owner.token, "GET", "/work-items", ip="198.51.100.9"))["context"]
+    assert "203.0.113.77" not in json.dumps(context) and not {"lastUsedAt", "lastUsedIp"} & set(context)
+
+
+def test_a_client_that_switches_addresses_costs_at_most_a_write_a_minute(
+    authorize: Callable[..., Any], accounts: Accounts, dynamo_calls: DynamoCalls, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    dynamo_calls.clear()
+    for number in range(10):  # a dual-stack host or a NAT pool: another address on every request
+        authorize(request(owner.token, "GET", "/work-items", ip=f"198.51.100.{number % 2}"))
+    assert dynamo_calls.operations.count("UpdateItem") == 1
+    clock.advance(seconds=61)
+    authorize(request(owner.token, "GET", "/work-items", ip="198.51.100.1"))  # the new address, within the minute
+    assert dynamo_calls.operations.count("UpdateItem") == 2
 
 
 def test_a_route_the_map_lacks_is_denied_whatever_the_token(authorize: Callable[..., Any], accounts: Accounts) -> None:

@@ -476,6 +476,16 @@ def test_the_example_service_packages_as_its_own_stack_attaching_the_exported_au
     run(cfn_lint, str(tmp_path / "out" / "sam.json"))
 
 
+def test_another_service_attaches_the_authorizer_under_its_own_name_with_the_same_answers() -> None:
+    body = deploy.attach_merge_template("dev", "queues_gate")["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    (name,) = body["securityDefinitions"]
+    authorizer = body["securityDefinitions"][name]["x-amazon-apigateway-authorizer"]
+    assert name == "queues_gate" and authorizer["type"] == "request"
+    imported = {"Arn": {"Fn::ImportValue": "openindex-auth-dev-authorizer-arn"}}
+    assert authorizer["authorizerUri"]["Fn::Sub"][1] == imported
+    assert body["x-amazon-apigateway-gateway-responses"] == gateway_responses()
+
+
 def test_set_table_name_writes_the_stage_environment(tmp_path: Path, monkeypatch) -> None:
     shutil.copy(ROOT / ".chalice" / "config.json", tmp_path / "config.json")
     monkeypatch.setattr(deploy, "CHALICE_DIR", tmp_path)

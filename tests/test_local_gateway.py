@@ -57,6 +57,26 @@ def test_a_policy_that_denies_the_route_answers_access_denied() -> None:
     assert answers(response, "ACCESS_DENIED") and SECRET not in json.dumps(response)
 
 
+def test_a_policy_api_gateway_cannot_take_fails_as_it_does() -> None:
+    """API Gateway fails a request whose policy names a Resource over 512 characters."""
+    app = Chalice(app_name="gateway-test")
+
+    @whole_event
+    @app.authorizer()
+    def bearer(event: dict[str, Any]) -> dict[str, Any]:
+        statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [event["methodArn"]]}
+        return {"principalId": "someone", "context": {}, "policyDocument": {"Statement": [statement]}}
+
+    @app.route("/items/{name}", authorizer=bearer)
+    def item(name: str) -> dict[str, str]:
+        return {"name": name}
+
+    local = GatewayWithResponses(app, Config.create(app_name="gateway-test"))
+    headers = {"authorization": f"Bearer {SECRET}"}
+    assert local.handle_request("GET", "/items/" + "a" * 400, headers, None)["statusCode"] == 200
+    assert answers(local.handle_request("GET", "/items/" + "a" * 500, headers, None), "AUTHORIZER_CONFIGURATION_ERROR")
+
+
 def test_unknown_paths_and_missing_headers_answer_like_the_deployed_api() -> None:
     local = gateway(allow=True)
     unknown = local.handle_request("GET", "/nope", {"authorization": f"Bearer {SECRET}"}, None)

@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 # What API Gateway needs to hear from a Lambda authorizer to answer its UNAUTHORIZED response.
 UNAUTHORIZED = "Unauthorized"
+# API Gateway fails a request whose policy names a Resource longer than this: a longer route is
+# denied, and the denial names the API's stage instead.
+MAX_RESOURCE = 512
 # The context keys the ACCESS_DENIED Gateway Response's template reads (JSON-escaped text), and
 # the scope the route needs (a word), as in the app's own 403s.
 ERROR_CODE = "errorCode"
@@ -74,6 +77,7 @@ class RouteOfArn:
     stage: str
     method: str
     path: str
+    arn: str
 
     @classmethod
     def parse(cls, method_arn: str) -> RouteOfArn:
@@ -84,7 +88,12 @@ class RouteOfArn:
         if len(fields) != 6 or fields[2] != "execute-api" or len(parts) != 4:
             raise ValueError("not an execute-api method ARN")
         api_id, stage, method, rest = parts
-        return cls(api_id, stage, method, "/" if rest in ("", "/") else "/" + rest)
+        return cls(api_id, stage, method, "/" if rest in ("", "/") else "/" + rest, method_arn)
+
+    @property
+    def stage_arn(self) -> str:
+        """Every route of the API's stage (what a denial names when the route's ARN is too long)."""
+        return self.arn.rsplit(":", 1)[0] + f":{self.api_id}/{self.stage}/*"
 
 
 def decide(store: Store, event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -105,10 +114,11 @@ def decide(store: Store, event: Mapping[str, Any], now: datetime) -> dict[str, A
     except InsufficientScope as refusal:
         audit.record("access.denied", audit.DENIED, caller.user_id, tokenId=caller.token_id,
                      route=f"{route.method} {route.path}", requiredScope=refusal.required_scope)
-        return _policy("Deny", caller.user_id, event, {ERROR_CODE: refusal.code,
-                                                       ERROR_MESSAGE: _json_text(refusal.message),
-                                                       REQUIRED_SCOPE: refusal.required_scope})
-    return _policy("Allow", caller.user_id, event, authentication.allowed_context(caller))
+        resource = route.arn if len(route.arn) <= MAX_RESOURCE else route.stage_arn
+        return _policy("Deny", caller.user_id, resource, {ERROR_CODE: refusal.code,
+                                                          ERROR_MESSAGE: _json_text(refusal.message),
+                                                          REQUIRED_SCOPE: refusal.required_scope})
+    return _policy("Allow", caller.user_id, route.arn, authentication.allowed_context(caller))
 
 
 def _check_route(caller: Caller, route: RouteOfArn) -> None:
@@ -116,8 +126,8 @@ def _check_route(caller: Caller, route: RouteOfArn) -> None:
     A route the map marks public is judged as if it were not listed: public routes carry no
     authorizer, so one asked about a public path serves another API, where it is not public."""
     need = route_map.guarded_need(route.method, route.path)
-    if need is None:
-        raise RouteNotInMap(route.method, route.path)
+    if need is None or len(route.arn) > MAX_RESOURCE:
+        raise RouteNotInMap()
     assert need.requirement is not None  # guarded_need never answers a public entry
     need.requirement.check(caller)
 
@@ -137,12 +147,13 @@ def _authorization(event: Mapping[str, Any]) -> str:
     return str(found if found is not None else event.get("authorizationToken") or "")
 
 
-def _policy(effect: str, principal: str, event: Mapping[str, Any], context: dict[str, str]) -> dict[str, Any]:
-    """An IAM policy for exactly the method ARN asked about (the answer is never cached)."""
+def _policy(effect: str, principal: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
+    """An IAM policy for ``resource``: exactly the method ARN asked about when it allows (its path
+    holds no wildcard: the route map has none), and the answer is never cached."""
     return {
         "principalId": principal,
         "policyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": [event["methodArn"]]}]},
+            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": [resource]}]},
         "context": context,
     }
 

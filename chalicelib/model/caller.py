@@ -35,9 +35,10 @@ class Caller:
     rotated_to: str | None = None
     # The token policy the authorizer read (TokenPolicy.to_text), so views need not read it again.
     policy: str = ""
-    # The token's last recorded use, so the handler can tell without a read whether to record this one.
-    last_used_at: datetime | None = None
-    last_used_ip: str | None = None
+    # The token's last recorded use, so the authorizer can tell without a read whether to record
+    # this one; kept out of the context (another API has no need of the token's last address).
+    last_used_at: datetime | None = field(default=None, metadata=flat.kept())
+    last_used_ip: str | None = field(default=None, metadata=flat.kept())
     # The token's lineage and recorded revocation counts (TokenRecord): what it makes inherits them.
     lineage_issued_ms: int | None = field(default=None, metadata=flat.named("lineageIssuedAt"))
     revocations_seen: Generations | None = None

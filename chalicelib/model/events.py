@@ -1,11 +1,11 @@
 """Security events: what happened to one of a person's tokens, in words meant for that person."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from chalicelib.model import flat, ids
+from chalicelib.model import ids
 
 EVENT_ID_PREFIX = "evt"
 RETENTION = timedelta(days=90)
@@ -29,8 +29,7 @@ class SecurityEvent:
 
     id: str
     user_id: str
-    # In the authorizer's context, the key "event" itself: what a handler of any version reads.
-    type: EventType = field(metadata=flat.named(""))
+    type: EventType
     at: datetime
     detail: str
     token_id: str | None = None

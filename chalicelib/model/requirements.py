@@ -27,7 +27,7 @@ class Requirement:
             )
         if self.refuses_admin_tokens and caller.scope is Scope.ADMIN:
             raise InsufficientScope(
-                "Admin tokens cannot be used as agent run tokens for workflow stage dispatch; "
+                "Agent run tokens are minted from a read_write personal access token, not an admin one: "
                 "use a read_write token.",
                 required_scope=Scope.READ_WRITE.value,
             )

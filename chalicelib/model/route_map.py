@@ -81,8 +81,9 @@ PUBLIC = Need(None)
 _READS = frozenset({"GET", "HEAD"})
 _METHODS = _READS | {"POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # A plain segment: RFC 3986's unreserved characters and the sub-delimiters no server strips (no
-# "%", "\\" or ";"), and never "." or "..".
-_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,=:@-]+")
+# "%", "\\" or ";"), never "." or "..", and no "*" (a wildcard in the IAM policy an authorizer
+# returns for the route: the policy would allow other routes too).
+_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()+,=:@-]+")
 
 
 def _mine(requirement: Requirement, *routes: tuple[str, str]) -> dict[tuple[str, str], Need]:

@@ -2,9 +2,10 @@
 
 The address is API Gateway's ``identity.sourceIp`` (the connection it served), never a header
 the client wrote such as X-Forwarded-For; the user agent is ``identity.userAgent``. The
-authorizer already read the token, so deciding whether to record costs no read; the write
-happens at most once per token per five minutes, or at once when the address changes. It runs
-in the route's handler, after the authorizer's one read, so authorization itself never writes.
+authorizer records it, having read the token already, so deciding costs no read; it writes at
+most once per token per five minutes, or within a minute when the address changes (so a client
+that switches addresses on every request, a dual-stack host or a NAT pool, still costs at most a
+write a minute).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from chalicelib.model.caller import Caller
 from chalicelib.storage import Store
 
 GRANULARITY = timedelta(minutes=5)
+NEW_ADDRESS_GRANULARITY = timedelta(minutes=1)
 MAX_USER_AGENT = 200
 # Controls, format characters (direction overrides, zero-width), separators that break lines,
 # surrogates, private-use and unassigned code points.
@@ -40,13 +42,15 @@ def from_request_context(context: Mapping[str, Any], now: datetime) -> Use:
 
 
 def record(store: Store, caller: Caller, use: Use) -> None:
-    """Record ``use`` of the caller's token unless a recent one from the same address is stored."""
-    stale_before = use.at - GRANULARITY
-    fresh = caller.last_used_at is not None and caller.last_used_at >= stale_before
-    if fresh and (use.ip is None or use.ip == caller.last_used_ip):
+    """Record ``use`` of the caller's token unless a use recorded recently enough stands for it:
+    one within five minutes from the same address, or one within the minute from any."""
+    stale_before, recent_before = use.at - GRANULARITY, use.at - NEW_ADDRESS_GRANULARITY
+    last = caller.last_used_at
+    moved = use.ip is not None and use.ip != caller.last_used_ip
+    if last is not None and (last >= recent_before or (last >= stale_before and not moved)):
         return
     store.tokens.record_use(caller.user_id, caller.token_id, use.at, use.ip, use.user_agent,
-                            stale_before=stale_before)
+                            stale_before=stale_before, recent_before=recent_before)
 
 
 def _printable(user_agent: object) -> str | None:

@@ -314,14 +314,15 @@ class TokenStore:
 
     def record_use(
         self, user_id: str, token_id: str, at: datetime, ip: str | None, user_agent: str | None,
-        stale_before: datetime,
+        stale_before: datetime, recent_before: datetime,
     ) -> None:
-        """Record a use of the token unless one from the same address was recorded since
-        ``stale_before`` (concurrent requests then write once).
+        """Record a use of the token unless one was recorded since ``recent_before``, or one from
+        the same address since ``stale_before`` (concurrent requests then write once).
 
         Best effort: a failure here must not refuse a request that was already authorized.
         """
-        values = marshal({":now": to_iso(at), ":stale": to_iso(stale_before), ":ip": ip, ":agent": user_agent})
+        values = marshal({":now": to_iso(at), ":stale": to_iso(stale_before), ":recent": to_iso(recent_before),
+                          ":ip": ip, ":agent": user_agent})
         changes = ["lastUsedAt = :now"]
         removals = []
         for attribute, placeholder in (("lastUsedIp", ":ip"), ("lastUsedUserAgent", ":agent")):
@@ -329,7 +330,8 @@ class TokenStore:
                 changes.append(f"{attribute} = {placeholder}")
             else:
                 removals.append(attribute)
-        fresh = "lastUsedAt >= :stale" + (" AND lastUsedIp = :ip" if ":ip" in values else "")
+        same_place = " AND lastUsedIp = :ip" if ":ip" in values else ""
+        fresh = f"lastUsedAt >= :recent OR (lastUsedAt >= :stale{same_place})"
         update = "SET " + ", ".join(changes) + (" REMOVE " + ", ".join(removals) if removals else "")
         try:
             self._table.write(Write({"Update": {

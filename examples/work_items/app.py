@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-from chalice.app import Chalice, CustomAuthorizer, Response
+from chalice.app import Chalice, CustomAuthorizer, Request, Response
 
 app = Chalice(app_name="openindex-work-items")
 
@@ -63,7 +64,20 @@ def found(item_id: str) -> dict[str, Any] | None:
 
 
 def missing(item_id: str) -> Response:
-    return error(404, "not_found", f"No work item {item_id}.")
+    return error(404, "not_found", "No such work item.")
+
+
+@app.middleware("http")
+def openindex_headers(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """What every OpenIndex API answers with: never cached (bodies may be private), never
+    sniffed, and when the caller's token stops working (``stopsAt``: empty when it never does),
+    so clients warn before it breaks."""
+    response: Response = get_response(event)
+    response.headers.update({"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    stops_at = (event.context.get("authorizer") or {}).get("stopsAt")
+    if stops_at:
+        response.headers["OpenIndex-Token-Expires"] = stops_at
+    return response
 
 
 @app.route("/work-items", methods=["GET"], authorizer=openindex)
