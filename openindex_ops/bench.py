@@ -188,11 +188,21 @@ def main(argv: list[str] | None = None) -> int:
                                                           for k, v in counted.items()},
               "deploymentZipBytes": package_bytes, "localEndToEnd": e2e}
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    path = args.results_dir / f"bench-{report['date']}.json"
+    path = unused_path(args.results_dir, str(report["date"]))
     path.write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
     print(f"\nwritten to {path}")
     return 0
+
+
+def unused_path(directory: Path, date: str) -> Path:
+    """``bench-<date>.json``, or ``b``, ``c``… after the date: a second run the same day never
+    overwrites the first."""
+    for suffix in ("", *"bcdefghijklmnopqrstuvwxyz"):
+        path = directory / f"bench-{date}{suffix}.json"
+        if not path.exists():
+            return path
+    raise SystemExit(f"26 bench results for {date} already in {directory}")
 
 
 def count_requests(app_module: Any, store: Any, client: Any, token: str, now: Any) -> dict[str, list[str]]:

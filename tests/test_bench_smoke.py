@@ -23,3 +23,12 @@ def test_a_tiny_bench_run_measures_every_row(tmp_path: Path) -> None:
     (report_file,) = tmp_path.glob("bench-*.json")
     rows = json.loads(report_file.read_text())["rows"]
     assert {"cold import", "cold import, bytecode shipped (make package)", "warm authorization"} <= set(rows)
+
+
+def test_a_second_run_the_same_day_keeps_the_first_runs_results(tmp_path: Path) -> None:
+    from openindex_ops.bench import unused_path
+
+    assert unused_path(tmp_path, "2026-12-04") == tmp_path / "bench-2026-12-04.json"
+    (tmp_path / "bench-2026-12-04.json").write_text("{}")
+    (tmp_path / "bench-2026-12-04b.json").write_text("{}")
+    assert unused_path(tmp_path, "2026-12-04") == tmp_path / "bench-2026-12-04c.json"
