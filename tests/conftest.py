@@ -50,6 +50,11 @@ pytest.register_assert_rewrite("tests.local_server")
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "openindex-auth-test"
+# What each preset grants, family by family, as every token answer spells it.
+READ_WRITE_GRANT = {"work_items": "write", "queues": "write", "domains": "write", "workflows": "write",
+                    "calendar_sources": "write", "conversations": "write", "users": "none", "ai_providers": "none",
+                    "email": "none", "instance_settings": "none"}
+ADMIN_GRANT = dict.fromkeys(READ_WRITE_GRANT, "write")
 APP_URL = "https://openindex.test"
 # One session for every moto-backed client: it keeps botocore's loaded models, which mock_aws
 # resets on boto3's default session (a new client there costs ~50 ms; here ~2 ms).

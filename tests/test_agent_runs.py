@@ -7,7 +7,7 @@ from chalicelib.model import token_format
 from chalicelib.model.accounts import Role
 from chalicelib.model.kinds import Scope, TokenKind
 
-from .conftest import Accounts, Api, DynamoCalls, FrozenClock
+from .conftest import READ_WRITE_GRANT, Accounts, Api, DynamoCalls, FrozenClock
 
 MINT = "/workflows/agent-run-tokens"
 
@@ -17,7 +17,8 @@ def test_minting_returns_the_documented_fields(api: Api, accounts: Accounts) -> 
     response = api.post(MINT, member.token, body={"agentId": "agent-alpha", "stage": "triage"})
     assert response.status == 201
     body = response.body
-    assert set(body) == {"id", "agentId", "stage", "token", "scope", "kind", "expiresAt", "createdAt"}
+    assert set(body) == {"id", "agentId", "stage", "token", "scope", "permissions", "kind", "expiresAt", "createdAt"}
+    assert body["permissions"] == READ_WRITE_GRANT
     assert body["id"].startswith("run_")
     assert token_format.parse(body["token"]).kind is TokenKind.AGENT_RUN.spec
     assert (body["agentId"], body["stage"], body["scope"], body["kind"]) == (
@@ -33,8 +34,8 @@ def test_a_run_token_authenticates_and_says_what_it_is(api: Api, accounts: Accou
     assert me.status == 200
     assert me.body["id"] == member.user.id
     assert me.body["token"] == {
-        "id": run["id"], "name": "agent-alpha", "scope": "read_write", "kind": "agent_run",
-        "expiresAt": run["expiresAt"], "agentId": "agent-alpha", "stage": "build",
+        "id": run["id"], "name": "agent-alpha", "scope": "read_write", "permissions": READ_WRITE_GRANT,
+        "kind": "agent_run", "expiresAt": run["expiresAt"], "agentId": "agent-alpha", "stage": "build",
     }
 
 

@@ -16,7 +16,7 @@ from chalicelib.model.requirements import ANY_TOKEN
 from chalicelib.services import authentication, users
 from chalicelib.storage import Store
 
-from .conftest import Accounts, Api, DynamoCalls, FrozenClock, issue_pat
+from .conftest import ADMIN_GRANT, Accounts, Api, DynamoCalls, FrozenClock, issue_pat
 
 PAT = TokenKind.PAT.spec
 
@@ -38,7 +38,8 @@ def test_me_shows_the_user_and_the_token_in_use(api: Api, accounts: Accounts) ->
         "email": admin.user.email,
         "role": "admin",
         "createdAt": "2026-11-24T12:00:00Z",
-        "token": {"id": admin.token_id, "name": "setup", "scope": "admin", "kind": "pat", "expiresAt": None},
+        "token": {"id": admin.token_id, "name": "setup", "scope": "admin", "permissions": ADMIN_GRANT, "kind": "pat",
+                  "expiresAt": None},
         "tokenLimits": {scope: {"latestExpiresAt": None, "noExpiryAllowed": True, "leftOut": "no_expiry",
                                 "leftOutExpiresAt": None} for scope in ("read_write", "admin")},
     }

@@ -84,10 +84,12 @@ def test_a_grant_that_does_not_cover_the_route_is_denied_with_what_it_needs(
 ) -> None:
     member = accounts.create()
     run = accounts.run_token(api, member)
-    cases = {
-        (member.token, "DELETE", "/admin/users/usr_1"): ("insufficient_scope", "admin"),
+    cases = {  # a family's route names the permission it needs; another, the scope
+        (member.token, "DELETE", "/admin/users/usr_1"): ("insufficient_scope", "users:write"),
+        (member.token, "GET", "/admin/email/templates"): ("insufficient_scope", "email:read"),
         (run["token"], "GET", "/settings/profile"): ("insufficient_scope", "read_write"),
-        (run["token"], "POST", "/admin/ai-providers"): ("insufficient_scope", "admin"),
+        (run["token"], "POST", "/admin/ai-providers"): ("insufficient_scope", "ai_providers:write"),
+        (member.token, "GET", "/admin/users"): ("insufficient_scope", "admin"),  # this service's own route
     }
     for (token, method, path), (code, scope) in cases.items():
         answer = authorize(request(token, method, path))

@@ -8,7 +8,7 @@ import pytest
 from chalicelib.model import token_format
 from chalicelib.model.kinds import TokenKind
 
-from .conftest import APP_URL, Accounts, Api, DynamoCalls, FrozenClock
+from .conftest import APP_URL, READ_WRITE_GRANT, Accounts, Api, DynamoCalls, FrozenClock
 
 
 def invite(api: Api, admin_token: str, **body) -> dict:
@@ -80,8 +80,8 @@ def test_claiming_activates_the_account_with_a_first_token(api: Api, accounts: A
     assert set(response.body) == {"user", "pat"}
     user, pat = response.body["user"], response.body["pat"]
     assert (user["email"], user["role"], user["status"]) == ("new@example.com", "member", "active")
-    assert set(pat) == {"id", "name", "scope", "token", "expiresAt", "createdAt"}
-    assert pat["scope"] == "read_write"
+    assert set(pat) == {"id", "name", "scope", "permissions", "token", "expiresAt", "createdAt"}
+    assert (pat["scope"], pat["permissions"]) == ("read_write", READ_WRITE_GRANT)
     me = api.get("/me", pat["token"])
     assert me.status == 200 and me.body["id"] == user["id"]
     assert api.get("/admin/invites", admin.token).body["items"] == []

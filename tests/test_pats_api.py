@@ -7,7 +7,7 @@ from chalicelib.model import token_format
 from chalicelib.model.accounts import Role
 from chalicelib.model.kinds import Scope
 
-from .conftest import Accounts, Api, FrozenClock
+from .conftest import READ_WRITE_GRANT, Accounts, Api, FrozenClock
 
 FUTURE = "2027-01-01T00:00:00Z"
 
@@ -25,7 +25,8 @@ def test_create_returns_the_token_once_with_the_documented_fields(api: Api, acco
     )
     assert response.status == 201
     body = response.body
-    assert set(body) == {"id", "name", "scope", "token", "expiresAt", "createdAt"}
+    assert set(body) == {"id", "name", "scope", "permissions", "token", "expiresAt", "createdAt"}
+    assert body["permissions"] == READ_WRITE_GRANT
     assert body["id"].startswith("pat_01")
     assert (body["name"], body["scope"], body["expiresAt"]) == ("agent-alpha", "read_write", FUTURE)
     assert body["createdAt"] == "2026-11-24T12:00:00Z"
@@ -50,7 +51,7 @@ def test_a_new_token_is_listed_at_once_and_never_with_its_value(api: Api, accoun
     assert listed.body["nextCursor"] is None
     item = next(i for i in listed.body["items"] if i["id"] == created["id"])
     assert set(item) == {"id", "name", "scope", "expiresAt", "createdAt", "lastUsedAt", "lastUsedIp",
-                         "lastUsedUserAgent", "rotatedTo", "rotatedFrom", "createdBy", "blocked"}
+                         "lastUsedUserAgent", "rotatedTo", "rotatedFrom", "createdBy", "blocked", "permissions"}
     assert created["token"] not in str(listed.body)
 
 

@@ -9,7 +9,7 @@ from chalicelib.services import revocation
 from chalicelib.storage import Store
 from openindex_ops.request_budget import REQUEST_BUDGET
 
-from .conftest import Accounts, Api, DynamoCalls, FrozenClock, issue_pat
+from .conftest import READ_WRITE_GRANT, Accounts, Api, DynamoCalls, FrozenClock, issue_pat
 
 TWO_MINUTES_LATER = "2026-11-24T12:02:00Z"  # the frozen clock starts at 12:00:00
 
@@ -150,7 +150,8 @@ def test_run_tokens_are_listed_and_revoked_one_by_one(api: Api, accounts: Accoun
     assert listed.status == 200
     assert [item["id"] for item in listed.body["items"]] == [second["id"], first["id"]]
     assert listed.body["items"][1] == {"id": first["id"], "agentId": "agent-alpha", "stage": "build",
-                                       "parentId": owner.token_id, "expiresAt": first["expiresAt"],
+                                       "parentId": owner.token_id, "scope": "read_write",
+                                       "permissions": READ_WRITE_GRANT, "expiresAt": first["expiresAt"],
                                        "createdAt": first["createdAt"]}
     assert first["token"] not in str(listed.body)
     assert api.delete(f"/me/agent-run-tokens/{first['id']}", owner.token).status == 204

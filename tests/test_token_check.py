@@ -9,7 +9,7 @@ from chalicelib.model.kinds import TokenKind
 from chalicelib.services import users
 from chalicelib.storage import Store
 
-from .conftest import Accounts, Api, AuditLog, DynamoCalls, FrozenClock
+from .conftest import READ_WRITE_GRANT, Accounts, Api, AuditLog, DynamoCalls, FrozenClock
 
 CHECK = "/auth/token-check"
 
@@ -21,7 +21,8 @@ def test_a_token_that_works_says_so_with_its_id_kind_scope_and_when_it_stops(
     answer = api.post(CHECK, body={"token": owner.token})
     assert answer.status == 200
     assert answer.body == {"active": True, "tokenId": owner.token_id, "kind": "pat", "scope": "read_write",
-                           "expiresAt": "2027-11-24T12:00:00Z", "reason": None, "message": None}
+                           "permissions": READ_WRITE_GRANT, "expiresAt": "2027-11-24T12:00:00Z", "reason": None,
+                           "message": None}
 
 
 def test_the_holder_of_a_refused_token_learns_why(
@@ -43,7 +44,8 @@ def test_a_string_nobody_holds_gets_the_one_generic_answer(api: Api, accounts: A
     forged = token_format.mint(TokenKind.PAT.spec, user_id=owner.user.id, token_id=owner.token_id).value
     answers = [api.post(CHECK, body={"token": token}).body
                for token in ("oi_pat_garbage", "not a token", forged, owner.token[:-1] + "x")]
-    assert all(answer == {"active": False, "tokenId": None, "kind": None, "scope": None, "expiresAt": None,
+    assert all(answer == {"active": False, "tokenId": None, "kind": None, "scope": None, "permissions": None,
+                          "expiresAt": None,
                           "reason": None, "message": InvalidToken.default_message} for answer in answers)
 
 

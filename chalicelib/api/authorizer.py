@@ -35,7 +35,7 @@ from chalice.app import ChaliceAuthorizer
 from chalicelib import audit
 from chalicelib.api.responses import REQUIRED_SCOPE
 from chalicelib.errors import InsufficientScope, InvalidToken, RouteNotInMap
-from chalicelib.model import route_map
+from chalicelib.model import grants, route_map
 from chalicelib.model.caller import Caller
 from chalicelib.services import authentication, usage
 from chalicelib.storage import Store
@@ -122,14 +122,14 @@ def decide(store: Store, event: Mapping[str, Any], now: datetime) -> dict[str, A
 
 
 def _check_route(caller: Caller, route: RouteOfArn) -> None:
-    """Raise InsufficientScope unless the route map has the route and the caller meets its need.
+    """Raise InsufficientScope unless the route map has the route and the caller's token meets its
+    need (a family's route by the token's grant).
     A route the map marks public is judged as if it were not listed: public routes carry no
     authorizer, so one asked about a public path serves another API, where it is not public."""
     need = route_map.guarded_need(route.method, route.path)
     if need is None or len(route.arn) > MAX_RESOURCE:
         raise RouteNotInMap()
-    assert need.requirement is not None  # guarded_need never answers a public entry
-    need.requirement.check(caller)
+    grants.check(caller, need)
 
 
 def _record_use(store: Store, caller: Caller, event: Mapping[str, Any], now: datetime) -> None:

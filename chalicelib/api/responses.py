@@ -11,6 +11,7 @@ from chalicelib.errors import InsufficientScope, InvalidToken, RouteNotFound, Se
 from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.events import SecurityEvent
+from chalicelib.model.grants import Grant, grant_of
 from chalicelib.model.invites import Invite, IssuedInvite
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import Impact, TokenPolicy
@@ -41,6 +42,7 @@ def listed_pat(token: TokenRecord, blocked: BlockedReason | None = None) -> dict
         "id": token.id,
         "name": token.name,
         "scope": token.scope.value,
+        "permissions": _permissions(token.scope),
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
         "lastUsedAt": _time(token.last_used_at),
@@ -70,6 +72,7 @@ def created_pat(issued: IssuedToken) -> dict[str, Any]:
         "id": token.id,
         "name": token.name,
         "scope": token.scope.value,
+        "permissions": _permissions(token.scope),
         "token": issued.value,
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
@@ -86,6 +89,7 @@ def created_run_token(issued: IssuedToken) -> dict[str, Any]:
         "stage": token.stage,
         "token": issued.value,
         "scope": token.scope.value,
+        "permissions": _permissions(token.scope),
         "kind": token.kind.value,
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
@@ -99,9 +103,16 @@ def listed_run_token(token: TokenRecord) -> dict[str, Any]:
         "agentId": token.agent_id,
         "stage": token.stage,
         "parentId": token.parent_id,
+        "scope": token.scope.value,
+        "permissions": _permissions(token.scope),
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
     }
+
+
+def _permissions(scope: Scope) -> dict[str, str]:
+    """What a token of ``scope`` may do to each resource family (its grant)."""
+    return Grant.of_scope(scope).as_dict()
 
 
 def page(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
@@ -116,6 +127,7 @@ def me(caller: Caller, limits: dict[Scope, CreationLimit]) -> dict[str, Any]:
         "id": caller.token_id,
         "name": caller.token_name,
         "scope": caller.scope.value,
+        "permissions": grant_of(caller).as_dict(),
         "kind": caller.kind.value,
         "expiresAt": _time(caller.expires_at),
     }
@@ -223,8 +235,9 @@ def token_check(found: Caller | InvalidToken) -> dict[str, Any]:
     generic refusal otherwise, as a 401 says it)."""
     if isinstance(found, Caller):
         return {"active": True, "tokenId": found.token_id, "kind": found.kind.value, "scope": found.scope.value,
-                "expiresAt": _time(found.stops_at), "reason": None, "message": None}
-    return {"active": False, "tokenId": None, "kind": None, "scope": None, "expiresAt": None,
+                "permissions": grant_of(found).as_dict(), "expiresAt": _time(found.stops_at), "reason": None,
+                "message": None}
+    return {"active": False, "tokenId": None, "kind": None, "scope": None, "permissions": None, "expiresAt": None,
             "reason": found.reason if found.tells_why else None, "message": found.message}
 
 
