@@ -98,7 +98,8 @@ class RouteNotInMap(InsufficientScope):
 
     def __init__(self) -> None:
         super().__init__("This route is not in the OpenIndex route map, or its path is not written plainly "
-                         "(no percent-encoding, no empty, . or .. segment): no token may call it.", required_scope="")
+                         "(no percent-encoding, no empty, . or .. segment) or is too long: no token may call it.",
+                         required_scope="")
 
 
 class NotFound(ServiceError):

@@ -119,7 +119,10 @@ class Api:
         """Why the API refused the token, from ``POST /auth/token-check`` (a gateway's 401 cannot
         say; the check tells the holder of a real token), :data:`NO_REASON` when it is over its
         limit, or None when it does not say."""
-        check = client.post(TOKEN_CHECK, json={"token": self._token}, headers={"User-Agent": "oi"})
+        try:
+            check = client.post(TOKEN_CHECK, json={"token": self._token}, headers={"User-Agent": "oi"})
+        except httpx.HTTPError:
+            return None  # the 401 arrived: say it, without the reason
         if check.status_code == 429:
             return NO_REASON
         answer = _json(check) if check.is_success else None

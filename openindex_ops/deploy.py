@@ -53,8 +53,12 @@ AUTHORIZER_LAMBDA = "bearer_token"  # its name in app.py and in .chalice/deploye
 # The export another stack attaches the authorizer by: Fn::ImportValue openindex-auth-prod-authorizer-arn
 AUTHORIZER_EXPORT = "openindex-auth-{stage}-authorizer-arn"
 # The REQUEST authorizer API Gateway runs (chalice writes a TOKEN one): it sees the request's
-# address and headers as well as the token, and refuses a request without the header itself.
-REQUEST_AUTHORIZER = {"type": "request", "identitySource": "method.request.header.Authorization"}
+# address and headers as well as the token, and refuses a request without the header itself. Its
+# answers are never cached, whatever the service's code says (chalice's CustomAuthorizer caches
+# for 300 s by default): a cached Allow would keep a revoked token working, and each answer names
+# one route, so a cached one would refuse the token's other routes.
+REQUEST_AUTHORIZER = {"type": "request", "identitySource": "method.request.header.Authorization",
+                      "authorizerResultTtlInSeconds": 0}
 
 
 def merge_template(stage: str) -> dict[str, Any]:
@@ -252,12 +256,15 @@ def finish_api(stage: str, client: Any = None) -> str:
     `chalice deploy` made, and redeploy its stage (chalice deploy does none of these)."""
     rest_api_id, stage_name = api_stage(stage)
     client = client or boto3.client("apigateway")
-    for authorizer in client.get_authorizers(restApiId=rest_api_id)["items"]:
-        if authorizer["name"] == AUTHORIZER_LAMBDA:
-            client.update_authorizer(restApiId=rest_api_id, authorizerId=authorizer["id"], patchOperations=[
-                {"op": "replace", "path": "/type", "value": REQUEST_AUTHORIZER["type"].upper()},
-                {"op": "replace", "path": "/identitySource", "value": REQUEST_AUTHORIZER["identitySource"]},
-            ])
+    found = [a for a in client.get_authorizers(restApiId=rest_api_id)["items"] if a["name"] == AUTHORIZER_LAMBDA]
+    if not found:
+        raise SystemExit(f"no authorizer named {AUTHORIZER_LAMBDA} on API {rest_api_id}: did chalice deploy make it?")
+    for authorizer in found:
+        client.update_authorizer(restApiId=rest_api_id, authorizerId=authorizer["id"], patchOperations=[
+            {"op": "replace", "path": "/type", "value": str(REQUEST_AUTHORIZER["type"]).upper()},
+            {"op": "replace", "path": "/identitySource", "value": str(REQUEST_AUTHORIZER["identitySource"])},
+            {"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "0"},
+        ])
     for response_type, response in gateway_responses().items():
         client.put_gateway_response(restApiId=rest_api_id, responseType=response_type, **response)
     client.create_deployment(restApiId=rest_api_id, stageName=stage_name)

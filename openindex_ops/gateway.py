@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 # An authorizer's 401 carries no context, so it cannot say why: its holder asks token-check.
 UNAUTHORIZED_MESSAGE = ("The access token is missing, invalid, expired or revoked. "
                         "Its holder can learn why with `oi auth check` or POST /auth/token-check.")
-ACCESS_DENIED_MESSAGE = "The token does not meet what this route needs."
 DEFAULT_4XX_MESSAGE = "The request was refused before it reached the service."
 
 
@@ -48,7 +47,8 @@ DEFAULT_4XX_MESSAGE = "The request was refused before it reached the service."
 # replaces API Gateway's (the two DEFAULT_* responses keep the specific status, e.g. 413 or 504).
 GATEWAY_ERRORS: dict[str, tuple[ServiceError, bool]] = {
     "UNAUTHORIZED": (InvalidToken("gateway_unauthorized", UNAUTHORIZED_MESSAGE), True),
-    "ACCESS_DENIED": (InsufficientScope(ACCESS_DENIED_MESSAGE, required_scope=""), True),
+    # its body is the authorizer's: FROM_AUTHORIZER below (the message here is never shown)
+    "ACCESS_DENIED": (InsufficientScope("", required_scope=""), True),
     "MISSING_AUTHENTICATION_TOKEN": (RouteNotFound(), True),
     "THROTTLED": (TooManyRequests(), True),
     "AUTHORIZER_FAILURE": (ServiceUnavailable(), True),

@@ -187,8 +187,8 @@ class GatewayWithResponses(LocalGateway):
         self._mounts: dict[str, GatewayWithResponses] = {}
 
     def mount(self, prefix: str, gateway: GatewayWithResponses) -> None:
-        """Serve the paths under ``prefix`` with another API's ``gateway``, at the same address (as a
-        custom domain maps base paths to APIs)."""
+        """Serve the paths under ``prefix`` with another API's ``gateway``, at the same address: the
+        other API's routes keep the prefix (its families' paths), nothing is stripped."""
         self._mounts[prefix] = gateway
 
     def handle_request(self, method: str, path: str, headers: dict[str, Any], body: bytes | None) -> Any:
@@ -242,12 +242,10 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     the example service under its prefix, behind this app's authorizer."""
 
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config,
-                 limiter: ClientLimiter | None = None, example: Chalice | None = None) -> None:
+                 limiter: ClientLimiter | None = None, example: GatewayWithResponses | None = None) -> None:
         self.local_gateway = GatewayWithResponses(app_object, config, limiter, client_address[0])
         if example is not None:
-            self.local_gateway.mount(example_service.PREFIX, GatewayWithResponses(
-                example, Config.create(app_name=example.app_name), client=client_address[0],
-                attached=own_authorizer(app_object)))
+            self.local_gateway.mount(example_service.PREFIX, example)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
 
@@ -278,5 +276,7 @@ def create_server(project_dir: Path, stage: str, listener: socket.socket, client
     limiter = ClientLimiter(public_actions(app)) if client_limits else None
     example = example_service.load_app()
     example.__class__ = CustomLocalChalice
+    example_gateway = GatewayWithResponses(example, Config.create(app_name=example.app_name),
+                                           attached=own_authorizer(app))
     return ListenerServer(listener, functools.partial(GatewayRequestHandler, app_object=app, config=config,
-                                                      limiter=limiter, example=example))
+                                                      limiter=limiter, example=example_gateway))

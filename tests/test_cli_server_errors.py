@@ -61,6 +61,18 @@ def test_a_gateways_401_is_explained_by_token_check_or_says_why_it_cannot_be(cli
     assert "token-check" not in line.replace("token checks", "")
 
 
+def test_a_401_is_said_as_one_when_asking_why_fails_on_the_way(cli: Cli) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/token-check":
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(401, json=refusal("The access token is missing, invalid, expired or revoked."))
+
+    cli.transport = httpx.MockTransport(server)
+    login(cli, "oi_pat_old", profile="work")
+    result = cli("settings", "personal", "tokens", "list", "--profile", "work")
+    assert result.exit_code == 4 and "was refused (HTTP 401)" in one_line(result.stderr)
+
+
 def test_the_servers_reason_is_shown_as_it_is(cli: Cli) -> None:
     cli.transport = reply(401, refusal("This token expired on 2027-01-01. Check it with `oi auth check`."))
     login(cli, "oi_pat_old", profile="work")

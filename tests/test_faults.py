@@ -14,7 +14,7 @@ from chalicelib.model.accounts import Role
 from chalicelib.model.kinds import Scope
 from chalicelib.storage import Store
 
-from .conftest import Accounts, Api
+from .conftest import Accounts, Api, FrozenClock
 
 FAULTS: dict[str, Callable[[str], Exception]] = {
     "throttled": lambda op: ClientError(
@@ -115,6 +115,20 @@ def test_a_failed_claim_creates_no_user_and_no_token(api: Api, accounts: Account
     faults.clear()
     assert "c@example.com" not in str(api.get("/admin/users", admin.token).body)
     assert len(api.get("/admin/invites", admin.token).body["items"]) == 1
+
+
+def test_telling_an_owner_of_a_refusal_may_fail_without_changing_the_refusal(
+    api: Api, accounts: Accounts, faults: FaultInjector, clock: FrozenClock
+) -> None:
+    """A refusal is still a 401 when its security event cannot be written (an IAM slip, say)."""
+    owner = accounts.create()
+    assert api.post("/me/pats/self/rotate", owner.token, body={"graceSeconds": 60}).status == 201
+    clock.advance(seconds=61)
+    faults.fail("TransactWriteItems", lambda op: ClientError({"Error": {"Code": "AccessDeniedException",
+                                                                       "Message": "not allowed"}}, op))
+    refused = api.get("/me", owner.token)
+    assert (refused.status, refused.error_code) == (401, "invalid_token")
+    assert faults.injected == 1
 
 
 def test_recording_last_use_may_fail_without_refusing_the_request(

@@ -123,6 +123,8 @@ def test_a_route_too_long_for_a_policy_is_denied_with_a_policy_api_gateway_takes
     denied, (resource,) = effect(answer)
     assert (denied, resource) == ("Deny", "arn:aws:execute-api:eu-west-1:123456789012:otherapi/prod/*")
     assert answer["context"]["errorCode"] == "route_not_in_map"
+    with_colon = authorize(request(owner.token, "GET", "/work-items/a:b" + "c" * 500))
+    assert effect(with_colon) == ("Deny", ["arn:aws:execute-api:eu-west-1:123456789012:otherapi/prod/*"])
     fits = authorize(request(owner.token, "GET", "/work-items/" + "a" * 400))
     assert effect(fits)[0] == "Allow" and len(effect(fits)[1][0]) <= 512
 
@@ -170,14 +172,22 @@ def test_public_paths_of_this_service_are_not_public_behind_the_authorizer(
     assert authorize(request(member.token, "GET", "/health"))["context"]["errorCode"] == "route_not_in_map"
 
 
-def test_a_token_authorizer_event_is_decided_the_same(authorize: Callable[..., Any], accounts: Accounts) -> None:
-    """The TOKEN event API Gateway sends while a deploy has not yet made the authorizer a REQUEST one."""
+def test_a_token_authorizer_event_is_decided_the_same(
+    authorize: Callable[..., Any], accounts: Accounts, api: Api, clock: FrozenClock
+) -> None:
+    """The TOKEN event API Gateway sends while a deploy has not yet made the authorizer a REQUEST
+    one: decided the same, and its use recorded without erasing the last address seen."""
     owner = accounts.create()
+    authorize(request(owner.token, "GET", "/work-items", ip="203.0.113.5"))
+    clock.advance(minutes=6)
     arn = ARN.format(method="GET", path="work-items")
     assert effect(authorize({"type": "TOKEN", "authorizationToken": f"Bearer {owner.token}",
                              "methodArn": arn}))[0] == "Allow"
     with pytest.raises(Exception, match=f"^{UNAUTHORIZED}$"):
         authorize({"type": "TOKEN", "authorizationToken": "Bearer oi_pat_nope", "methodArn": arn})
+    (listed,) = [item for item in api.get("/me/pats", owner.token).body["items"] if item["id"] == owner.token_id]
+    assert (listed["lastUsedAt"], listed["lastUsedIp"], listed["lastUsedUserAgent"]) == (
+        "2026-11-24T12:06:00Z", "203.0.113.5", "svc/1")
 
 
 @pytest.mark.parametrize("arn", ["", "arn:aws:s3:::bucket/x", "arn:aws:execute-api:r:1:api/stage"])

@@ -383,6 +383,11 @@ def chalice_deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
         root = client.get_resources(restApiId=api_id)["items"][0]["id"]
         client.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
         client.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
+        client.create_authorizer(  # as chalice deploy makes it: a TOKEN authorizer, cached unless told
+            restApiId=api_id, name="bearer_token", type="TOKEN", identitySource="method.request.header.Authorization",
+            authorizerUri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:"
+                          "123456789012:function:openindex-auth-prod-bearer_token/invocations",
+            authorizerResultTtlInSeconds=300)
         deployed = tmp_path / "deployed"
         deployed.mkdir()
         (deployed / "prod.json").write_text(json.dumps({"resources": [
@@ -396,14 +401,11 @@ def chalice_deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 def test_the_deploy_path_installs_the_same_gateway_responses_and_throttling(chalice_deployed) -> None:
     client, api_id = chalice_deployed
-    token_authorizer = client.create_authorizer(  # as chalice deploy makes it
-        restApiId=api_id, name="bearer_token", type="TOKEN", identitySource="method.request.header.Authorization",
-        authorizerUri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:"
-                      "123456789012:function:openindex-auth-prod-bearer_token/invocations",
-        authorizerResultTtlInSeconds=0)["id"]
+    (token_authorizer,) = [a["id"] for a in client.get_authorizers(restApiId=api_id)["items"]]
     assert deploy.finish_api("prod", client) == api_id
     authorizer = client.get_authorizer(restApiId=api_id, authorizerId=token_authorizer)
     assert (authorizer["type"], authorizer["identitySource"]) == ("REQUEST", "method.request.header.Authorization")
+    assert authorizer["authorizerResultTtlInSeconds"] == 0
     for response_type, expected in gateway_responses().items():
         installed = client.get_gateway_response(restApiId=api_id, responseType=response_type)
         assert installed.get("statusCode") == expected.get("statusCode")
@@ -445,6 +447,14 @@ def test_the_deploy_path_puts_the_client_limits_on_the_stage_chalice_deployed(ch
     assert installed["CustomResponseBodies"] == web_acl["CustomResponseBodies"]
 
 
+def test_finishing_an_api_without_the_authorizer_fails_loudly(chalice_deployed) -> None:
+    client, api_id = chalice_deployed  # no authorizer named bearer_token: a TOKEN one would stay otherwise
+    for authorizer in client.get_authorizers(restApiId=api_id)["items"]:
+        client.delete_authorizer(restApiId=api_id, authorizerId=authorizer["id"])
+    with pytest.raises(SystemExit, match="no authorizer named bearer_token"):
+        deploy.finish_api("prod", client)
+
+
 def test_the_deploy_path_exports_the_authorizer_chalice_deployed(chalice_deployed, capsys) -> None:
     # What `make deploy` does last: a stack from authorizer-template, with what authorizer-arn prints.
     assert deploy.main(["authorizer-arn", "--stage", "prod"]) == 0
@@ -481,6 +491,7 @@ def test_another_service_attaches_the_authorizer_under_its_own_name_with_the_sam
     (name,) = body["securityDefinitions"]
     authorizer = body["securityDefinitions"][name]["x-amazon-apigateway-authorizer"]
     assert name == "queues_gate" and authorizer["type"] == "request"
+    assert authorizer["authorizerResultTtlInSeconds"] == 0  # whatever the service's CustomAuthorizer says
     imported = {"Arn": {"Fn::ImportValue": "openindex-auth-dev-authorizer-arn"}}
     assert authorizer["authorizerUri"]["Fn::Sub"][1] == imported
     assert body["x-amazon-apigateway-gateway-responses"] == gateway_responses()

@@ -24,7 +24,6 @@ most once an hour per kind). Either is best effort: failing to record never refu
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,9 +38,6 @@ from chalicelib.model import grants, route_map
 from chalicelib.model.caller import Caller
 from chalicelib.services import authentication, usage
 from chalicelib.storage import Store
-from chalicelib.storage.errors import Unavailable
-
-log = logging.getLogger(__name__)
 
 # What API Gateway needs to hear from a Lambda authorizer to answer its UNAUTHORIZED response.
 UNAUTHORIZED = "Unauthorized"
@@ -93,7 +89,7 @@ class RouteOfArn:
     @property
     def stage_arn(self) -> str:
         """Every route of the API's stage (what a denial names when the route's ARN is too long)."""
-        return self.arn.rsplit(":", 1)[0] + f":{self.api_id}/{self.stage}/*"
+        return ":".join(self.arn.split(":", 5)[:5]) + f":{self.api_id}/{self.stage}/*"
 
 
 def decide(store: Store, event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -108,7 +104,8 @@ def decide(store: Store, event: Mapping[str, Any], now: datetime) -> dict[str, A
         if isinstance(refusal, authentication.ToldRefusal):
             store.events.report(refusal.event)
         raise Exception(UNAUTHORIZED) from None  # noqa: TRY002 - the exact exception API Gateway reads
-    _record_use(store, caller, event, now)
+    # where the token was used, rarely (see usage); recording never refuses a request
+    usage.record(store, caller, usage.from_request_context(event.get("requestContext") or {}, now))
     try:
         _check_route(caller, route)
     except InsufficientScope as refusal:
@@ -130,14 +127,6 @@ def _check_route(caller: Caller, route: RouteOfArn) -> None:
     if need is None or len(route.arn) > MAX_RESOURCE:
         raise RouteNotInMap()
     grants.check(caller, need)
-
-
-def _record_use(store: Store, caller: Caller, event: Mapping[str, Any], now: datetime) -> None:
-    """Record where the token was used (rarely: see usage), never refusing for failing to."""
-    try:
-        usage.record(store, caller, usage.from_request_context(event.get("requestContext") or {}, now))
-    except Unavailable:
-        log.warning("could not record the use of token %s", caller.token_id)
 
 
 def _authorization(event: Mapping[str, Any]) -> str:

@@ -37,8 +37,8 @@ class Caller:
     policy: str = ""
     # The token's last recorded use, so the authorizer can tell without a read whether to record
     # this one; kept out of the context (another API has no need of the token's last address).
-    last_used_at: datetime | None = field(default=None, metadata=flat.kept())
-    last_used_ip: str | None = field(default=None, metadata=flat.kept())
+    last_used_at: datetime | None = field(default=None, metadata=flat.not_in_context())
+    last_used_ip: str | None = field(default=None, metadata=flat.not_in_context())
     # The token's lineage and recorded revocation counts (TokenRecord): what it makes inherits them.
     lineage_issued_ms: int | None = field(default=None, metadata=flat.named("lineageIssuedAt"))
     revocations_seen: Generations | None = None

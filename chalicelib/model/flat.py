@@ -31,7 +31,7 @@ _DECODERS: dict[str, Callable[[str], Any]] = {
 _NAME = "flat_name"
 
 
-_KEPT = "flat_kept"
+_LEFT_OUT = "flat_left_out"
 
 
 def named(key: str) -> dict[str, str]:
@@ -39,10 +39,10 @@ def named(key: str) -> dict[str, str]:
     return {_NAME: key}
 
 
-def kept() -> dict[str, bool]:
-    """A field's metadata keeping it out of the map: the authorizer uses it, and the context it
+def not_in_context() -> dict[str, bool]:
+    """A field's metadata leaving it out of the map: the authorizer uses it, and the context it
     hands every API that attaches it has no need of it (a decoded record has its default)."""
-    return {_KEPT: True}
+    return {_LEFT_OUT: True}
 
 
 def encode(record: object) -> dict[str, str]:
@@ -85,7 +85,7 @@ def _fields(kind: type[Any]) -> dict[str, tuple[str, Callable[[str], Any], bool]
         namespace = vars(sys.modules[kind.__module__])
         plan = {}
         for field in dataclasses.fields(kind):
-            if field.metadata.get(_KEPT):
+            if field.metadata.get(_LEFT_OUT):
                 continue
             annotation = str(field.type)
             base = annotation.removesuffix(" | None")

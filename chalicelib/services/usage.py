@@ -36,9 +36,11 @@ class Use:
 
 
 def from_request_context(context: Mapping[str, Any], now: datetime) -> Use:
-    """The use API Gateway saw: its own record of the source address and user agent."""
+    """The use API Gateway saw: its own record of the source address and user agent, at the
+    whole second the table stores (so deciding here and the write's condition agree)."""
     identity = context.get("identity") or {}
-    return Use(at=now, ip=identity.get("sourceIp") or None, user_agent=_printable(identity.get("userAgent")))
+    return Use(at=now.replace(microsecond=0), ip=identity.get("sourceIp") or None,
+               user_agent=_printable(identity.get("userAgent")))
 
 
 def record(store: Store, caller: Caller, use: Use) -> None:

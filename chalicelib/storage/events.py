@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from botocore.exceptions import ClientError
+
 from chalicelib.model.events import EVENT_ID_PREFIX, REPEAT_WINDOW, RETENTION, SecurityEvent
 from chalicelib.storage.errors import StoreConflict, Unavailable
 from chalicelib.storage.items import event_from_item, event_item, told_attribute
@@ -29,8 +31,8 @@ class EventStore:
                 self._put_once(event)
             else:
                 self._table.write(Write.new_item(self._table.name, event_item(event)))
-        except Unavailable:
-            log.warning("could not record security event %s for %s", event.type, event.user_id)
+        except (Unavailable, ClientError) as error:  # an outage, or a policy that forbids the write
+            log.warning("could not record security event %s for %s: %s", event.type, event.user_id, error)
 
     def put_many(self, events: list[SecurityEvent]) -> None:
         """Store new events, 25 per round trip."""

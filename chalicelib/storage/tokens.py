@@ -321,11 +321,14 @@ class TokenStore:
 
         Best effort: a failure here must not refuse a request that was already authorized.
         """
+        place = {":ip": ip, ":agent": user_agent} if ip else {}
         values = marshal({":now": to_iso(at), ":stale": to_iso(stale_before), ":recent": to_iso(recent_before),
-                          ":ip": ip, ":agent": user_agent})
+                          **place})
         changes = ["lastUsedAt = :now"]
         removals = []
-        for attribute, placeholder in (("lastUsedIp", ":ip"), ("lastUsedUserAgent", ":agent")):
+        # without an address (a request seen without its context) the last one stays; with one, its
+        # user agent goes with it, or none
+        for attribute, placeholder in (("lastUsedIp", ":ip"), ("lastUsedUserAgent", ":agent")) if place else ():
             if placeholder in values:
                 changes.append(f"{attribute} = {placeholder}")
             else:
