@@ -84,8 +84,8 @@ def _in_grace(token: dict[str, Any]) -> bool:
 @tokens.command("create", short_help="Create a token; its value is printed once.")
 @request_options
 @click.option("--name", required=True, help="a name to recognise the token by")
-@click.option("--scope", required=True, type=click.Choice(["read_write", "admin"]),
-              help="what the token may do; admin needs an admin token to create it")
+@click.option("--scope", required=True, type=click.Choice(["read", "read_write", "admin"]),
+              help="what the token may do: read (read-only), read_write, or admin (needs an admin token)")
 @click.option("--expires-at", metavar="WHEN", help=f"when it stops working: {expiry.FORMATS} (default: never)")
 def tokens_create(context: Context, profile: str | None, as_json: bool,
                   name: str, scope: str, expires_at: str | None) -> None:
@@ -95,6 +95,7 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
     Examples:
       oi settings personal tokens create --name "local cli" --scope read_write
       oi settings personal tokens create --name ci --scope read_write --expires-at 30d
+      oi settings personal tokens create --name dashboard --scope read --expires-at 90d
       oi settings personal tokens create --name ops --scope admin --expires-at 2027-01-01
     """
     body: dict[str, Any] = {"name": name_option("--name", name), "scope": scope}

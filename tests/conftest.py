@@ -40,6 +40,7 @@ from chalicelib.settings import Settings
 from chalicelib.storage import Store
 from openindex_cli.main import Context as CliContext
 from openindex_cli.main import oi
+from openindex_ops import example_service
 from openindex_ops.local_gateway import as_deployed
 from openindex_ops.table import create_table
 
@@ -563,6 +564,17 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 Identity = Callable[..., None]
+
+
+@pytest.fixture
+def work_items(api: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """The example, served as make run serves it: behind this service's authorizer (``api``
+    puts the authorizer on the test's store and clock)."""
+    example_service.create_table(dynamodb)
+    monkeypatch.setenv(example_service.TABLE_VARIABLE, example_service.LOCAL_TABLE)
+    example = example_service.load_app()
+    with Client(example) as client:
+        yield Api(as_deployed(client.http, example, attached=app_module.bearer_token))
 
 
 @pytest.fixture

@@ -75,9 +75,9 @@ def test_me_says_what_a_new_token_may_be_and_the_server_holds_to_it(api: Api, ac
     assert (required["noExpiryAllowed"], required["leftOut"]) == (False, "refused")  # a year outlives the caller
 
 
-def test_me_of_a_member_offers_read_write_only_and_a_run_token_nothing(api: Api, accounts: Accounts) -> None:
+def test_me_of_a_member_offers_read_and_read_write_and_a_run_token_nothing(api: Api, accounts: Accounts) -> None:
     member = accounts.create()
-    assert set(api.get("/me", member.token).body["tokenLimits"]) == {"read_write"}
+    assert set(api.get("/me", member.token).body["tokenLimits"]) == {"read", "read_write"}
     run = accounts.run_token(api, member)
     assert api.get("/me", run["token"]).body["tokenLimits"] == {}
 

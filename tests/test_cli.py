@@ -184,6 +184,14 @@ def test_create_prints_the_token_once_on_stdout(cli: Cli, accounts: Accounts, ap
     assert api.get("/me", token).body["token"]["name"] == "local cli"
 
 
+def test_create_a_read_only_token(cli: Cli, accounts: Accounts, api: Api) -> None:
+    login(cli, accounts.create().token)
+    result = cli("settings", "personal", "tokens", "create", "--name", "dashboard", "--scope", "read")
+    assert result.exit_code == 0, result.output
+    assert "scope read" in result.stderr
+    assert api.get("/me", result.stdout.strip()).body["token"]["scope"] == "read"
+
+
 def test_create_with_expiry_and_json(cli: Cli, accounts: Accounts) -> None:
     login(cli, accounts.create().token)
     result = cli("settings", "personal", "tokens", "create", "--name", "ci", "--scope", "read_write",

@@ -3,32 +3,15 @@ checks of its own, and the authorizer alone decides who reaches it."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from chalice.test import Client
-
-import app as app_module
 from chalicelib.timeutil import to_iso
 from openindex_ops import example_service
-from openindex_ops.local_gateway import as_deployed
 
 from .conftest import SESSION, Accounts, Api, DynamoCalls, FrozenClock
 
 EXAMPLE_SOURCE = example_service.EXAMPLE_DIR / "app.py"
-
-
-@pytest.fixture
-def work_items(api: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
-    """The example, served as make run serves it: behind this service's authorizer (``api``
-    puts the authorizer on the test's store and clock)."""
-    example_service.create_table(dynamodb)
-    monkeypatch.setenv(example_service.TABLE_VARIABLE, example_service.LOCAL_TABLE)
-    example = example_service.load_app()
-    with Client(example) as client:
-        yield Api(as_deployed(client.http, example, attached=app_module.bearer_token))
 
 
 def stored() -> list[dict[str, Any]]:

@@ -187,10 +187,15 @@ def test_root_sends_a_tab_without_a_token_to_sign_in_and_a_good_token_signs_in(t
     expect(tab.page.get_by_role("alert")).to_have_text("Sign in to continue.")
 
 
-@pytest.mark.parametrize("kind", ["unknown", "run"])
-def test_a_bad_token_or_a_run_token_is_refused_in_words(tabs, stack: Stack, kind: str) -> None:
+@pytest.mark.parametrize("kind", ["unknown", "run", "read"])
+def test_a_bad_a_run_or_a_read_only_token_is_refused_in_words(tabs, stack: Stack, kind: str) -> None:
     if kind == "unknown":
         token, expected = "oi_pat_not-a-token", "That token was refused"
+    elif kind == "read":
+        minter = member_pat(stack, "reader-maker")
+        status, reader = call(stack, "POST", "/me/pats", minter["token"], {"name": "reader", "scope": "read"})
+        assert status == 201
+        token, expected = reader["token"], "That token is read-only"
     else:
         minter = member_pat(stack, "run-minter")
         status, run = call(stack, "POST", "/workflows/agent-run-tokens", minter["token"], {"agentId": "agent-1"})

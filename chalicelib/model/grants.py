@@ -1,9 +1,9 @@
 """What a token may do to each family of OpenIndex resources: its grant.
 
 A grant gives each family of the route map ``none``, ``read`` or ``write`` (write includes read).
-Today every grant is a preset's: a ``read_write`` token writes every read_write family, an
-``admin`` token every family; the gate checks the grant, not the scope, so a grant that does
-less than its preset (a read-only token, one for a single family) needs no other change there.
+Today every grant is a preset's: a ``read`` token reads every read_write family, a
+``read_write`` token writes them, an ``admin`` token writes every family. The gate checks the
+grant, not the scope, so a grant for single families needs no other change there.
 """
 from __future__ import annotations
 
@@ -43,8 +43,10 @@ class Grant:
 
     @classmethod
     def of_scope(cls, scope: Scope) -> Grant:
-        """The preset of ``scope``: write on every family the scope reaches."""
-        return cls.of({family.name: Permission.WRITE for family in FAMILIES if scope.covers(family.requirement.scope)})
+        """The preset of ``scope``: read (``read``) or write on every family the scope reaches."""
+        permission = Permission.READ if scope is Scope.READ else Permission.WRITE
+        reached = Scope.READ_WRITE if scope is Scope.READ else scope
+        return cls.of({family.name: permission for family in FAMILIES if reached.covers(family.requirement.scope)})
 
     def permission(self, family: str) -> Permission:
         return dict(self.permissions)[family]

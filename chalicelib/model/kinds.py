@@ -12,14 +12,19 @@ from chalicelib.model import ids
 
 
 class Scope(StrEnum):
-    """What a token may do; ``admin`` includes everything ``read_write`` may."""
+    """A token's preset: ``read`` reads the read_write families, ``read_write`` also writes them,
+    ``admin`` is everything ``read_write`` may do plus instance administration."""
 
+    READ = "read"
     READ_WRITE = "read_write"
     ADMIN = "admin"
 
     def covers(self, other: Scope) -> bool:
         """True when a token of this scope may do what ``other`` allows."""
-        return self is Scope.ADMIN or other is Scope.READ_WRITE
+        return _RANK[self] >= _RANK[other]
+
+
+_RANK = {Scope.READ: 0, Scope.READ_WRITE: 1, Scope.ADMIN: 2}
 
 
 class TokenKind(StrEnum):

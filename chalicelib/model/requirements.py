@@ -39,7 +39,7 @@ class Requirement:
             )
 
 
-ANY_TOKEN = Requirement(Scope.READ_WRITE, people_only=False)
+ANY_TOKEN = Requirement(Scope.READ, people_only=False)
 HUMAN_READ_WRITE = Requirement(Scope.READ_WRITE, people_only=True)
 HUMAN_ADMIN = Requirement(Scope.ADMIN, people_only=True)
 RUN_TOKEN_MINTER = Requirement(Scope.READ_WRITE, people_only=True, refuses_admin_tokens=True)

@@ -78,7 +78,7 @@ def creation_limits(caller: Caller, now: datetime) -> dict[Scope, CreationLimit]
         return {}
     policy = caller.token_policy
     limits = {}
-    for scope in (Scope.READ_WRITE, Scope.ADMIN):
+    for scope in Scope:
         if not caller.scope.covers(scope):
             continue
         longest, _ = policy.longest(TokenKind.PAT, scope)

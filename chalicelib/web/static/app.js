@@ -406,8 +406,10 @@ async function whoAmI() {
     await new Promise(() => {});
   }
   const me = await api("GET", "me");
-  if (me.token.kind !== "pat") {
-    session.signOut("Sign in with a personal access token: workflow agent run tokens cannot use the web UI.");
+  if (me.token.kind !== "pat" || me.token.scope === "read") {
+    session.signOut(me.token.kind !== "pat"
+      ? "Sign in with a personal access token: workflow agent run tokens cannot use the web UI."
+      : "Sign in with a read_write or admin token: a read-only token cannot manage tokens.");
     await new Promise(() => {});
   }
   $("[data-who]").textContent = me.email;
@@ -532,6 +534,12 @@ async function signInPage() {
       if (me.token.kind !== "pat") {
         field.value = "";
         showAlert("That is a workflow agent run token. Sign in with a personal access token (oi_pat_…) instead.");
+        return;
+      }
+      if (me.token.scope === "read") {
+        field.value = "";
+        showAlert("That token is read-only: it reads OpenIndex resources but cannot manage tokens. "
+          + "Sign in with a read_write or admin token.");
         return;
       }
       session.signIn(token);
