@@ -225,7 +225,7 @@ def test_the_authorizer_context_keeps_the_keys_every_handler_version_reads() -> 
     assert set(flat.encode(caller)) == {
         "userId", "email", "role", "userCreatedAt", "tokenId", "tokenName", "scope", "kind", "expiresAt", "stopsAt",
         "agentId", "stage", "tokensRevokedAt", "adminTokensRevokedAt", "rotatedTo", "policy",
-        "lineageIssuedAt", "revocationsSeen", "userRevocations"}  # not the token's earlier uses
+        "lineageIssuedAt", "revocationsSeen", "userRevocations", "permissions"}  # not the earlier uses
 
 
 def test_the_context_codec_round_trips_every_caller_field_at_its_edges() -> None:

@@ -9,9 +9,10 @@ import pytest
 from chalicelib.errors import InsufficientScope
 from chalicelib.model.accounts import Role
 from chalicelib.model.caller import Caller
-from chalicelib.model.grants import Grant, Permission, check
+from chalicelib.model.families import Access
+from chalicelib.model.grants import Grant, Permission
 from chalicelib.model.kinds import Scope, TokenKind
-from chalicelib.model.route_map import Access, need
+from chalicelib.model.route_map import need
 
 from .conftest import ADMIN_GRANT, READ_WRITE_GRANT
 
@@ -35,6 +36,13 @@ def test_write_includes_read_and_none_allows_nothing() -> None:
     assert grant.as_dict()["queues"] == "none"
 
 
+def test_a_grant_as_text_names_what_it_gives_and_reads_back_the_same() -> None:
+    grant = Grant.of({"work_items": Permission.READ, "workflows": Permission.WRITE})
+    assert grant.to_text() == "work_items:read,workflows:write"
+    assert Grant.from_text(grant.to_text()) == grant
+    assert Grant.from_text("") == Grant.of({})
+
+
 def test_a_grant_names_only_families_of_the_route_map() -> None:
     with pytest.raises(ValueError, match="billing"):
         Grant.of({"billing": Permission.READ})
@@ -54,8 +62,8 @@ def test_the_gate_holds_a_familys_route_to_the_grant_and_names_the_permission_it
     found = need(method, path)
     assert found is not None
     if refused_with is None:
-        check(caller(scope, kind), found)
+        found.check(caller(scope, kind))
         return
     with pytest.raises(InsufficientScope) as refusal:
-        check(caller(scope, kind), found)
+        found.check(caller(scope, kind))
     assert refusal.value.required_scope == refused_with

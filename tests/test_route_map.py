@@ -7,8 +7,9 @@ from chalice.app import Chalice
 import app as app_module
 from chalicelib.api import routing
 from chalicelib.model import route_map
+from chalicelib.model.families import Access
 from chalicelib.model.requirements import HUMAN_ADMIN, HUMAN_READ_WRITE, RUN_TOKEN_MINTER
-from chalicelib.model.route_map import FAMILY_MEMBER, Access, Need
+from chalicelib.model.route_map import FAMILY_MEMBER, Need
 
 
 def test_every_route_of_this_service_is_in_the_map_and_public_exactly_when_it_has_no_authorizer() -> None:

@@ -34,7 +34,7 @@ from chalice.app import ChaliceAuthorizer
 from chalicelib import audit
 from chalicelib.api.responses import REQUIRED_SCOPE
 from chalicelib.errors import InsufficientScope, InvalidToken, RouteNotInMap
-from chalicelib.model import grants, route_map
+from chalicelib.model import route_map
 from chalicelib.model.caller import Caller
 from chalicelib.services import authentication, usage
 from chalicelib.storage import Store
@@ -126,7 +126,7 @@ def _check_route(caller: Caller, route: RouteOfArn) -> None:
     need = route_map.guarded_need(route.method, route.path)
     if need is None or len(route.arn) > MAX_RESOURCE:
         raise RouteNotInMap()
-    grants.check(caller, need)
+    need.check(caller)
 
 
 def _authorization(event: Mapping[str, Any]) -> str:

@@ -28,6 +28,8 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.errors import InvalidRequest
 from chalicelib.model.accounts import Role, UserStatus
+from chalicelib.model.families import FAMILIES
+from chalicelib.model.grants import Grant, Permission
 from chalicelib.model.kinds import Scope
 from chalicelib.model.token_policy import TokenPolicy
 from chalicelib.model.tokens import (
@@ -94,6 +96,19 @@ DisplayName = Annotated[
 
 # An instant sent by a client: RFC 3339 text with a time zone, nothing pydantic would also take.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+_RUN_FAMILIES = tuple(family.name for family in FAMILIES if not family.admin)
+
+
+def _run_family(name: str) -> str:
+    if name not in _RUN_FAMILIES:
+        raise PydanticCustomError("run_family", "a run token's families are {families}",
+                                  {"families": ", ".join(_RUN_FAMILIES)})
+    return name
+
+
+# A resource family an agent run token may be given (never an admin one).
+RunFamily = Annotated[str, AfterValidator(_run_family)]
 
 
 class _Body(BaseModel):
@@ -174,6 +189,19 @@ class CreateRunTokenRequest(_Body):
     expires_in_seconds: int = Field(
         default=RUN_TOKEN_DEFAULT_SECONDS, ge=60, le=RUN_TOKEN_MAX_SECONDS, alias="expiresInSeconds"
     )
+    # narrowed to what one run needs: read_write families only, at least one of them read or write
+    permissions: dict[RunFamily, Permission] | None = None
+
+    @field_validator("permissions")
+    @classmethod
+    def _gives_something(cls, value: dict[str, Permission] | None) -> dict[str, Permission] | None:
+        if value is not None and all(permission is Permission.NONE for permission in value.values()):
+            raise PydanticCustomError("empty_grant", "give at least one resource family read or write")
+        return value
+
+    def grant(self) -> Grant | None:
+        """The narrowed grant asked for, or None (the minting token's)."""
+        return Grant.of(self.permissions) if self.permissions is not None else None
 
 
 class CreateAccessLinkRequest(_Body):

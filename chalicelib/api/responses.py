@@ -11,7 +11,6 @@ from chalicelib.errors import InsufficientScope, InvalidToken, RouteNotFound, Se
 from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.events import SecurityEvent
-from chalicelib.model.grants import Grant, grant_of
 from chalicelib.model.invites import Invite, IssuedInvite
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import Impact, TokenPolicy
@@ -41,8 +40,8 @@ def listed_pat(token: TokenRecord, blocked: BlockedReason | None = None) -> dict
     return {
         "id": token.id,
         "name": token.name,
-        "scope": token.scope.value,
-        "permissions": _permissions(token.scope),
+        "scope": token.grant.label(token.scope),
+        "permissions": token.grant.as_dict(),
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
         "lastUsedAt": _time(token.last_used_at),
@@ -71,8 +70,8 @@ def created_pat(issued: IssuedToken) -> dict[str, Any]:
     return {
         "id": token.id,
         "name": token.name,
-        "scope": token.scope.value,
-        "permissions": _permissions(token.scope),
+        "scope": token.grant.label(token.scope),
+        "permissions": token.grant.as_dict(),
         "token": issued.value,
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
@@ -88,8 +87,8 @@ def created_run_token(issued: IssuedToken) -> dict[str, Any]:
         "agentId": token.agent_id,
         "stage": token.stage,
         "token": issued.value,
-        "scope": token.scope.value,
-        "permissions": _permissions(token.scope),
+        "scope": token.grant.label(token.scope),
+        "permissions": token.grant.as_dict(),
         "kind": token.kind.value,
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
@@ -103,16 +102,11 @@ def listed_run_token(token: TokenRecord) -> dict[str, Any]:
         "agentId": token.agent_id,
         "stage": token.stage,
         "parentId": token.parent_id,
-        "scope": token.scope.value,
-        "permissions": _permissions(token.scope),
+        "scope": token.grant.label(token.scope),
+        "permissions": token.grant.as_dict(),
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
     }
-
-
-def _permissions(scope: Scope) -> dict[str, str]:
-    """What a token of ``scope`` may do to each resource family (its grant)."""
-    return Grant.of_scope(scope).as_dict()
 
 
 def page(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
@@ -126,8 +120,8 @@ def me(caller: Caller, limits: dict[Scope, CreationLimit]) -> dict[str, Any]:
     token: dict[str, Any] = {
         "id": caller.token_id,
         "name": caller.token_name,
-        "scope": caller.scope.value,
-        "permissions": grant_of(caller).as_dict(),
+        "scope": caller.grant.label(caller.scope),
+        "permissions": caller.grant.as_dict(),
         "kind": caller.kind.value,
         "expiresAt": _time(caller.expires_at),
     }
@@ -234,8 +228,9 @@ def token_check(found: Caller | InvalidToken) -> dict[str, Any]:
     """Whether a token works, said to whoever sent it: why not only to the token's holder (the
     generic refusal otherwise, as a 401 says it)."""
     if isinstance(found, Caller):
-        return {"active": True, "tokenId": found.token_id, "kind": found.kind.value, "scope": found.scope.value,
-                "permissions": grant_of(found).as_dict(), "expiresAt": _time(found.stops_at), "reason": None,
+        return {"active": True, "tokenId": found.token_id, "kind": found.kind.value,
+                "scope": found.grant.label(found.scope),
+                "permissions": found.grant.as_dict(), "expiresAt": _time(found.stops_at), "reason": None,
                 "message": None}
     return {"active": False, "tokenId": None, "kind": None, "scope": None, "permissions": None, "expiresAt": None,
             "reason": found.reason if found.tells_why else None, "message": found.message}

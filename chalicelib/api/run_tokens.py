@@ -22,7 +22,8 @@ def create_agent_run_token() -> Response:
 
     request = body(CreateRunTokenRequest)
     issued = run_tokens.mint_run_token(store(), current_caller(), agent_id=request.agent_id, stage=request.stage,
-                                       lifetime_seconds=request.given("expires_in_seconds"), now=now())
+                                       lifetime_seconds=request.given("expires_in_seconds"), now=now(),
+                                       permissions=request.grant())
     return created(responses.created_run_token(issued))
 
 

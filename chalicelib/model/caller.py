@@ -6,6 +6,7 @@ from datetime import datetime
 
 from chalicelib.model import flat, ids
 from chalicelib.model.accounts import Generations, Role, User, UserStatus
+from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Maker
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import TokenPolicy
@@ -44,6 +45,13 @@ class Caller:
     revocations_seen: Generations | None = None
     # The user's revocation counts, as the authorizer read them (User.revocations).
     user_revocations: Generations = (0, 0)
+    # The token's grant as text (Grant.to_text); empty for its scope's preset.
+    permissions: str = ""
+
+    @property
+    def grant(self) -> Grant:
+        """What the token may do to each resource family."""
+        return Grant.from_text(self.permissions) if self.permissions else Grant.of_scope(self.scope)
 
     @property
     def line_issued_ms(self) -> int:

@@ -11,10 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from chalicelib.errors import InsufficientScope
-from chalicelib.model.caller import Caller
+from chalicelib.model.families import FAMILIES, Access
 from chalicelib.model.kinds import Scope
-from chalicelib.model.route_map import FAMILIES, Access, Need
 
 
 class Permission(StrEnum):
@@ -26,6 +24,13 @@ class Permission(StrEnum):
 
     def allows(self, access: Access) -> bool:
         return self is Permission.WRITE or (self is Permission.READ and access is Access.READ)
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Permission.NONE: 0, Permission.READ: 1, Permission.WRITE: 2}
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,7 @@ class Grant:
     def of_scope(cls, scope: Scope) -> Grant:
         """The preset of ``scope``: read (``read``) or write on every family the scope reaches."""
         permission = Permission.READ if scope is Scope.READ else Permission.WRITE
-        reached = Scope.READ_WRITE if scope is Scope.READ else scope
-        return cls.of({family.name: permission for family in FAMILIES if reached.covers(family.requirement.scope)})
+        return cls.of({family.name: permission for family in FAMILIES if scope is Scope.ADMIN or not family.admin})
 
     def permission(self, family: str) -> Permission:
         return dict(self.permissions)[family]
@@ -58,30 +62,31 @@ class Grant:
         """Every family and its permission, as the API answers it."""
         return {family: permission.value for family, permission in self.permissions}
 
+    def within(self, other: Grant) -> bool:
+        """Whether this grant gives nothing ``other`` does not: what a token may make of its own."""
+        return all(mine.rank <= theirs.rank for (_, mine), (_, theirs) in zip(self.permissions, other.permissions,
+                                                                             strict=True))
+
+    def meet(self, other: Grant) -> Grant:
+        """What both grants give (a run token's, held to its PAT's as it is now)."""
+        return Grant(tuple((family, min(mine, theirs, key=lambda permission: permission.rank))
+                           for (family, mine), (_, theirs) in zip(self.permissions, other.permissions, strict=True)))
+
+    def label(self, scope: Scope) -> str:
+        """How the API names it: its preset (``read``, ``read_write``, ``admin``), or ``custom``."""
+        return scope.value if self == Grant.of_scope(scope) else "custom"
+
+    def to_text(self) -> str:
+        """``work_items:read,workflows:write``: the families it names, as stored and carried."""
+        return ",".join(f"{family}:{permission.value}" for family, permission in self.permissions
+                        if permission is not Permission.NONE)
+
+    @classmethod
+    def from_text(cls, text: str) -> Grant:
+        pairs = (item.split(":", 1) for item in text.split(",") if item)
+        return cls.of({family: Permission(permission) for family, permission in pairs})
+
 
 def needed(family: str, access: Access) -> str:
     """How a 403 names what a route needs: ``work_items:write``."""
     return f"{family}:{access.value}"
-
-
-def grant_of(caller: Caller) -> Grant:
-    """The grant of the caller's token (today, its scope's preset)."""
-    return Grant.of_scope(caller.scope)
-
-
-def check(caller: Caller, need: Need) -> None:
-    """Raise InsufficientScope unless the caller's token meets what a route needs: a family's
-    route by the token's grant (and, for an admin family, a person's token), any other by its
-    requirement."""
-    assert need.requirement is not None  # a public route needs no check
-    if need.family is None or need.access is None:
-        need.requirement.check(caller)
-        return
-    wanted = needed(need.family, need.access)
-    if need.requirement.people_only and not caller.kind.spec.held_by_person:
-        raise InsufficientScope("Workflow agent run tokens cannot be used here; use a human-owned personal "
-                                "access token.", required_scope=wanted)
-    if not grant_of(caller).allows(need.family, need.access):
-        words = need.family.replace("_", " ")
-        raise InsufficientScope(f"This route needs permission to {need.access.value} {words} ({wanted}); "
-                                "this token's grant does not include it.", required_scope=wanted)

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
+from chalicelib.errors import InsufficientScope
+from chalicelib.model.caller import Caller
+from chalicelib.model.families import FAMILIES, Access, Family
+from chalicelib.model.grants import needed
 from chalicelib.model.kinds import Scope
 from chalicelib.model.requirements import (
     ANY_TOKEN,
@@ -24,40 +27,14 @@ from chalicelib.model.requirements import (
     Requirement,
 )
 
-
-class Access(StrEnum):
-    """What a request does to a family's resources."""
-
-    READ = "read"
-    WRITE = "write"
-
-
-@dataclass(frozen=True)
-class Family:
-    """A family of OpenIndex resources: the path prefixes its routes start with, and the scope
-    they need (admin families: people's admin tokens only)."""
-
-    name: str
-    prefixes: tuple[str, ...]
-    requirement: Requirement
-
-    def holds(self, path: str) -> bool:
-        return any(path == prefix or path.startswith(prefix + "/") for prefix in self.prefixes)
-
-
 FAMILY_MEMBER = Requirement(Scope.READ_WRITE, people_only=False)
-FAMILIES = (
-    Family("work_items", ("/work-items",), FAMILY_MEMBER),
-    Family("queues", ("/queues",), FAMILY_MEMBER),
-    Family("domains", ("/domains",), FAMILY_MEMBER),
-    Family("workflows", ("/workflows",), FAMILY_MEMBER),
-    Family("calendar_sources", ("/calendar-sources",), FAMILY_MEMBER),
-    Family("conversations", ("/conversations",), FAMILY_MEMBER),
-    Family("users", ("/admin/users", "/admin/invites"), HUMAN_ADMIN),
-    Family("ai_providers", ("/admin/ai-providers",), HUMAN_ADMIN),
-    Family("email", ("/admin/email",), HUMAN_ADMIN),
-    Family("instance_settings", ("/admin/settings",), HUMAN_ADMIN),
-)
+
+
+def _requirement(family: Family) -> Requirement:
+    """What a family's route asks of a token besides its grant (admin families: a person's)."""
+    return HUMAN_ADMIN if family.admin else FAMILY_MEMBER
+
+
 # A person's own settings, whatever the scope of their token: never an agent's.
 HUMAN_ONLY_PREFIX = "/settings"
 
@@ -74,6 +51,23 @@ class Need:
     @property
     def is_public(self) -> bool:
         return self.requirement is None
+
+    def check(self, caller: Caller) -> None:
+        """Raise InsufficientScope unless the caller's token meets this need: a family's route by
+        the token's grant (and, for an admin family, a person's token), any other by its
+        requirement."""
+        assert self.requirement is not None  # a public route needs no check
+        if self.family is None or self.access is None:
+            self.requirement.check(caller)
+            return
+        wanted = needed(self.family, self.access)
+        if self.requirement.people_only and not caller.kind.spec.held_by_person:
+            raise InsufficientScope("Workflow agent run tokens cannot be used here; use a human-owned personal "
+                                    "access token.", required_scope=wanted)
+        if not caller.grant.allows(self.family, self.access):
+            words = self.family.replace("_", " ")
+            raise InsufficientScope(f"This route needs permission to {self.access.value} {words} ({wanted}); "
+                                    "this token's grant does not include it.", required_scope=wanted)
 
 
 PUBLIC = Need(None)
@@ -148,7 +142,7 @@ def _need(method: str, path: str, public: bool) -> Need | None:
     path = "/" + "/".join(segments)
     for family in FAMILIES:
         if family.holds(path):
-            return Need(family.requirement, family.name, Access.READ if method in _READS else Access.WRITE)
+            return Need(_requirement(family), family.name, Access.READ if method in _READS else Access.WRITE)
     if path == HUMAN_ONLY_PREFIX or path.startswith(HUMAN_ONLY_PREFIX + "/"):
         return Need(HUMAN_READ_WRITE)
     return None

@@ -10,6 +10,7 @@ from chalicelib.errors import ExpiryExceedsToken, InsufficientScope
 from chalicelib.model import ids, token_format
 from chalicelib.model.accounts import Generations
 from chalicelib.model.expiry import is_expired
+from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Maker
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.timeutil import to_iso
@@ -82,9 +83,16 @@ class TokenRecord:
     # compare with this, not with the token's own id: a token made while revoke-all ran, by a
     # token that revoke-all revoked, is revoked too, whatever the two Lambdas' clocks said.
     lineage_issued_ms: int | None = None
+    # What it may do to each resource family, when narrower than its scope's preset (a run token
+    # narrowed at its mint); None: the preset.
+    permissions: Grant | None = None
 
     def is_expired(self, now: datetime) -> bool:
         return is_expired(self.expires_at, now)
+
+    @property
+    def grant(self) -> Grant:
+        return self.permissions if self.permissions is not None else Grant.of_scope(self.scope)
 
     @property
     def line_issued_ms(self) -> int:
@@ -136,6 +144,7 @@ def new_token(
     not_after: datetime | None = None,
     made_by: Maker | None = None,
     via_invite_id: str | None = None,
+    permissions: Grant | None = None,
 ) -> IssuedToken:
     """A fresh token of ``kind`` for ``user_id``, not yet stored; callers decide who may have it.
     ``made_by``: who made it, and the lineage and revocation counts it inherits from what it is
@@ -164,6 +173,7 @@ def new_token(
         lineage_issued_ms=issued_ms if lineage_from_ms is None else min(issued_ms, lineage_from_ms),
         lifetime_expires_at=expires_at,
         revocations_seen=made_by.revocations_seen if made_by else None,
+        permissions=permissions,
     )
     return IssuedToken(record=record, value=minted.value)
 

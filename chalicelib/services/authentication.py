@@ -46,6 +46,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
             raise _used_after_rotation(record, record.expires_at, now)
         raise InvalidToken("expired", f"This token expired at {to_iso(record.expires_at)}; create a new one.")
     stops_at = record.expires_at
+    grant = record.permissions
     if parsed.parent_id is not None:
         parent = tokens.get(parsed.parent_id)
         if (parent is None or parent.deleted_at is not None or parent.is_expired(now) or record.parent_id != parent.id
@@ -55,6 +56,8 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
                                "was deleted, revoked or has expired.")
         if parent.expires_at is not None and (stops_at is None or parent.expires_at < stops_at):
             stops_at = parent.expires_at  # a run token dies with its parent (a rotation's window, say)
+        if record.permissions is not None:  # never more than its PAT may do now
+            grant = record.permissions.meet(parent.grant)
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
     if revocation := user.revocation_of(record.line_issued_ms, record.scope, record.revocations_seen):
@@ -87,6 +90,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         lineage_issued_ms=record.line_issued_ms,
         revocations_seen=record.revocations_seen,
         user_revocations=user.revocations,
+        permissions=grant.to_text() if grant is not None else "",
     )
 
 

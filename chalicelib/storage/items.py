@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.model.accounts import Role, User, UserStatus
 from chalicelib.model.events import RETENTION, EventType, SecurityEvent
+from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Invite, InviteStatus
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import TokenPolicy
@@ -82,6 +83,7 @@ def token_item(token: TokenRecord) -> Item:
         "agentId": token.agent_id,
         "stage": token.stage,
         "parentId": token.parent_id,
+        "permissions": token.permissions.to_text() if token.permissions is not None else None,
         "createdByUserId": token.created_by_user_id,
         "createdByTokenId": token.created_by_token_id,
         "createdViaInviteId": token.created_via_invite_id,
@@ -116,6 +118,7 @@ def token_from_item(item: Item) -> TokenRecord:
         agent_id=fields.get("agentId"),
         stage=fields.get("stage"),
         parent_id=fields.get("parentId"),
+        permissions=Grant.from_text(fields["permissions"]) if "permissions" in fields else None,
         created_by_user_id=fields.get("createdByUserId"),
         created_by_token_id=fields.get("createdByTokenId"),
         created_via_invite_id=fields.get("createdViaInviteId"),

@@ -715,8 +715,9 @@ async function tokensPage() {
   const me = await whoAmI();
   const form = $("[data-form=create-token]");
   const scope = form.elements.scope;
-  if (me.token.scope === "admin") {
-    scope.append(el("option", { value: "admin", text: "admin: read_write plus user and invite administration" }));
+  if (me.token.scope === "admin") {  // after read_write, the default; read stays last
+    scope.insertBefore(el("option", { value: "admin", text: "admin: read_write plus user and invite administration" }),
+      scope.options[1]);
   }
   const expiry = expiryPicker(me, form);
   const names = patNames();
