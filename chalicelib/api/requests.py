@@ -303,11 +303,26 @@ _IN_WORDS = {
 }
 
 
+# Fields whose keys the client chooses: a key is said as what it stands for, never repeated.
+_MAPS = {"permissions": "a family"}
+
+
+def _field_path(loc: tuple[int | str, ...]) -> list[str]:
+    """The path to a problem, with a key of a map the client wrote said in words."""
+    path: list[str] = []
+    for part in loc:
+        if path and path[-1] in _MAPS:
+            path.append(f"<{_MAPS[path[-1]]}>")
+            break
+        path.append(str(part))
+    return path
+
+
 def _describe(error: ValidationError) -> str:
     """One readable sentence per problem; never echoes the rejected value."""
     problems = []
     for item in error.errors(include_url=False, include_input=False):
-        field = ".".join(str(part) for part in item["loc"])
+        field = ".".join(_field_path(item["loc"]))
         if item["type"] == "json_invalid":
             problems.append("the request body is not valid JSON")
         elif not field and item["type"] in ("model_type", "model_attributes_type", "dict_type"):

@@ -31,6 +31,7 @@ class Permission(StrEnum):
 
 
 _RANK = {Permission.NONE: 0, Permission.READ: 1, Permission.WRITE: 2}
+_NOTHING = "-"
 
 
 @dataclass(frozen=True)
@@ -73,17 +74,22 @@ class Grant:
                            for (family, mine), (_, theirs) in zip(self.permissions, other.permissions, strict=True)))
 
     def label(self, scope: Scope) -> str:
-        """How the API names it: its preset (``read``, ``read_write``, ``admin``), or ``custom``."""
-        return scope.value if self == Grant.of_scope(scope) else "custom"
+        """How the API names it: the preset it equals (``read``, ``read_write``, ``admin``; the
+        token's own first), or ``custom``."""
+        for preset in (scope, *Scope):
+            if self == Grant.of_scope(preset):
+                return str(preset.value)
+        return "custom"
 
     def to_text(self) -> str:
-        """``work_items:read,workflows:write``: the families it names, as stored and carried."""
+        """``work_items:read,workflows:write``: the families it names, as stored and carried;
+        ``-`` for a grant of nothing (never the empty text, which a caller reads as its preset)."""
         return ",".join(f"{family}:{permission.value}" for family, permission in self.permissions
-                        if permission is not Permission.NONE)
+                        if permission is not Permission.NONE) or _NOTHING
 
     @classmethod
     def from_text(cls, text: str) -> Grant:
-        pairs = (item.split(":", 1) for item in text.split(",") if item)
+        pairs = (item.split(":", 1) for item in text.split(",") if item and item != _NOTHING)
         return cls.of({family: Permission(permission) for family, permission in pairs})
 
 

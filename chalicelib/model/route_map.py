@@ -35,7 +35,7 @@ def _requirement(family: Family) -> Requirement:
     return HUMAN_ADMIN if family.admin else FAMILY_MEMBER
 
 
-# A person's own settings, whatever the scope of their token: never an agent's.
+# A person's own settings: a person's read_write or admin token, never an agent's or a read-only one.
 HUMAN_ONLY_PREFIX = "/settings"
 
 

@@ -189,16 +189,22 @@ class Creator:
     lineage_issued_ms: int
 
 
-def escalation(holder: Scope, wanted: Scope, verb: str) -> InsufficientScope | None:
+def escalation(holder: Scope, holder_grant: Grant, wanted: Scope, wanted_grant: Grant,
+               verb: str) -> InsufficientScope | None:
     """The refusal (403) when a token of scope ``holder`` asks to ``verb`` a token of scope
-    ``wanted`` that can do more than itself, or None."""
-    if holder.covers(wanted):
-        return None
-    return InsufficientScope(
-        f"A token with {holder.value} scope cannot {verb} a token with {wanted.value} scope; "
-        f"use a token with {wanted.value} scope.",
-        required_scope=wanted.value,
-    )
+    ``wanted`` that can do more than itself (by scope, or by any family of its grant), or None."""
+    if not holder.covers(wanted):
+        return InsufficientScope(
+            f"A token with {holder.value} scope cannot {verb} a token with {wanted.value} scope; "
+            f"use a token with {wanted.value} scope.",
+            required_scope=wanted.value,
+        )
+    if not wanted_grant.within(holder_grant):
+        return InsufficientScope(
+            f"A token cannot {verb} a token that may do more than itself ({wanted_grant.to_text()}).",
+            required_scope=wanted_grant.to_text(),
+        )
+    return None
 
 
 def require_within_maker(maker_expires_at: datetime | None, expires_at: datetime | None) -> None:

@@ -56,8 +56,8 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
                                "was deleted, revoked or has expired.")
         if parent.expires_at is not None and (stops_at is None or parent.expires_at < stops_at):
             stops_at = parent.expires_at  # a run token dies with its parent (a rotation's window, say)
-        if record.permissions is not None:  # never more than its PAT may do now
-            grant = record.permissions.meet(parent.grant)
+        if record.permissions is not None or parent.permissions is not None:  # never more than its PAT may now
+            grant = record.grant.meet(parent.grant)
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
     if revocation := user.revocation_of(record.line_issued_ms, record.scope, record.revocations_seen):

@@ -8,6 +8,7 @@ from chalicelib.model import ids
 from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.expiry import require_future_within
+from chalicelib.model.grants import Grant
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import TokenPolicy
 from chalicelib.model.tokens import (
@@ -30,7 +31,7 @@ def create_pat(
 ) -> IssuedToken:
     """A new PAT for the caller, never of a higher scope than the token asking for it. Stored only
     if the caller's token is still as the authorizer saw it (CreatorRevoked otherwise)."""
-    if refusal := escalation(caller.scope, scope, "create"):
+    if refusal := escalation(caller.scope, caller.grant, scope, Grant.of_scope(scope), "create"):
         audit.record("token.create", audit.DENIED, caller.user_id, tokenId=caller.token_id, scope=scope.value,
                      reason="scope_escalation")
         raise refusal

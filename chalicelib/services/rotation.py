@@ -57,7 +57,7 @@ def rotate_pat(
     found = store.tokens.get_many(caller.user_id, [token_id]).get(token_id) if token_id else None
     old = _rotatable(store, caller, found, now)
     rotating_itself = old.id == caller.token_id
-    if not rotating_itself and (refusal := escalation(caller.scope, old.scope, "rotate")):
+    if not rotating_itself and (refusal := escalation(caller.scope, caller.grant, old.scope, old.grant, "rotate")):
         audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, viaTokenId=caller.token_id,
                      scope=old.scope.value, reason="scope_escalation")
         raise refusal
@@ -77,7 +77,7 @@ def rotate_pat(
                                   revocations_seen=earliest(old.revocations_seen, caller.revocations_seen))
     successor = new_token(TokenKind.PAT, user_id=old.user_id, name=old.name, scope=old.scope,
                           expires_at=successor_expiry, now=now, rotated_from=old.id, not_after=not_after,
-                          made_by=made_by)
+                          made_by=made_by, permissions=old.permissions)
     try:
         store.tokens.rotate(old, successor.record, window_end=window_end, now=now, creator=caller.creator)
     except RotationLost as lost:  # rotated (409) or gone (404) meanwhile: the item as it was says which

@@ -27,7 +27,7 @@ def mint_run_token(
     """
     if permissions is not None and not permissions.within(caller.grant):
         raise InsufficientScope("A run token cannot have a permission its personal access token does not have.",
-                                required_scope=permissions.label(Scope.READ_WRITE))
+                                required_scope=permissions.to_text())
     asked = not isinstance(lifetime_seconds, LeftOut)
     seconds = lifetime_seconds if not isinstance(lifetime_seconds, LeftOut) else RUN_TOKEN_DEFAULT_SECONDS
     expires_at = caller.token_policy.run_token_expiry(now + timedelta(seconds=seconds), now, asked=asked)
