@@ -9,6 +9,14 @@ from openindex_cli.output import emit_json, table
 from openindex_cli.wording import when
 
 
+def grant_in_words(permissions: dict[str, str]) -> str:
+    """``write: work items, queues; read: workflows``: what a token may do, family by family."""
+    said = [f"{level}: " + ", ".join(family.replace("_", " ") for family, given in permissions.items()
+                                     if given == level)
+            for level in ("write", "read") if level in permissions.values()]
+    return "; ".join(said) or "nothing"
+
+
 @click.group(cls=HelpGroup)
 def auth() -> None:
     """Check credentials."""
@@ -17,7 +25,8 @@ def auth() -> None:
 @auth.command("check", short_help="Check the token in force against the API.")
 @request_options
 def auth_check(context: Context, profile: str | None, as_json: bool) -> None:
-    """Check the token against the API (GET /me): exit 0 when valid, 4 when refused (401).
+    """Check the token against the API (GET /me): exit 0 when valid, 4 when refused (401). It
+    says whose token it is, its kind, scope, grant (what it may read and write) and expiry.
 
     \b
     Examples:
@@ -35,6 +44,7 @@ def auth_check(context: Context, profile: str | None, as_json: bool) -> None:
         ("token:", f"{token['name']} ({token['id']}) from {settings.token_source}"),
         ("kind:", token["kind"] + (f", agent {token['agentId']}" if token.get("agentId") else "")),
         ("scope:", token["scope"]),
+        ("grant:", grant_in_words(token.get("permissions") or {})),
         ("expires:", when(token["expiresAt"])),
     ]
     click.echo(f"Token is valid for {settings.app_url}")

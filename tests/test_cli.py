@@ -108,6 +108,18 @@ def test_auth_check_shows_the_user_token_kind_scope_and_expiry(cli: Cli, account
     assert as_json["valid"] is True and as_json["token"]["scope"] == "admin"
 
 
+def test_auth_check_says_what_the_token_may_read_and_write(cli: Cli, accounts: Accounts, api: Api) -> None:
+    member = accounts.create()
+    login(cli, member.token)
+    assert ("grant:    write: work items, queues, domains, workflows, calendar sources, conversations"
+            in cli("auth", "check").stdout)
+    reader = api.post("/me/pats", member.token, body={"name": "r", "scope": "read"}).body["token"]
+    run = accounts.run_token(api, member, permissions={"work_items": "write", "workflows": "read"})["token"]
+    assert "grant:    read: work items, queues," in cli("auth", "check", env={"OPENINDEX_TOKEN": reader}).stdout
+    narrowed = cli("auth", "check", env={"OPENINDEX_TOKEN": run}).stdout
+    assert "scope:    custom" in narrowed and "grant:    write: work items; read: workflows" in narrowed
+
+
 def test_auth_check_exits_4_on_401_with_the_documented_resolution(cli: Cli) -> None:
     login(cli, "oi_pat_revoked")
     result = cli("auth", "check")
