@@ -19,7 +19,7 @@ from openindex_cli.commands import (
     request_options,
     say_if_more,
 )
-from openindex_cli.errors import EXIT_FORBIDDEN, CliError
+from openindex_cli.errors import EXIT_FORBIDDEN, EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, printable, shorten, table
 from openindex_cli.token_deletion import delete_own_token
 from openindex_cli.token_rotation import tokens_rotate
@@ -84,11 +84,13 @@ def _in_grace(token: dict[str, Any]) -> bool:
 @tokens.command("create", short_help="Create a token; its value is printed once.")
 @request_options
 @click.option("--name", required=True, help="a name to recognise the token by")
-@click.option("--scope", required=True, type=click.Choice(["read", "read_write", "admin"]),
+@click.option("--scope", type=click.Choice(["read", "read_write", "admin"]),
               help="what the token may do: read (read-only), read_write, or admin (needs an admin token)")
+@click.option("--permission", "permissions", multiple=True, metavar="FAMILY=LEVEL",
+              help="instead of --scope, family by family (repeatable): work_items=read, workflows=write, …")
 @click.option("--expires-at", metavar="WHEN", help=f"when it stops working: {expiry.FORMATS} (default: never)")
 def tokens_create(context: Context, profile: str | None, as_json: bool,
-                  name: str, scope: str, expires_at: str | None) -> None:
+                  name: str, scope: str | None, permissions: tuple[str, ...], expires_at: str | None) -> None:
     """Create a token; its value is printed once, on standard output.
 
     \b
@@ -97,8 +99,9 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
       oi settings personal tokens create --name ci --scope read_write --expires-at 30d
       oi settings personal tokens create --name dashboard --scope read --expires-at 90d
       oi settings personal tokens create --name ops --scope admin --expires-at 2027-01-01
+      oi settings personal tokens create --name triage --permission work_items=write
     """
-    body: dict[str, Any] = {"name": name_option("--name", name), "scope": scope}
+    body: dict[str, Any] = {"name": name_option("--name", name), **grant_option(scope, permissions)}
     if expires_at is not None:
         body["expiresAt"] = expires_at_option(expires_at, context)
     created = context.api(context.settings(profile)).call(
@@ -110,6 +113,21 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
                f"expires {when_here(created['expiresAt'], context.zone)}.", err=True)
     click.echo(created["token"])
     click.echo("Copy it now: it cannot be shown again.", err=True)
+
+
+def grant_option(scope: str | None, permissions: tuple[str, ...]) -> dict[str, Any]:
+    """``scope``, or the ``permissions`` map that ``--permission family=level`` options give."""
+    if (scope is None) == (not permissions):
+        raise CliError("give --scope or --permission (one of them)", EXIT_USAGE)
+    if scope is not None:
+        return {"scope": scope}
+    given: dict[str, str] = {}
+    for option in permissions:
+        family, _, level = option.partition("=")
+        if not family or level not in ("none", "read", "write"):
+            raise CliError(f"--permission {printable(option)}: write FAMILY=none|read|write", EXIT_USAGE)
+        given[family] = level
+    return {"permissions": given}
 
 
 @tokens.command("delete", short_help="Delete a token: it stops working at once.")

@@ -58,14 +58,17 @@ def test_an_empty_grant_round_trips_through_the_authorizer_context() -> None:
 
 # --- F2: scope, not grant, decides creation, rotation and minting (latent until step 4) ------
 
-def test_a_run_token_minted_without_permissions_is_held_to_a_narrowed_pat(
+def test_a_run_token_is_held_to_its_pat_narrowed_after_its_mint(
     api: Api, work_items: Api, accounts: Accounts, store: Store
 ) -> None:
     owner = accounts.create()
+    run = accounts.run_token(api, owner)["token"]  # minted without permissions, by a full read_write PAT
     narrow_stored_pat(store, owner.user.id, owner.token_id, Grant.of({"work_items": Permission.READ}))
     assert work_items.post("/work-items", owner.token, body={"title": "x"}).status == 403  # the PAT is narrowed
-    run = accounts.run_token(api, owner)["token"]
     assert work_items.post("/work-items", run, body={"title": "via run token"}).status == 403
+    assert work_items.get("/work-items", run).status == 200
+    # and a narrowed PAT mints none at all
+    assert api.post("/workflows/agent-run-tokens", owner.token, body={"agentId": "a"}).status == 403
 
 
 def test_a_narrowed_pat_cannot_create_a_full_read_write_pat(api: Api, accounts: Accounts, store: Store) -> None:

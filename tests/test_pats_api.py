@@ -102,7 +102,7 @@ def test_users_see_only_their_own_tokens(api: Api, accounts: Accounts) -> None:
         (b"[]", "must be a JSON object"),
         (b'"read_write"', "must be a JSON object"),
         (b'{"scope": "read_write"}', "name: required"),
-        (b'{"name": "x"}', "scope: required"),
+        (b'{"name": "x"}', "give scope or permissions"),
         (b'{"name": "x", "scope": "root"}', "scope"),
         (b'{"name": "x", "scope": "read_write", "admin": true}', "admin: unknown field"),
         (b'{"name": 7, "scope": "read_write"}', "name"),

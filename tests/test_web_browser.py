@@ -187,15 +187,17 @@ def test_root_sends_a_tab_without_a_token_to_sign_in_and_a_good_token_signs_in(t
     expect(tab.page.get_by_role("alert")).to_have_text("Sign in to continue.")
 
 
-@pytest.mark.parametrize("kind", ["unknown", "run", "read"])
-def test_a_bad_a_run_or_a_read_only_token_is_refused_in_words(tabs, stack: Stack, kind: str) -> None:
+@pytest.mark.parametrize("kind", ["unknown", "run", "read", "narrowed"])
+def test_a_bad_a_run_a_read_only_or_a_narrowed_token_is_refused_in_words(tabs, stack: Stack, kind: str) -> None:
     if kind == "unknown":
         token, expected = "oi_pat_not-a-token", "That token was refused"
-    elif kind == "read":
-        minter = member_pat(stack, "reader-maker")
-        status, reader = call(stack, "POST", "/me/pats", minter["token"], {"name": "reader", "scope": "read"})
+    elif kind in ("read", "narrowed"):
+        minter = member_pat(stack, f"{kind}-maker")
+        grant = {"scope": "read"} if kind == "read" else {"permissions": {"work_items": "write"}}
+        status, reader = call(stack, "POST", "/me/pats", minter["token"], {"name": kind, **grant})
         assert status == 201
-        token, expected = reader["token"], "That token is read-only"
+        token = reader["token"]
+        expected = "That token is read-only" if kind == "read" else "narrowed to some resource families"
     else:
         minter = member_pat(stack, "run-minter")
         status, run = call(stack, "POST", "/workflows/agent-run-tokens", minter["token"], {"agentId": "agent-1"})

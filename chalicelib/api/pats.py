@@ -22,7 +22,7 @@ def create_pat() -> Response:
 
     request = body(CreatePatRequest)
     issued = pats.create_pat(store(), current_caller(), name=request.name, scope=request.scope,
-                             expires_at=request.expires_at, now=now())
+                             expires_at=request.expires_at, now=now(), permissions=request.grant())
     return created(responses.created_pat(issued))
 
 

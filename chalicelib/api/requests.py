@@ -110,6 +110,19 @@ def _run_family(name: str) -> str:
 # A resource family an agent run token may be given (never an admin one).
 RunFamily = Annotated[str, AfterValidator(_run_family)]
 
+_ALL_FAMILIES = tuple(family.name for family in FAMILIES)
+
+
+def _any_family(name: str) -> str:
+    if name not in _ALL_FAMILIES:
+        raise PydanticCustomError("family", "the resource families are {families}",
+                                  {"families": ", ".join(_ALL_FAMILIES)})
+    return name
+
+
+# Any resource family of the route map.
+AnyFamily = Annotated[str, AfterValidator(_any_family)]
+
 
 class _Body(BaseModel):
     # strict: "1" is not a number and 1 is not a string; forbid: a typo'd field is an error.
@@ -126,11 +139,24 @@ class _Query(BaseModel):
 
 
 class CreatePatRequest(_Body):
-    """Body of ``POST /me/pats``."""
+    """Body of ``POST /me/pats``: a preset ``scope``, or ``permissions`` family by family."""
 
     name: DisplayName
-    scope: Scope
+    scope: Scope | None = None
+    permissions: dict[AnyFamily, Permission] | None = None
     expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
+
+    @model_validator(mode="after")
+    def _one_grant(self) -> CreatePatRequest:
+        if (self.scope is None) == (self.permissions is None):
+            raise PydanticCustomError("one_grant", "give scope or permissions (one of them)")
+        if self.permissions is not None and all(p is Permission.NONE for p in self.permissions.values()):
+            raise PydanticCustomError("empty_grant", "give at least one resource family read or write")
+        return self
+
+    def grant(self) -> Grant | None:
+        """The grant asked for family by family, or None (a preset scope)."""
+        return Grant.of(self.permissions) if self.permissions is not None else None
 
 
 class RotatePatRequest(_Body):

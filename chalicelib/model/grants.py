@@ -73,6 +73,18 @@ class Grant:
         return Grant(tuple((family, min(mine, theirs, key=lambda permission: permission.rank))
                            for (family, mine), (_, theirs) in zip(self.permissions, other.permissions, strict=True)))
 
+    def preset(self) -> Scope | None:
+        """The preset this grant is, if it is one."""
+        return next((scope for scope in Scope if self == Grant.of_scope(scope)), None)
+
+    def least_scope(self) -> Scope:
+        """The narrowest scope whose preset holds this grant: admin as soon as it names an admin
+        family (only an admin's token may), else read_write (the role, policy and revocation
+        rules go by it)."""
+        admin = {family.name for family in FAMILIES if family.admin}
+        return Scope.ADMIN if any(family in admin and permission is not Permission.NONE
+                                  for family, permission in self.permissions) else Scope.READ_WRITE
+
     def label(self, scope: Scope) -> str:
         """How the API names it: the preset it equals (``read``, ``read_write``, ``admin``; the
         token's own first), or ``custom``."""

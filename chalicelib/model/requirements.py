@@ -25,6 +25,12 @@ class Requirement:
                 "use a human-owned personal access token.",
                 required_scope=self.scope.value,
             )
+        if self.people_only and caller.permissions:
+            raise InsufficientScope(
+                "A token narrowed to some resource families cannot manage tokens or use this service's settings; "
+                "use a read_write or admin personal access token.",
+                required_scope=self.scope.value,
+            )
         if self.refuses_admin_tokens and caller.scope is Scope.ADMIN:
             raise InsufficientScope(
                 "Agent run tokens are minted from a read_write personal access token, not an admin one: "

@@ -27,11 +27,19 @@ PAT_ID_PREFIX = TokenKind.PAT.spec.id_prefix
 
 
 def create_pat(
-    store: Store, caller: Caller, *, name: str, scope: Scope, expires_at: datetime | None, now: datetime
+    store: Store, caller: Caller, *, name: str, scope: Scope | None, expires_at: datetime | None, now: datetime,
+    permissions: Grant | None = None,
 ) -> IssuedToken:
-    """A new PAT for the caller, never of a higher scope than the token asking for it. Stored only
-    if the caller's token is still as the authorizer saw it (CreatorRevoked otherwise)."""
-    if refusal := escalation(caller.scope, caller.grant, scope, Grant.of_scope(scope), "create"):
+    """A new PAT for the caller: of a preset ``scope``, or with ``permissions`` family by family
+    (stored as the preset it equals, if it equals one); never able to do more than the token
+    asking for it. Stored only if the caller's token is still as the authorizer saw it
+    (CreatorRevoked otherwise)."""
+    if permissions is not None:
+        scope = permissions.preset() or permissions.least_scope()
+        permissions = None if permissions.preset() else permissions
+    assert scope is not None  # the request gives a scope or permissions
+    wanted = permissions if permissions is not None else Grant.of_scope(scope)
+    if refusal := escalation(caller.scope, caller.grant, scope, wanted, "create"):
         audit.record("token.create", audit.DENIED, caller.user_id, tokenId=caller.token_id, scope=scope.value,
                      reason="scope_escalation")
         raise refusal
@@ -42,10 +50,11 @@ def create_pat(
     expires_at = caller.token_policy.pat_expiry(scope, expires_at, now)
     require_within_maker(caller.expires_at, expires_at)
     issued = new_token(TokenKind.PAT, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now,
-                       not_after=caller.expires_at, made_by=caller.maker)
+                       not_after=caller.expires_at, made_by=caller.maker, permissions=permissions)
     store.tokens.put_created_by(issued.record, creator=caller.creator, now=now)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
-                 viaTokenId=caller.token_id, scope=scope.value, kind=issued.record.kind.value)
+                 viaTokenId=caller.token_id, scope=scope.value, kind=issued.record.kind.value,
+                 permissions=issued.record.grant.to_text())
     return issued
 
 

@@ -406,10 +406,10 @@ async function whoAmI() {
     await new Promise(() => {});
   }
   const me = await api("GET", "me");
-  if (me.token.kind !== "pat" || me.token.scope === "read") {
+  if (me.token.kind !== "pat" || me.token.scope === "read" || me.token.scope === "custom") {
     session.signOut(me.token.kind !== "pat"
       ? "Sign in with a personal access token: workflow agent run tokens cannot use the web UI."
-      : "Sign in with a read_write or admin token: a read-only token cannot manage tokens.");
+      : "Sign in with a read_write or admin token: a read-only or narrowed token cannot manage tokens.");
     await new Promise(() => {});
   }
   $("[data-who]").textContent = me.email;
@@ -536,10 +536,10 @@ async function signInPage() {
         showAlert("That is a workflow agent run token. Sign in with a personal access token (oi_pat_…) instead.");
         return;
       }
-      if (me.token.scope === "read") {
+      if (me.token.scope === "read" || me.token.scope === "custom") {
         field.value = "";
-        showAlert("That token is read-only: it reads OpenIndex resources but cannot manage tokens. "
-          + "Sign in with a read_write or admin token.");
+        showAlert(`That token is ${me.token.scope === "read" ? "read-only" : "narrowed to some resource families"}: `
+          + "it cannot manage tokens. Sign in with a read_write or admin token.");
         return;
       }
       session.signIn(token);
