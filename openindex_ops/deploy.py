@@ -34,6 +34,7 @@ from typing import Any
 
 import boto3
 
+from openindex_ops import example_service
 from openindex_ops.gateway import client_limits_web_acl, gateway_responses, method_settings, throttle_patches
 from openindex_ops.table import load_template
 
@@ -140,8 +141,8 @@ def example_merge_template(stage: str) -> dict[str, Any]:
         "WorkItemsTable": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
                            "Properties": {
                                "TableName": f"openindex-work-items-{stage}", "BillingMode": "PAY_PER_REQUEST",
-                               "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-                               "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                               "AttributeDefinitions": example_service.ATTRIBUTES,
+                               "KeySchema": example_service.KEYS,
                                "SSESpecification": {"SSEEnabled": True},
                                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}},
     })

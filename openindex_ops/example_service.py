@@ -13,6 +13,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = PROJECT_DIR / "examples" / "work_items"
 TABLE_VARIABLE = "WORK_ITEMS_TABLE"
 LOCAL_TABLE = "openindex-work-items-local"
+# The example table's keys, here and in its package's template.
+ATTRIBUTES = [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "id", "AttributeType": "S"}]
+KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "id", "KeyType": "RANGE"}]
 # The paths the example serves, under the same address as this service's in make run.
 PREFIX = "/work-items"
 
@@ -28,7 +31,5 @@ def load_app() -> Chalice:
 
 
 def create_table(client: Any, name: str = LOCAL_TABLE) -> None:
-    """The example's table: one item per work item, keyed by its id."""
-    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    """The example's table: one partition of work items, sorted by id (listed by a Query)."""
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", AttributeDefinitions=ATTRIBUTES, KeySchema=KEYS)

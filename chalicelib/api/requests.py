@@ -5,6 +5,7 @@ the authorizer never needs it (tests/test_layers.py holds that).
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -97,31 +98,18 @@ DisplayName = Annotated[
 # An instant sent by a client: RFC 3339 text with a time zone, nothing pydantic would also take.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
-_RUN_FAMILIES = tuple(family.name for family in FAMILIES if not family.admin)
-
-
-def _run_family(name: str) -> str:
-    if name not in _RUN_FAMILIES:
-        raise PydanticCustomError("run_family", "a run token's families are {families}",
-                                  {"families": ", ".join(_RUN_FAMILIES)})
+def _family(families: tuple[str, ...], which: str, name: str) -> str:
+    """``name``, a resource family among ``families`` (a 400 naming them otherwise)."""
+    if name not in families:
+        raise PydanticCustomError("family", "{which} are {families}", {"which": which, "families": ", ".join(families)})
     return name
 
 
-# A resource family an agent run token may be given (never an admin one).
-RunFamily = Annotated[str, AfterValidator(_run_family)]
-
-_ALL_FAMILIES = tuple(family.name for family in FAMILIES)
-
-
-def _any_family(name: str) -> str:
-    if name not in _ALL_FAMILIES:
-        raise PydanticCustomError("family", "the resource families are {families}",
-                                  {"families": ", ".join(_ALL_FAMILIES)})
-    return name
-
-
-# Any resource family of the route map.
-AnyFamily = Annotated[str, AfterValidator(_any_family)]
+# Any resource family of the route map; one an agent run token may be given (never an admin one).
+AnyFamily = Annotated[str, AfterValidator(functools.partial(
+    _family, tuple(family.name for family in FAMILIES), "the resource families"))]
+RunFamily = Annotated[str, AfterValidator(functools.partial(
+    _family, tuple(family.name for family in FAMILIES if not family.admin), "a run token's families"))]
 
 
 class _Body(BaseModel):

@@ -30,6 +30,8 @@ openindex = CustomAuthorizer(
 )
 MAX_TITLE = 200
 FIELDS = ("id", "title", "createdBy", "createdAt", "createdWith")
+# Every work item in one partition, sorted by id: the list is a Query, never a Scan.
+PARTITION = "WORK_ITEMS"
 
 
 def table() -> Any:
@@ -58,13 +60,27 @@ def title_or_error() -> str | Response:
     return title.strip()
 
 
-def found(item_id: str) -> dict[str, Any] | None:
-    item = table().get_item(Key={"id": item_id}).get("Item")
-    return {key: item[key] for key in FIELDS} if item else None
+def key(item_id: str) -> dict[str, str]:
+    return {"pk": PARTITION, "id": item_id}
 
 
-def missing(item_id: str) -> Response:
+def shown(item: dict[str, Any]) -> dict[str, Any]:
+    """A work item as the API answers it (without its partition)."""
+    return {field: item[field] for field in FIELDS}
+
+
+def missing() -> Response:
     return error(404, "not_found", "No such work item.")
+
+
+def changed(change: Callable[[], dict[str, Any]]) -> dict[str, Any] | Response:
+    """The item as ``change`` (a write conditional on the item's existence) left it, or the 404."""
+    try:
+        return change()
+    except ClientError as failure:
+        if failure.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return missing()
+        raise
 
 
 @app.middleware("http")
@@ -82,8 +98,9 @@ def openindex_headers(event: Request, get_response: Callable[[Request], Response
 
 @app.route("/work-items", methods=["GET"], authorizer=openindex)
 def list_work_items() -> dict[str, Any]:
-    items = table().scan(Limit=100).get("Items", [])
-    return {"items": sorted(({key: item[key] for key in FIELDS} for item in items), key=lambda i: i["createdAt"])}
+    items = table().query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": PARTITION},
+                          Limit=100).get("Items", [])
+    return {"items": sorted((shown(item) for item in items), key=lambda item: item["createdAt"])}
 
 
 @app.route("/work-items", methods=["POST"], authorizer=openindex)
@@ -94,13 +111,14 @@ def create_work_item() -> Response:
     who = caller()
     item = {"id": f"wi_{uuid.uuid4().hex}", "title": title, "createdBy": who["userId"],
             "createdAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "createdWith": who["tokenId"]}
-    table().put_item(Item=item)
+    table().put_item(Item={"pk": PARTITION, **item})
     return Response(body=item, status_code=201, headers={"Location": f"/work-items/{item['id']}"})
 
 
 @app.route("/work-items/{item_id}", methods=["GET"], authorizer=openindex)
 def get_work_item(item_id: str) -> Any:
-    return found(item_id) or missing(item_id)
+    item = table().get_item(Key=key(item_id)).get("Item")
+    return shown(item) if item else missing()
 
 
 @app.route("/work-items/{item_id}", methods=["PATCH"], authorizer=openindex)
@@ -108,20 +126,13 @@ def update_work_item(item_id: str) -> Any:
     title = title_or_error()
     if isinstance(title, Response):
         return title
-    try:
-        item = table().update_item(
-            Key={"id": item_id}, UpdateExpression="SET title = :title", ConditionExpression="attribute_exists(id)",
-            ExpressionAttributeValues={":title": title}, ReturnValues="ALL_NEW")["Attributes"]
-    except ClientError as failure:
-        if failure.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return missing(item_id)
-        raise
-    return {key: item[key] for key in FIELDS}
+    item = changed(lambda: table().update_item(
+        Key=key(item_id), UpdateExpression="SET title = :title", ConditionExpression="attribute_exists(id)",
+        ExpressionAttributeValues={":title": title}, ReturnValues="ALL_NEW")["Attributes"])
+    return shown(item) if isinstance(item, dict) else item
 
 
 @app.route("/work-items/{item_id}", methods=["DELETE"], authorizer=openindex)
 def delete_work_item(item_id: str) -> Response:
-    if found(item_id) is None:
-        return missing(item_id)
-    table().delete_item(Key={"id": item_id})
-    return Response(body="", status_code=204)
+    gone = changed(lambda: table().delete_item(Key=key(item_id), ConditionExpression="attribute_exists(id)"))
+    return gone if isinstance(gone, Response) else Response(body="", status_code=204)
