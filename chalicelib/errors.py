@@ -91,6 +91,12 @@ class InsufficientScope(ServiceError):
         return {"WWW-Authenticate": f'{REALM}, error="insufficient_scope"'}
 
 
+class NotNarrower(InsufficientScope):
+    """A narrowing asked for more than the token has: a permission, or a later expiry."""
+
+    code = "not_narrower"
+
+
 class RouteNotInMap(InsufficientScope):
     """The route is not in the OpenIndex route map: no token may call it (never allowed by default)."""
 

@@ -19,10 +19,12 @@ from openindex_cli.commands import (
     request_options,
     say_if_more,
 )
-from openindex_cli.errors import EXIT_FORBIDDEN, EXIT_USAGE, CliError
+from openindex_cli.errors import EXIT_FORBIDDEN, CliError
 from openindex_cli.output import emit_json, printable, shorten, table
 from openindex_cli.token_deletion import delete_own_token
+from openindex_cli.token_narrowing import tokens_narrow
 from openindex_cli.token_rotation import tokens_rotate
+from openindex_cli.tokens_grant import grant_option
 from openindex_cli.wording import for_people, when, when_here
 
 USER_AGENT_WIDTH = 24  # in the tokens table; --json has it whole
@@ -34,6 +36,7 @@ def tokens() -> None:
 
 
 tokens.add_command(tokens_rotate)
+tokens.add_command(tokens_narrow)
 
 
 @tokens.command("list", short_help="List your tokens, never their values.")
@@ -113,21 +116,6 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
                f"expires {when_here(created['expiresAt'], context.zone)}.", err=True)
     click.echo(created["token"])
     click.echo("Copy it now: it cannot be shown again.", err=True)
-
-
-def grant_option(scope: str | None, permissions: tuple[str, ...]) -> dict[str, Any]:
-    """``scope``, or the ``permissions`` map that ``--permission family=level`` options give."""
-    if (scope is None) == (not permissions):
-        raise CliError("give --scope or --permission (one of them)", EXIT_USAGE)
-    if scope is not None:
-        return {"scope": scope}
-    given: dict[str, str] = {}
-    for option in permissions:
-        family, _, level = option.partition("=")
-        if not family or level not in ("none", "read", "write"):
-            raise CliError(f"--permission {printable(option)}: write FAMILY=none|read|write", EXIT_USAGE)
-        given[family] = level
-    return {"permissions": given}
 
 
 @tokens.command("delete", short_help="Delete a token: it stops working at once.")

@@ -19,6 +19,8 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "delete a PAT": ["BatchGetItem", "UpdateItem"],
     "an admin deletes someone's PAT": ["BatchGetItem", "UpdateItem", "PutItem"],
     "rotate a PAT": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
+    # the token, then its new grant and the owner's security event in one transaction
+    "narrow a PAT": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
     "first use of a token in five minutes": ["BatchGetItem", "UpdateItem"],
     # the claim's transaction also checks the invite's making token: no cut-off reached its
     # lineage and it was not reported leaked (two condition checks, no read)

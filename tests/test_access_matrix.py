@@ -27,6 +27,7 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("POST", "/me/pats", {"name": "m", "scope": "read_write"}, (201, 201, 201, 403)),
     ("POST", "/me/pats", {"name": "m", "scope": "admin"}, (403, 403, 201, 403)),
     ("DELETE", f"/me/pats/{UNKNOWN_PAT}", None, (404, 404, 404, 403)),
+    ("PATCH", f"/me/pats/{UNKNOWN_PAT}", {"scope": "read"}, (404, 404, 404, 403)),
     ("POST", "/me/pats/revoke-all", None, (204, 204, 204, 403)),
     ("POST", "/me/pats/self/rotate", None, (201, 201, 201, 403)),
     ("POST", f"/me/pats/{UNKNOWN_PAT}/rotate", {"graceSeconds": 60}, (404, 404, 404, 403)),

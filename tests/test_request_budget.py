@@ -54,6 +54,7 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "preview a token policy's impact": lambda: api.get("/admin/settings/token-policy/impact?requireExpiry=true",
                                                            admin.token),
         "rotate a PAT": lambda: api.post(f"/me/pats/{doomed}/rotate", admin.token),
+        "narrow a PAT": lambda: api.patch(f"/me/pats/{doomed}", admin.token, body={"scope": "read"}),
         "first use of a token in five minutes": lambda: (clock.advance(minutes=5), api.get("/me", idle))[1],
         "claim an invite": lambda: api.post("/auth/invites/claim", body={"token": invite}),
         "list one page of invites": lambda: api.get("/admin/invites", admin.token),

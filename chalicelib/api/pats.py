@@ -10,7 +10,7 @@ from chalicelib.api import responses
 from chalicelib.api.routing import Router, body, created, current_caller, listing, no_content, now, store
 from chalicelib.model.accounts import User
 from chalicelib.model.kinds import TokenKind
-from chalicelib.services import pats, revocation, rotation, users
+from chalicelib.services import narrowing, pats, revocation, rotation, users
 
 router = Router()
 
@@ -37,6 +37,17 @@ def list_pats() -> dict[str, Any]:
 def delete_pat(token_id: str) -> Response:
     """Revoke one of the caller's PATs; it is refused from the next request on."""
     return _delete(current_caller().user_id, token_id)
+
+
+@router.route("/me/pats/{token_id}", methods=["PATCH"])
+def narrow_pat(token_id: str) -> dict[str, Any]:
+    """Narrow one of the caller's PATs: a smaller grant or an earlier expiry, same value."""
+    from chalicelib.api.requests import NarrowPatRequest
+
+    request = body(NarrowPatRequest)
+    narrowed = narrowing.narrow_pat(store(), current_caller(), token_id, grant=request.grant(),
+                                    expires_at=request.expires_at, now=now())
+    return responses.listed_pat(narrowed, pats.why_blocked(narrowed, current_caller().token_policy, now()))
 
 
 @router.route("/me/pats/{token_id}/rotate", methods=["POST"])

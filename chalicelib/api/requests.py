@@ -138,13 +138,45 @@ class CreatePatRequest(_Body):
     def _one_grant(self) -> CreatePatRequest:
         if (self.scope is None) == (self.permissions is None):
             raise PydanticCustomError("one_grant", "give scope or permissions (one of them)")
-        if self.permissions is not None and all(p is Permission.NONE for p in self.permissions.values()):
-            raise PydanticCustomError("empty_grant", "give at least one resource family read or write")
+        _require_some_family(self.permissions)
         return self
 
     def grant(self) -> Grant | None:
         """The grant asked for family by family, or None (a preset scope)."""
         return Grant.of(self.permissions) if self.permissions is not None else None
+
+
+class NarrowPatRequest(_Body):
+    """Body of ``PATCH /me/pats/{id}``: a narrower grant (a preset ``scope``, or ``permissions``
+    family by family), an earlier ``expiresAt``, or both."""
+
+    scope: Scope | None = None
+    permissions: dict[AnyFamily, Permission] | None = None
+    expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
+
+    @model_validator(mode="after")
+    def _something_narrower(self) -> NarrowPatRequest:
+        if self.scope is not None and self.permissions is not None:
+            raise PydanticCustomError("one_grant", "give scope or permissions, not both")
+        if "expires_at" in self.model_fields_set and self.expires_at is None:
+            raise PydanticCustomError("expiry_kept", "narrowing cannot take an expiry away: give expiresAt a time, "
+                                                     "or leave it out")
+        if self.scope is None and self.permissions is None and self.expires_at is None:
+            raise PydanticCustomError("nothing_to_narrow", "give scope, permissions or expiresAt: what to narrow")
+        _require_some_family(self.permissions)
+        return self
+
+    def grant(self) -> Grant | None:
+        """The grant asked for (by preset or family by family), or None (the token's own)."""
+        if self.permissions is not None:
+            return Grant.of(self.permissions)
+        return Grant.of_scope(self.scope) if self.scope is not None else None
+
+
+def _require_some_family(permissions: Mapping[str, Permission] | None) -> None:
+    """A grant given family by family reads or writes at least one family."""
+    if permissions is not None and all(permission is Permission.NONE for permission in permissions.values()):
+        raise PydanticCustomError("empty_grant", "give at least one resource family read or write")
 
 
 class RotatePatRequest(_Body):

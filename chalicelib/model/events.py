@@ -21,6 +21,7 @@ class EventType(StrEnum):
     TOKENS_REVOKED_ALL = "tokens_revoked_all"
     TOKEN_BLOCKED_BY_POLICY = "token_blocked_by_policy"
     ACCESS_LINK_CREATED = "access_link_created"
+    TOKEN_NARROWED = "token_narrowed"
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,18 @@ class Grant:
         return Grant(tuple((family, min(mine, theirs, key=lambda permission: permission.rank))
                            for (family, mine), (_, theirs) in zip(self.permissions, other.permissions, strict=True)))
 
+    def beyond(self, other: Grant) -> list[str]:
+        """What this grant gives that ``other`` does not, as a 403 names it (``workflows:write``)."""
+        return [needed(family, Access(mine.value)) for (family, mine), (_, theirs)
+                in zip(self.permissions, other.permissions, strict=True) if mine.rank > theirs.rank]
+
+    def in_words(self) -> str:
+        """``write work items; read queues, workflows``: the grant as a person reads it."""
+        said = [f"{level.value} " + ", ".join(family.replace("_", " ") for family, given in self.permissions
+                                            if given is level)
+                for level in (Permission.WRITE, Permission.READ) if level in dict(self.permissions).values()]
+        return "; ".join(said) or "nothing"
+
     def preset(self) -> Scope | None:
         """The preset this grant is, if it is one."""
         return next((scope for scope in Scope if self == Grant.of_scope(scope)), None)

@@ -90,7 +90,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     **_mine(HUMAN_READ_WRITE,
             ("GET", "/me/security-events"),
             ("POST", "/me/pats"), ("GET", "/me/pats"), ("DELETE", "/me/pats/{token_id}"),
-            ("POST", "/me/pats/{token_id}/rotate"), ("POST", "/me/pats/revoke-all"),
+            ("PATCH", "/me/pats/{token_id}"), ("POST", "/me/pats/{token_id}/rotate"), ("POST", "/me/pats/revoke-all"),
             ("GET", "/me/agent-run-tokens"), ("DELETE", "/me/agent-run-tokens/{run_id}")),
     # A person's read_write PAT mints a run token; neither a run token nor an admin token may.
     **_mine(RUN_TOKEN_MINTER, ("POST", "/workflows/agent-run-tokens")),

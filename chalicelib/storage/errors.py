@@ -64,3 +64,10 @@ class RotationLost(StoreConflict):
 
     reason = "rotation_lost"
     found: TokenRecord | None
+
+
+class NarrowingLost(StoreConflict):
+    """The token being narrowed was changed, rotated, deleted or expired meanwhile."""
+
+    reason = "narrowing_lost"
+    found: TokenRecord | None

@@ -10,12 +10,14 @@ from botocore.exceptions import ClientError
 
 from chalicelib.model import ids
 from chalicelib.model.accounts import User
+from chalicelib.model.events import SecurityEvent
 from chalicelib.model.kinds import BEARER_KINDS, Scope, TokenKind
 from chalicelib.model.token_policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.model.tokens import Creator, TokenRecord
-from chalicelib.storage.errors import CreatorRevoked, RotationLost, StoreConflict, Unavailable
+from chalicelib.storage.errors import CreatorRevoked, NarrowingLost, RotationLost, StoreConflict, Unavailable
 from chalicelib.storage.items import (
     compromised_item,
+    event_item,
     is_policy,
     is_profile,
     policy_from_item,
@@ -128,6 +130,41 @@ class TokenStore:
         if not rotating_itself:
             writes.append(self._unchanged(old.user_id, creator, now))
         self._table.transact(writes)
+
+    def narrow(self, old: TokenRecord, narrowed: TokenRecord, *, told: SecurityEvent, now: datetime) -> None:
+        """Give ``old`` the scope, grant and expiry of ``narrowed``, and store the event telling its
+        owner, both or neither; only while the token is as ``old`` was read (live, not rotated,
+        with that scope, grant and expiry: two narrowings at once never leave the wider one).
+        NarrowingLost otherwise, with the item as it is."""
+        values: dict[str, object] = {":now": to_iso(now), ":scope": old.scope.value, ":new_scope": narrowed.scope.value}
+        changes = ["#scope = :new_scope"]
+        removal = " REMOVE #permissions" if narrowed.permissions is None else ""  # a preset's grant is its scope's
+        if narrowed.permissions is not None:
+            changes.append("#permissions = :permissions")
+            values[":permissions"] = narrowed.permissions.to_text()
+        if narrowed.expires_at != old.expires_at and narrowed.expires_at is not None:
+            changes += ["expiresAt = :expires", "#ttl = :ttl"]
+            values.update({":expires": to_iso(narrowed.expires_at), ":ttl": to_epoch(narrowed.expires_at)})
+        conditions = [_STANDING, "attribute_not_exists(rotatedTo)", f"({_UNEXPIRED})", "#scope = :scope"]
+        if old.permissions is not None:
+            conditions.append("#permissions = :old_permissions")
+            values[":old_permissions"] = old.permissions.to_text()
+        else:
+            conditions.append("attribute_not_exists(#permissions)")
+        if old.expires_at is not None:
+            conditions.append("expiresAt = :old_expires")
+            values[":old_expires"] = to_iso(old.expires_at)
+        names = {"#scope": "scope", "#permissions": "permissions", **({"#ttl": "ttl"} if ":ttl" in values else {})}
+        self._table.transact([
+            Write({"Update": {
+                "TableName": self._table.name, "Key": token_key(old.user_id, old.id),
+                "UpdateExpression": "SET " + ", ".join(changes) + removal,
+                "ConditionExpression": " AND ".join(conditions),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": marshal(values),
+            }}, NarrowingLost, decode=token_from_item),
+            Write({"Put": {"TableName": self._table.name, "Item": event_item(told)}}),
+        ])
 
     def end_windows(
         self, user_id: str, token_id: str, successor_id: str, at: datetime, *, successor_revoked: bool = False

@@ -856,6 +856,7 @@ const EVENT_LABELS = {
   tokens_revoked_all: "All tokens revoked",
   token_blocked_by_policy: "Blocked by the token policy",
   access_link_created: "Re-access link created",
+  token_narrowed: "Token narrowed",
 };
 // A log under the tokens table: a short first page keeps the tokens in view.
 const EVENTS_PAGE_SIZE = 10;
