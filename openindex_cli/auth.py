@@ -5,16 +5,9 @@ import click
 
 from openindex_cli.api import ME_KEYS, api_path
 from openindex_cli.commands import Context, HelpGroup, request_options
+from openindex_cli.grant_words import grant_in_words
 from openindex_cli.output import emit_json, table
 from openindex_cli.wording import when
-
-
-def grant_in_words(permissions: dict[str, str]) -> str:
-    """``write: work items, queues; read: workflows``: what a token may do, family by family."""
-    said = [f"{level}: " + ", ".join(family.replace("_", " ") for family, given in permissions.items()
-                                     if given == level)
-            for level in ("write", "read") if level in permissions.values()]
-    return "; ".join(said) or "nothing"
 
 
 @click.group(cls=HelpGroup)

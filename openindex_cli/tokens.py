@@ -20,6 +20,7 @@ from openindex_cli.commands import (
     say_if_more,
 )
 from openindex_cli.errors import EXIT_FORBIDDEN, CliError
+from openindex_cli.grant_words import used_in_words
 from openindex_cli.output import emit_json, printable, shorten, table
 from openindex_cli.token_deletion import delete_own_token
 from openindex_cli.token_narrowing import tokens_narrow
@@ -45,7 +46,8 @@ tokens.add_command(tokens_narrow)
 def tokens_list(context: Context, profile: str | None, as_json: bool, limit: int | None) -> None:
     """List your tokens (never their values), newest first: STATUS says whether each works
     (active), works until the end of its grace window (rotated), or does not (blocked: rotated
-    past its window, or blocked by the token policy; a line under the table says why).
+    past its window, or blocked by the token policy; a line under the table says why). Lines
+    under the table also say what each token was seen to use, and how to narrow it to that.
 
     \b
     Examples:
@@ -68,6 +70,10 @@ def tokens_list(context: Context, profile: str | None, as_json: bool, limit: int
     for blocked in [t for t in items if t.get("blocked")]:
         click.echo(printable(f"! {blocked['id']} does not work: "
                              f"{for_people(str(blocked['blocked'].get('message', '')), context.zone)}"))
+    for used in [t for t in items if t.get("usedSince")]:
+        click.echo(printable(f"{used['id']} used since {when(used['usedSince'])}: {used_in_words(used)}"))
+        if used.get("narrowToUsed"):
+            click.echo(f"  narrow it to that: oi settings personal tokens narrow {used['id']} --to-used")
     say_if_more(more, len(items), "tokens")
 
 

@@ -21,7 +21,12 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "rotate a PAT": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
     # the token, then its new grant and the owner's security event in one transaction
     "narrow a PAT": ["BatchGetItem", "BatchGetItem", "TransactWriteItems"],
+    # a dry run: what it would refuse of the token's recorded uses; nothing written
+    "preview a narrowing": ["BatchGetItem", "BatchGetItem"],
     "first use of a token in five minutes": ["BatchGetItem", "UpdateItem"],
+    # what a PAT uses is learned the first time each use is seen (a few times in its life), on
+    # the last-use write when one is due, else in a write of its own
+    "a token's first use of a family, recorded recently": ["BatchGetItem", "UpdateItem"],
     # the claim's transaction also checks the invite's making token: no cut-off reached its
     # lineage and it was not reported leaked (two condition checks, no read)
     "claim an invite": ["BatchGetItem", "TransactWriteItems"],

@@ -227,6 +227,29 @@ def store(store_client: Any) -> Store:
     return Store(store_client, TABLE)
 
 
+ARN = "arn:aws:execute-api:eu-west-1:123456789012:otherapi/prod/{method}/{path}"
+
+
+def request(token: str | None, method: str, path: str, ip: str = "198.51.100.9") -> dict[str, Any]:
+    """A REQUEST authorizer's event, as API Gateway sends it for another API's route."""
+    sent = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return {"type": "REQUEST", "methodArn": ARN.format(method=method, path=path.removeprefix("/")),
+            "headers": sent, "requestContext": {"identity": {"sourceIp": ip, "userAgent": "svc/1"}}}
+
+
+@pytest.fixture
+def authorize(store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """The deployed authorizer Lambda's handler, on the test's store and clock."""
+    monkeypatch.setattr(app_module, "get_store", lambda: store)
+    monkeypatch.setattr(app_module, "utcnow", clock.now)
+    return lambda event: app_module.bearer_token(event, {})
+
+
+def effect(answer: dict[str, Any]) -> tuple[str, list[str]]:
+    (statement,) = answer["policyDocument"]["Statement"]
+    return statement["Effect"], statement["Resource"]
+
+
 class FrozenClock:
     """A clock that moves only when told to."""
 

@@ -15,32 +15,9 @@ import app as app_module
 from chalicelib.api.authorizer import UNAUTHORIZED, RouteOfArn
 from chalicelib.model.accounts import Role
 from chalicelib.model.kinds import Scope
-from chalicelib.storage import Store
 from openindex_ops.gateway import json_template, render
 
-from .conftest import Accounts, Api, AuditLog, DynamoCalls, FrozenClock
-
-ARN = "arn:aws:execute-api:eu-west-1:123456789012:otherapi/prod/{method}/{path}"
-
-
-def request(token: str | None, method: str, path: str, ip: str = "198.51.100.9") -> dict[str, Any]:
-    """A REQUEST authorizer's event, as API Gateway sends it for another API's route."""
-    sent = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return {"type": "REQUEST", "methodArn": ARN.format(method=method, path=path.removeprefix("/")),
-            "headers": sent, "requestContext": {"identity": {"sourceIp": ip, "userAgent": "svc/1"}}}
-
-
-@pytest.fixture
-def authorize(store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
-    """The deployed authorizer Lambda's handler, on the test's store and clock."""
-    monkeypatch.setattr(app_module, "get_store", lambda: store)
-    monkeypatch.setattr(app_module, "utcnow", clock.now)
-    return lambda event: app_module.bearer_token(event, {})
-
-
-def effect(answer: dict[str, Any]) -> tuple[str, list[str]]:
-    (statement,) = answer["policyDocument"]["Statement"]
-    return statement["Effect"], statement["Resource"]
+from .conftest import ARN, Accounts, Api, AuditLog, DynamoCalls, FrozenClock, effect, request
 
 
 def test_a_token_that_meets_the_route_is_allowed_for_exactly_that_route(

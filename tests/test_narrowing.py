@@ -174,7 +174,7 @@ def test_two_narrowings_at_once_never_leave_the_wider_one(
         reads.setattr(store.tokens, "get_many", lambda *_: stale)  # read before the other narrowing lands
         first = narrowing.narrow_pat(store, caller, agent["id"], grant=Grant.of({"work_items": Permission.READ}),
                                      expires_at=None, now=clock.now())
-        assert first.grant.permission("workflows") is Permission.NONE
+        assert first.token.grant.permission("workflows") is Permission.NONE
         with pytest.raises(Conflict):
             narrowing.narrow_pat(store, caller, agent["id"], grant=Grant.of(
                 {"work_items": Permission.READ, "workflows": Permission.WRITE}), expires_at=None, now=clock.now())

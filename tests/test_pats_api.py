@@ -51,7 +51,8 @@ def test_a_new_token_is_listed_at_once_and_never_with_its_value(api: Api, accoun
     assert listed.body["nextCursor"] is None
     item = next(i for i in listed.body["items"] if i["id"] == created["id"])
     assert set(item) == {"id", "name", "scope", "expiresAt", "createdAt", "lastUsedAt", "lastUsedIp",
-                         "lastUsedUserAgent", "rotatedTo", "rotatedFrom", "createdBy", "blocked", "permissions"}
+                         "lastUsedUserAgent", "rotatedTo", "rotatedFrom", "createdBy", "blocked", "permissions",
+                         "usedPermissions", "usedScope", "usedSince", "narrowToUsed"}
     assert created["token"] not in str(listed.body)
 
 

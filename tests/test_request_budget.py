@@ -19,6 +19,15 @@ def unmapped_route(token: str) -> ApiResponse:
     return ApiResponse(403, {}, answer["context"])
 
 
+def other_api_route(token: str, method: str, path: str) -> ApiResponse:
+    """A request for another API's route, as its gateway asks the authorizer."""
+    event = {"type": "REQUEST", "headers": {"Authorization": f"Bearer {token}"},
+             "methodArn": f"arn:aws:execute-api:us-east-1:123456789012:other/api/{method}/{path}"}
+    answer = app_module.bearer_token(event, {})
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    return ApiResponse(200, {}, answer["context"])
+
+
 def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, clock: FrozenClock) -> list[str]:
     admin = accounts.admin()
     api.get("/me", admin.token)  # the first use records lastUsedAt; measure the steady state
@@ -54,6 +63,10 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "preview a token policy's impact": lambda: api.get("/admin/settings/token-policy/impact?requireExpiry=true",
                                                            admin.token),
         "rotate a PAT": lambda: api.post(f"/me/pats/{doomed}/rotate", admin.token),
+        "preview a narrowing": lambda: api.patch(f"/me/pats/{doomed}", admin.token,
+                                                 body={"scope": "read", "dryRun": True}),
+        "a token's first use of a family, recorded recently": lambda: other_api_route(member.token, "GET",
+                                                                                      "queues"),
         "narrow a PAT": lambda: api.patch(f"/me/pats/{doomed}", admin.token, body={"scope": "read"}),
         "first use of a token in five minutes": lambda: (clock.advance(minutes=5), api.get("/me", idle))[1],
         "claim an invite": lambda: api.post("/auth/invites/claim", body={"token": invite}),

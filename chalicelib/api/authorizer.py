@@ -104,29 +104,32 @@ def decide(store: Store, event: Mapping[str, Any], now: datetime) -> dict[str, A
         if isinstance(refusal, authentication.ToldRefusal):
             store.events.report(refusal.event)
         raise Exception(UNAUTHORIZED) from None  # noqa: TRY002 - the exact exception API Gateway reads
-    # where the token was used, rarely (see usage); recording never refuses a request
-    usage.record(store, caller, usage.from_request_context(event.get("requestContext") or {}, now))
+    # where the token was used, rarely, and what it used (see usage); recording never refuses a request
+    use = usage.from_request_context(event.get("requestContext") or {}, now)
     try:
-        _check_route(caller, route)
+        need = _check_route(caller, route)
     except InsufficientScope as refusal:
+        usage.record(store, caller, use)
         audit.record("access.denied", audit.DENIED, caller.user_id, tokenId=caller.token_id,
                      route=f"{route.method} {route.path}", requiredScope=refusal.required_scope)
         resource = route.arn if len(route.arn) <= MAX_RESOURCE else route.stage_arn
         return _policy("Deny", caller.user_id, resource, {ERROR_CODE: refusal.code,
                                                           ERROR_MESSAGE: _json_text(refusal.message),
                                                           REQUIRED_SCOPE: refusal.required_scope})
+    usage.record(store, caller, use, need.use)
     return _policy("Allow", caller.user_id, route.arn, authentication.allowed_context(caller))
 
 
-def _check_route(caller: Caller, route: RouteOfArn) -> None:
-    """Raise InsufficientScope unless the route map has the route and the caller's token meets its
-    need (a family's route by the token's grant).
+def _check_route(caller: Caller, route: RouteOfArn) -> route_map.Need:
+    """The route's need, which the caller's token meets; InsufficientScope unless the route map
+    has the route and the caller's token meets its need (a family's route by the token's grant).
     A route the map marks public is judged as if it were not listed: public routes carry no
     authorizer, so one asked about a public path serves another API, where it is not public."""
     need = route_map.guarded_need(route.method, route.path)
     if need is None or len(route.arn) > MAX_RESOURCE:
         raise RouteNotInMap()
     need.check(caller)
+    return need
 
 
 def _authorization(event: Mapping[str, Any]) -> str:

@@ -41,13 +41,16 @@ def delete_pat(token_id: str) -> Response:
 
 @router.route("/me/pats/{token_id}", methods=["PATCH"])
 def narrow_pat(token_id: str) -> dict[str, Any]:
-    """Narrow one of the caller's PATs: a smaller grant or an earlier expiry, same value."""
+    """Narrow one of the caller's PATs: a smaller grant or an earlier expiry, same value; with
+    ``dryRun``, only say what it would be and which of its recorded uses it would have refused."""
     from chalicelib.api.requests import NarrowPatRequest
 
     request = body(NarrowPatRequest)
     narrowed = narrowing.narrow_pat(store(), current_caller(), token_id, grant=request.grant(),
-                                    expires_at=request.expires_at, now=now())
-    return responses.listed_pat(narrowed, pats.why_blocked(narrowed, current_caller().token_policy, now()))
+                                    expires_at=request.expires_at, now=now(), dry_run=request.dry_run)
+    token = narrowed.token
+    return {**responses.listed_pat(token, pats.why_blocked(token, current_caller().token_policy, now())),
+            "refusedUses": narrowed.refused_uses}
 
 
 @router.route("/me/pats/{token_id}/rotate", methods=["POST"])

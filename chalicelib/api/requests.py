@@ -153,6 +153,7 @@ class NarrowPatRequest(_Body):
     scope: Scope | None = None
     permissions: dict[AnyFamily, Permission] | None = None
     expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
+    dry_run: bool = Field(default=False, alias="dryRun")
 
     @model_validator(mode="after")
     def _something_narrower(self) -> NarrowPatRequest:

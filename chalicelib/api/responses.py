@@ -11,6 +11,7 @@ from chalicelib.errors import InsufficientScope, InvalidToken, RouteNotFound, Se
 from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.events import SecurityEvent
+from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Invite, IssuedInvite
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import Impact, TokenPolicy
@@ -51,6 +52,24 @@ def listed_pat(token: TokenRecord, blocked: BlockedReason | None = None) -> dict
         "rotatedFrom": token.rotated_from,
         "createdBy": _token_maker(token),
         "blocked": {"code": blocked.code, "message": blocked.message} if blocked else None,
+        **_learned(token),
+    }
+
+
+def _learned(token: TokenRecord) -> dict[str, Any]:
+    """What a PAT was seen to use, and the narrowing to exactly that (a ``PATCH`` body: what it
+    used that it may still do), or null when that takes nothing away or nothing was seen."""
+    used = token.used
+    least = used.least_grant()
+    target = least.meet(token.grant) if least is not None else None
+    offered = target is not None and target != token.grant and target != Grant.of({})
+    preset = target.preset() if target is not None else None
+    return {
+        "usedPermissions": used.permissions.as_dict(),
+        "usedScope": used.scope.value if used.scope else None,
+        "usedSince": _time(used.since),
+        "narrowToUsed": None if not offered or target is None else
+        {"scope": preset.value} if preset else {"permissions": target.as_dict()},
     }
 
 

@@ -47,11 +47,23 @@ class Caller:
     user_revocations: Generations = (0, 0)
     # The token's grant as text (Grant.to_text); empty for its scope's preset.
     permissions: str = ""
+    # What the PAT that learns from this token's use (the token, or a run token's parent) was
+    # seen to use (model.used), so the authorizer records a new use without a read.
+    used: str = field(default="", metadata=flat.not_in_context())
+    parent_id: str | None = field(default=None, metadata=flat.not_in_context())
 
     @property
     def grant(self) -> Grant:
         """What the token may do to each resource family."""
         return Grant.from_text(self.permissions) if self.permissions else Grant.of_scope(self.scope)
+
+    @property
+    def learning_token_id(self) -> str:
+        """The PAT that learns what this token uses: itself, or a run token's parent."""
+        return self.parent_id or self.token_id
+
+    def has_used(self, use: str) -> bool:
+        return use in self.used.split(",")
 
     @property
     def line_issued_ms(self) -> int:

@@ -26,6 +26,7 @@ from chalicelib.model.requirements import (
     RUN_TOKEN_MINTER,
     Requirement,
 )
+from chalicelib.model.used import family_use, preset_use
 
 FAMILY_MEMBER = Requirement(Scope.READ_WRITE, people_only=False)
 
@@ -51,6 +52,17 @@ class Need:
     @property
     def is_public(self) -> bool:
         return self.requirement is None
+
+    @property
+    def use(self) -> str | None:
+        """How an allowed request is recorded among what its token used (chalicelib.model.used):
+        a family's route by its family and access, a route only an unnarrowed token may call
+        by its scope; None for any other (``GET /me``: every token may call it)."""
+        if self.family is not None and self.access is not None:
+            return family_use(self.family, self.access)
+        if self.requirement is not None and self.requirement.people_only:
+            return preset_use(self.requirement.scope)
+        return None
 
     def check(self, caller: Caller) -> None:
         """Raise InsufficientScope unless the caller's token meets this need: a family's route by

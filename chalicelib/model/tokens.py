@@ -13,6 +13,7 @@ from chalicelib.model.expiry import is_expired
 from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Maker
 from chalicelib.model.kinds import Scope, TokenKind
+from chalicelib.model.used import Used
 from chalicelib.timeutil import to_iso
 
 # Far enough that nobody needs more (omit the expiry instead), near enough for any date library.
@@ -86,6 +87,8 @@ class TokenRecord:
     # What it may do to each resource family, when narrower than its scope's preset (a run token
     # narrowed at its mint); None: the preset.
     permissions: Grant | None = None
+    # PATs only: what it (and the run tokens it minted) was seen to use, since when.
+    used: Used = field(default_factory=Used)
 
     def is_expired(self, now: datetime) -> bool:
         return is_expired(self.expires_at, now)

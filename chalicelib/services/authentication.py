@@ -47,6 +47,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         raise InvalidToken("expired", f"This token expired at {to_iso(record.expires_at)}; create a new one.")
     stops_at = record.expires_at
     grant = record.permissions
+    learner = record  # the PAT that learns what this token uses (a run token's parent)
     if parsed.parent_id is not None:
         parent = tokens.get(parsed.parent_id)
         if (parent is None or parent.deleted_at is not None or parent.is_expired(now) or record.parent_id != parent.id
@@ -58,6 +59,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
             stops_at = parent.expires_at  # a run token dies with its parent (a rotation's window, say)
         if record.permissions is not None or parent.permissions is not None:  # never more than its PAT may now
             grant = record.grant.meet(parent.grant)
+        learner = parent
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
     if revocation := user.revocation_of(record.line_issued_ms, record.scope, record.revocations_seen):
@@ -91,6 +93,8 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         revocations_seen=record.revocations_seen,
         user_revocations=user.revocations,
         permissions=grant.to_text() if grant is not None else "",
+        used=",".join(sorted(learner.used.uses)),
+        parent_id=parsed.parent_id,
     )
 
 

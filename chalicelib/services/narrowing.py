@@ -7,6 +7,7 @@ change, so a thief cannot narrow a token quietly to learn it is theirs."""
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib import audit
@@ -25,13 +26,23 @@ from chalicelib.timeutil import to_iso
 _PAT = TokenKind.PAT.spec
 
 
+@dataclass(frozen=True)
+class Narrowing:
+    """A PAT as narrowed (or as it would be, for a dry run), and which of the uses recorded for it
+    the narrowing would have refused."""
+
+    token: TokenRecord
+    refused_uses: list[str]
+
+
 def narrow_pat(
     store: Store, caller: Caller, token_ref: str, *, grant: Grant | None, expires_at: datetime | None,
-    now: datetime,
-) -> TokenRecord:
+    now: datetime, dry_run: bool = False,
+) -> Narrowing:
     """Narrow one of the caller's PATs to ``grant`` (None: keep it) and ``expires_at`` (None: keep
-    it); the token as it is now. 403 for anything wider than the token or the calling token; 404
-    for no live PAT of theirs; 409 for a rotated one, or one changed meanwhile."""
+    it); the token as it is now (``dry_run``: as it would be, nothing stored). 403 for anything
+    wider than the token or the calling token; 404 for no live PAT of theirs; 409 for a rotated
+    one, or one changed meanwhile."""
     token_id = ids.normalize(_PAT.id_prefix, token_ref)
     found = store.tokens.get_many(caller.user_id, [token_id]).get(token_id) if token_id else None
     old = _narrowable(caller, found, now)
@@ -47,6 +58,9 @@ def narrow_pat(
     narrowed = dataclasses.replace(
         old, scope=scope, permissions=None if wanted.preset() else wanted,
         expires_at=expires_at or old.expires_at, lifetime_expires_at=expires_at or old.lifetime_expires_at)
+    refused = old.used.refused_by(narrowed.grant)
+    if dry_run:
+        return Narrowing(narrowed, refused)
     told = new_event(old.user_id, EventType.TOKEN_NARROWED, _in_words(old, narrowed), now, token_id=old.id,
                      token_name=old.name)
     try:
@@ -57,7 +71,7 @@ def narrow_pat(
     audit.record("token.narrowed", audit.SUCCESS, caller.user_id, tokenId=old.id, viaTokenId=caller.token_id,
                  scope=scope.value, permissions=wanted.to_text(),
                  expiresAt=to_iso(narrowed.expires_at) if narrowed.expires_at else None)
-    return narrowed
+    return Narrowing(narrowed, refused)
 
 
 def _narrowable(caller: Caller, record: TokenRecord | None, now: datetime) -> TokenRecord:

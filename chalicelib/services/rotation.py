@@ -78,6 +78,7 @@ def rotate_pat(
     successor = new_token(TokenKind.PAT, user_id=old.user_id, name=old.name, scope=old.scope,
                           expires_at=successor_expiry, now=now, rotated_from=old.id, not_after=not_after,
                           made_by=made_by, permissions=old.permissions)
+    successor = dataclasses.replace(successor, record=dataclasses.replace(successor.record, used=old.used))
     try:
         store.tokens.rotate(old, successor.record, window_end=window_end, now=now, creator=caller.creator)
     except RotationLost as lost:  # rotated (409) or gone (404) meanwhile: the item as it was says which

@@ -15,6 +15,7 @@ from chalicelib.model.invites import Invite, InviteStatus
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import TokenPolicy
 from chalicelib.model.tokens import TokenRecord
+from chalicelib.model.used import Used
 from chalicelib.storage.keys import (
     INVITE_INDEX_KEY,
     POLICY_KEY,
@@ -84,6 +85,8 @@ def token_item(token: TokenRecord) -> Item:
         "stage": token.stage,
         "parentId": token.parent_id,
         "permissions": token.permissions.to_text() if token.permissions is not None else None,
+        "usedPermissions": set(token.used.uses) or None,  # a string set, which ADD grows (never empty)
+        "usedSince": to_iso(token.used.since) if token.used.since else None,
         "createdByUserId": token.created_by_user_id,
         "createdByTokenId": token.created_by_token_id,
         "createdViaInviteId": token.created_via_invite_id,
@@ -119,6 +122,8 @@ def token_from_item(item: Item) -> TokenRecord:
         stage=fields.get("stage"),
         parent_id=fields.get("parentId"),
         permissions=Grant.from_text(fields["permissions"]) if "permissions" in fields else None,
+        used=Used.of(fields.get("usedPermissions", ()),
+                     from_iso(fields["usedSince"]) if "usedSince" in fields else None),
         created_by_user_id=fields.get("createdByUserId"),
         created_by_token_id=fields.get("createdByTokenId"),
         created_via_invite_id=fields.get("createdViaInviteId"),

@@ -40,6 +40,8 @@ _UNEXPIRED = "attribute_not_exists(expiresAt) OR expiresAt > :now"
 # A deleted token's item stays, marked, for DELETED_WATCH: a leak report that names it later still
 # reaches what it made (a thief could otherwise delete a stolen token before it is reported).
 _STANDING = "attribute_exists(pk) AND attribute_not_exists(deletedAt)"
+# When learning what a token uses began (its first learned use).
+_SINCE = "usedSince = if_not_exists(usedSince, :now)"
 REUSE_WATCH = timedelta(days=30)
 # A token revoked as leaked stays marked longer than any invite or link it made can live.
 COMPROMISE_WATCH = timedelta(days=31)
@@ -351,38 +353,60 @@ class TokenStore:
 
     def record_use(
         self, user_id: str, token_id: str, at: datetime, ip: str | None, user_agent: str | None,
-        stale_before: datetime, recent_before: datetime,
+        stale_before: datetime, recent_before: datetime, learned: str | None = None,
     ) -> None:
         """Record a use of the token unless one was recorded since ``recent_before``, or one from
         the same address since ``stale_before`` (concurrent requests then write once).
+        ``learned``: a use the token had not been seen to make, added to its ``usedPermissions``
+        on the same write, which then lands whatever the recent uses (a string set: concurrent
+        additions all land).
 
         Best effort: a failure here must not refuse a request that was already authorized.
         """
         place = {":ip": ip, ":agent": user_agent} if ip else {}
-        values = marshal({":now": to_iso(at), ":stale": to_iso(stale_before), ":recent": to_iso(recent_before),
-                          **place})
+        values: dict[str, object] = {":now": to_iso(at), ":stale": to_iso(stale_before),
+                                     ":recent": to_iso(recent_before), **place}
         changes = ["lastUsedAt = :now"]
         removals = []
         # without an address (a request seen without its context) the last one stays; with one, its
         # user agent goes with it, or none
         for attribute, placeholder in (("lastUsedIp", ":ip"), ("lastUsedUserAgent", ":agent")) if place else ():
-            if placeholder in values:
+            if values.get(placeholder) is not None:
                 changes.append(f"{attribute} = {placeholder}")
             else:
                 removals.append(attribute)
-        same_place = " AND lastUsedIp = :ip" if ":ip" in values else ""
-        fresh = f"lastUsedAt >= :recent OR (lastUsedAt >= :stale{same_place})"
+        same_place = " AND lastUsedIp = :ip" if place else ""
+        fresh = f" AND NOT (lastUsedAt >= :recent OR (lastUsedAt >= :stale{same_place}))"
         update = "SET " + ", ".join(changes) + (" REMOVE " + ", ".join(removals) if removals else "")
+        if learned is not None:
+            update, fresh = update.replace("SET ", f"SET {_SINCE}, ", 1) + " ADD usedPermissions :learned", ""
+            values = {":now": values[":now"], ":learned": {learned}, **place}
         try:
             self._table.write(Write({"Update": {
                 "TableName": self._table.name,
                 "Key": token_key(user_id, token_id),
                 "UpdateExpression": update,
                 # attribute_exists keeps a concurrently deleted token from being recreated.
-                "ConditionExpression": f"{_STANDING} AND NOT ({fresh})",
-                "ExpressionAttributeValues": values,
+                "ConditionExpression": f"{_STANDING}{fresh}",
+                "ExpressionAttributeValues": marshal(values),
             }}))
         except StoreConflict:
             pass  # recorded from this address since, or the token is gone
         except (Unavailable, ClientError) as error:
             log.warning("could not record last use of token %s: %s", token_id, error)
+
+    def learn_use(self, user_id: str, token_id: str, learned: str, at: datetime) -> None:
+        """Add ``learned`` to what the PAT ``token_id`` was seen to use (one of its run tokens
+        used it). Best effort, as :meth:`record_use`."""
+        try:
+            self._table.write(Write({"Update": {
+                "TableName": self._table.name,
+                "Key": token_key(user_id, token_id),
+                "UpdateExpression": f"SET {_SINCE} ADD usedPermissions :learned",
+                "ConditionExpression": _STANDING,
+                "ExpressionAttributeValues": marshal({":now": to_iso(at), ":learned": {learned}}),
+            }}))
+        except StoreConflict:
+            pass  # the token is gone
+        except (Unavailable, ClientError) as error:
+            log.warning("could not record what token %s used: %s", token_id, error)
