@@ -226,7 +226,8 @@ def test_create_tokens_shown_once_then_listed_without_their_value_and_delete_aft
     sign_in(tab, stack.token)
     page = tab.page
     expect(page.get_by_label("Scope").locator("option")).to_have_text([re.compile("^read_write"),
-                                                                        re.compile("^admin"), re.compile("^read:")])
+                                                                        re.compile("^admin"), re.compile("^read:"),
+                                                                        re.compile("^custom")])
     page.get_by_label("Name").fill("ci-forever")
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_label("New token", exact=True)).to_have_value(re.compile("^oi_pat_"))
@@ -423,7 +424,8 @@ def test_a_member_sees_no_admin_scope_or_pages_and_loads_more_tokens(tabs, stack
     sign_in(tab, member["pat"]["token"])
     page = tab.page
     expect(page.get_by_label("Scope").locator("option")).to_have_text([re.compile("^read_write"),
-                                                                        re.compile("^read:")])  # no admin
+                                                                        re.compile("^read:"),
+                                                                        re.compile("^custom")])  # no admin
     expect(page.get_by_role("navigation", name="Settings").get_by_role("link")).to_have_text(["Tokens"])
     rows = page.get_by_role("region", name="Your tokens").locator("[data-rows] tr")
     expect(rows).to_have_count(25)
@@ -1361,3 +1363,55 @@ def test_every_page_fits_the_window_and_links_only_to_pages_that_exist(tabs, sta
         content_type = {name.lower(): value for name, value in headers.items()}["content-type"]
         assert status == 200 and content_type.startswith("text/html"), (link, status)
     assert tab.errors() == [] and signed_out.errors() == []
+
+
+@WIDTHS
+def test_a_token_is_made_family_by_family_with_the_picker(tabs, stack: Stack, width: int) -> None:
+    tab = tabs(width=width)
+    sign_in(tab, stack.token)
+    page = tab.page
+    families = page.get_by_role("group", name="What it may do to each family")
+    expect(families).to_be_hidden()
+    page.get_by_label("Scope").select_option("custom")
+    expect(families).to_be_visible()
+    expect(families.get_by_label("users: write")).to_be_visible()  # an admin tab is offered the admin families
+    page.get_by_label("Name").fill(f"triage-{width}")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose read or write for at least one family")
+    families.get_by_label("work items: write").check()
+    families.get_by_label("queues: read").check()
+    assert_fits_the_width(page)
+    page.get_by_role("button", name="Create token").click()
+    made = page.get_by_label("New token", exact=True)
+    expect(made).to_have_value(re.compile("^oi_pat_"))
+    granted = call(stack, "GET", "/me", made.input_value())[1]["token"]["permissions"]
+    assert {family for family, level in granted.items() if level != "none"} == {"work_items", "queues"}
+    row = page.get_by_role("row").filter(has_text=f"triage-{width}")
+    expect(row).to_contain_text("custom")
+    expect(row).to_contain_text("write: work items; read: queues")
+    expect(families).to_be_hidden()  # the form is back to its preset
+    assert_fits_the_width(page)
+    assert_in_words(page)
+
+
+@WIDTHS
+def test_a_token_is_narrowed_to_what_it_used(tabs, stack: Stack, width: int) -> None:
+    agent = pat_of(stack, stack.token, f"reader-{width}")
+    assert call(stack, "GET", "/work-items", agent["token"])[0] == 200  # through the local gateway's authorizer
+    tab = tabs(width=width)
+    sign_in(tab, stack.token)
+    page = tab.page
+    row = page.get_by_role("row").filter(has_text=f"reader-{width}")
+    expect(row).to_contain_text("used: read: work items")
+    assert_fits_the_width(page)
+    row.get_by_role("button", name=f"Narrow reader-{width} to what it used").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("It keeps read: work items")
+    expect(dialog).to_contain_text("watched for less than 7 days")
+    dialog.get_by_role("button", name="Narrow").click()
+    expect(page.get_by_role("status")).to_contain_text(f"“reader-{width}” was narrowed: it may now read: work items.")
+    expect(row).to_contain_text("custom")
+    expect(row.get_by_role("button", name=re.compile("Narrow"))).to_have_count(0)
+    assert call(stack, "POST", "/work-items", agent["token"], {"title": "no"})[0] == 403
+    assert call(stack, "GET", "/work-items", agent["token"])[0] == 200
+    assert_in_words(page)

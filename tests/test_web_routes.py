@@ -142,3 +142,14 @@ def test_chalice_package_ships_the_static_files(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(tmp_path / "out" / "deployment.zip").namelist())
     shipped = {str(p.relative_to(ROOT)) for p in STATIC.rglob("*") if p.is_file()}
     assert shipped and shipped <= names, sorted(shipped - names)
+
+
+def test_the_pages_name_the_same_admin_families_as_the_route_map() -> None:
+    """The create form gives a custom grant naming an admin family an admin token's limits, as the
+    API stores it: its list of admin families is the route map's."""
+    from chalicelib.model.families import FAMILIES
+
+    script = (STATIC / "app.js").read_text()
+    named = re.search(r"const ADMIN_FAMILIES = \[([^\]]*)\];", script)
+    assert named is not None
+    assert re.findall(r'"(\w+)"', named.group(1)) == [family.name for family in FAMILIES if family.admin]

@@ -487,9 +487,45 @@ function patNameCell(pat, { current = false } = {}) {
   return cell;
 }
 
+// The families of instance administration: a custom grant naming one is made with an admin
+// token's limits (tests/test_web_routes.py holds this to chalicelib/model/families.py).
+const ADMIN_FAMILIES = ["users", "ai_providers", "email", "instance_settings"];
+const familyName = (family) => family.replaceAll("_", " ");
+// A family as a row of the picker names it.
+const familyLabel = (family) => (family === "ai_providers" ? "AI providers" : upperFirst(familyName(family)));
+// Routes only an unnarrowed token of a scope may call, as a PAT's usedScope names their use.
+const PRESET_USES = { read_write: "managing tokens or minting run tokens", admin: "this service’s admin pages" };
+
+// "write: work items, queues; read: workflows": a grant (or what a token used), family by family.
+function grantInWords(permissions) {
+  const said = ["write", "read"].map((level) => [level, Object.keys(permissions).filter((family) => permissions[family] === level)])
+    .filter(([, families]) => families.length > 0)
+    .map(([level, families]) => `${level}: ${families.map(familyName).join(", ")}`);
+  return said.join("; ") || "nothing";
+}
+
+// What a listed PAT was seen to use: its families, and the routes only an unnarrowed token may call.
+function usedInWords(pat) {
+  const families = grantInWords(pat.usedPermissions);
+  const preset = PRESET_USES[pat.usedScope];
+  if (!preset) return families;
+  return families === "nothing" ? preset : `${families}; and ${preset}`;
+}
+
+// A PAT's Access cell: its preset (or custom, and what it may do), and what it was seen to use.
+function grantCell(pat) {
+  const cell = el("td", { class: "grant" }, el("span", { text: pat.scope }));
+  if (pat.scope === "custom") cell.append(el("span", { class: "grant-detail", text: grantInWords(pat.permissions) }));
+  if (pat.usedSince) {
+    cell.append(el("span", { class: "grant-used", title: `Recorded since ${moment(pat.usedSince)}`,
+      text: `used: ${usedInWords(pat)}` }));
+  }
+  return cell;
+}
+
 function patRow(pat, { current = false, actions }) {
   return el("tr", { class: pat.blocked ? "is-blocked" : false }, patNameCell(pat, { current }),
-    el("td", { text: pat.scope }), timeCell(pat.createdAt), expiryCell(pat.expiresAt, { warn: !pat.blocked }),
+    grantCell(pat), timeCell(pat.createdAt), expiryCell(pat.expiresAt, { warn: !pat.blocked }),
     lastUsedCell(pat), el("td", {}, actions));
 }
 
@@ -574,14 +610,14 @@ const FURTHEST = 100 * 365 * DAY;
 // allowed, or what the policy fills in). A custom date means the start of that day in UTC
 // (00:00Z), the instant `oi … --expires-at 2027-01-01` sends. Choices beyond the latest allowed
 // are disabled, and the date field's min and max hold the picker to the allowed days.
-function expiryPicker(me, form) {
+function expiryPicker(me, form, families) {
   const scope = form.elements.scope;
   const choice = form.elements.expires;
   const custom = $("[data-custom-date]", form);
   const date = form.elements.expiresOn;
   const hint = $("[data-expires-hint]", form);
   const limitNote = $("[data-expiry-limit]", form);
-  let limits = limitsFor(me, scope.value);
+  let limits = limitsFor(me, families.limitsScope());
 
   const latest = () => (limits.latestExpiresAt ? new Date(limits.latestExpiresAt) : null);
   const same = (a, b) => Boolean(a) && Boolean(b) && new Date(a).getTime() === new Date(b).getTime();
@@ -656,7 +692,7 @@ function expiryPicker(me, form) {
   }
 
   function render() {
-    limits = limitsFor(me, scope.value);
+    limits = limitsFor(me, families.limitsScope());
     const now = new Date();
     const end = latest();
     const previous = choice.value;
@@ -683,6 +719,7 @@ function expiryPicker(me, form) {
   }
 
   scope.addEventListener("change", render);
+  families.onChange(render);
   choice.addEventListener("change", describe);
   date.addEventListener("input", describe);
   date.addEventListener("change", describe);
@@ -711,6 +748,51 @@ function expiryPicker(me, form) {
   };
 }
 
+// The create form's grant: a preset from Scope, or, with "custom", a permission for each family
+// the tab's token has (none, read or write; never more than the token's own, so an admin family
+// is offered only to an admin token). The scope whose limits apply: admin once an admin family
+// is given, as the API stores it.
+function familyPicker(me, form) {
+  const scope = form.elements.scope;
+  const fieldset = $("[data-families]", form);
+  const rows = $("[data-family-rows]", fieldset);
+  const offered = Object.keys(me.token.permissions).filter((family) => me.token.permissions[family] !== "none");
+  for (const family of offered) {
+    const cells = ["none", "read", "write"].map((level) => el("td", {}, el("input", {
+      type: "radio", name: `family-${family}`, value: level, checked: level === "none",
+      disabled: level === "write" && me.token.permissions[family] !== "write",
+      "aria-label": `${familyName(family)}: ${level}` })));
+    rows.append(el("tr", {}, el("th", { scope: "row", text: familyLabel(family) }), ...cells));
+  }
+  const chosen = () => Object.fromEntries(offered.map((family) => [family, form.elements[`family-${family}`].value]));
+  const show = () => {
+    fieldset.hidden = scope.value !== "custom";
+    fieldset.disabled = fieldset.hidden;  // a hidden choice is never sent
+  };
+  scope.addEventListener("change", show);
+  show();
+  return {
+    // The scope whose creation limits apply to the form's choice.
+    limitsScope() {
+      if (scope.value !== "custom") return scope.value;
+      return Object.entries(chosen()).some(([family, level]) => level !== "none" && ADMIN_FAMILIES.includes(family))
+        ? "admin" : "read_write";
+    },
+    onChange(listener) { fieldset.addEventListener("change", listener); },
+    // What to send: { scope } or { permissions }, or null after saying why nothing is sent.
+    body() {
+      if (scope.value !== "custom") return { scope: scope.value };
+      const permissions = chosen();
+      if (Object.values(permissions).every((level) => level === "none")) {
+        showAlert("Choose read or write for at least one family, or pick a preset under Scope.");
+        return null;
+      }
+      return { permissions };
+    },
+    reset() { show(); },
+  };
+}
+
 async function tokensPage() {
   const me = await whoAmI();
   const form = $("[data-form=create-token]");
@@ -719,7 +801,8 @@ async function tokensPage() {
     scope.insertBefore(el("option", { value: "admin", text: "admin: read_write plus user and invite administration" }),
       scope.options[1]);
   }
-  const expiry = expiryPicker(me, form);
+  const families = familyPicker(me, form);
+  const expiry = expiryPicker(me, form, families);
   const names = patNames();
 
   const newToken = $("[data-new-token]");
@@ -761,6 +844,26 @@ async function tokensPage() {
     });
   }
 
+  // Narrowing to what a token used: the PATCH the list offers, after saying what it keeps and
+  // loses, and how long it was watched. Its value stays: whatever holds it keeps working, with less.
+  async function narrowToUsed(pat, opener, current) {
+    const offered = pat.narrowToUsed;
+    const keeps = offered.permissions ? grantInWords(offered.permissions) : `the ${offered.scope} preset`;
+    const watched = Date.now() - new Date(pat.usedSince).getTime();
+    const ok = await confirmAction(`Narrow ${pat.name} to what it used?`, sentences(
+      `Since ${moment(pat.usedSince)} it used: ${usedInWords(pat)}`,
+      `It keeps ${keeps}, and loses everything else it may do now (${grantInWords(pat.permissions)})`,
+      watched < EXPIRY_WARNING && "It was watched for less than 7 days: a use it needs less often would be refused",
+      current && "This is the token this tab is signed in with: the tab keeps only that too",
+      "Its value stays the same: whatever uses it keeps working, with only that"), "Narrow", { danger: false });
+    if (!ok) return opener.focus();
+    await perform(async () => {
+      const narrowed = await api("PATCH", `me/pats/${encodeURIComponent(pat.id)}`, { body: offered });
+      announce(`“${pat.name}” was narrowed: it may now ${grantInWords(narrowed.permissions)}.`);
+      await list.reload();
+    });
+  }
+
   function wireRotateSelf() {
     const button = $("[data-rotate-self]");
     if (!button || button.dataset.wired) return;
@@ -779,6 +882,12 @@ async function tokensPage() {
       const rotateButton = el("button", { type: "button", "aria-label": `Rotate ${pat.name}`, text: "Rotate" });
       rotateButton.addEventListener("click", () => rotate(pat, rotateButton));
       actions.append(rotateButton);
+    }
+    if (pat.narrowToUsed && !pat.rotatedTo && !pat.blocked) {
+      const narrowButton = el("button", { type: "button", "aria-label": `Narrow ${pat.name} to what it used`,
+        title: "Narrow to what it used", text: "Narrow" });
+      narrowButton.addEventListener("click", () => narrowToUsed(pat, narrowButton, current));
+      actions.append(narrowButton);
     }
     const remove = el("button", { type: "button", class: "danger", "aria-label": `Delete ${pat.name}`, text: "Delete" });
     remove.addEventListener("click", async () => {
@@ -806,12 +915,15 @@ async function tokensPage() {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const grant = families.body();
+    if (grant === null) return;
     const expires = expiry.body();
     if (expires === null) return;
-    const body = { name: form.elements.name.value.trim(), scope: scope.value, ...expires };
+    const body = { name: form.elements.name.value.trim(), ...grant, ...expires };
     await perform(async () => {
       const created = await api("POST", "me/pats", { body });
       form.reset();
+      families.reset();
       expiry.reset();
       revealOnce("created", created);
       announce(`Token “${created.name}” created.`);
