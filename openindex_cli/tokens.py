@@ -70,6 +70,8 @@ def tokens_list(context: Context, profile: str | None, as_json: bool, limit: int
     for blocked in [t for t in items if t.get("blocked")]:
         click.echo(printable(f"! {blocked['id']} does not work: "
                              f"{for_people(str(blocked['blocked'].get('message', '')), context.zone)}"))
+    for ranged in [t for t in items if t.get("allowedIps")]:
+        click.echo(printable(f"{ranged['id']} works only from {', '.join(ranged['allowedIps'])}"))
     for used in [t for t in items if t.get("usedSince")]:
         click.echo(printable(f"{used['id']} used since {when(used['usedSince'])}: {used_in_words(used)}"))
         if used.get("narrowToUsed"):
@@ -98,8 +100,10 @@ def _in_grace(token: dict[str, Any]) -> bool:
 @click.option("--permission", "permissions", multiple=True, metavar="FAMILY=LEVEL",
               help="instead of --scope, family by family (repeatable): work_items=read, workflows=write, …")
 @click.option("--expires-at", metavar="WHEN", help=f"when it stops working: {expiry.FORMATS} (default: never)")
-def tokens_create(context: Context, profile: str | None, as_json: bool,
-                  name: str, scope: str | None, permissions: tuple[str, ...], expires_at: str | None) -> None:
+@click.option("--allow-ip", "allowed_ips", multiple=True, metavar="CIDR",
+              help="an address or range it may be used from (repeatable, at most 10; default: the token in use's)")
+def tokens_create(context: Context, profile: str | None, as_json: bool, name: str, scope: str | None,
+                  permissions: tuple[str, ...], expires_at: str | None, allowed_ips: tuple[str, ...]) -> None:
     """Create a token; its value is printed once, on standard output.
 
     \b
@@ -109,8 +113,11 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
       oi settings personal tokens create --name dashboard --scope read --expires-at 90d
       oi settings personal tokens create --name ops --scope admin --expires-at 2027-01-01
       oi settings personal tokens create --name triage --permission work_items=write
+      oi settings personal tokens create --name office --scope read --allow-ip 203.0.113.0/24
     """
     body: dict[str, Any] = {"name": name_option("--name", name), **grant_option(scope, permissions)}
+    if allowed_ips:
+        body["allowedIps"] = list(allowed_ips)
     if expires_at is not None:
         body["expiresAt"] = expires_at_option(expires_at, context)
     created = context.api(context.settings(profile)).call(
@@ -118,8 +125,9 @@ def tokens_create(context: Context, profile: str | None, as_json: bool,
     if as_json:
         emit_json(created)
         return
+    ranges = f", works only from {', '.join(created['allowedIps'])}" if created.get("allowedIps") else ""
     click.echo(f"Created token '{created['name']}' ({created['id']}), scope {created['scope']}, "
-               f"expires {when_here(created['expiresAt'], context.zone)}.", err=True)
+               f"expires {when_here(created['expiresAt'], context.zone)}{ranges}.", err=True)
     click.echo(created["token"])
     click.echo("Copy it now: it cannot be shown again.", err=True)
 

@@ -26,6 +26,7 @@ OPTIONS = {
     "adminMaxLifetimeDays": "--admin-max-lifetime-days",
     "runTokenMaxSeconds": "--run-token-max-seconds",
     "requireExpiry": "--require-expiry",
+    "allowedIps": "--allow-ip",
 }
 _FIELD = re.compile(r"\b(" + "|".join(OPTIONS) + r")\b", re.ASCII)
 

@@ -36,6 +36,7 @@ def test_a_run_token_authenticates_and_says_what_it_is(api: Api, accounts: Accou
     assert me.body["token"] == {
         "id": run["id"], "name": "agent-alpha", "scope": "read_write", "permissions": READ_WRITE_GRANT,
         "kind": "agent_run", "expiresAt": run["expiresAt"], "agentId": "agent-alpha", "stage": "build",
+        "allowedIps": [],
     }
 
 

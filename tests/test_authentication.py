@@ -39,7 +39,7 @@ def test_me_shows_the_user_and_the_token_in_use(api: Api, accounts: Accounts) ->
         "role": "admin",
         "createdAt": "2026-11-24T12:00:00Z",
         "token": {"id": admin.token_id, "name": "setup", "scope": "admin", "permissions": ADMIN_GRANT, "kind": "pat",
-                  "expiresAt": None},
+                  "expiresAt": None, "allowedIps": []},
         "tokenLimits": {scope: {"latestExpiresAt": None, "noExpiryAllowed": True, "leftOut": "no_expiry",
                                 "leftOutExpiresAt": None} for scope in ("read", "read_write", "admin")},
     }
@@ -225,7 +225,7 @@ def test_the_authorizer_context_keeps_the_keys_every_handler_version_reads() -> 
     assert set(flat.encode(caller)) == {
         "userId", "email", "role", "userCreatedAt", "tokenId", "tokenName", "scope", "kind", "expiresAt", "stopsAt",
         "agentId", "stage", "tokensRevokedAt", "adminTokensRevokedAt", "rotatedTo", "policy",
-        "lineageIssuedAt", "revocationsSeen", "userRevocations", "permissions"}  # not the earlier uses
+        "lineageIssuedAt", "revocationsSeen", "userRevocations", "permissions", "allowedIps"}  # not the earlier uses
 
 
 def test_the_context_codec_round_trips_every_caller_field_at_its_edges() -> None:

@@ -80,7 +80,7 @@ def test_claiming_activates_the_account_with_a_first_token(api: Api, accounts: A
     assert set(response.body) == {"user", "pat"}
     user, pat = response.body["user"], response.body["pat"]
     assert (user["email"], user["role"], user["status"]) == ("new@example.com", "member", "active")
-    assert set(pat) == {"id", "name", "scope", "permissions", "token", "expiresAt", "createdAt"}
+    assert set(pat) == {"id", "name", "scope", "permissions", "token", "expiresAt", "createdAt", "allowedIps"}
     assert (pat["scope"], pat["permissions"]) == ("read_write", READ_WRITE_GRANT)
     me = api.get("/me", pat["token"])
     assert me.status == 200 and me.body["id"] == user["id"]

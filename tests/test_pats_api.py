@@ -25,7 +25,7 @@ def test_create_returns_the_token_once_with_the_documented_fields(api: Api, acco
     )
     assert response.status == 201
     body = response.body
-    assert set(body) == {"id", "name", "scope", "permissions", "token", "expiresAt", "createdAt"}
+    assert set(body) == {"id", "name", "scope", "permissions", "token", "expiresAt", "createdAt", "allowedIps"}
     assert body["permissions"] == READ_WRITE_GRANT
     assert body["id"].startswith("pat_01")
     assert (body["name"], body["scope"], body["expiresAt"]) == ("agent-alpha", "read_write", FUTURE)
@@ -52,7 +52,7 @@ def test_a_new_token_is_listed_at_once_and_never_with_its_value(api: Api, accoun
     item = next(i for i in listed.body["items"] if i["id"] == created["id"])
     assert set(item) == {"id", "name", "scope", "expiresAt", "createdAt", "lastUsedAt", "lastUsedIp",
                          "lastUsedUserAgent", "rotatedTo", "rotatedFrom", "createdBy", "blocked", "permissions",
-                         "usedPermissions", "usedScope", "usedSince", "narrowToUsed"}
+                         "usedPermissions", "usedScope", "usedSince", "narrowToUsed", "allowedIps"}
     assert created["token"] not in str(listed.body)
 
 

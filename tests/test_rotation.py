@@ -30,7 +30,8 @@ def test_rotation_with_no_grace_refuses_the_old_token_from_the_next_request(api:
     response = rotate(api, owner.token)
     assert response.status == 201
     successor = response.body
-    assert set(successor) == {"id", "name", "scope", "permissions", "token", "expiresAt", "createdAt", "rotatedFrom"}
+    assert set(successor) == {"id", "name", "scope", "permissions", "token", "expiresAt", "createdAt", "rotatedFrom",
+                              "allowedIps"}
     assert (successor["name"], successor["scope"], successor["rotatedFrom"]) == ("setup", "read_write", owner.token_id)
     assert successor["id"] != owner.token_id and successor["token"] != owner.token
     refused = api.get("/me", owner.token)

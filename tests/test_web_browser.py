@@ -305,6 +305,7 @@ def test_a_token_can_be_created_with_the_keyboard_only(tabs, stack: Stack) -> No
     page.keyboard.press("Tab")  # Scope
     page.keyboard.press("ArrowDown")  # admin, the second choice
     page.keyboard.press("Tab")  # Expires (No expiry; the custom date is hidden, out of the tab order)
+    page.keyboard.press("Tab")  # Allowed addresses
     page.keyboard.press("Tab")  # Create token
     page.keyboard.press("Enter")
     expect(page.get_by_label("New token", exact=True)).to_be_focused()
@@ -1414,4 +1415,25 @@ def test_a_token_is_narrowed_to_what_it_used(tabs, stack: Stack, width: int) -> 
     expect(row.get_by_role("button", name=re.compile("Narrow"))).to_have_count(0)
     assert call(stack, "POST", "/work-items", agent["token"], {"title": "no"})[0] == 403
     assert call(stack, "GET", "/work-items", agent["token"])[0] == 200
+    assert_in_words(page)
+
+
+def test_a_token_is_made_for_some_addresses_only(tabs, stack: Stack) -> None:
+    tab = tabs()
+    sign_in(tab, stack.token)
+    page = tab.page
+    page.get_by_label("Name").fill("office-only")
+    page.get_by_label("Allowed addresses").fill("the office")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("alert")).to_contain_text("Allowed addresses: range 1 is not an IPv4 or IPv6 address")
+    page.get_by_label("Allowed addresses").fill("203.0.113.9/24, 2001:db8::/32")
+    page.get_by_role("button", name="Create token").click()
+    made = page.get_by_label("New token", exact=True)
+    expect(made).to_have_value(re.compile("^oi_pat_"))
+    expect(page.get_by_role("row").filter(has_text="office-only")).to_contain_text(
+        "only from 203.0.113.0/24, 2001:db8::/32")
+    status, answer = call(stack, "GET", "/me", made.input_value())  # make run serves it from 127.0.0.1
+    assert status == 401
+    assert "works only from 203.0.113.0/24" in call(stack, "POST", "/auth/token-check", None,
+                                                   {"token": made.input_value()})[1]["message"]
     assert_in_words(page)

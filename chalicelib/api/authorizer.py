@@ -96,8 +96,9 @@ def decide(store: Store, event: Mapping[str, Any], now: datetime) -> dict[str, A
     """API Gateway's answer for the request ``event`` describes (see the module's docstring)."""
     route = RouteOfArn.parse(str(event.get("methodArn", "")))
     authorization = _authorization(event)
+    use = usage.from_request_context(event.get("requestContext") or {}, now)
     try:
-        caller = authentication.authenticate(store, authorization, now)
+        caller = authentication.authenticate(store, authorization, now, use.ip)
     except InvalidToken as refusal:
         audit.record("auth.failed", audit.FAILURE, authentication.ANONYMOUS, reason=refusal.reason,
                      route=f"{route.method} {route.path}", **authentication.claimed_ids(authorization))
@@ -105,7 +106,6 @@ def decide(store: Store, event: Mapping[str, Any], now: datetime) -> dict[str, A
             store.events.report(refusal.event)
         raise Exception(UNAUTHORIZED) from None  # noqa: TRY002 - the exact exception API Gateway reads
     # where the token was used, rarely, and what it used (see usage); recording never refuses a request
-    use = usage.from_request_context(event.get("requestContext") or {}, now)
     try:
         need = _check_route(caller, route)
     except InsufficientScope as refusal:

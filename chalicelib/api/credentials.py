@@ -6,7 +6,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api import responses
-from chalicelib.api.routing import Router, body, now, store
+from chalicelib.api.routing import Router, body, now, source_address, store
 from chalicelib.services import authentication, leaks
 
 router = Router()
@@ -29,4 +29,5 @@ def check_token() -> dict[str, Any]:
     cannot say (the token travels in the body, so no authorizer runs)."""
     from chalicelib.api.requests import TokenCheckRequest
 
-    return responses.token_check(authentication.check(store(), body(TokenCheckRequest).token, now()))
+    return responses.token_check(authentication.check(store(), body(TokenCheckRequest).token, now(),
+                                                      source_address()))

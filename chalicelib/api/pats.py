@@ -22,7 +22,8 @@ def create_pat() -> Response:
 
     request = body(CreatePatRequest)
     issued = pats.create_pat(store(), current_caller(), name=request.name, scope=request.scope,
-                             expires_at=request.expires_at, now=now(), permissions=request.grant())
+                             expires_at=request.expires_at, now=now(), permissions=request.grant(),
+                             allowed_ips=request.addresses())
     return created(responses.created_pat(issued))
 
 

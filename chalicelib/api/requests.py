@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.errors import InvalidRequest
 from chalicelib.model.accounts import Role, UserStatus
+from chalicelib.model.addresses import MAX_RANGES, AllowedIps
 from chalicelib.model.families import FAMILIES
 from chalicelib.model.grants import Grant, Permission
 from chalicelib.model.kinds import Scope
@@ -126,6 +127,14 @@ class _Query(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _ranges(texts: list[str]) -> list[str]:
+    """IP ranges a client wrote, checked (a 400 saying which is not one) and made canonical."""
+    try:
+        return AllowedIps.parse(texts).as_list()
+    except ValueError as problem:
+        raise PydanticCustomError("ip_range", str(problem)) from None
+
+
 class CreatePatRequest(_Body):
     """Body of ``POST /me/pats``: a preset ``scope``, or ``permissions`` family by family."""
 
@@ -133,6 +142,9 @@ class CreatePatRequest(_Body):
     scope: Scope | None = None
     permissions: dict[AnyFamily, Permission] | None = None
     expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
+    allowed_ips: Annotated[list[Annotated[str, StringConstraints(max_length=64)]],
+                           Field(max_length=MAX_RANGES), AfterValidator(_ranges)] | None = Field(
+        default=None, alias="allowedIps")
 
     @model_validator(mode="after")
     def _one_grant(self) -> CreatePatRequest:
@@ -144,6 +156,10 @@ class CreatePatRequest(_Body):
     def grant(self) -> Grant | None:
         """The grant asked for family by family, or None (a preset scope)."""
         return Grant.of(self.permissions) if self.permissions is not None else None
+
+    def addresses(self) -> AllowedIps | None:
+        """The IP ranges asked for, or None (left out: the calling token's)."""
+        return AllowedIps.parse(self.allowed_ips) if self.allowed_ips is not None else None
 
 
 class NarrowPatRequest(_Body):

@@ -52,6 +52,7 @@ def listed_pat(token: TokenRecord, blocked: BlockedReason | None = None) -> dict
         "rotatedFrom": token.rotated_from,
         "createdBy": _token_maker(token),
         "blocked": {"code": blocked.code, "message": blocked.message} if blocked else None,
+        "allowedIps": token.allowed_ips.as_list(),
         **_learned(token),
     }
 
@@ -94,6 +95,7 @@ def created_pat(issued: IssuedToken) -> dict[str, Any]:
         "token": issued.value,
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
+        "allowedIps": token.allowed_ips.as_list(),
         **({"rotatedFrom": token.rotated_from} if token.rotated_from else {}),
     }
 
@@ -143,6 +145,7 @@ def me(caller: Caller, limits: dict[Scope, CreationLimit]) -> dict[str, Any]:
         "permissions": caller.grant.as_dict(),
         "kind": caller.kind.value,
         "expiresAt": _time(caller.expires_at),
+        "allowedIps": caller.addresses.as_list(),
     }
     if caller.kind is TokenKind.AGENT_RUN:
         token.update(agentId=caller.agent_id, stage=caller.stage)

@@ -134,6 +134,13 @@ def current_caller() -> Caller:
     return authentication.caller_from_verdict(_request.get().context.get("authorizer"))
 
 
+def source_address() -> str | None:
+    """The address API Gateway served this request from (its request context: never a header the
+    client wrote), or None when it does not say."""
+    identity = (_request.get().context or {}).get("identity") or {}
+    return identity.get("sourceIp") or None
+
+
 def body(model: type[Model], optional: bool = False) -> Model:
     """The request body validated against ``model`` (400 with a clear message otherwise); an
     ``optional`` body may be left out, which means ``{}``."""

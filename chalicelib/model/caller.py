@@ -6,6 +6,7 @@ from datetime import datetime
 
 from chalicelib.model import flat, ids
 from chalicelib.model.accounts import Generations, Role, User, UserStatus
+from chalicelib.model.addresses import AllowedIps
 from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Maker
 from chalicelib.model.kinds import Scope, TokenKind
@@ -47,6 +48,9 @@ class Caller:
     user_revocations: Generations = (0, 0)
     # The token's grant as text (Grant.to_text); empty for its scope's preset.
     permissions: str = ""
+    # The addresses the token may be used from (AllowedIps.to_text; empty: any): what it makes
+    # may be used from no more.
+    allowed_ips: str = ""
     # What the PAT that learns from this token's use (the token, or a run token's parent) was
     # seen to use (model.used), so the authorizer records a new use without a read.
     used: str = field(default="", metadata=flat.not_in_context())
@@ -56,6 +60,10 @@ class Caller:
     def grant(self) -> Grant:
         """What the token may do to each resource family."""
         return Grant.from_text(self.permissions) if self.permissions else Grant.of_scope(self.scope)
+
+    @property
+    def addresses(self) -> AllowedIps:
+        return AllowedIps.from_text(self.allowed_ips)
 
     @property
     def learning_token_id(self) -> str:

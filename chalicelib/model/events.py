@@ -22,6 +22,7 @@ class EventType(StrEnum):
     TOKEN_BLOCKED_BY_POLICY = "token_blocked_by_policy"
     ACCESS_LINK_CREATED = "access_link_created"
     TOKEN_NARROWED = "token_narrowed"
+    TOKEN_USED_FROM_ANOTHER_ADDRESS = "token_used_from_another_address"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from enum import Enum
 from chalicelib.errors import ExpiryExceedsToken, InsufficientScope
 from chalicelib.model import ids, token_format
 from chalicelib.model.accounts import Generations
+from chalicelib.model.addresses import AllowedIps
 from chalicelib.model.expiry import is_expired
 from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Maker
@@ -89,6 +90,8 @@ class TokenRecord:
     permissions: Grant | None = None
     # PATs only: what it (and the run tokens it minted) was seen to use, since when.
     used: Used = field(default_factory=Used)
+    # The addresses it may be used from (none: any); a run token is also held to its PAT's.
+    allowed_ips: AllowedIps = field(default_factory=AllowedIps)
 
     def is_expired(self, now: datetime) -> bool:
         return is_expired(self.expires_at, now)
@@ -148,6 +151,7 @@ def new_token(
     made_by: Maker | None = None,
     via_invite_id: str | None = None,
     permissions: Grant | None = None,
+    allowed_ips: AllowedIps | None = None,
 ) -> IssuedToken:
     """A fresh token of ``kind`` for ``user_id``, not yet stored; callers decide who may have it.
     ``made_by``: who made it, and the lineage and revocation counts it inherits from what it is
@@ -177,6 +181,7 @@ def new_token(
         lifetime_expires_at=expires_at,
         revocations_seen=made_by.revocations_seen if made_by else None,
         permissions=permissions,
+        allowed_ips=allowed_ips or AllowedIps(),
     )
     return IssuedToken(record=record, value=minted.value)
 

@@ -30,8 +30,9 @@ _ALLOW = "allow"
 ANONYMOUS = "anonymous"
 
 
-def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
-    """The caller behind a bearer token; InvalidToken for every way a token can be bad."""
+def authenticate(store: Store, authorization: str, now: datetime, address: str | None = None) -> Caller:
+    """The caller behind a bearer token, used from ``address`` (the one API Gateway served; None
+    when unknown); InvalidToken for every way a token can be bad."""
     parsed = token_format.parse(_bearer_token(authorization))
     if parsed is None or parsed.kind.kind not in BEARER_KINDS or parsed.user_id is None:
         raise InvalidToken("malformed_token")
@@ -70,6 +71,8 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
     for checked in [record] + ([tokens[parsed.parent_id]] if parsed.parent_id else []):
         if breach := policy.breach(checked.kind, checked.scope, checked.created_at, checked.lifetime_expires_at):
             raise _blocked_by_policy(checked, record, breach, now)
+        if not checked.allowed_ips.allows(address):
+            raise _from_another_address(checked, record, address, now)
     return Caller(
         user_id=user.id,
         email=user.email,
@@ -93,6 +96,7 @@ def authenticate(store: Store, authorization: str, now: datetime) -> Caller:
         revocations_seen=record.revocations_seen,
         user_revocations=user.revocations,
         permissions=grant.to_text() if grant is not None else "",
+        allowed_ips=record.allowed_ips.to_text(),
         used=",".join(sorted(learner.used.uses)),
         parent_id=parsed.parent_id,
     )
@@ -146,13 +150,30 @@ def _blocked_by_policy(breaking: TokenRecord, used: TokenRecord, breach: str, no
     return _told_once(refusal, event, used, now)
 
 
-def check(store: Store, token: str, now: datetime) -> Caller | InvalidToken:
-    """Whether ``token`` works, for its holder: the caller it authenticates as, or why it is
-    refused (the generic refusal unless it is the real token). A check is not a use: nothing is
-    recorded and nobody is told."""
+def _from_another_address(
+    ranging: TokenRecord, used: TokenRecord, address: str | None, now: datetime
+) -> InvalidToken:
+    """A token used from an address its ranges (or its PAT's) do not allow: refused, saying the
+    rule to its holder, and its owner told once an hour."""
+    whose = "" if ranging.id == used.id else "the personal access token that minted this run token "
+    came_from = f"this request came from {address}" if address else "this request's address is unknown"
+    event = repeatable_event(
+        used.user_id, EventType.TOKEN_USED_FROM_ANOTHER_ADDRESS,
+        f"\"{used.name}\" was refused: it was used from {address or 'an unknown address'}, and {whose}works only "
+        f"from {ranging.allowed_ips.in_words()}. If that was not you or your software, delete the token.", now,
+        token_id=used.id, token_name=used.name)
+    refusal = InvalidToken("address_not_allowed", f"This token is refused from this address: {whose}works only "
+                           f"from {ranging.allowed_ips.in_words()}, and {came_from}.")
+    return _told_once(refusal, event, used, now)
+
+
+def check(store: Store, token: str, now: datetime, address: str | None) -> Caller | InvalidToken:
+    """Whether ``token`` works from ``address`` (the checking request's), for its holder: the
+    caller it authenticates as, or why it is refused (the generic refusal unless it is the real
+    token). A check is not a use: nothing is recorded and nobody is told."""
     authorization = f"Bearer {token}"
     try:
-        return authenticate(store, authorization, now)
+        return authenticate(store, authorization, now, address)
     except InvalidToken as refusal:
         audit.record("token.checked", audit.FAILURE, ANONYMOUS, reason=refusal.reason,
                      **claimed_ids(authorization))

@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib import audit
+from chalicelib.errors import InsufficientScope
 from chalicelib.model import ids
 from chalicelib.model.accounts import User
+from chalicelib.model.addresses import AllowedIps
 from chalicelib.model.caller import Caller
 from chalicelib.model.expiry import require_future_within
 from chalicelib.model.grants import Grant
@@ -28,12 +30,13 @@ PAT_ID_PREFIX = TokenKind.PAT.spec.id_prefix
 
 def create_pat(
     store: Store, caller: Caller, *, name: str, scope: Scope | None, expires_at: datetime | None, now: datetime,
-    permissions: Grant | None = None,
+    permissions: Grant | None = None, allowed_ips: AllowedIps | None = None,
 ) -> IssuedToken:
     """A new PAT for the caller: of a preset ``scope``, or with ``permissions`` family by family
-    (stored as the preset it equals, if it equals one); never able to do more than the token
-    asking for it. Stored only if the caller's token is still as the authorizer saw it
-    (CreatorRevoked otherwise)."""
+    (stored as the preset it equals, if it equals one), used from ``allowed_ips`` (None: the
+    calling token's ranges); never able to do more, or from more places, than the token asking
+    for it. Stored only if the caller's token is still as the authorizer saw it (CreatorRevoked
+    otherwise)."""
     if permissions is not None:
         scope = permissions.preset() or permissions.least_scope()
         permissions = None if permissions.preset() else permissions
@@ -43,6 +46,12 @@ def create_pat(
         audit.record("token.create", audit.DENIED, caller.user_id, tokenId=caller.token_id, scope=scope.value,
                      reason="scope_escalation")
         raise refusal
+    addresses = caller.addresses if allowed_ips is None else allowed_ips
+    if not addresses.within(caller.addresses):
+        audit.record("token.create", audit.DENIED, caller.user_id, tokenId=caller.token_id, reason="wider_ranges")
+        raise InsufficientScope(f"This token works only from {caller.addresses.in_words()}, so it cannot create one "
+                                "that works from other addresses; give allowedIps within those, or leave it out.",
+                                required_scope="")
     if expires_at is not None:
         require_future_within(
             expires_at, now, MAX_LIFETIME, "within 100 years; omit it for a token that does not expire"
@@ -50,7 +59,8 @@ def create_pat(
     expires_at = caller.token_policy.pat_expiry(scope, expires_at, now)
     require_within_maker(caller.expires_at, expires_at)
     issued = new_token(TokenKind.PAT, user_id=caller.user_id, name=name, scope=scope, expires_at=expires_at, now=now,
-                       not_after=caller.expires_at, made_by=caller.maker, permissions=permissions)
+                       not_after=caller.expires_at, made_by=caller.maker, permissions=permissions,
+                       allowed_ips=addresses)
     store.tokens.put_created_by(issued.record, creator=caller.creator, now=now)
     audit.record("token.created", audit.SUCCESS, caller.user_id, tokenId=issued.record.id,
                  viaTokenId=caller.token_id, scope=scope.value, kind=issued.record.kind.value,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib import audit
-from chalicelib.errors import AlreadyRotated, Conflict, ExpiryExceedsToken, NotFound
+from chalicelib.errors import AlreadyRotated, Conflict, ExpiryExceedsToken, InsufficientScope, NotFound
 from chalicelib.model import ids
 from chalicelib.model.accounts import earliest
 from chalicelib.model.caller import Caller
@@ -57,6 +57,10 @@ def rotate_pat(
     found = store.tokens.get_many(caller.user_id, [token_id]).get(token_id) if token_id else None
     old = _rotatable(store, caller, found, now)
     rotating_itself = old.id == caller.token_id
+    if not rotating_itself and not old.allowed_ips.within(caller.addresses):
+        raise InsufficientScope(f"This token works only from {caller.addresses.in_words()}, so it cannot rotate a "
+                                "token that works from other addresses; rotate it with a token that may.",
+                                required_scope="")
     if not rotating_itself and (refusal := escalation(caller.scope, caller.grant, old.scope, old.grant, "rotate")):
         audit.record("token.rotated", audit.DENIED, caller.user_id, tokenId=old.id, viaTokenId=caller.token_id,
                      scope=old.scope.value, reason="scope_escalation")
@@ -77,7 +81,7 @@ def rotate_pat(
                                   revocations_seen=earliest(old.revocations_seen, caller.revocations_seen))
     successor = new_token(TokenKind.PAT, user_id=old.user_id, name=old.name, scope=old.scope,
                           expires_at=successor_expiry, now=now, rotated_from=old.id, not_after=not_after,
-                          made_by=made_by, permissions=old.permissions)
+                          made_by=made_by, permissions=old.permissions, allowed_ips=old.allowed_ips)
     successor = dataclasses.replace(successor, record=dataclasses.replace(successor.record, used=old.used))
     try:
         store.tokens.rotate(old, successor.record, window_end=window_end, now=now, creator=caller.creator)

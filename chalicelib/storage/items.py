@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.model.accounts import Role, User, UserStatus
+from chalicelib.model.addresses import AllowedIps
 from chalicelib.model.events import RETENTION, EventType, SecurityEvent
 from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Invite, InviteStatus
@@ -87,6 +88,7 @@ def token_item(token: TokenRecord) -> Item:
         "permissions": token.permissions.to_text() if token.permissions is not None else None,
         "usedPermissions": set(token.used.uses) or None,  # a string set, which ADD grows (never empty)
         "usedSince": to_iso(token.used.since) if token.used.since else None,
+        "allowedIps": token.allowed_ips.to_text() or None,
         "createdByUserId": token.created_by_user_id,
         "createdByTokenId": token.created_by_token_id,
         "createdViaInviteId": token.created_via_invite_id,
@@ -122,6 +124,7 @@ def token_from_item(item: Item) -> TokenRecord:
         stage=fields.get("stage"),
         parent_id=fields.get("parentId"),
         permissions=Grant.from_text(fields["permissions"]) if "permissions" in fields else None,
+        allowed_ips=AllowedIps.from_text(fields.get("allowedIps", "")),
         used=Used.of(fields.get("usedPermissions", ()),
                      from_iso(fields["usedSince"]) if "usedSince" in fields else None),
         created_by_user_id=fields.get("createdByUserId"),

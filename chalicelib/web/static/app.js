@@ -147,6 +147,7 @@ function inWords(message) {
     .replace(/\bset expiresAt\b/g, "pick an expiry")
     .replace(/\bsend null\b/g, "choose No expiry")
     .replace(/\bexpiresAt\b/g, "the expiry")
+    .replace(/\ballowedIps\b/g, "Allowed addresses")
     .replace(/`([^`]*)`/g, "$1");
   return sentences(upperFirst(text));
 }
@@ -516,6 +517,9 @@ function usedInWords(pat) {
 function grantCell(pat) {
   const cell = el("td", { class: "grant" }, el("span", { text: pat.scope }));
   if (pat.scope === "custom") cell.append(el("span", { class: "grant-detail", text: grantInWords(pat.permissions) }));
+  if (pat.allowedIps && pat.allowedIps.length > 0) {
+    cell.append(el("span", { class: "grant-detail", text: `only from ${pat.allowedIps.join(", ")}` }));
+  }
   if (pat.usedSince) {
     cell.append(el("span", { class: "grant-used", title: `Recorded since ${moment(pat.usedSince)}`,
       text: `used: ${usedInWords(pat)}` }));
@@ -919,7 +923,9 @@ async function tokensPage() {
     if (grant === null) return;
     const expires = expiry.body();
     if (expires === null) return;
-    const body = { name: form.elements.name.value.trim(), ...grant, ...expires };
+    const ranges = form.elements.allowedIps.value.split(/[\s,]+/).filter(Boolean);
+    const body = { name: form.elements.name.value.trim(), ...grant, ...expires,
+      ...(ranges.length > 0 ? { allowedIps: ranges } : {}) };
     await perform(async () => {
       const created = await api("POST", "me/pats", { body });
       form.reset();
@@ -969,6 +975,7 @@ const EVENT_LABELS = {
   token_blocked_by_policy: "Blocked by the token policy",
   access_link_created: "Re-access link created",
   token_narrowed: "Token narrowed",
+  token_used_from_another_address: "Used from another address",
 };
 // A log under the tokens table: a short first page keeps the tokens in view.
 const EVENTS_PAGE_SIZE = 10;
