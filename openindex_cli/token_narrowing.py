@@ -83,8 +83,8 @@ def _to_used(api: Api, token_id: str, now: datetime, yes: bool) -> dict[str, Any
         raise CliError(f"Nothing was recorded of what '{token['name']}' uses yet: use it for a while first.",
                        EXIT_REFUSED)
     if not offered:
-        raise CliError(f"'{token['name']}' already does only what it used since {when_here(token['usedSince'])}.",
-                       EXIT_REFUSED)
+        raise CliError(f"'{token['name']}' {_against_use(token)} since {when_here(token['usedSince'])}: there is "
+                       "nothing to take away.", EXIT_REFUSED)
     keeps = grant_in_words(offered["permissions"]) if "permissions" in offered else f"the {offered['scope']} preset"
     watched = now - since
     caution = ("" if watched >= WATCHED_ENOUGH else
@@ -94,6 +94,22 @@ def _to_used(api: Api, token_id: str, now: datetime, yes: bool) -> dict[str, Any
                                   f"{when_here(token['usedSince'])}: {keeps}?{caution}"),
                         verb="narrow", done="narrowed", yes=yes, piped_answer=True)
     return dict(offered)
+
+
+_LEVELS = {"none": 0, "read": 1, "write": 2}
+_PRESETS = {"read": 0, "read_write": 1, "admin": 2}
+
+
+def _against_use(token: dict[str, Any]) -> str:
+    """How a token with no narrowing to offer stands against what it used: it does just that,
+    or it was narrowed since to less than it used."""
+    permissions, used = token.get("permissions") or {}, token.get("usedPermissions") or {}
+    less = any(_LEVELS.get(level, 0) > _LEVELS.get(permissions.get(family, "none"), 0)
+               for family, level in used.items())
+    used_scope, scope = token.get("usedScope"), token.get("scope")
+    if used_scope and (scope not in _PRESETS or _PRESETS[scope] < _PRESETS.get(used_scope, 0)):
+        less = True
+    return "may already do less than it used" if less else "already does only what it used"
 
 
 def _ask_if_it_refuses_uses(api: Api, token_id: str, body: dict[str, Any]) -> None:

@@ -41,7 +41,7 @@ def listed_pat(token: TokenRecord, blocked: BlockedReason | None = None) -> dict
     return {
         "id": token.id,
         "name": token.name,
-        "scope": token.grant.label(token.scope),
+        "scope": token.label,
         "permissions": token.grant.as_dict(),
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
@@ -64,7 +64,7 @@ def _learned(token: TokenRecord) -> dict[str, Any]:
     least = used.least_grant()
     target = least.meet(token.grant) if least is not None else None
     offered = target is not None and target != token.grant and target != Grant.of({})
-    preset = target.preset() if target is not None else None
+    preset = target.preset() if target is not None and token.permissions is None else None
     return {
         "usedPermissions": used.permissions.as_dict(),
         "usedScope": used.scope.value if used.scope else None,
@@ -90,7 +90,7 @@ def created_pat(issued: IssuedToken) -> dict[str, Any]:
     return {
         "id": token.id,
         "name": token.name,
-        "scope": token.grant.label(token.scope),
+        "scope": token.label,
         "permissions": token.grant.as_dict(),
         "token": issued.value,
         "expiresAt": _time(token.expires_at),
@@ -108,7 +108,7 @@ def created_run_token(issued: IssuedToken) -> dict[str, Any]:
         "agentId": token.agent_id,
         "stage": token.stage,
         "token": issued.value,
-        "scope": token.grant.label(token.scope),
+        "scope": token.label,
         "permissions": token.grant.as_dict(),
         "kind": token.kind.value,
         "expiresAt": _time(token.expires_at),
@@ -123,7 +123,7 @@ def listed_run_token(token: TokenRecord) -> dict[str, Any]:
         "agentId": token.agent_id,
         "stage": token.stage,
         "parentId": token.parent_id,
-        "scope": token.grant.label(token.scope),
+        "scope": token.label,
         "permissions": token.grant.as_dict(),
         "expiresAt": _time(token.expires_at),
         "createdAt": to_iso(token.created_at),
@@ -141,7 +141,7 @@ def me(caller: Caller, limits: dict[Scope, CreationLimit]) -> dict[str, Any]:
     token: dict[str, Any] = {
         "id": caller.token_id,
         "name": caller.token_name,
-        "scope": caller.grant.label(caller.scope),
+        "scope": caller.label,
         "permissions": caller.grant.as_dict(),
         "kind": caller.kind.value,
         "expiresAt": _time(caller.expires_at),
@@ -251,7 +251,7 @@ def token_check(found: Caller | InvalidToken) -> dict[str, Any]:
     generic refusal otherwise, as a 401 says it)."""
     if isinstance(found, Caller):
         return {"active": True, "tokenId": found.token_id, "kind": found.kind.value,
-                "scope": found.grant.label(found.scope),
+                "scope": found.label,
                 "permissions": found.grant.as_dict(), "expiresAt": _time(found.stops_at), "reason": None,
                 "message": None}
     return {"active": False, "tokenId": None, "kind": None, "scope": None, "permissions": None, "expiresAt": None,

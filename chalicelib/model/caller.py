@@ -62,6 +62,11 @@ class Caller:
         return Grant.from_text(self.permissions) if self.permissions else Grant.of_scope(self.scope)
 
     @property
+    def label(self) -> str:
+        """How the API names the token's grant (TokenRecord.label)."""
+        return "custom" if self.kind is TokenKind.PAT and self.permissions else self.grant.label(self.scope)
+
+    @property
     def addresses(self) -> AllowedIps:
         return AllowedIps.from_text(self.allowed_ips)
 

@@ -78,6 +78,11 @@ class Grant:
         return [needed(family, Access(mine.value)) for (family, mine), (_, theirs)
                 in zip(self.permissions, other.permissions, strict=True) if mine.rank > theirs.rank]
 
+    def excess_over(self, other: Grant) -> Grant:
+        """What this grant gives beyond ``other``, family by family (none elsewhere)."""
+        return Grant(tuple((family, mine if mine.rank > theirs.rank else Permission.NONE)
+                           for (family, mine), (_, theirs) in zip(self.permissions, other.permissions, strict=True)))
+
     def in_words(self) -> str:
         """``write work items; read queues, workflows``: the grant as a person reads it."""
         said = [f"{level.value} " + ", ".join(family.replace("_", " ") for family, given in self.permissions

@@ -101,6 +101,13 @@ class TokenRecord:
         return self.permissions if self.permissions is not None else Grant.of_scope(self.scope)
 
     @property
+    def label(self) -> str:
+        """How the API names its grant: ``custom`` for a PAT given permissions family by family
+        (it manages no tokens, even when they add up to a preset), else as Grant.label."""
+        return "custom" if self.kind is TokenKind.PAT and self.permissions is not None else \
+            self.grant.label(self.scope)
+
+    @property
     def line_issued_ms(self) -> int:
         """The lineage, or the token's own issue time for a token stored before lineages were."""
         return self.lineage_issued_ms if self.lineage_issued_ms is not None else ids.issued_at_ms(self.id)

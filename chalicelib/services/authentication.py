@@ -58,8 +58,9 @@ def authenticate(store: Store, authorization: str, now: datetime, address: str |
                                "was deleted, revoked or has expired.")
         if parent.expires_at is not None and (stops_at is None or parent.expires_at < stops_at):
             stops_at = parent.expires_at  # a run token dies with its parent (a rotation's window, say)
-        if record.permissions is not None or parent.permissions is not None:  # never more than its PAT may now
-            grant = record.grant.meet(parent.grant)
+        held = record.grant.meet(parent.grant)  # never more than its PAT may now, preset or not
+        if record.permissions is not None or held != record.grant:
+            grant = held
         learner = parent
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")

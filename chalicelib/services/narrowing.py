@@ -20,7 +20,7 @@ from chalicelib.model.grants import Grant
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.tokens import MAX_LIFETIME, TokenRecord, escalation
 from chalicelib.storage import Store
-from chalicelib.storage.errors import NarrowingLost
+from chalicelib.storage.errors import CreatorRevoked, NarrowingLost
 from chalicelib.timeutil import to_iso
 
 _PAT = TokenKind.PAT.spec
@@ -55,9 +55,12 @@ def narrow_pat(
         audit.record("token.narrowed", audit.DENIED, caller.user_id, tokenId=old.id, viaTokenId=caller.token_id,
                      permissions=wanted.to_text(), reason=refusal.code)
         raise refusal
+    # A PAT given permissions family by family keeps them, even when they add up to a preset: a
+    # preset PAT may manage tokens, which the token could not do.
     narrowed = dataclasses.replace(
-        old, scope=scope, permissions=None if wanted.preset() else wanted,
-        expires_at=expires_at or old.expires_at, lifetime_expires_at=expires_at or old.lifetime_expires_at)
+        old, scope=scope, permissions=None if wanted.preset() and old.permissions is None else wanted,
+        expires_at=expires_at or old.expires_at, lifetime_expires_at=expires_at or old.lifetime_expires_at,
+        not_after=_earlier(old.not_after, expires_at))
     refused = old.used.refused_by(narrowed.grant)
     if dry_run:
         return Narrowing(narrowed, refused)
@@ -68,6 +71,8 @@ def narrow_pat(
     except NarrowingLost as lost:  # gone (404), rotated (409) or changed (409) meanwhile
         _narrowable(caller, lost.found, now)
         raise Conflict("The token changed while it was being narrowed; list it again and retry.") from None
+    except CreatorRevoked:  # a revoke-all, deactivation or demotion revoked it meanwhile
+        raise NotFound(_PAT.not_found) from None
     audit.record("token.narrowed", audit.SUCCESS, caller.user_id, tokenId=old.id, viaTokenId=caller.token_id,
                  scope=scope.value, permissions=wanted.to_text(),
                  expiresAt=to_iso(narrowed.expires_at) if narrowed.expires_at else None)
@@ -94,11 +99,17 @@ def _scope_of(grant: Grant, old: TokenRecord) -> Scope:
     return grant.preset() or grant.least_scope()
 
 
+def _earlier(first: datetime | None, second: datetime | None) -> datetime | None:
+    """The earlier of two optional moments (None: never)."""
+    return min(first, second) if first is not None and second is not None else first or second
+
+
 def _wider(old: TokenRecord, grant: Grant, expires_at: datetime | None) -> InsufficientScope | None:
     """The refusal of a grant or expiry wider than the token's own, or None."""
     if beyond := grant.beyond(old.grant):
-        return NotNarrower(f"Narrowing only takes away: this token may not {', '.join(beyond)} now, so it cannot be "
-                           "given it. Create a new token for more.", required_scope=",".join(beyond))
+        return NotNarrower(f"Narrowing only takes away: this token cannot {grant.excess_over(old.grant).in_words()} "
+                           "now, so it cannot be given that. Create a new token for more.",
+                           required_scope=",".join(beyond))
     if old.expires_at is not None and expires_at is not None and expires_at > old.expires_at:
         return NotNarrower(f"Narrowing only brings an expiry forward: this token expires at {to_iso(old.expires_at)}; "
                            f"set expiresAt at or before it.", required_scope="")

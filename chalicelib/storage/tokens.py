@@ -109,6 +109,7 @@ class TokenStore:
         so that a late use is recognised as use after rotation.
         """
         rotating_itself = creator.token_id == old.id
+        as_read, read_values = _as_read(old)
         survivors = [(old.line_issued_ms, old.scope)]
         if not rotating_itself:
             survivors.append((creator.lineage_issued_ms, creator.scope))
@@ -118,11 +119,13 @@ class TokenStore:
                 "TableName": self._table.name, "Key": token_key(old.user_id, old.id),
                 "UpdateExpression": "SET expiresAt = :end, #ttl = :ttl, rotatedTo = :successor, "
                                     "expiresBeforeRotation = :before",
-                "ConditionExpression": f"{_STANDING} AND attribute_not_exists(rotatedTo) AND ({_UNEXPIRED})",
-                "ExpressionAttributeNames": {"#ttl": "ttl"},
+                # as read: the successor is made with its grant and lifetime (a narrowing since wins)
+                "ConditionExpression": f"{_STANDING} AND attribute_not_exists(rotatedTo) AND ({_UNEXPIRED}) "
+                                       f"AND {as_read}",
+                "ExpressionAttributeNames": {"#ttl": "ttl", "#scope": "scope", "#permissions": "permissions"},
                 "ExpressionAttributeValues": marshal({
                     ":end": to_iso(window_end), ":ttl": to_epoch(window_end + REUSE_WATCH),
-                    ":successor": successor.id, ":now": to_iso(now),
+                    ":successor": successor.id, ":now": to_iso(now), **read_values,
                     # ("" for none: the policy judges a token in its window by the lifetime it was made with)
                     ":before": to_iso(old.expires_at) if old.expires_at else "",
                 }),
@@ -136,9 +139,11 @@ class TokenStore:
     def narrow(self, old: TokenRecord, narrowed: TokenRecord, *, told: SecurityEvent, now: datetime) -> None:
         """Give ``old`` the scope, grant and expiry of ``narrowed``, and store the event telling its
         owner, both or neither; only while the token is as ``old`` was read (live, not rotated,
-        with that scope, grant and expiry: two narrowings at once never leave the wider one).
-        NarrowingLost otherwise, with the item as it is."""
-        values: dict[str, object] = {":now": to_iso(now), ":scope": old.scope.value, ":new_scope": narrowed.scope.value}
+        with that scope, grant and expiry: two narrowings at once never leave the wider one) and
+        its user's cut-offs do not refuse it (a narrowing never revives a token a demotion or
+        revoke-all revoked meanwhile). NarrowingLost otherwise, with the item as it is."""
+        as_read, values = _as_read(old)
+        values.update({":now": to_iso(now), ":new_scope": narrowed.scope.value})
         changes = ["#scope = :new_scope"]
         removal = " REMOVE #permissions" if narrowed.permissions is None else ""  # a preset's grant is its scope's
         if narrowed.permissions is not None:
@@ -147,21 +152,17 @@ class TokenStore:
         if narrowed.expires_at != old.expires_at and narrowed.expires_at is not None:
             changes += ["expiresAt = :expires", "#ttl = :ttl"]
             values.update({":expires": to_iso(narrowed.expires_at), ":ttl": to_epoch(narrowed.expires_at)})
-        conditions = [_STANDING, "attribute_not_exists(rotatedTo)", f"({_UNEXPIRED})", "#scope = :scope"]
-        if old.permissions is not None:
-            conditions.append("#permissions = :old_permissions")
-            values[":old_permissions"] = old.permissions.to_text()
-        else:
-            conditions.append("attribute_not_exists(#permissions)")
-        if old.expires_at is not None:
-            conditions.append("expiresAt = :old_expires")
-            values[":old_expires"] = to_iso(old.expires_at)
+        if narrowed.not_after != old.not_after and narrowed.not_after is not None:
+            changes.append("notAfter = :not_after")  # what it rotates into may not outlive it either
+            values[":not_after"] = to_iso(narrowed.not_after)
         names = {"#scope": "scope", "#permissions": "permissions", **({"#ttl": "ttl"} if ":ttl" in values else {})}
         self._table.transact([
+            self._user_still_allows(old.user_id, [(old.line_issued_ms, old.scope)]),
             Write({"Update": {
                 "TableName": self._table.name, "Key": token_key(old.user_id, old.id),
                 "UpdateExpression": "SET " + ", ".join(changes) + removal,
-                "ConditionExpression": " AND ".join(conditions),
+                "ConditionExpression": f"{_STANDING} AND attribute_not_exists(rotatedTo) AND ({_UNEXPIRED}) "
+                                       f"AND {as_read}",
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": marshal(values),
             }}, NarrowingLost, decode=token_from_item),
@@ -410,3 +411,22 @@ class TokenStore:
             pass  # the token is gone
         except (Unavailable, ClientError) as error:
             log.warning("could not record what token %s used: %s", token_id, error)
+
+
+def _as_read(token: TokenRecord) -> tuple[str, dict[str, object]]:
+    """A condition that the token's item still has the scope, grant and expiry ``token`` was read
+    with (``#scope`` and ``#permissions`` name those attributes), and its values: what a write
+    derived from them (a narrowing, a rotation's successor) must hold to, so none undoes another."""
+    conditions = ["#scope = :read_scope"]
+    values: dict[str, object] = {":read_scope": token.scope.value}
+    if token.permissions is not None:
+        conditions.append("#permissions = :read_permissions")
+        values[":read_permissions"] = token.permissions.to_text()
+    else:
+        conditions.append("attribute_not_exists(#permissions)")
+    if token.expires_at is not None:
+        conditions.append("expiresAt = :read_expires")
+        values[":read_expires"] = to_iso(token.expires_at)
+    else:
+        conditions.append("attribute_not_exists(expiresAt)")
+    return " AND ".join(conditions), values
