@@ -27,8 +27,10 @@ OPTIONS = {
     "runTokenMaxSeconds": "--run-token-max-seconds",
     "requireExpiry": "--require-expiry",
     "allowedIps": "--allow-ip",
+    "permissions": "--permission",
 }
-_FIELD = re.compile(r"\b(" + "|".join(OPTIONS) + r")\b", re.ASCII)
+# (with what names one of a map's keys: ``permissions.billing``, ``permissions.<a family>``)
+_FIELD = re.compile(r"\b(" + "|".join(OPTIONS) + r")\b(?:\.(?:<[^>]*>|\w+))?", re.ASCII)
 
 
 def local_time(moment: datetime, zone: tzinfo | None = None) -> str:

@@ -10,7 +10,9 @@ from openindex_cli import durations
 from openindex_cli.api import api_path
 from openindex_cli.commands import Context, HelpGroup, name_option, request_options
 from openindex_cli.errors import EXIT_USAGE, CliError
+from openindex_cli.grant_words import grant_in_words
 from openindex_cli.output import emit_json, printable
+from openindex_cli.tokens_grant import permissions_option
 from openindex_cli.wording import parse_time, when_here
 
 RUN_TOKEN_KEYS = ("id", "agentId", "token", "expiresAt")
@@ -36,17 +38,21 @@ def run_tokens() -> None:
 @click.option("--expires-in", metavar="DURATION",
               help=f"how long it works: {durations.GRACE_FORMATS}, 1 minute to 1 day (default: 1 hour, or the "
                    "token policy's longest if shorter)")
+@click.option("--permission", "permissions", multiple=True, metavar="FAMILY=LEVEL",
+              help="only what the run needs (repeatable): work_items=read, workflows=write, … "
+                   "(default: all your token's read_write families)")
 def run_tokens_create(context: Context, profile: str | None, as_json: bool, agent_id: str | None,
-                      stage: str | None, expires_in: str | None) -> None:
-    """Mint an agent run token for one workflow run: read_write, for one agent (and stage), and
-    short-lived. Its value goes to standard output, once; the other lines go to standard error.
-    It needs a person's read_write token: an admin-scope token or a run token is refused. Deleting
-    the token that minted it revokes it too.
+                      stage: str | None, expires_in: str | None, permissions: tuple[str, ...]) -> None:
+    """Mint an agent run token for one workflow run: read_write (or only what --permission
+    gives), for one agent (and stage), and short-lived. Its value goes to standard output, once;
+    the other lines go to standard error. It needs a person's read_write token: an admin-scope
+    token or a run token is refused. Deleting the token that minted it revokes it too.
 
     \b
     Examples:
       oi workflows run-tokens create                        # for the profile's agent id
       oi workflows run-tokens create --agent-id agent-alpha --stage build --expires-in 30m
+      oi workflows run-tokens create --stage triage --permission work_items=read
     """
     settings = context.settings(profile)
     agent = agent_id if agent_id is not None else settings.agent_id
@@ -58,6 +64,8 @@ def run_tokens_create(context: Context, profile: str | None, as_json: bool, agen
         body["stage"] = name_option("--stage", stage, "a stage")
     if expires_in is not None:
         body["expiresInSeconds"] = _lifetime(expires_in)
+    if permissions:
+        body["permissions"] = permissions_option(permissions)
     minted = context.api(settings).call("POST", api_path("workflows", "agent-run-tokens"), body=body,
                                         expect=RUN_TOKEN_KEYS)
     if as_json:
@@ -67,8 +75,9 @@ def run_tokens_create(context: Context, profile: str | None, as_json: bool, agen
     # Counted from when the server made it, not from now: a run of this command takes a moment.
     expires, made = parse_time(str(minted["expiresAt"])), parse_time(str(minted.get("createdAt")))
     left = f" ({durations.in_words(expires - (made or context.now()))})" if expires else ""
-    click.echo(printable(f"Created run token {minted['id']} for agent {minted['agentId']}{stage_said}, expires "
-                         f"{when_here(minted['expiresAt'], context.zone)}{left}."), err=True)
+    narrowed = f", narrowed to {grant_in_words(minted['permissions'])}" if minted.get("scope") == "custom" else ""
+    click.echo(printable(f"Created run token {minted['id']} for agent {minted['agentId']}{stage_said}{narrowed}, "
+                         f"expires {when_here(minted['expiresAt'], context.zone)}{left}."), err=True)
     click.echo(minted["token"])
     click.echo("Copy it now: it cannot be shown again.", err=True)
 

@@ -109,3 +109,17 @@ def test_the_lifetime_is_counted_from_when_the_server_made_it(cli: Cli, clock: F
                  env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": "oi_pat_x"})
     assert result.exit_code == 0, result.output
     assert "(in 30 minutes)." in result.stderr
+
+
+def test_a_run_token_is_minted_with_only_what_the_run_needs(cli: Cli, accounts: Accounts, api: Api) -> None:
+    login(cli, accounts.create().token)
+    result = cli(*CREATE, "--agent-id", "triage", "--permission", "work_items=read", "--permission", "queues=write")
+    assert result.exit_code == 0, result.output
+    assert "for agent triage, narrowed to write: queues; read: work items, expires" in result.stderr
+    granted = api.get("/me", result.stdout.strip()).body["token"]["permissions"]
+    assert (granted["work_items"], granted["queues"], granted["workflows"]) == ("read", "write", "none")
+    for permission, said in (("users=read", "--permission: a run token's families are work_items"),
+                             ("work_items", "FAMILY=none|read|write")):
+        refused = cli(*CREATE, "--agent-id", "triage", "--permission", permission)
+        assert refused.exit_code != 0 and said in one_line(refused.stderr), refused.stderr
+        assert "Traceback" not in refused.output

@@ -18,6 +18,10 @@ def stored() -> list[dict[str, Any]]:
     return SESSION.client("dynamodb").scan(TableName=example_service.LOCAL_TABLE)["Items"]
 
 
+def stored_titles() -> list[str]:
+    return [item["title"]["S"] for item in stored()]
+
+
 def test_a_read_write_pat_creates_reads_changes_and_deletes_work_items(work_items: Api, accounts: Accounts) -> None:
     owner = accounts.create()
     created = work_items.post("/work-items", owner.token, body={"title": "Triage the inbox"})
@@ -55,6 +59,43 @@ def test_a_run_token_creates_and_reads_work_items_as_its_agent(
     assert created.status == 201 and created.body["createdBy"] == owner.user.id
     assert created.body["createdWith"] == run["id"]
     assert work_items.get(f"/work-items/{created.body['id']}", run["token"]).status == 200
+
+
+def test_a_work_items_read_token_lists_but_cannot_create(api: Api, work_items: Api, accounts: Accounts) -> None:
+    owner = accounts.create()
+    assert work_items.post("/work-items", owner.token, body={"title": "seeded"}).status == 201
+    reader = api.post("/me/pats", owner.token, body={"name": "reader", "permissions": {"work_items": "read"}})
+    assert reader.status == 201, reader.body
+    assert [item["title"] for item in work_items.get("/work-items", reader.body["token"]).body["items"]] == ["seeded"]
+    refused = work_items.post("/work-items", reader.body["token"], body={"title": "sneak in"})
+    assert (refused.status, refused.body["error"]["requiredScope"]) == (403, "work_items:write")
+    # (a gateway's header is fixed, so the body names what is needed)
+    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="openindex", error="insufficient_scope"'
+    assert stored_titles() == ["seeded"]
+
+
+def test_a_workflows_write_token_gets_403_on_work_items(api: Api, work_items: Api, accounts: Accounts) -> None:
+    owner = accounts.create()
+    workflows = api.post("/me/pats", owner.token, body={"name": "flows", "permissions": {"workflows": "write"}})
+    for method, path in (("GET", "/work-items"), ("POST", "/work-items"), ("GET", "/work-items/wi_x")):
+        refused = work_items.request(method, path, workflows.body["token"], body={"title": "t"})
+        assert (refused.status, refused.body["error"]["requiredScope"]) == (
+            403, "work_items:write" if method == "POST" else "work_items:read"), path
+    assert stored() == []
+
+
+def test_a_run_token_of_a_pat_narrowed_to_reading_work_items_only_reads_them(
+    api: Api, work_items: Api, accounts: Accounts
+) -> None:
+    owner = accounts.create()
+    run = accounts.run_token(api, owner)
+    assert work_items.post("/work-items", run["token"], body={"title": "before"}).status == 201
+    narrowed = api.patch(f"/me/pats/{owner.token_id}", owner.token, body={"permissions": {"work_items": "read"}})
+    assert narrowed.status == 200, narrowed.body
+    assert work_items.get("/work-items", run["token"]).status == 200
+    refused = work_items.post("/work-items", run["token"], body={"title": "after"})
+    assert (refused.status, refused.body["error"]["requiredScope"]) == (403, "work_items:write")
+    assert stored_titles() == ["before"]
 
 
 def test_authorizing_a_request_to_another_api_is_one_read_and_no_write_in_steady_state(
