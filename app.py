@@ -24,6 +24,7 @@ from chalicelib.api import (
     authorizer,
     credentials,
     health,
+    introspection,
     invites,
     me,
     pats,
@@ -59,12 +60,12 @@ def bearer_token(event: dict[str, Any]) -> dict[str, Any]:
     return authorizer.decide(get_store(), event, utcnow())
 
 
-# (path, method) -> the least token the route accepts; the middleware checks it on every request.
+# (path, method) -> what the route needs of a token; the middleware checks it on every request.
 # The providers look this module's names up at each call: one place to make the store, the clock
 # and the settings, and one place for a test or a bench to replace them.
-REQUIREMENTS = routing.include(
-    app, [health.router, me.router, pats.router, run_tokens.router, credentials.router, invites.router,
-          users.router, token_policy.router],
+NEEDS = routing.include(
+    app, [health.router, me.router, pats.router, run_tokens.router, credentials.router, introspection.router,
+          invites.router, users.router, token_policy.router],
     authorizer=bearer_token,
     providers=routing.Providers(store=lambda: get_store(), clock=lambda: utcnow(), settings=lambda: settings()),
 )
@@ -78,10 +79,10 @@ def enforce_access(event: Request, get_response: Callable[[Request], Response]) 
     routing.begin(event)
     caller: Caller | None = None
     try:
-        requirement = REQUIREMENTS.get((event.context.get("resourcePath"), event.method))  # type: ignore[arg-type]
-        if requirement is not None:
+        need = NEEDS.get((event.context.get("resourcePath"), event.method))  # type: ignore[arg-type]
+        if need is not None:
             caller = routing.current_caller()
-            requirement.check(caller)
+            need.check(caller)
         response = get_response(event)
     except ServiceError as error:
         response = responses.error_response(error)

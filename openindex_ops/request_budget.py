@@ -38,6 +38,9 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "report strings that are not tokens": [],
     # the token's own read, as the authorizer's; a check is not a use, so nothing is written
     "check a token (token-check)": ["BatchGetItem"],
+    # the asking service's authorization, then the token's own read, as the authorizer's; asking
+    # about a token is not using it, so nothing is written
+    "introspect a token (RFC 7662)": ["BatchGetItem", "BatchGetItem"],
     "revoke all of the caller's tokens": ["BatchGetItem", "TransactWriteItems"],
     "list one page of security events": ["BatchGetItem", "Query"],
     "read the token policy": ["BatchGetItem", "GetItem"],

@@ -54,7 +54,7 @@ TABLE = "openindex-auth-test"
 # What each preset grants, family by family, as every token answer spells it.
 READ_WRITE_GRANT = {"work_items": "write", "queues": "write", "domains": "write", "workflows": "write",
                     "calendar_sources": "write", "conversations": "write", "users": "none", "ai_providers": "none",
-                    "email": "none", "instance_settings": "none"}
+                    "email": "none", "instance_settings": "none", "token_introspection": "none"}
 ADMIN_GRANT = dict.fromkeys(READ_WRITE_GRANT, "write")
 APP_URL = "https://openindex.test"
 # One session for every moto-backed client: it keeps botocore's loaded models, which mock_aws

@@ -52,6 +52,7 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
                                              "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400},
      (403, 403, 200, 403)),
     ("GET", "/admin/settings/token-policy/impact", None, (403, 403, 200, 403)),
+    ("POST", "/auth/introspect", {"token": "oi_pat_unknown"}, (403, 403, 200, 403)),
     ("POST", "/auth/invites/claim", {"token": "oi_inv_unknown"}, (404, 404, 404, 404)),
     ("POST", "/credentials/revoke", {"credentials": ["oi_pat_unknown"]}, (202, 202, 202, 202)),
 ]

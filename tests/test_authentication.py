@@ -200,8 +200,8 @@ def test_every_route_behind_the_authorizer_states_its_requirement() -> None:
         for method, entry in methods.items():
             if entry.authorizer is not None:
                 assert entry.authorizer.name == "bearer_token", (method, path)
-                assert (path, method) in app_module.REQUIREMENTS, (method, path)
-    assert app_module.REQUIREMENTS[("/me", "GET")] is ANY_TOKEN
+                assert (path, method) in app_module.NEEDS, (method, path)
+    assert app_module.NEEDS[("/me", "GET")].requirement is ANY_TOKEN
 
 
 def test_issued_tokens_store_only_a_digest(store: Store, accounts: Accounts, clock: FrozenClock) -> None:

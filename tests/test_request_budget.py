@@ -43,6 +43,10 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
     api.get("/me", idle)
     clock.advance(minutes=1)
     mistyped = admin.token[:-1] + ("0" if admin.token[-1] != "0" else "1")
+
+    def introspect() -> ApiResponse:
+        return api.post("/auth/introspect", admin.token, body={"token": member.token})
+
     requests = {
         "authorize a valid token": lambda: api.get("/me", admin.token),
         "authorize a token with a bad checksum": lambda: api.get("/me", mistyped),
@@ -75,6 +79,7 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "report strings that are not tokens": lambda: api.post("/credentials/revoke",
                                                                body={"credentials": ["AKIA0000", "oi_pat_x"]}),
         "check a token (token-check)": lambda: api.post("/auth/token-check", body={"token": member.token}),
+        "introspect a token (RFC 7662)": lambda: (introspect(), dynamo_calls.clear(), introspect())[2],
         "revoke all of the caller's tokens": lambda: api.post("/me/pats/revoke-all", member.token),
         "list one page of run tokens": lambda: api.get("/me/agent-run-tokens", member.token),
         "delete a run token": lambda: api.delete(f"/me/agent-run-tokens/{runs[0]}", member.token),

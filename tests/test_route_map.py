@@ -19,7 +19,7 @@ def test_every_route_of_this_service_is_in_the_map_and_public_exactly_when_it_ha
             assert found is not None, (method, path)
             assert (entry.authorizer is None) == found.is_public, (method, path)
             if not found.is_public:
-                assert app_module.REQUIREMENTS[(path, method)] is found.requirement
+                assert app_module.NEEDS[(path, method)] is found
 
 
 @pytest.mark.parametrize(("method", "path", "family", "access"), [

@@ -118,7 +118,7 @@ def test_the_ui_routes_are_public_gets_outside_the_api_requirements() -> None:
     assert web == {(path, "GET") for path in PAGES} | {("/assets/{name}", "GET"), ("/favicon.ico", "GET")}
     for path, method in web:
         assert app_module.app.routes[path][method].authorizer is None
-        assert (path, method) not in app_module.REQUIREMENTS
+        assert (path, method) not in app_module.NEEDS
     # The API's routes are still the API's.
     assert not is_web_route(app_module.app.routes["/me"]["GET"])
 

@@ -6,8 +6,10 @@ the authorizer never needs it (tests/test_layers.py holds that).
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
@@ -127,6 +129,15 @@ class _Query(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _address(text: str) -> str:
+    """One IPv4 or IPv6 address, as written."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise PydanticCustomError("ip_address", "must be an IPv4 or IPv6 address, such as 203.0.113.7") from None
+    return text
+
+
 def _ranges(texts: list[str]) -> list[str]:
     """IP ranges a client wrote, checked (a 400 saying which is not one) and made canonical."""
     try:
@@ -222,6 +233,16 @@ class TokenCheckRequest(_Body):
     """Body of ``POST /auth/token-check``: the token to check, sent in the body, never as a bearer."""
 
     token: str = Field(min_length=1, max_length=256)
+
+
+class IntrospectionRequest(_Body):
+    """Body of ``POST /auth/introspect`` (RFC 7662, as a form or as JSON): the token to judge, the
+    kind its sender guesses it is (ignored: every kind is judged), and the address the service's
+    client came from, judged against the token's allowed addresses."""
+
+    token: str = Field(min_length=1, max_length=256)
+    token_type_hint: str | None = Field(default=None, max_length=64)
+    client_ip: Annotated[str, AfterValidator(_address)] | None = Field(default=None, max_length=64)
 
 
 class UpdateUserRequest(_Body):
@@ -346,6 +367,24 @@ def parse_body(model: type[Model], raw_body: str | bytes | None) -> Model:
         raise InvalidRequest("Invalid request: the request body must be a JSON object.")
     try:
         return model.model_validate_json(raw_body)
+    except ValidationError as error:
+        raise InvalidRequest(_describe(error)) from None
+
+
+def parse_form(model: type[Model], raw_body: str | bytes | None) -> Model:
+    """The validated body of an HTML form (``application/x-www-form-urlencoded``, as RFC 7662's
+    clients send it), each parameter at most once; InvalidRequest (400) otherwise."""
+    try:
+        text = raw_body.decode() if isinstance(raw_body, bytes) else raw_body or ""
+        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=10)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidRequest("Invalid request: the body is not a form (name=value pairs joined by &, "
+                             "percent-encoded UTF-8).") from None
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise InvalidRequest("Invalid request: each parameter may be sent once.")
+    try:
+        return model.model_validate(fields)
     except ValidationError as error:
         raise InvalidRequest(_describe(error)) from None
 

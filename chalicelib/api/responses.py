@@ -16,7 +16,7 @@ from chalicelib.model.invites import Invite, IssuedInvite
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import Impact, TokenPolicy
 from chalicelib.model.tokens import BlockedReason, CreationLimit, IssuedToken, TokenRecord
-from chalicelib.timeutil import to_iso
+from chalicelib.timeutil import to_epoch, to_iso
 
 # On every response, the app's and API Gateway's own: nothing is cached (bodies may carry a
 # token), and browsers never guess a type other than the declared one.
@@ -244,6 +244,18 @@ def created_invite(issued: IssuedInvite) -> dict[str, Any]:
 def claimed_invite(account: User, first_token: IssuedToken) -> dict[str, Any]:
     """The account an invite activated and its first PAT."""
     return {"user": user(account), "pat": created_pat(first_token)}
+
+
+def introspection(found: Caller | None) -> dict[str, Any]:
+    """RFC 7662's answer: a live token's owner, kind, grant and times (seconds since the epoch;
+    no ``exp`` for a token that never expires), or only that it is not live."""
+    if found is None:
+        return {"active": False}
+    return {"active": True, "sub": found.user_id, "jti": found.token_id,
+            "token_type": "run" if found.kind is TokenKind.AGENT_RUN else "pat",
+            "scope": found.label, "permissions": found.grant.as_dict(),
+            **({"exp": to_epoch(found.stops_at)} if found.stops_at else {}),
+            **({"iat": to_epoch(found.issued_at)} if found.issued_at else {})}
 
 
 def token_check(found: Caller | InvalidToken) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from chalicelib.api import responses
 from chalicelib.errors import Conflict, InvalidToken, ServiceUnavailable
 from chalicelib.model import route_map
 from chalicelib.model.caller import Caller
-from chalicelib.model.requirements import Requirement
 from chalicelib.services import authentication
 from chalicelib.settings import Settings
 from chalicelib.storage import Store
@@ -38,8 +37,10 @@ if TYPE_CHECKING:  # at run time, only the views that take a body import pydanti
 Model = TypeVar("Model", bound="BaseModel")
 Record = TypeVar("Record")
 View = Callable[..., Any]
-# (path, method) -> the least token a protected route accepts.
-Requirements = dict[tuple[str, str], Requirement]
+# (path, method) -> what a protected route needs of a token (the route map's entry).
+Needs = dict[tuple[str, str], route_map.Need]
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 
 # The request being served. Not `app.current_request`: that is one attribute of the shared app,
 # and `chalice local` serves requests on concurrent threads, so a view could read another
@@ -54,6 +55,7 @@ class RouteRecord:
     path: str
     methods: tuple[str, ...]
     view: View
+    content_types: tuple[str, ...] = (JSON,)
 
 
 class Router:
@@ -62,9 +64,10 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[RouteRecord] = []
 
-    def route(self, path: str, *, methods: list[str]) -> Callable[[View], View]:
+    def route(self, path: str, *, methods: list[str], content_types: tuple[str, ...] = (JSON,)
+              ) -> Callable[[View], View]:
         def record(view: View) -> View:
-            self.routes.append(RouteRecord(path, tuple(methods), view))
+            self.routes.append(RouteRecord(path, tuple(methods), view, content_types))
             return view
         return record
 
@@ -92,11 +95,11 @@ _bound = _Bound()
 
 
 def include(app: Chalice, routers: Iterable[Router], *, authorizer: ChaliceAuthorizer,
-            providers: Providers) -> Requirements:
+            providers: Providers) -> Needs:
     """Bind every recorded route onto ``app``, behind ``authorizer`` unless the route map says it is
-    public, and the providers the views use; the requirement of each protected route, for the
-    access middleware (a view of the route map)."""
-    requirements: Requirements = {}
+    public, and the providers the views use; what each protected route needs, for the access
+    middleware (a view of the route map)."""
+    needs_by_route: Needs = {}
     for router in routers:
         for record in router.routes:
             needs = [route_map.entry(method, record.path) for method in record.methods]
@@ -104,12 +107,12 @@ def include(app: Chalice, routers: Iterable[Router], *, authorizer: ChaliceAutho
             if found is None or any(other != found for other in needs):
                 raise NotInRouteMap(f"{'/'.join(record.methods)} {record.path}: give it one entry in "
                                     "chalicelib/model/route_map.py")
-            if found.requirement is not None:
-                requirements.update({(record.path, method): found.requirement for method in record.methods})
-            app.route(record.path, methods=list(record.methods),
+            if not found.is_public:
+                needs_by_route.update({(record.path, method): found for method in record.methods})
+            app.route(record.path, methods=list(record.methods), content_types=list(record.content_types),
                       authorizer=None if found.is_public else authorizer)(_answering(record.view))
     _bound.providers = providers
-    return requirements
+    return needs_by_route
 
 
 def begin(request: Request) -> None:
@@ -148,6 +151,15 @@ def body(model: type[Model], optional: bool = False) -> Model:
 
     raw = _request.get().raw_body
     return parse_body(model, b"{}" if optional and not raw else raw)
+
+
+def form_or_json_body(model: type[Model]) -> Model:
+    """The request body, a form or JSON as its Content-Type says, validated against ``model``."""
+    from chalicelib.api.requests import parse_body, parse_form
+
+    request = _request.get()
+    content_type = (request.headers.get("content-type") or "").partition(";")[0].strip().lower()
+    return (parse_form if content_type == FORM else parse_body)(model, request.raw_body)
 
 
 def query(model: type[Model]) -> Model:

@@ -55,6 +55,8 @@ class Caller:
     # seen to use (model.used), so the authorizer records a new use without a read.
     used: str = field(default="", metadata=flat.not_in_context())
     parent_id: str | None = field(default=None, metadata=flat.not_in_context())
+    # When the token was made (what introspection answers as ``iat``).
+    issued_at: datetime | None = field(default=None, metadata=flat.not_in_context())
 
     @property
     def grant(self) -> Grant:

@@ -37,4 +37,7 @@ FAMILIES = (
     Family("ai_providers", ("/admin/ai-providers",), admin=True),
     Family("email", ("/admin/email",), admin=True),
     Family("instance_settings", ("/admin/settings",), admin=True),
+    # Asking this service whether another token is live (POST /auth/introspect): for a service
+    # outside API Gateway, given by an admin; read is what it needs.
+    Family("token_introspection", ("/auth/introspect",), admin=True),
 )

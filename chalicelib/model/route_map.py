@@ -116,6 +116,8 @@ ROUTES: dict[tuple[str, str], Need] = {
             ("POST", "/admin/users/{user_id}/access-links"),
             ("GET", "/admin/settings/token-policy"), ("PUT", "/admin/settings/token-policy"),
             ("GET", "/admin/settings/token-policy/impact")),
+    # A POST that only reads: it sends the token in the body, as RFC 7662 has it.
+    ("POST", "/auth/introspect"): Need(HUMAN_ADMIN, "token_introspection", Access.READ),
     **{route: PUBLIC for route in (
         ("GET", "/health"), ("POST", "/auth/invites/claim"), ("POST", "/credentials/revoke"),
         ("POST", "/auth/token-check"),

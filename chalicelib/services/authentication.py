@@ -3,7 +3,7 @@
 The gate (``chalicelib.api.authorizer``) calls :func:`authenticate` for every request to any
 OpenIndex API, and hands the caller it allows to the route's handler in the authorizer's
 context (:func:`allowed_context`, :func:`caller_from_verdict`); ``POST /auth/token-check`` calls
-:func:`check`.
+:func:`check`, and ``POST /auth/introspect`` :func:`introspect`.
 """
 from __future__ import annotations
 
@@ -100,6 +100,7 @@ def authenticate(store: Store, authorization: str, now: datetime, address: str |
         allowed_ips=record.allowed_ips.to_text(),
         used=",".join(sorted(learner.used.uses)),
         parent_id=parsed.parent_id,
+        issued_at=record.created_at,
     )
 
 
@@ -179,6 +180,23 @@ def check(store: Store, token: str, now: datetime, address: str | None) -> Calle
         audit.record("token.checked", audit.FAILURE, ANONYMOUS, reason=refusal.reason,
                      **claimed_ids(authorization))
         return refusal
+
+
+def introspect(store: Store, asker: Caller, token: str, now: datetime, client_address: str | None) -> Caller | None:
+    """RFC 7662 for ``asker``, a service that does not sit behind API Gateway: the caller ``token``
+    authenticates as, judged as the authorizer judges it (from the address the service says its
+    client came from: a token limited to some addresses is never live for a service that does not
+    say), or None (the answer says no more: the asker is not its holder). Like a check, not a use."""
+    authorization = f"Bearer {token}"
+    try:
+        found = authenticate(store, authorization, now, client_address)
+    except InvalidToken as refusal:
+        audit.record("token.introspected", audit.FAILURE, asker.user_id, viaTokenId=asker.token_id,
+                     reason=refusal.reason, **claimed_ids(authorization))
+        return None
+    audit.record("token.introspected", audit.SUCCESS, asker.user_id, viaTokenId=asker.token_id,
+                 tokenId=found.token_id, ownerId=found.user_id)
+    return found
 
 
 def allowed_context(caller: Caller) -> dict[str, str]:

@@ -490,7 +490,7 @@ function patNameCell(pat, { current = false } = {}) {
 
 // The families of instance administration: a custom grant naming one is made with an admin
 // token's limits (tests/test_web_routes.py holds this to chalicelib/model/families.py).
-const ADMIN_FAMILIES = ["users", "ai_providers", "email", "instance_settings"];
+const ADMIN_FAMILIES = ["users", "ai_providers", "email", "instance_settings", "token_introspection"];
 const familyName = (family) => family.replaceAll("_", " ");
 // A family as a row of the picker names it.
 const familyLabel = (family) => (family === "ai_providers" ? "AI providers" : upperFirst(familyName(family)));
