@@ -41,7 +41,8 @@ def test_me_shows_the_user_and_the_token_in_use(api: Api, accounts: Accounts) ->
         "token": {"id": admin.token_id, "name": "setup", "scope": "admin", "permissions": ADMIN_GRANT, "kind": "pat",
                   "expiresAt": None, "allowedIps": []},
         "tokenLimits": {scope: {"latestExpiresAt": None, "noExpiryAllowed": True, "leftOut": "no_expiry",
-                                "leftOutExpiresAt": None} for scope in ("read", "read_write", "admin")},
+                                "leftOutExpiresAt": None, "refused": None}
+                        for scope in ("read", "read_write", "admin")},
     }
 
 

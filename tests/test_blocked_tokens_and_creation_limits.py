@@ -8,7 +8,8 @@ from typing import Any
 from .conftest import Accounts, Api, FrozenClock
 
 POLICY = "/admin/settings/token-policy"
-OPEN = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
+OPEN = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400,
+        "refuseReadWritePreset": False}
 
 
 def listed(api: Api, token: str, token_id: str) -> dict[str, Any]:
@@ -58,9 +59,9 @@ def test_me_says_what_a_new_token_may_be_and_the_server_holds_to_it(api: Api, ac
     set_policy(api, expiring, maxLifetimeDays=90, adminMaxLifetimeDays=60)
     limits = api.get("/me", expiring).body["tokenLimits"]
     assert limits["admin"] == {"latestExpiresAt": "2027-01-23T12:00:00Z", "noExpiryAllowed": False,
-                               "leftOut": "latest", "leftOutExpiresAt": "2027-01-23T12:00:00Z"}
+                               "leftOut": "latest", "leftOutExpiresAt": "2027-01-23T12:00:00Z", "refused": None}
     assert limits["read_write"] == {"latestExpiresAt": "2027-01-23T12:00:00Z", "noExpiryAllowed": False,
-                                    "leftOut": "refused", "leftOutExpiresAt": None}
+                                    "leftOut": "refused", "leftOutExpiresAt": None, "refused": None}
     made = api.post("/me/pats", expiring, body={"name": "at the limit", "scope": "read_write",
                                                "expiresAt": limits["read_write"]["latestExpiresAt"]})
     assert made.status == 201, made.body

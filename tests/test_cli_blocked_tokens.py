@@ -9,7 +9,8 @@ import httpx
 from .conftest import APP_URL, Accounts, Api, Cli, FrozenClock, login
 
 LIST = ("settings", "personal", "tokens", "list")
-OPEN = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
+OPEN = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400,
+        "refuseReadWritePreset": False}
 
 
 def row(stdout: str, token_id: str) -> list[str]:

@@ -82,7 +82,7 @@ def test_a_lifetime_past_the_policy_is_the_servers_400_in_words(
     admin = accounts.admin()
     assert api.request("PUT", "/admin/settings/token-policy", admin.token, body={
         "maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None,
-        "runTokenMaxSeconds": 600}).status == 200
+        "runTokenMaxSeconds": 600, "refuseReadWritePreset": False}).status == 200
     login(cli, accounts.create().token)
     result = cli(*CREATE, "--agent-id", "a", "--expires-in", "1h")
     line = one_line(result.stderr)

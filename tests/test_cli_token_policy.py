@@ -39,7 +39,8 @@ def methods(sent: Recording) -> list[str]:
 def test_policy_show_gives_the_defaults(cli: Cli, accounts: Accounts) -> None:
     login(cli, accounts.admin().token)
     assert json.loads(cli(*POLICY, "show", "--json").stdout) == {
-        "maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
+        "maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400,
+        "refuseReadWritePreset": False}
     shown = cli(*POLICY, "show").stdout
     assert "max lifetime (days):        none" in shown and "require expiry:             no" in shown
 
@@ -51,7 +52,7 @@ def test_policy_set_with_yes_changes_only_the_flags_given_after_showing_the_impa
     member = accounts.create()
     assert api.request("PUT", "/admin/settings/token-policy", admin.token, body={
         "maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None,
-        "runTokenMaxSeconds": 3600}).status == 200
+        "runTokenMaxSeconds": 3600, "refuseReadWritePreset": False}).status == 200
     login(cli, admin.token)
     result = cli(*POLICY, "set", "--max-lifetime-days", "90", "--yes")
     assert result.exit_code == 0, result.output
@@ -62,7 +63,8 @@ def test_policy_set_with_yes_changes_only_the_flags_given_after_showing_the_impa
     assert member.token_id in row and "tokens live at most 90 days, and this one does not expire" in row
     assert lines[-1] == "Saved the token policy."
     assert api.get("/admin/settings/token-policy", admin.token).body == {
-        "maxLifetimeDays": 90, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 3600}
+        "maxLifetimeDays": 90, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 3600,
+        "refuseReadWritePreset": False}
     assert status(api, member.token) == 401
     relaxed = json.loads(cli(*POLICY, "set", "--max-lifetime-days", "none", "--yes", "--json").stdout)
     assert relaxed["previous"]["maxLifetimeDays"] == 90 and relaxed["policy"]["maxLifetimeDays"] is None

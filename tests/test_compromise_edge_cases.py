@@ -204,7 +204,7 @@ def test_a_rotated_token_stops_working_when_its_successor_is_blocked_by_the_poli
     assert rotated.body["expiresAt"] is None
     fitting = make_pat(api, admin.token, "policy", scope="admin", expiresAt="2026-12-01T12:00:00Z")
     policy = {"maxLifetimeDays": None, "requireExpiry": True, "adminMaxLifetimeDays": None,
-              "runTokenMaxSeconds": 86400}
+              "runTokenMaxSeconds": 86400, "refuseReadWritePreset": False}
     changed = api.request("PUT", "/admin/settings/token-policy", fitting["token"], body=policy)
     assert changed.status == 200, changed.body
     assert not alive(api, rotated.body["token"])  # the successor is blocked

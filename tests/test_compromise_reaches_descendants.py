@@ -276,7 +276,8 @@ def test_under_a_required_expiry_an_invited_accounts_first_pat_follows_the_polic
     api: Api, accounts: Accounts, clock: FrozenClock
 ) -> None:
     admin = accounts.admin()
-    policy = {"maxLifetimeDays": 90, "requireExpiry": True, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
+    policy = {"maxLifetimeDays": 90, "requireExpiry": True, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400,
+              "refuseReadWritePreset": False}
     inviter = api.post("/me/pats", admin.token, body={"name": "30 days", "scope": "admin",
                                                      "expiresAt": "2026-12-24T12:00:00Z"}).body["token"]
     assert api.request("PUT", "/admin/settings/token-policy", inviter, body=policy).status == 200

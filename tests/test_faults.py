@@ -181,7 +181,8 @@ def test_a_throttled_policy_change_is_a_clean_503(api: Api, accounts: Accounts, 
     admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=datetime(2026, 11, 25, tzinfo=UTC))
     faults.fail("PutItem", FAULTS["throttled"])
     response = api.request("PUT", "/admin/settings/token-policy", admin.token, body={
-        "maxLifetimeDays": 30, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400})
+        "maxLifetimeDays": 30, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400,
+        "refuseReadWritePreset": False})
     assert (response.status, response.error_code) == (503, "service_unavailable")
 
 

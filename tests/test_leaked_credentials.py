@@ -129,7 +129,8 @@ def test_not_json_is_400(api: Api) -> None:
 
 
 POLICY = "/admin/settings/token-policy"
-DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
+DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400,
+            "refuseReadWritePreset": False}
 
 
 def put_policy(api: Api, admin: Account | str, **changes: Any) -> Any:

@@ -63,7 +63,7 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "read the token policy": lambda: api.get("/admin/settings/token-policy", admin.token),
         "replace the token policy": lambda: api.request("PUT", "/admin/settings/token-policy", admin.token, body={
             "maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None,
-            "runTokenMaxSeconds": 3600}),
+            "runTokenMaxSeconds": 3600, "refuseReadWritePreset": False}),
         "preview a token policy's impact": lambda: api.get("/admin/settings/token-policy/impact?requireExpiry=true",
                                                            admin.token),
         "rotate a PAT": lambda: api.post(f"/me/pats/{doomed}/rotate", admin.token),

@@ -16,7 +16,8 @@ from openindex_ops import bootstrap
 from .conftest import TABLE, Account, Accounts, Api, DynamoCalls, FrozenClock
 
 POLICY = "/admin/settings/token-policy"
-DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
+DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400,
+            "refuseReadWritePreset": False}
 
 
 def put_policy(api: Api, admin: Account | str, **changes: Any) -> Any:

@@ -149,10 +149,12 @@ def test_each_type_reaches_its_owner_and_no_one_else(api: Api, accounts: Account
     api.get("/me", rotated["token"])  # token_used_after_rotation
     api.post(f"/me/pats/{rotated['id']}/rotate", owner.token)  # rotation_replayed
     api.request("PUT", "/admin/settings/token-policy", admin.token, body={
-        "maxLifetimeDays": None, "requireExpiry": True, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400})
+        "maxLifetimeDays": None, "requireExpiry": True, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400,
+        "refuseReadWritePreset": False})
     api.get("/me", owner.token)  # token_blocked_by_policy
     api.request("PUT", "/admin/settings/token-policy", admin.token, body={
-        "maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400})
+        "maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400,
+        "refuseReadWritePreset": False})
     clock.advance(seconds=1)
     api.post(f"/admin/users/{owner.user.id}/access-links", admin.token)  # access_link_created
     last = api.post("/me/pats", owner.token, body={"name": "last", "scope": "read_write"}).body

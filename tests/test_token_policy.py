@@ -20,7 +20,8 @@ from openindex_ops import bootstrap
 from .conftest import TABLE, Account, Accounts, Api, AuditLog, DynamoCalls, FrozenClock
 
 POLICY = "/admin/settings/token-policy"
-DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400}
+DEFAULTS = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None, "runTokenMaxSeconds": 86400,
+            "refuseReadWritePreset": False}
 
 
 def put_policy(api: Api, admin: Account | str, **changes: Any) -> Any:
@@ -40,7 +41,8 @@ def create(api: Api, owner: Account, **body: Any) -> Any:
 
 def test_the_policy_starts_empty_and_is_replaced_whole(api: Api, admin: Account) -> None:
     assert api.get(POLICY, admin.token).body == DEFAULTS
-    wanted = {"maxLifetimeDays": 90, "requireExpiry": True, "adminMaxLifetimeDays": 7, "runTokenMaxSeconds": 600}
+    wanted = {"maxLifetimeDays": 90, "requireExpiry": True, "adminMaxLifetimeDays": 7, "runTokenMaxSeconds": 600,
+              "refuseReadWritePreset": False}
     assert api.request("PUT", POLICY, admin.token, body=wanted).body == wanted
     assert api.get(POLICY, admin.token).body == wanted
 
@@ -207,7 +209,8 @@ def test_the_impact_preview_counts_a_known_population_through_queries(
                        (long_admin.token_id, "admin tokens live at most 30 days")}
     assert (found["tokensBlocked"], found["usersAffected"]) == (3, 3)
     assert api.get(f"{POLICY}/impact", admin.token).body == {"blocksCaller": None, "tokensBlocked": 0,
-                                                             "usersAffected": 0, "sample": []}
+                                                             "usersAffected": 0, "sample": [],
+                                                             "readWritePresetTokens": 0}
 
 
 def test_the_sample_holds_at_most_twenty(api: Api, accounts: Accounts, clock: FrozenClock) -> None:
@@ -363,7 +366,7 @@ def test_policy_changes_are_audited_without_secrets(
     assert put_policy(api, forever, requireExpiry=True).status == 401  # blocked already
     clock.advance(seconds=1)
     lines = audit_log.events("token_policy.updated")
-    assert [(line["outcome"], line["after"]) for line in lines] == [("success", "30|0||86400")]
+    assert [(line["outcome"], line["after"]) for line in lines] == [("success", "30|0||86400|0")]
     assert admin.token not in "".join(audit_log.lines)
 
 

@@ -28,7 +28,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'se
 TOKENS = "settings/personal/tokens"
 POLICY = "settings/admin/token-policy"
 PAGES = ["", "sign-in", TOKENS, "invite", "settings/admin/users", "settings/admin/invites", POLICY]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR", ROOT / "docs" / "screenshots"))
 DESKTOP, PHONE = 1200, 390
 # Layout tests run at both widths: a desktop window and a phone held upright.
 WIDTHS = pytest.mark.parametrize("width", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -711,7 +711,7 @@ def test_the_expiry_banner_shows_within_seven_days_not_at_eight_and_rotates_the_
 # --- issue 15: security events, the token policy --------------------------------------------------
 
 DEFAULT_POLICY = {"maxLifetimeDays": None, "requireExpiry": False, "adminMaxLifetimeDays": None,
-                  "runTokenMaxSeconds": 86400}
+                  "runTokenMaxSeconds": 86400, "refuseReadWritePreset": False}
 
 
 def test_security_events_list_an_admin_revocation_newest_first_and_load_more(tabs, stack: Stack, shots) -> None:
@@ -882,6 +882,51 @@ def test_the_token_policy_is_previewed_before_it_is_saved_and_a_policy_blocking_
     finally:
         assert call(stack, "PUT", "/admin/settings/token-policy", fitting["token"], DEFAULT_POLICY)[0] == 200
     assert call(stack, "GET", "/me", stack.token)[0] == 200
+
+
+@WIDTHS
+def test_refusing_the_read_write_preset_is_previewed_saved_and_the_create_form_offers_only_what_it_accepts(
+    tabs, stack: Stack, shots, width: int
+) -> None:
+    member = claimed_member(stack, f"narrow-only-{width}@example.com")
+    pat_of(stack, member["pat"]["token"], "broad")  # a read_write token made with a token
+    try:
+        admin = tabs(width=width)
+        sign_in(admin, stack.token)
+        admin.open(POLICY)
+        page = admin.page
+        preview = page.get_by_role("button", name="Preview impact")
+        expect(preview).to_be_enabled()
+        expect(page.get_by_label("Refuse new read_write tokens")).not_to_be_checked()
+        page.get_by_label("Refuse new read_write tokens").check()
+        preview.click()
+        expect(page.locator("[data-impact-summary]")).to_have_text(re.compile(
+            r"^No tokens would be blocked\. \d+ live read_write tokens? made with a token could not be made again; "
+            r"they keep working\.$"))
+        page.get_by_role("button", name="Save").click()  # nothing blocked: no question
+        expect(page.get_by_role("status")).to_have_text("Token policy saved.")
+        assert call(stack, "GET", "/admin/settings/token-policy", stack.token)[1]["refuseReadWritePreset"] is True
+        shots(admin, f"token-policy-refuse-read-write-{width}")
+
+        tab = tabs(width=width)
+        sign_in(tab, member["pat"]["token"])  # its first token, a read_write one, still works
+        page = tab.page
+        scope = page.get_by_label("Scope")
+        expect(scope).to_have_value("read")
+        expect(scope.locator("option[value=read_write]")).to_be_disabled()
+        expect(scope.locator("option[value=read_write]")).to_have_text("read_write: not allowed by the token policy")
+        expect(page.locator("[data-scope-hint]")).to_have_text(
+            "The instance's token policy allows no new tokens with the broad read_write preset: choose read, or "
+            "custom, family by family (only what the token needs).")
+        page.get_by_label("Name").fill("dashboard")
+        page.get_by_role("button", name="Create token").click()
+        expect(page.get_by_role("heading", name="Token created: dashboard")).to_be_visible()
+        expect(page.locator("[data-new-token]")).to_contain_text("read scope")
+        assert_in_words(page)
+        shots(tab, f"create-form-under-the-preset-cap-{width}")
+        assert tab.errors() == [] and admin.errors() == []
+    finally:
+        assert call(stack, "PUT", "/admin/settings/token-policy", stack.token, DEFAULT_POLICY)[0] == 200
 
 
 def test_a_member_is_not_offered_the_token_policy(tabs, stack: Stack) -> None:

@@ -330,6 +330,7 @@ class TokenPolicyRequest(_Body):
     require_expiry: bool = Field(alias="requireExpiry")
     admin_max_lifetime_days: LifetimeDays | None = Field(alias="adminMaxLifetimeDays")
     run_token_max_seconds: int = Field(ge=60, le=86400, alias="runTokenMaxSeconds")
+    refuse_read_write_preset: bool = Field(alias="refuseReadWritePreset")
 
     def policy(self) -> TokenPolicy:
         return TokenPolicy.from_fields(self.model_dump(by_alias=True))
@@ -349,6 +350,8 @@ class ImpactQuery(_Query):
     require_expiry: Annotated[bool, BeforeValidator(_true_or_false)] = Field(default=False, alias="requireExpiry")
     admin_max_lifetime_days: Annotated[LifetimeDays | None, BeforeValidator(_plain_integer_text)] = Field(
         default=None, alias="adminMaxLifetimeDays")
+    refuse_read_write_preset: Annotated[bool, BeforeValidator(_true_or_false)] = Field(
+        default=False, alias="refuseReadWritePreset")
 
     def policy(self) -> TokenPolicy:
         return TokenPolicy.from_fields(self.model_dump(by_alias=True))

@@ -158,6 +158,7 @@ def me(caller: Caller, limits: dict[Scope, CreationLimit]) -> dict[str, Any]:
         "tokenLimits": {scope.value: {
             "latestExpiresAt": _time(limit.latest_expires_at), "noExpiryAllowed": limit.no_expiry_allowed,
             "leftOut": limit.left_out, "leftOutExpiresAt": _time(limit.left_out_expires_at),
+            "refused": limit.refused,
         } for scope, limit in limits.items()},
     }
 
@@ -173,6 +174,7 @@ def policy_impact(found: Impact) -> dict[str, Any]:
         "blocksCaller": {"message": found.blocks_caller} if found.blocks_caller else None,
         "tokensBlocked": found.tokens_blocked,
         "usersAffected": found.users_affected,
+        "readWritePresetTokens": found.read_write_preset_tokens,
         "sample": [{
             "userId": blocked.owner.id,
             "email": blocked.owner.email,

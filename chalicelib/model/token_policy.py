@@ -13,6 +13,7 @@ from typing import Any
 from chalicelib.errors import PolicyViolation
 from chalicelib.model.accounts import User
 from chalicelib.model.expiry import span_in_words
+from chalicelib.model.grants import Grant
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.tokens import TokenRecord
 from chalicelib.timeutil import to_iso
@@ -30,17 +31,24 @@ FIELDS = {
     "requireExpiry": "require_expiry",
     "adminMaxLifetimeDays": "admin_max_lifetime_days",
     "runTokenMaxSeconds": "run_token_max_seconds",
+    "refuseReadWritePreset": "refuse_read_write_preset",
 }
 
 
 @dataclass(frozen=True)
 class TokenPolicy:
-    """Limits on token lifetimes. The defaults limit nothing beyond the built-in rules."""
+    """Limits on token lifetimes, and on what a new token may hold. The defaults limit nothing
+    beyond the built-in rules."""
 
     max_lifetime_days: int | None = None
     require_expiry: bool = False
     admin_max_lifetime_days: int | None = None
     run_token_max_seconds: int = DEFAULT_RUN_TOKEN_MAX_SECONDS
+    # New PATs made with a token may not take the broad read_write preset: they take read, admin,
+    # or permissions family by family. Only new ones: a token made before keeps working, and
+    # invites' first tokens, re-access links and rotations still give theirs (a person needs one
+    # token that manages tokens).
+    refuse_read_write_preset: bool = False
 
     def longest(self, kind: TokenKind, scope: Scope) -> tuple[timedelta | None, str]:
         """The longest lifetime a new token may have, and the rule that sets it (None: no cap)."""
@@ -65,6 +73,14 @@ class TokenPolicy:
             return f"{rule}, and this one does not expire" if longest is not None else None
         if longest is not None and expires_at - created_at > longest:
             return f"{rule}, and this one lives {span_in_words(expires_at - created_at)}"
+        return None
+
+    def preset_refusal(self, scope: Scope, permissions: Grant | None) -> str | None:
+        """Why a new PAT of ``scope`` (its preset's grant when ``permissions`` is None) may not be
+        made (words for its maker), or None."""
+        if self.refuse_read_write_preset and scope is Scope.READ_WRITE and permissions is None:
+            return ("the instance's token policy allows no new tokens with the broad read_write preset: choose read, "
+                    "or permissions family by family (only what the token needs)")
         return None
 
     def pat_expiry(self, scope: Scope, requested: datetime | None, now: datetime, *, asked: bool = True
@@ -137,6 +153,9 @@ class Impact:
     tokens_blocked: int = 0
     users_affected: int = 0
     sample: list[Blocked] = field(default_factory=list)
+    # Live read_write preset PATs made with a token (by POST /me/pats or a rotation; not an
+    # invite's or a re-access link's) that the policy would not make again: they keep working.
+    read_write_preset_tokens: int = 0
     # Why saving it with the previewing token would be refused (409 policy_blocks_caller), if it would.
     blocks_caller: str | None = None
 

@@ -132,6 +132,8 @@ class CreationLimit:
     # ``left_out_expires_at`` (the policy's longest); or "refused" (the calling token expires).
     left_out: str
     left_out_expires_at: datetime | None
+    # Why the preset itself may not be given now (the token policy's words), or None.
+    refused: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib import audit
-from chalicelib.errors import InsufficientScope
+from chalicelib.errors import InsufficientScope, PolicyViolation
 from chalicelib.model import ids
 from chalicelib.model.accounts import User
 from chalicelib.model.addresses import AllowedIps
@@ -41,6 +41,10 @@ def create_pat(
         scope = permissions.preset() or permissions.least_scope()
         permissions = None if permissions.preset() else permissions
     assert scope is not None  # the request gives a scope or permissions
+    if refusal_words := caller.token_policy.preset_refusal(scope, permissions):
+        audit.record("token.create", audit.DENIED, caller.user_id, tokenId=caller.token_id, scope=scope.value,
+                     reason="policy_refuses_preset")
+        raise PolicyViolation(f"Invalid request: {refusal_words}.")
     wanted = permissions if permissions is not None else Grant.of_scope(scope)
     if refusal := escalation(caller.scope, caller.grant, scope, wanted, "create"):
         audit.record("token.create", audit.DENIED, caller.user_id, tokenId=caller.token_id, scope=scope.value,
@@ -109,5 +113,5 @@ def creation_limits(caller: Caller, now: datetime) -> dict[Scope, CreationLimit]
         limits[scope] = CreationLimit(
             latest_expires_at=min(caps) if caps else None, no_expiry_allowed=no_expiry,
             left_out="no_expiry" if no_expiry else "latest" if fits else "refused",
-            left_out_expires_at=filled if fits else None)
+            left_out_expires_at=filled if fits else None, refused=policy.preset_refusal(scope, None))
     return limits

@@ -56,8 +56,12 @@ def impact(store: Store, proposed: TokenPolicy, now: datetime, caller: Caller) -
     whether saving it with the caller's token would be refused."""
     found = Impact(blocks_caller=caller_refusal(caller, proposed))
     for owner in _active_users(store):
-        blocked = [Blocked(owner, token, reason) for token in _live_pats(store, owner, now)
+        live = _live_pats(store, owner, now)
+        blocked = [Blocked(owner, token, reason) for token in live
                    if (reason := proposed.breach(token.kind, token.scope, token.created_at, token.lifetime_expires_at))]
+        found.read_write_preset_tokens += sum(
+            1 for token in live if token.created_by_token_id is not None and token.created_via_invite_id is None
+            and proposed.preset_refusal(token.scope, token.permissions) is not None)
         if blocked:
             found.users_affected += 1
             found.tokens_blocked += len(blocked)

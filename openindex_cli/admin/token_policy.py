@@ -15,7 +15,8 @@ from openindex_cli.errors import EXIT_USAGE, CliError
 from openindex_cli.output import emit_json, table
 from openindex_cli.wording import when
 
-POLICY_KEYS = ("maxLifetimeDays", "requireExpiry", "adminMaxLifetimeDays", "runTokenMaxSeconds")
+POLICY_KEYS = ("maxLifetimeDays", "requireExpiry", "adminMaxLifetimeDays", "runTokenMaxSeconds",
+               "refuseReadWritePreset")
 IMPACT_KEYS = ("tokensBlocked", "usersAffected", "sample")
 SAMPLE_SHOWN = 5  # rows of the impact's sample in the table; --json has all the server sent
 NONE = "none"
@@ -25,6 +26,7 @@ _LABELS = {
     "requireExpiry": "require expiry:",
     "adminMaxLifetimeDays": "admin max lifetime (days):",
     "runTokenMaxSeconds": "run token max (seconds):",
+    "refuseReadWritePreset": "refuse read_write preset:",
 }
 
 
@@ -51,6 +53,9 @@ def policy_options(function: Callable[..., Any]) -> Callable[..., Any]:
                   help="whether every personal access token must expire")
     @click.option("--admin-max-lifetime-days", callback=_days, metavar="N|none",
                   help="the longest lifetime of an admin-scope token, in days; none: no limit")
+    @click.option("--refuse-read-write-preset/--allow-read-write-preset", default=None,
+                  help="whether new tokens may take the broad read_write preset (refused: they take read, admin, "
+                       "or --permission family by family; tokens made before keep working)")
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return function(*args, **kwargs)
@@ -58,9 +63,9 @@ def policy_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group("token-policy", cls=HelpGroup)
+@click.group("token-policy", cls=HelpGroup, short_help="The token policy: lifetimes and presets.")
 def token_policy() -> None:
-    """The instance's token policy: limits on token lifetimes."""
+    """The instance's token policy: limits on token lifetimes and presets."""
 
 
 @token_policy.command("show", short_help="Show the token policy in force.")
@@ -86,7 +91,8 @@ def policy_show(context: Context, profile: str | None, as_json: bool) -> None:
 @request_options
 @policy_options
 def policy_impact(context: Context, profile: str | None, as_json: bool, max_lifetime_days: int | None | str,
-                  require_expiry: bool | None, admin_max_lifetime_days: int | None | str) -> None:
+                  require_expiry: bool | None, admin_max_lifetime_days: int | None | str,
+                  refuse_read_write_preset: bool | None) -> None:
     """What the policy in force, changed by the flags given, would block among the live personal
     access tokens of active users: how many, whose, and why. Nothing is changed.
 
@@ -94,9 +100,11 @@ def policy_impact(context: Context, profile: str | None, as_json: bool, max_life
     Examples:
       oi admin token-policy impact --max-lifetime-days 90
       oi admin token-policy impact --require-expiry --json
+      oi admin token-policy impact --refuse-read-write-preset
     """
     api = context.api(context.settings(profile))
-    proposed = {**_current(api), **_given(max_lifetime_days, require_expiry, admin_max_lifetime_days)}
+    proposed = {**_current(api), **_given(max_lifetime_days, require_expiry, admin_max_lifetime_days,
+                                          refuse_read_write_preset=refuse_read_write_preset)}
     found = _impact(api, proposed)
     if as_json:
         emit_json(found)
@@ -111,7 +119,7 @@ def policy_impact(context: Context, profile: str | None, as_json: bool, max_life
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def policy_set(context: Context, profile: str | None, as_json: bool, max_lifetime_days: int | None | str,
                require_expiry: bool | None, admin_max_lifetime_days: int | None | str,
-               run_token_max_seconds: int | None, yes: bool) -> None:
+               refuse_read_write_preset: bool | None, run_token_max_seconds: int | None, yes: bool) -> None:
     """Change the flags given, keep the rest of the policy in force. First shows what changes and
     what the new policy would block (tokens made before it are refused at use, not revoked:
     relaxing it again lets them work), then asks; --yes skips the question. A policy that would
@@ -121,12 +129,15 @@ def policy_set(context: Context, profile: str | None, as_json: bool, max_lifetim
     Examples:
       oi admin token-policy set --max-lifetime-days 90 --require-expiry
       oi admin token-policy set --admin-max-lifetime-days none --yes
+      oi admin token-policy set --refuse-read-write-preset
     """
     given = _given(max_lifetime_days, require_expiry, admin_max_lifetime_days,
-                   UNSET if run_token_max_seconds is None else run_token_max_seconds)
+                   UNSET if run_token_max_seconds is None else run_token_max_seconds,
+                   refuse_read_write_preset=refuse_read_write_preset)
     if not given:
         raise click.UsageError("give at least one of --max-lifetime-days, --require-expiry/--no-require-expiry, "
-                               "--admin-max-lifetime-days, --run-token-max-seconds")
+                               "--admin-max-lifetime-days, --run-token-max-seconds, "
+                               "--refuse-read-write-preset/--allow-read-write-preset")
     api = context.api(context.settings(profile))
     current = _current(api)
     proposed = {**current, **given}
@@ -150,23 +161,24 @@ def policy_set(context: Context, profile: str | None, as_json: bool, max_lifetim
 
 
 def _given(max_lifetime_days: int | None | str, require_expiry: bool | None, admin_max_lifetime_days: int | None | str,
-           run_token_max_seconds: int | str = UNSET) -> dict[str, Any]:
+           run_token_max_seconds: int | str = UNSET, *, refuse_read_write_preset: bool | None) -> dict[str, Any]:
     """The policy fields the flags set, by their API names; the others are left out."""
     fields = {"maxLifetimeDays": max_lifetime_days,
               "requireExpiry": UNSET if require_expiry is None else require_expiry,
-              "adminMaxLifetimeDays": admin_max_lifetime_days, "runTokenMaxSeconds": run_token_max_seconds}
+              "adminMaxLifetimeDays": admin_max_lifetime_days, "runTokenMaxSeconds": run_token_max_seconds,
+              "refuseReadWritePreset": UNSET if refuse_read_write_preset is None else refuse_read_write_preset}
     return {key: value for key, value in fields.items() if value != UNSET}
 
 
 def _current(api: Api) -> dict[str, Any]:
-    """The policy in force, only its four fields (the whole of what PUT takes back)."""
+    """The policy in force, only its fields (the whole of what PUT takes back)."""
     policy = api.call("GET", api_path("admin", "settings", "token-policy"), expect=POLICY_KEYS)
     return {key: policy[key] for key in POLICY_KEYS}
 
 
 def _impact(api: Api, policy: dict[str, Any]) -> dict[str, Any]:
     """What ``policy`` would block, asked of the server; a field left out of the query means no limit."""
-    params = {"requireExpiry": "true" if policy["requireExpiry"] else "false"}
+    params = {key: "true" if policy[key] else "false" for key in ("requireExpiry", "refuseReadWritePreset")}
     for key in ("maxLifetimeDays", "adminMaxLifetimeDays"):
         if policy[key] is not None:
             params[key] = str(policy[key])
@@ -177,6 +189,9 @@ def _impact(api: Api, policy: dict[str, Any]) -> dict[str, Any]:
 def _show_impact(found: dict[str, Any]) -> None:
     """The counts, then a few of the tokens blocked: whose, which, and why."""
     click.echo(f"It would block {found['tokensBlocked']} token(s) of {found['usersAffected']} user(s).")
+    if found.get("readWritePresetTokens"):
+        click.echo(f"{found['readWritePresetTokens']} live token(s) with the read_write preset, made with a token, "
+                   "could not be made again; they keep working.")
     sample = found["sample"][:SAMPLE_SHOWN]
     if sample:
         click.echo(table(("EMAIL", "TOKEN", "NAME", "SCOPE", "EXPIRES", "WHY"), [

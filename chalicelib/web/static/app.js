@@ -805,6 +805,16 @@ async function tokensPage() {
     scope.insertBefore(el("option", { value: "admin", text: "admin: read_write plus user and invite administration" }),
       scope.options[1]);
   }
+  const refusedPreset = limitsFor(me, "read_write").refused;
+  if (refusedPreset) {  // the policy's cap: offer only what the API accepts, and say why
+    const broad = $("option[value=read_write]", scope);
+    broad.disabled = true;
+    broad.textContent = "read_write: not allowed by the token policy";
+    scope.value = "read";
+    const hint = $("[data-scope-hint]", form);
+    hint.textContent = inWords(refusedPreset).replace("permissions family by family", "custom, family by family");
+    hint.hidden = false;
+  }
   const families = familyPicker(me, form);
   const expiry = expiryPicker(me, form, families);
   const names = patNames();
@@ -1272,10 +1282,14 @@ async function invitesPage() {
 
 const people = (count) => (count === 1 ? "1 person" : `${count} people`);
 
-// "No tokens would be blocked" or "3 tokens of 2 people would be blocked".
+// "No tokens would be blocked" or "3 tokens of 2 people would be blocked", and how many broad
+// tokens would not be made again when the read_write preset is refused.
 function impactSummary(impact) {
-  if (impact.tokensBlocked === 0) return "No tokens would be blocked.";
-  return `${plural(impact.tokensBlocked, "token")} of ${people(impact.usersAffected)} would be blocked.`;
+  const blocked = impact.tokensBlocked === 0 ? "No tokens would be blocked."
+    : `${plural(impact.tokensBlocked, "token")} of ${people(impact.usersAffected)} would be blocked.`;
+  if (!impact.readWritePresetTokens) return blocked;
+  return `${blocked} ${plural(impact.readWritePresetTokens, "live read_write token")} made with a token `
+    + "could not be made again; they keep working.";
 }
 
 // The token policy: loaded from GET, previewed with the impact route, saved with PUT. Save is
@@ -1286,7 +1300,7 @@ async function tokenPolicyPage() {
   const me = await whoAmI();
   if (!isAdmin(me)) return;
   const form = $("[data-form=token-policy]");
-  const { maxLifetimeDays, requireExpiry, adminMaxLifetimeDays, runTokenMaxSeconds } = form.elements;
+  const { maxLifetimeDays, requireExpiry, adminMaxLifetimeDays, runTokenMaxSeconds, refuseReadWritePreset } = form.elements;
   const previewButton = $("[data-preview]", form);
   const saveButton = $("button[type=submit]", form);
   const saveHint = $("[data-save-hint]", form);
@@ -1299,6 +1313,7 @@ async function tokenPolicyPage() {
     requireExpiry.checked = policy.requireExpiry;
     adminMaxLifetimeDays.value = days(policy.adminMaxLifetimeDays);
     runTokenMaxSeconds.value = String(policy.runTokenMaxSeconds);
+    refuseReadWritePreset.checked = policy.refuseReadWritePreset;
   }
   // The form as the API's policy object (blank days: null, no limit).
   function read() {
@@ -1308,6 +1323,7 @@ async function tokenPolicyPage() {
       requireExpiry: requireExpiry.checked,
       adminMaxLifetimeDays: number(adminMaxLifetimeDays),
       runTokenMaxSeconds: number(runTokenMaxSeconds),
+      refuseReadWritePreset: refuseReadWritePreset.checked,
     };
   }
 
@@ -1343,7 +1359,8 @@ async function tokenPolicyPage() {
     if (!form.reportValidity()) return;
     const policy = read();
     const key = JSON.stringify(policy);
-    const query = new URLSearchParams({ requireExpiry: String(policy.requireExpiry) });
+    const query = new URLSearchParams({ requireExpiry: String(policy.requireExpiry),
+      refuseReadWritePreset: String(policy.refuseReadWritePreset) });
     if (policy.maxLifetimeDays !== null) query.set("maxLifetimeDays", String(policy.maxLifetimeDays));
     if (policy.adminMaxLifetimeDays !== null) query.set("adminMaxLifetimeDays", String(policy.adminMaxLifetimeDays));
     previewButton.disabled = true;
