@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 import re
 import unicodedata
 import urllib.parse
@@ -365,13 +366,32 @@ class PageQuery(_Query):
 
 
 def parse_body(model: type[Model], raw_body: str | bytes | None) -> Model:
-    """The validated body, or InvalidRequest (400) saying what is wrong with it."""
+    """The validated body, or InvalidRequest (400) saying what is wrong with it; a field sent twice
+    is refused (a parser that takes the last one and a proxy that takes the first one would judge
+    different requests)."""
     if not raw_body:
         raise InvalidRequest("Invalid request: the request body must be a JSON object.")
+    try:
+        json.loads(raw_body, object_pairs_hook=_each_key_once)
+    except _KeyRepeated:
+        raise InvalidRequest("Invalid request: each field may be sent once.") from None
+    except (ValueError, RecursionError):
+        pass  # not JSON, or nested beyond what Python parses: pydantic says so below, in its words
     try:
         return model.model_validate_json(raw_body)
     except ValidationError as error:
         raise InvalidRequest(_describe(error)) from None
+
+
+class _KeyRepeated(Exception):
+    """A JSON object holds a key twice."""
+
+
+def _each_key_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _KeyRepeated()
+    return found
 
 
 def parse_form(model: type[Model], raw_body: str | bytes | None) -> Model:
@@ -408,6 +428,10 @@ _IN_WORDS = {
 }
 
 
+# A field name as the API writes its own (``expiresAt``, ``token_type_hint``, ``permissions.x``):
+# an unknown one longer or stranger than that may be a secret pasted in the wrong place.
+_PLAIN_NAME = re.compile(r"(?!oi_)[A-Za-z][A-Za-z0-9_.<> ]{0,39}")
+
 # Fields whose keys the client chooses: a key is said as what it stands for, never repeated.
 _MAPS = {"permissions": "a family"}
 
@@ -434,8 +458,8 @@ def _describe(error: ValidationError) -> str:
             problems.append("the request body must be a JSON object")
         elif not field:
             problems.append(item["msg"])
-        elif item["type"] == "extra_forbidden":
-            problems.append(f"{field}: unknown field")
+        elif item["type"] == "extra_forbidden":  # named only when it is a plain name, never a secret sent as one
+            problems.append(f"{field}: unknown field" if _PLAIN_NAME.fullmatch(field) else "an unknown field")
         elif item["type"] == "missing":
             problems.append(f"{field}: required")
         elif item["type"] == "string_too_short" and item.get("ctx", {}).get("min_length") == 1:

@@ -25,11 +25,10 @@ class AllowedIps:
         duplicates are dropped. ValueError, saying which, for anything else or more than ten."""
         networks: list[Network] = []
         for position, text in enumerate(texts, start=1):
-            try:
-                network = ipaddress.ip_network(text.strip(), strict=False)
-            except ValueError:
+            network = _network(text)
+            if network is None:
                 raise ValueError(f"range {position} is not an IPv4 or IPv6 address or CIDR range "
-                                 "(such as 203.0.113.0/24 or 2001:db8::/32)") from None
+                                 "(such as 203.0.113.0/24 or 2001:db8::/32)")
             if network not in networks:
                 networks.append(network)
         if len(networks) > MAX_RANGES:
@@ -82,3 +81,14 @@ def _address(text: str | None) -> Address | None:
     if isinstance(found, ipaddress.IPv6Address) and found.ipv4_mapped is not None:
         return found.ipv4_mapped
     return found
+
+
+def _network(text: str) -> Network | None:
+    """A range as a client writes it, or None. Never one with an IPv6 zone (``fe80::1%eth0``): a
+    zone names a link, not a range, and may hold any character, a comma included."""
+    if "%" in text:
+        return None
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None

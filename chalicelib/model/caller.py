@@ -90,7 +90,7 @@ class Caller:
         """The caller as the maker of an invite, a link or a token."""
         return Maker(user_id=self.user_id, token_id=self.token_id, email=self.email,
                      lineage_issued_ms=self.line_issued_ms, expires_at=self.expires_at,
-                     revocations_seen=self.revocations_seen)
+                     revocations_seen=self.revocations_seen, allowed_ips=self.addresses)
 
     @property
     def creator(self) -> Creator:

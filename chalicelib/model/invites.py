@@ -1,12 +1,13 @@
 """Invites and re-access links (single-use ways to a first or a new PAT), and who makes what."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from chalicelib.model import ids
 from chalicelib.model.accounts import Generations, Role, User
+from chalicelib.model.addresses import AllowedIps
 from chalicelib.model.expiry import is_expired
 from chalicelib.model.kinds import Scope
 
@@ -32,6 +33,9 @@ class Maker:
     lineage_issued_ms: int | None = None
     expires_at: datetime | None = None
     revocations_seen: Generations | None = None
+    # The addresses the making token may be used from (not stored): a link it makes for its own
+    # account would give a token usable from anywhere.
+    allowed_ips: AllowedIps = field(default_factory=AllowedIps)
 
 
 def operator(name: str) -> Maker:

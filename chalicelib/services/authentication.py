@@ -49,6 +49,7 @@ def authenticate(store: Store, authorization: str, now: datetime, address: str |
     stops_at = record.expires_at
     grant = record.permissions
     learner = record  # the PAT that learns what this token uses (a run token's parent)
+    ranges = record.allowed_ips
     if parsed.parent_id is not None:
         parent = tokens.get(parsed.parent_id)
         if (parent is None or parent.deleted_at is not None or parent.is_expired(now) or record.parent_id != parent.id
@@ -62,6 +63,8 @@ def authenticate(store: Store, authorization: str, now: datetime, address: str |
         if record.permissions is not None or held != record.grant:
             grant = held
         learner = parent
+        if ranges.any:  # a run token is held to its PAT's ranges, and says so
+            ranges = parent.allowed_ips
     if user is None or not user.is_active:
         raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
     if revocation := user.revocation_of(record.line_issued_ms, record.scope, record.revocations_seen):
@@ -97,7 +100,7 @@ def authenticate(store: Store, authorization: str, now: datetime, address: str |
         revocations_seen=record.revocations_seen,
         user_revocations=user.revocations,
         permissions=grant.to_text() if grant is not None else "",
-        allowed_ips=record.allowed_ips.to_text(),
+        allowed_ips=ranges.to_text(),
         used=",".join(sorted(learner.used.uses)),
         parent_id=parsed.parent_id,
         issued_at=record.created_at,

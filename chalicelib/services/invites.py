@@ -12,6 +12,7 @@ from chalicelib.errors import (
     AccessLinkUserInactive,
     AccountExists,
     Conflict,
+    InsufficientScope,
     InviteAlreadyClaimed,
     InviteExpired,
     InviteNotFound,
@@ -69,6 +70,12 @@ def create_access_link(
     token, or was just reactivated, gets back in."""
     if not user.is_active:
         raise UserInactive()
+    if user.id == maker.user_id and not maker.allowed_ips.any:
+        audit.record("access_link.created", audit.DENIED, maker.user_id, viaTokenId=maker.token_id, userId=user.id,
+                     reason="wider_ranges")
+        raise InsufficientScope(f"This token works only from {maker.allowed_ips.in_words()}, so it cannot make a "
+                                "re-access link for its own account: the link's token would work from anywhere. "
+                                "Create the token you need with this one instead.", required_scope="")
     expires_at = expires_at or now + ACCESS_LINK_DEFAULT_LIFETIME
     require_future_within(expires_at, now, ACCESS_LINK_MAX_LIFETIME, "at most 7 days away")
     told = new_event(user.id, EventType.ACCESS_LINK_CREATED,
