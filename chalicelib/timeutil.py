@@ -17,8 +17,9 @@ def to_iso(moment: datetime) -> str:
 
 
 def from_iso(text: str) -> datetime:
-    """Parse a timestamp written by :func:`to_iso`."""
-    return datetime.strptime(text, _ISO_FORMAT).replace(tzinfo=UTC)
+    """Parse a timestamp written by :func:`to_iso` (``fromisoformat``: strptime is ten times
+    slower, and the authorizer parses a few on every request)."""
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def to_epoch(moment: datetime) -> int:

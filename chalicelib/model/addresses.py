@@ -3,6 +3,7 @@ any. Judged against the address API Gateway served (its request context), never 
 client wrote; a run token is held to its PAT's ranges as well as its own."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ class AllowedIps:
     @classmethod
     def from_text(cls, text: str) -> AllowedIps:
         """The ranges as stored and carried: ``10.0.0.0/8,2001:db8::/32`` (empty: any address)."""
-        return cls(tuple(ipaddress.ip_network(part) for part in text.split(",") if part))
+        return _from_text(text)
 
     def to_text(self) -> str:
         return ",".join(self.as_list())
@@ -92,3 +93,10 @@ def _network(text: str) -> Network | None:
         return ipaddress.ip_network(text.strip(), strict=False)
     except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _from_text(text: str) -> AllowedIps:
+    """AllowedIps.from_text, parsed once per text: the authorizer reads a token's ranges on every
+    request, and a warm Lambda sees the same few tokens again and again."""
+    return AllowedIps(tuple(ipaddress.ip_network(part) for part in text.split(",") if part))

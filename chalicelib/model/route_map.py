@@ -131,6 +131,13 @@ ROUTES: dict[tuple[str, str], Need] = {
 }
 
 
+# The explicit entries by method and number of segments, in the map's order: a request is matched
+# against the few that could fit it, on every request the authorizer judges.
+_BY_SHAPE: dict[tuple[str, int], list[tuple[list[str], Need]]] = {}
+for (_method, _template), _found in ROUTES.items():
+    _BY_SHAPE.setdefault((_method, _template.count("/")), []).append((_template.split("/")[1:], _found))
+
+
 def need(method: str, path: str) -> Need | None:
     """What a request with ``method`` to the concrete ``path`` needs; None when the map has no
     such route, or the path is not written plainly (it is refused, whatever the token)."""
@@ -150,8 +157,8 @@ def _need(method: str, path: str, public: bool) -> Need | None:
     segments = _plain_segments(path)
     if method not in _METHODS or segments is None:
         return None
-    for (entry_method, template), found in ROUTES.items():
-        if entry_method == method and (public or not found.is_public) and _fits(template.split("/")[1:], segments):
+    for template, found in _BY_SHAPE.get((method, len(segments)), []):
+        if (public or not found.is_public) and _fits(template, segments):
             return found
     path = "/" + "/".join(segments)
     for family in FAMILIES:

@@ -9,6 +9,7 @@ stored, and digests are compared in constant time.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -47,6 +48,7 @@ def body_bytes(kind: KindSpec) -> int:
     return ids.ID_BYTES * len(kind.carries) + SECRET_BYTES
 
 
+@functools.cache  # a constant per kind, asked on every request
 def body_width(kind: KindSpec) -> int:
     return len(_b62encode(2 ** (8 * body_bytes(kind)) - 1))
 
