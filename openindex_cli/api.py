@@ -187,6 +187,8 @@ class Api:
         """What a 403 (a valid token, not enough scope or the wrong kind) asks the user to change."""
         if self._token and self._token.startswith("oi_run_"):
             return RUN_TOKEN_REFUSED
+        if _error_code(payload) == "not_narrower":  # the token narrowed cannot be widened: not the caller's scope
+            return message
         if payload["error"].get("requiredScope") == "admin":
             return "token scope is insufficient; use a token with admin scope"
         return f"token scope is insufficient: {message}"

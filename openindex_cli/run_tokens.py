@@ -7,7 +7,8 @@ import click
 from openindex_cli import shapes
 from openindex_cli.api import api_path
 from openindex_cli.commands import Context, HelpGroup, limit_option, listed, request_options, say_if_more
-from openindex_cli.output import emit_json, table
+from openindex_cli.grant_words import grant_in_words
+from openindex_cli.output import emit_json, printable, table
 from openindex_cli.token_deletion import delete_own_token
 from openindex_cli.wording import when
 
@@ -38,6 +39,8 @@ def run_tokens_list(context: Context, profile: str | None, as_json: bool, limit:
     rows = [(t["id"], t["agentId"], t["stage"] or "-", t["parentId"], when(t["expiresAt"]), when(t["createdAt"]))
             for t in items]
     click.echo(table(("ID", "AGENT", "STAGE", "PARENT", "EXPIRES", "CREATED"), rows))
+    for narrowed in [t for t in items if t.get("scope") == "custom"]:  # narrowed at its mint
+        click.echo(printable(f"{narrowed['id']} may {grant_in_words(narrowed.get('permissions') or {})}"))
     say_if_more(more, len(items), "run tokens")
 
 

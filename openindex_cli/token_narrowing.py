@@ -73,15 +73,17 @@ def tokens_narrow(context: Context, profile: str | None, as_json: bool, token_id
 
 def _to_used(api: Api, token_id: str, now: datetime, yes: bool) -> dict[str, Any]:
     """The narrowing to what the token used, as the list offers it, once the person agrees."""
-    token = next((item for item in every_page(api, api_path("me", "pats")) if item.get("id") == token_id), None)
-    if token is None:
-        raise CliError("No personal access token with this id among yours; `oi settings personal tokens list` "
-                       "shows them.", EXIT_REFUSED)
+    token = _listed(api, token_id)
     since = parse_time(str(token.get("usedSince") or ""))
     offered = token.get("narrowToUsed")
     if since is None:
         raise CliError(f"Nothing was recorded of what '{token['name']}' uses yet: use it for a while first.",
                        EXIT_REFUSED)
+    if not offered and token.get("scope") == "admin" and token.get("usedScope") != "admin":
+        raise CliError(f"'{token['name']}' is an admin token that used no admin route since "
+                       f"{when_here(token['usedSince'])}, but narrowing it to what it used would take admin away for "
+                       "good: no token below admin can make an admin token again. If that is what you want, narrow "
+                       "it with --scope or --permission.", EXIT_REFUSED)
     if not offered:
         raise CliError(f"'{token['name']}' {_against_use(token)} since {when_here(token['usedSince'])}: there is "
                        "nothing to take away.", EXIT_REFUSED)
@@ -112,10 +114,25 @@ def _against_use(token: dict[str, Any]) -> str:
     return "may already do less than it used" if less else "already does only what it used"
 
 
+def _listed(api: Api, token_id: str) -> dict[str, Any]:
+    """The token as `tokens list` shows it."""
+    token = next((item for item in every_page(api, api_path("me", "pats")) if item.get("id") == token_id), None)
+    if token is None:
+        raise CliError("No personal access token with this id among yours; `oi settings personal tokens list` "
+                       "shows them.", EXIT_REFUSED)
+    return token
+
+
 def _ask_if_it_refuses_uses(api: Api, token_id: str, body: dict[str, Any]) -> None:
-    """A dry run first: if the narrowing would refuse something the token used, ask."""
+    """A dry run first: if the narrowing would take admin away, or refuse something the token
+    used, ask."""
     preview = api.call("PATCH", api_path("me", "pats", token_id), body={**body, "dryRun": True},
-                       expect=("name", "refusedUses", "usedSince"))
+                       expect=("name", "scope", "refusedUses", "usedSince"))
+    if preview["scope"] != "admin" and _listed(api, token_id).get("scope") == "admin":
+        confirm_at_terminal(printable(
+            f"'{preview['name']}' is an admin token: narrowed, it no longer is, and no token below admin can make "
+            "an admin token again (only another admin's re-access link can give you one). Narrow anyway?"),
+            verb="narrow", done="narrowed", yes=False, piped_answer=True)
     if refused := preview["refusedUses"]:
         confirm_at_terminal(printable(
             f"Since {when_here(preview['usedSince'])}, '{preview['name']}' was used to "

@@ -20,7 +20,7 @@ from openindex_cli.commands import (
     say_if_more,
 )
 from openindex_cli.errors import EXIT_FORBIDDEN, CliError
-from openindex_cli.grant_words import used_in_words
+from openindex_cli.grant_words import grant_in_words, used_in_words
 from openindex_cli.output import emit_json, printable, shorten, table
 from openindex_cli.token_deletion import delete_own_token
 from openindex_cli.token_narrowing import tokens_narrow
@@ -70,6 +70,8 @@ def tokens_list(context: Context, profile: str | None, as_json: bool, limit: int
     for blocked in [t for t in items if t.get("blocked")]:
         click.echo(printable(f"! {blocked['id']} does not work: "
                              f"{for_people(str(blocked['blocked'].get('message', '')), context.zone)}"))
+    for custom in [t for t in items if t.get("scope") == "custom"]:
+        click.echo(printable(f"{custom['id']} may {grant_in_words(custom.get('permissions') or {})}"))
     for ranged in [t for t in items if t.get("allowedIps")]:
         click.echo(printable(f"{ranged['id']} works only from {', '.join(ranged['allowedIps'])}"))
     for used in [t for t in items if t.get("usedSince")]:

@@ -32,6 +32,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from chalicelib.errors import InvalidToken
 from chalicelib.model import token_format
+from chalicelib.model.kinds import Scope
 from chalicelib.services.authentication import authenticate
 from chalicelib.services.users import bootstrap_admin, recover_admin
 from chalicelib.storage import Store
@@ -76,17 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         listener = _listen(args.port)
         state = StateDir(args.state_dir)
         state.lock()
-        if args.fresh:
-            state.discard()
+        discarded = state.discard() if args.fresh else False
         saved = state.load_items()
     except (StartupError, StateError) as error:
         print(f"openindex-local: {error}", file=sys.stderr)
         return 1
     with listener:
-        return _run(args, listener, state, saved)
+        return _run(args, listener, state, saved, discarded)
 
 
-def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, saved: list[Item] | None) -> int:
+def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, saved: list[Item] | None,
+         discarded: bool) -> int:
     """Start moto, the table and the worker, and supervise them until stopped."""
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
@@ -108,7 +109,8 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
         # the example service's table (its work items last while this run does: not saved)
         os.environ[example_service.TABLE_VARIABLE] = example_service.LOCAL_TABLE
         example_service.create_table(client)
-        token = _restore(state, saved, client, table) if saved is not None else _bootstrap(state, args.email, table)
+        token = (_restore(state, saved, client, table) if saved is not None
+                 else _bootstrap(state, args.email, table, discarded=discarded))
         keeper = _StateKeeper(state, writes, client, table)
         keeper.save()
 
@@ -134,11 +136,12 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
         moto.shutdown()
 
 
-def _bootstrap(state: StateDir, email: str, table: str) -> str:
+def _bootstrap(state: StateDir, email: str, table: str, discarded: bool) -> str:
     """A new admin and admin PAT, whose value is kept in the state folder; the value."""
     _, issued = bootstrap_admin(Store.connect(table), email=email, now=utcnow())
     state.save_admin_token(issued.value)
-    print(f"started fresh: no saved state in {local_state.display(state.path)}", flush=True)
+    why = "the saved state was discarded (FRESH=1)" if discarded else "no saved state"
+    print(f"started fresh: {why} in {local_state.display(state.path)}", flush=True)
     return issued.value
 
 
@@ -150,14 +153,15 @@ def _restore(state: StateDir, items: list[Item], client: Any, table: str) -> str
     token = state.admin_token()
     store = Store.connect(table)
     try:
-        authenticate(store, f"Bearer {token}", utcnow())
-        return token or ""
+        if authenticate(store, f"Bearer {token}", utcnow()).label == Scope.ADMIN.value:
+            return token or ""
+        stopped = "was narrowed and is no longer an admin token"
     except InvalidToken as refusal:
-        why = _WHY_IT_STOPPED.get(refusal.reason, "")
-        saved = token_format.parse(token or "")
-        admin, fresh = recover_admin(store, preferred_user_id=saved.user_id if saved else None, now=utcnow())
+        stopped = f"no longer works{_WHY_IT_STOPPED.get(refusal.reason, '')}"
+    saved = token_format.parse(token or "")
+    admin, fresh = recover_admin(store, preferred_user_id=saved.user_id if saved else None, now=utcnow())
     state.save_admin_token(fresh.value)
-    print(f"openindex-local: the admin token saved in {local_state.display(state.path)} no longer works{why}; "
+    print(f"openindex-local: the admin token saved in {local_state.display(state.path)} {stopped}; "
           f"here is a new admin token for {admin.email}, saved in its place (everything else is kept; "
           "make run FRESH=1 starts over)", file=sys.stderr, flush=True)
     return fresh.value

@@ -53,10 +53,12 @@ class StateDir:
                              "or make run STATE_DIR=<another folder>") from None
         self._lock_fd = fd
 
-    def discard(self) -> None:
-        """Forget the saved state (``--fresh``)."""
+    def discard(self) -> bool:
+        """Forget the saved state (``--fresh``); whether there was any."""
+        existed = self.state_file.exists()
         for path in (self.state_file, self.token_file):
             path.unlink(missing_ok=True)
+        return existed
 
     def load_items(self) -> list[Item] | None:
         """The saved items, or None when nothing was saved; StateError if the file is unreadable."""

@@ -71,14 +71,22 @@ def test_a_run_token_teaches_the_pat_that_minted_it(
     assert item["narrowToUsed"] is None  # read_write is the least that keeps it minting
 
 
-def test_a_token_that_manages_tokens_is_offered_only_a_preset(api: Api, accounts: Accounts) -> None:
+def test_no_suggestion_takes_admin_away(api: Api, accounts: Accounts, authorize: Callable[..., Any]) -> None:
+    """An admin token that only managed tokens would be offered read_write, and a person's only
+    admin token lost for good: no token below admin can make one again."""
     admin = accounts.create(Role.ADMIN, Scope.ADMIN)
     ops = agent_pat(api, admin.token, scope="admin")
     api.get("/me/pats", ops["token"])  # a read_write route only an unnarrowed token may call
+    assert effect(authorize(request(ops["token"], "GET", "/work-items")))[0] == "Allow"
     item = listed(api, admin.token, ops["id"])
-    assert (item["usedScope"], item["narrowToUsed"]) == ("read_write", {"scope": "read_write"})
-    api.get("/admin/users", ops["token"])
-    assert listed(api, admin.token, ops["id"])["narrowToUsed"] is None
+    assert (item["usedScope"], item["narrowToUsed"]) == ("read_write", None)
+    providers = api.post("/me/pats", admin.token, body={"name": "p", "permissions": {"ai_providers": "write",
+                                                                                     "work_items": "write"}}).body
+    assert effect(authorize(request(providers["token"], "GET", "/admin/ai-providers")))[0] == "Allow"
+    offered = listed(api, admin.token, providers["id"])["narrowToUsed"]  # it stays admin: offered
+    assert offered == {"permissions": {**NOTHING, "ai_providers": "read"}}
+    narrowed = api.patch(f"/me/pats/{ops['id']}", admin.token, body={"scope": "read_write"})
+    assert (narrowed.status, narrowed.body["scope"]) == (200, "read_write")  # by hand, it still may
 
 
 def test_steady_state_authorization_writes_nothing_and_a_new_use_one_write(
@@ -188,3 +196,15 @@ def test_oi_asks_before_a_narrowing_refuses_what_the_token_used(
                                     api.get("/me/security-events", member.token).body["items"]]
     unasked = cli("settings", "personal", "tokens", "narrow", agent["id"], "--permission", "work_items=write")
     assert unasked.exit_code == 0 and "?" not in unasked.output
+
+
+def test_oi_never_takes_admin_away_unasked(api: Api, accounts: Accounts, cli: Cli) -> None:
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN)
+    login(cli, admin.token)
+    api.get("/me/pats", admin.token)  # it managed tokens, and used no admin route
+    to_used = cli("settings", "personal", "tokens", "narrow", admin.token_id, "--to-used", "--yes")
+    assert to_used.exit_code == 1
+    assert "would take admin away for good: no token below admin can make an admin token again" in to_used.output
+    by_hand = cli("settings", "personal", "tokens", "narrow", admin.token_id, "--scope", "read_write", input="n\n")
+    assert by_hand.exit_code == 1 and "is an admin token: narrowed, it no longer is" in by_hand.output
+    assert api.get("/me", admin.token).body["token"]["scope"] == "admin"

@@ -43,7 +43,7 @@ def test_a_restart_restores_users_and_tokens_and_prints_the_same_admin_token(tmp
 
     fresh = make_run(free_port(), state, "FRESH=1")
     try:
-        assert "started fresh: no saved state in" in "".join(fresh.startup)
+        assert "started fresh: the saved state was discarded (FRESH=1) in" in "".join(fresh.startup)
         assert fresh.token != first.token
         assert call(fresh, "GET", "/me", created["token"])[0] == 401
         assert call(fresh, "GET", "/me", first.token)[0] == 401
@@ -92,6 +92,22 @@ def test_a_saved_admin_token_that_no_longer_works_is_replaced_by_a_working_one_k
         status, again = call(second, "GET", "/me", second.token)
         assert (status, again["id"], again["role"]) == (200, me["id"], "admin")
         assert call(second, "GET", "/me", kept["token"])[0] == 200  # everything else is kept
+    finally:
+        stop(second)
+
+
+@pytest.mark.e2e
+def test_a_saved_admin_token_narrowed_below_admin_is_replaced_by_an_admin_one(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = make_run(free_port(), state)
+    me = call(first, "GET", "/me", first.token)[1]
+    assert call(first, "PATCH", f"/me/pats/{me['token']['id']}", first.token, {"scope": "read_write"})[0] == 200
+    stop(first)
+    second = make_run(free_port(), state)
+    try:
+        told = next(line for line in second.startup if "admin token saved in" in line)
+        assert "was narrowed and is no longer an admin token; here is a new admin token for" in told
+        assert call(second, "GET", "/me", second.token)[1]["token"]["scope"] == "admin"
     finally:
         stop(second)
 

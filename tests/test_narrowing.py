@@ -114,7 +114,7 @@ def test_the_owner_is_told_and_the_narrowing_is_audited(api: Api, accounts: Acco
     narrow(api, member.token, agent["id"], permissions={"work_items": "write", "queues": "read"})
     event = api.get("/me/security-events", member.token).body["items"][0]
     assert (event["type"], event["tokenId"]) == ("token_narrowed", agent["id"])
-    assert event["detail"] == '"agent" was narrowed: it may now write work items; read queues.'
+    assert event["detail"] == '"agent" was narrowed: from now on it may only write work items; read queues.'
     [entry] = audit_log.events("token.narrowed")
     assert (entry["outcome"], entry["tokenId"], entry["permissions"]) == (
         "success", agent["id"], "work_items:write,queues:read")
@@ -207,6 +207,7 @@ def test_oi_narrows_a_token(cli: Cli, api: Api, accounts: Accounts) -> None:
     assert api.get("/me", agent["token"]).body["token"]["scope"] == "custom"
     wider = cli("settings", "personal", "tokens", "narrow", agent["id"], "--scope", "read_write")
     assert wider.exit_code != 0 and "Traceback" not in wider.output
-    assert "only takes away" in wider.output
+    assert wider.stderr.startswith("oi: Narrowing only takes away: this token cannot write work items, ")
+    assert "token scope is insufficient" not in wider.output  # the calling token's scope is not the problem
     nothing = cli("settings", "personal", "tokens", "narrow", agent["id"])
     assert nothing.exit_code == 2 and "--permission" in nothing.output

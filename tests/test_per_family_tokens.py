@@ -80,3 +80,28 @@ def test_oi_creates_a_token_family_by_family(cli: Cli, accounts: Accounts, api: 
     for args in ((), ("--scope", "read", "--permission", "queues=read"), ("--permission", "queues")):
         refused = cli("settings", "personal", "tokens", "create", "--name", "x", *args)
         assert refused.exit_code == 2, args
+
+
+def test_a_member_asking_for_an_admin_family_is_told_which_and_why(api: Api, accounts: Accounts, cli: Cli) -> None:
+    member = accounts.create()
+    refused = create(api, member.token, permissions={"token_introspection": "read", "work_items": "read"})
+    assert (refused.status, refused.body["error"]["requiredScope"]) == (403, "token_introspection:read")
+    assert refused.body["error"]["message"] == ("Only an admin's token can give permission to read token "
+                                                "introspection (instance administration); this token has "
+                                                "read_write scope.")
+    login(cli, member.token)
+    said = cli("settings", "personal", "tokens", "create", "--name", "x", "--permission", "token_introspection=read")
+    assert said.exit_code == 5
+    assert "Only an admin's token can give permission to read token introspection" in said.stderr
+
+
+def test_oi_lists_say_what_a_narrowed_token_may_do(cli: Cli, accounts: Accounts, api: Api) -> None:
+    member = accounts.create()
+    login(cli, member.token)
+    triage = create(api, member.token, permissions=TRIAGE).body
+    run = api.post("/workflows/agent-run-tokens", member.token,
+                   body={"agentId": "a1", "permissions": {"work_items": "read"}}).body
+    listed = cli("settings", "personal", "tokens", "list")
+    assert f"{triage['id']} may write: work items; read: queues" in listed.output
+    runs = cli("settings", "personal", "run-tokens", "list")
+    assert f"{run['id']} may read: work items" in runs.output

@@ -104,8 +104,8 @@ def test_oi_previews_sets_and_is_told_the_rule(
     result = cli("admin", "token-policy", "set", "--refuse-read-write-preset", "--yes")
     assert result.exit_code == 0, result.output
     assert "refuse read_write preset:  no -> yes" in result.stdout
-    assert ("1 live token(s) with the read_write preset, made with a token, could not be made again; they keep "
-            "working.") in result.stdout
+    assert ("1 live read_write token(s) that people made themselves (not invites' first tokens) could not be "
+            "made again; they keep working.") in result.stdout
     assert api.get(POLICY, admin.token).body["refuseReadWritePreset"] is True
     login(cli, member.token)
     refused = cli("settings", "personal", "tokens", "create", "--name", "ci", "--scope", "read_write")

@@ -85,8 +85,8 @@ class Tab:
 def tabs(browser: Browser, stack: Stack) -> Iterator[Any]:
     contexts: list[BrowserContext] = []
 
-    def new_tab(*, width: int = DESKTOP, timezone: str = "UTC") -> Tab:
-        context = browser.new_context(viewport={"width": width, "height": 800}, locale="en-GB",
+    def new_tab(*, width: int = DESKTOP, timezone: str = "UTC", locale: str = "en-GB") -> Tab:
+        context = browser.new_context(viewport={"width": width, "height": 800}, locale=locale,
                                       timezone_id=timezone)
         contexts.append(context)
         page = context.new_page()
@@ -901,8 +901,8 @@ def test_refusing_the_read_write_preset_is_previewed_saved_and_the_create_form_o
         page.get_by_label("Refuse new read_write tokens").check()
         preview.click()
         expect(page.locator("[data-impact-summary]")).to_have_text(re.compile(
-            r"^No tokens would be blocked\. \d+ live read_write tokens? made with a token could not be made again; "
-            r"they keep working\.$"))
+            r"^No tokens would be blocked\. \d+ live read_write tokens? that people made themselves \(not invites’ "
+            r"first tokens\) could not be made again; they keep working\.$"))
         page.get_by_role("button", name="Save").click()  # nothing blocked: no question
         expect(page.get_by_role("status")).to_have_text("Token policy saved.")
         assert call(stack, "GET", "/admin/settings/token-policy", stack.token)[1]["refuseReadWritePreset"] is True
@@ -1452,15 +1452,45 @@ def test_a_token_is_narrowed_to_what_it_used(tabs, stack: Stack, width: int) -> 
     assert_fits_the_width(page)
     row.get_by_role("button", name=f"Narrow reader-{width} to what it used").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("It keeps read: work items")
+    expect(dialog).to_contain_text("It keeps read: work items. It will no longer write work items, nor use queues, "
+                                   "domains, workflows, calendar sources, conversations at all.")
     expect(dialog).to_contain_text("watched for less than 7 days")
     dialog.get_by_role("button", name="Narrow").click()
-    expect(page.get_by_role("status")).to_contain_text(f"“reader-{width}” was narrowed: it may now read: work items.")
+    expect(page.get_by_role("status")).to_contain_text(
+        f"“reader-{width}” was narrowed: from now on it may only read: work items.")
     expect(row).to_contain_text("custom")
     expect(row.get_by_role("button", name=re.compile("Narrow"))).to_have_count(0)
     assert call(stack, "POST", "/work-items", agent["token"], {"title": "no"})[0] == 403
     assert call(stack, "GET", "/work-items", agent["token"])[0] == 200
     assert_in_words(page)
+
+
+def test_the_tokens_table_fits_the_desktop_with_every_kind_of_row(tabs, stack: Stack) -> None:
+    """A new user's list at 1200 px: a token for some addresses, used (its address and client
+    shown), a narrowed one and a narrowed run token (each saying what it may do), a rotated one
+    whose reason names its successor (one long word, which once held its column 34 px too wide
+    and pushed the actions out of view)."""
+    member = claimed_member(stack, "every-row@example.com")
+    own = member["pat"]["token"]
+    expires = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status, office = call(stack, "POST", "/me/pats", own, {"name": "ipok", "scope": "read_write", "expiresAt": expires,
+                                                           "allowedIps": ["127.0.0.1/32", "2001:db8::/32"]})
+    assert status == 201, office
+    assert call(stack, "GET", "/work-items", office["token"])[0] == 200  # used, and what it used learned
+    old = pat_of(stack, own, "rotated-away", days=60)
+    assert call(stack, "POST", f"/me/pats/{old['id']}/rotate", own, {})[0] == 201
+    narrow = pat_of(stack, own, "narrowed")
+    assert call(stack, "PATCH", f"/me/pats/{narrow['id']}", own, {"permissions": {"work_items": "read"}})[0] == 200
+    status, run = call(stack, "POST", "/workflows/agent-run-tokens", own,
+                       {"agentId": "triage", "permissions": {"work_items": "read"}})
+    assert status == 201, run
+    tab = tabs(width=DESKTOP, locale="en-US")  # its dates are the longest: "Dec 5, 2026, 1:52 AM"
+    sign_in(tab, own)
+    page = tab.page
+    expect(page.get_by_role("button", name="Narrow ipok to what it used")).to_be_visible()
+    runs = page.get_by_role("region", name="Agent run tokens")
+    expect(runs.get_by_role("row").filter(has_text="triage")).to_contain_text("may read: work items")
+    assert_fits_the_width(page)
 
 
 def test_a_token_is_made_for_some_addresses_only(tabs, stack: Stack) -> None:

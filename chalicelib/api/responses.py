@@ -59,11 +59,14 @@ def listed_pat(token: TokenRecord, blocked: BlockedReason | None = None) -> dict
 
 def _learned(token: TokenRecord) -> dict[str, Any]:
     """What a PAT was seen to use, and the narrowing to exactly that (a ``PATCH`` body: what it
-    used that it may still do), or null when that takes nothing away or nothing was seen."""
+    used that it may still do), or null when that takes nothing away or nothing was seen. Never
+    one that takes admin away: no token below admin can make an admin token again, so a person's
+    only admin token would be lost for good (narrowing it by hand still can)."""
     used = token.used
     least = used.least_grant()
     target = least.meet(token.grant) if least is not None else None
-    offered = target is not None and target != token.grant and target != Grant.of({})
+    keeps_admin = token.scope is not Scope.ADMIN or (target is not None and target.least_scope() is Scope.ADMIN)
+    offered = target is not None and target != token.grant and target != Grant.of({}) and keeps_admin
     preset = target.preset() if target is not None and token.permissions is None else None
     return {
         "usedPermissions": used.permissions.as_dict(),

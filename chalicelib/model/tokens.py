@@ -210,6 +210,12 @@ def escalation(holder: Scope, holder_grant: Grant, wanted: Scope, wanted_grant: 
                verb: str) -> InsufficientScope | None:
     """The refusal (403) when a token of scope ``holder`` asks to ``verb`` a token of scope
     ``wanted`` that can do more than itself (by scope, or by any family of its grant), or None."""
+    if not holder.covers(wanted) and wanted is Scope.ADMIN and wanted_grant != Grant.of_scope(Scope.ADMIN):
+        return InsufficientScope(  # a grant naming an admin family: say which, not "admin scope"
+            f"Only an admin's token can give permission to {wanted_grant.excess_over(holder_grant).in_words()} "
+            f"(instance administration); this token has {holder.value} scope.",
+            required_scope=",".join(wanted_grant.beyond(holder_grant)),
+        )
     if not holder.covers(wanted):
         return InsufficientScope(
             f"A token with {holder.value} scope cannot {verb} a token with {wanted.value} scope; "

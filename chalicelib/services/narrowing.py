@@ -118,7 +118,7 @@ def _wider(old: TokenRecord, grant: Grant, expires_at: datetime | None) -> Insuf
 
 def _in_words(old: TokenRecord, narrowed: TokenRecord) -> str:
     """The owner's security event: what the token may do now, and whether it stops sooner."""
-    said = f"\"{old.name}\" was narrowed: it may now {narrowed.grant.in_words()}."
+    said = f"\"{old.name}\" was narrowed: from now on it may only {narrowed.grant.in_words()}."
     if narrowed.grant == old.grant:
         said = f"\"{old.name}\" was narrowed: it keeps its permissions."
     if narrowed.expires_at != old.expires_at:

@@ -190,8 +190,8 @@ def _show_impact(found: dict[str, Any]) -> None:
     """The counts, then a few of the tokens blocked: whose, which, and why."""
     click.echo(f"It would block {found['tokensBlocked']} token(s) of {found['usersAffected']} user(s).")
     if found.get("readWritePresetTokens"):
-        click.echo(f"{found['readWritePresetTokens']} live token(s) with the read_write preset, made with a token, "
-                   "could not be made again; they keep working.")
+        click.echo(f"{found['readWritePresetTokens']} live read_write token(s) that people made themselves (not "
+                   "invites' first tokens) could not be made again; they keep working.")
     sample = found["sample"][:SAMPLE_SHOWN]
     if sample:
         click.echo(table(("EMAIL", "TOKEN", "NAME", "SCOPE", "EXPIRES", "WHY"), [

@@ -148,6 +148,7 @@ function inWords(message) {
     .replace(/\bsend null\b/g, "choose No expiry")
     .replace(/\bexpiresAt\b/g, "the expiry")
     .replace(/\ballowedIps\b/g, "Allowed addresses")
+    .replace(/\bpermissions family by family\b/g, "custom, family by family")
     .replace(/`([^`]*)`/g, "$1");
   return sentences(upperFirst(text));
 }
@@ -505,6 +506,26 @@ function grantInWords(permissions) {
   return said.join("; ") || "nothing";
 }
 
+const LEVEL_RANK = { none: 0, read: 1, write: 2 };
+
+// What a preset gives each family of a grant (admin families: only the admin preset).
+function presetGrant(scope, like) {
+  return Object.fromEntries(Object.keys(like).map((family) => [family, scope === "admin" ? "write"
+    : ADMIN_FAMILIES.includes(family) ? "none" : scope === "read" ? "read" : "write"]));
+}
+
+// "It will no longer write work items, nor use domains at all": what narrowing ``from`` to
+// ``to`` takes away, family by family (empty when nothing is).
+function lossInWords(from, to) {
+  const lost = (level) => Object.keys(from).filter((family) => LEVEL_RANK[from[family]] > LEVEL_RANK[to[family]]
+    && to[family] === level).map(familyName);
+  const unwritten = lost("read");
+  const untouched = lost("none");
+  const parts = [unwritten.length && `write ${unwritten.join(", ")}`, untouched.length && `use ${untouched.join(", ")} at all`]
+    .filter(Boolean);
+  return parts.length ? `It will no longer ${parts.join(", nor ")}` : "";
+}
+
 // What a listed PAT was seen to use: its families, and the routes only an unnarrowed token may call.
 function usedInWords(pat) {
   const families = grantInWords(pat.usedPermissions);
@@ -533,10 +554,12 @@ function patRow(pat, { current = false, actions }) {
     lastUsedCell(pat), el("td", {}, actions));
 }
 
-// A run token's row: the agent (its name) and id, its stage, the PAT that made it.
+// A run token's row: the agent (its name), id and, narrowed at its mint, what it may do; its
+// stage, the PAT that made it.
 function runRow(run, { parentName, actions }) {
   const agent = el("td", { class: "name" }, el("span", { class: "token-name", text: run.agentId }),
-    idLine(run.id, `the run token of ${run.agentId}`));
+    idLine(run.id, `the run token of ${run.agentId}`),
+    run.scope === "custom" ? el("span", { class: "grant-detail", text: `may ${grantInWords(run.permissions)}` }) : "");
   const parent = el("td", {}, parentName ? el("span", { class: "token-name", text: parentName }) : "",
     el("code", { class: "id", text: run.parentId }));
   return el("tr", {}, agent, el("td", {}, el("span", { class: "token-name", text: run.stage || "—" })), parent, timeCell(run.createdAt),
@@ -812,7 +835,7 @@ async function tokensPage() {
     broad.textContent = "read_write: not allowed by the token policy";
     scope.value = "read";
     const hint = $("[data-scope-hint]", form);
-    hint.textContent = inWords(refusedPreset).replace("permissions family by family", "custom, family by family");
+    hint.textContent = inWords(refusedPreset);
     hint.hidden = false;
   }
   const families = familyPicker(me, form);
@@ -862,18 +885,19 @@ async function tokensPage() {
   // loses, and how long it was watched. Its value stays: whatever holds it keeps working, with less.
   async function narrowToUsed(pat, opener, current) {
     const offered = pat.narrowToUsed;
+    const kept = offered.permissions || presetGrant(offered.scope, pat.permissions);
     const keeps = offered.permissions ? grantInWords(offered.permissions) : `the ${offered.scope} preset`;
     const watched = Date.now() - new Date(pat.usedSince).getTime();
     const ok = await confirmAction(`Narrow ${pat.name} to what it used?`, sentences(
       `Since ${moment(pat.usedSince)} it used: ${usedInWords(pat)}`,
-      `It keeps ${keeps}, and loses everything else it may do now (${grantInWords(pat.permissions)})`,
+      `It keeps ${keeps}`, lossInWords(pat.permissions, kept),
       watched < EXPIRY_WARNING && "It was watched for less than 7 days: a use it needs less often would be refused",
       current && "This is the token this tab is signed in with: the tab keeps only that too",
       "Its value stays the same: whatever uses it keeps working, with only that"), "Narrow", { danger: false });
     if (!ok) return opener.focus();
     await perform(async () => {
       const narrowed = await api("PATCH", `me/pats/${encodeURIComponent(pat.id)}`, { body: offered });
-      announce(`“${pat.name}” was narrowed: it may now ${grantInWords(narrowed.permissions)}.`);
+      announce(`“${pat.name}” was narrowed: from now on it may only ${grantInWords(narrowed.permissions)}.`);
       await list.reload();
     });
   }
@@ -1288,8 +1312,8 @@ function impactSummary(impact) {
   const blocked = impact.tokensBlocked === 0 ? "No tokens would be blocked."
     : `${plural(impact.tokensBlocked, "token")} of ${people(impact.usersAffected)} would be blocked.`;
   if (!impact.readWritePresetTokens) return blocked;
-  return `${blocked} ${plural(impact.readWritePresetTokens, "live read_write token")} made with a token `
-    + "could not be made again; they keep working.";
+  return `${blocked} ${plural(impact.readWritePresetTokens, "live read_write token")} that people made `
+    + "themselves (not invites’ first tokens) could not be made again; they keep working.";
 }
 
 // The token policy: loaded from GET, previewed with the impact route, saved with PUT. Save is
