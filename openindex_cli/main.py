@@ -12,6 +12,7 @@ import click
 from openindex_cli.admin import admin
 from openindex_cli.auth import auth
 from openindex_cli.commands import INSECURE_HELP, PROFILE_HELP, Context, HelpGroup
+from openindex_cli.credentials import credentials
 from openindex_cli.invites import invites
 from openindex_cli.personal import settings
 from openindex_cli.profile import profile
@@ -59,6 +60,7 @@ oi.add_command(settings)
 oi.add_command(admin)
 oi.add_command(workflows)
 oi.add_command(invites)
+oi.add_command(credentials)
 
 
 def main() -> None:
