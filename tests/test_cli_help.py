@@ -38,7 +38,9 @@ def test_help_is_never_cut_off_and_every_command_shows_examples(cli: Cli) -> Non
         assert result.exit_code == 0, path
         lines = result.stdout.splitlines()
         assert all(len(line) <= 100 for line in lines), path
-        assert not [line for line in lines if line.rstrip().endswith("...") and "[ARGS]..." not in line], path
+        # (a usage line ends in "..." for arguments that repeat: click never cuts it)
+        assert not [line for line in lines if line.rstrip().endswith("...") and "[ARGS]..." not in line
+                    and not line.startswith("Usage:")], path
         if not isinstance(command, click.Group):
             examples = lines[lines.index("  Examples:") + 1:] if "  Examples:" in lines else []
             assert len([line for line in examples if line.strip().startswith("oi ")]) >= 2, path
