@@ -1,9 +1,11 @@
 """Where `oi` keeps its profiles, and how the environment overrides them.
 
 Profiles live in ``$OPENINDEX_CONFIG``, else ``$XDG_CONFIG_HOME/openindex/config.toml``, else
-``~/.config/openindex/config.toml``. The file holds tokens, so it is only ever written whole,
-atomically (a new file then a rename), with mode 0600; when it is a symlink, its target is the
-file rewritten (the link stays, and no copy of an old token is left behind in the target).
+``~/.config/openindex/config.toml``. A profile's token is kept in the system keychain when there
+is one (the file then says only ``token_store = "keychain"``: see secret_store), else in the file.
+The file may hold tokens, so it is only ever written whole, atomically (a new file then a
+rename), with mode 0600; when it is a symlink, its target is the file rewritten (the link stays,
+and no copy of an old token is left behind in the target).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import tomli_w
 
+from openindex_cli import secret_store
 from openindex_cli.errors import EXIT_CONFIG, CliError
 
 DEFAULT_PROFILE = "default"
@@ -25,7 +28,7 @@ ENV_CONFIG = "OPENINDEX_CONFIG"
 ENV_PROFILE = "OPENINDEX_PROFILE"
 ENV_TOKEN = "OPENINDEX_TOKEN"
 ENV_APP_URL = "OPENINDEX_APP_URL"
-FIELDS = ("app_url", "token", "agent_id")
+FIELDS = ("app_url", "token", "agent_id", "token_store")
 FLAGS = ("insecure",)  # true or false in the file
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -45,6 +48,8 @@ class Settings:
     token_source: str | None
     agent_id: str | None
     insecure: bool = False
+    # Where the profile keeps its token (secret_store.KEYCHAIN or FILE), None when it has none.
+    token_store: str | None = None
 
     @property
     def token_label(self) -> str:
@@ -140,14 +145,65 @@ def is_shared(path: Path) -> bool:
         return False
 
 
-def save_profile(path: Path, name: str, changes: Mapping[str, str | bool]) -> None:
-    """Set some fields of one profile, keeping every other field and profile."""
+def token_store(profile: Profile) -> str | None:
+    """Where a stored profile keeps its token (the keychain, or the file), None when it has none."""
+    if text(profile, "token_store") == secret_store.KEYCHAIN:
+        return secret_store.KEYCHAIN
+    return secret_store.FILE if text(profile, "token") else None
+
+
+def stored_token(path: Path, name: str, profile: Profile) -> str | None:
+    """A stored profile's token, from wherever it is kept."""
+    if token_store(profile) != secret_store.KEYCHAIN:
+        return text(profile, "token")
+    try:
+        return secret_store.read(path, name)
+    except secret_store.KeychainError as error:
+        raise CliError(f"cannot read the token of profile '{name}': {error}", EXIT_CONFIG) from None
+
+
+def save_profile(path: Path, name: str, changes: Mapping[str, str | bool], *, store: str | None = None) -> str | None:
+    """Set some fields of one profile, keeping every other field and profile. A token goes to
+    ``store`` (None: where the profile keeps its token, else the keychain), or to the file when
+    the keychain is missing or refuses; where it went is returned (None when no token was set)."""
     profiles = load(path)
-    profiles[name] = {**profiles.get(name, {}), **changes}
+    current = profiles.get(name, {})
+    profile: Profile = {**current, **changes}
+    where = None
+    if "token" in changes:
+        wanted = store or token_store(current) or secret_store.KEYCHAIN
+        where = _keep_token(path, name, str(changes["token"]), wanted, profile)
+    profiles[name] = profile
     try:
         _write_private(path.resolve(), {"profiles": profiles})
     except OSError as error:
         raise CliError(f"cannot write {path}: {error}", EXIT_CONFIG) from None
+    if where == secret_store.FILE and token_store(current) == secret_store.KEYCHAIN:
+        _forget_quietly(path, name)  # moved to the file: no second copy left in the keychain
+    return where
+
+
+def _keep_token(path: Path, name: str, token: str, wanted: str, profile: Profile) -> str:
+    """Keep ``token`` where ``wanted`` says if it can, recording where in ``profile``."""
+    if wanted == secret_store.KEYCHAIN and secret_store.available():
+        try:
+            secret_store.keep(path, name, token)
+        except secret_store.KeychainError:
+            pass  # the file, below; the caller says so
+        else:
+            profile.pop("token", None)
+            profile["token_store"] = secret_store.KEYCHAIN
+            return secret_store.KEYCHAIN
+    profile["token"] = token
+    profile["token_store"] = secret_store.FILE
+    return secret_store.FILE
+
+
+def _forget_quietly(path: Path, name: str) -> None:
+    try:
+        secret_store.forget(path, name)
+    except secret_store.KeychainError:
+        pass  # the file holds the token in force; a stale keychain entry is never read
 
 
 def check_writable(path: Path) -> None:
@@ -188,7 +244,9 @@ def resolve(profile: str | None, environ: Mapping[str, str], must_exist: bool = 
                        f"shows the profiles, `oi profile set --profile {name} ...` creates it", EXIT_CONFIG)
     stored = profiles.get(name, {})
     app_url, app_url_source = _pick(environ.get(ENV_APP_URL), ENV_APP_URL, text(stored, "app_url"))
-    token, token_source = _pick(environ.get(ENV_TOKEN), ENV_TOKEN, text(stored, "token"))
+    # (the keychain is asked only when the environment does not give the token)
+    from_profile = None if environ.get(ENV_TOKEN) else stored_token(path, name, stored)
+    token, token_source = _pick(environ.get(ENV_TOKEN), ENV_TOKEN, from_profile)
     return Settings(
         profile=name,
         path=path,
@@ -198,6 +256,7 @@ def resolve(profile: str | None, environ: Mapping[str, str], must_exist: bool = 
         token_source=token_source,
         agent_id=text(stored, "agent_id"),
         insecure=stored.get("insecure") is True,
+        token_store=token_store(stored) if token_source == "profile" else None,
     )
 
 

@@ -146,7 +146,8 @@ def _may_save(
     profile. When a token is replaced, whose it was comes back too: a re-access link may be for
     the very account the profile already holds.
     """
-    held = config.stored_profile(settings.path, settings.profile).get("token")
+    held = config.stored_token(settings.path, settings.profile,
+                               config.stored_profile(settings.path, settings.profile))
     if not held:
         return bool(save) or (save is None and interactive and _ask(
             f"Save the new token into profile '{settings.profile}'?")), None
@@ -166,7 +167,8 @@ def _holder(context: Context, settings: config.Settings) -> Holder:
     """Whose token a profile holds, asked of the profile's own app (GET /me); vague if that fails,
     except that a token the server refuses is said to be one, with its reason."""
     stored = config.stored_profile(settings.path, settings.profile)
-    api = Api(config.text(stored, "app_url"), config.text(stored, "token"), context.transport,
+    api = Api(config.text(stored, "app_url"), config.stored_token(settings.path, settings.profile, stored),
+              context.transport,
               token_label=f"profile '{settings.profile}'", insecure=context.insecure or stored.get("insecure") is True,
               zone=context.zone)
     try:

@@ -19,12 +19,14 @@ from typing import Any
 
 import boto3
 import httpx
+import keyring
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from chalice.local import LambdaEventConverter
 from chalice.test import Client
 from click.testing import CliRunner, Result
+from keyring.backends import fail
 from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
@@ -453,6 +455,16 @@ def cli(api: Api, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.Monkey
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     return Cli(ChaliceTransport(api.http), clock)
+
+
+@pytest.fixture(autouse=True)
+def no_keychain() -> Iterator[None]:
+    """A machine without a system keychain (a server, CI): `oi` keeps tokens in its 0600 file,
+    unless a test gives it one (tests/test_cli_keychain.py)."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
 
 
 def config_file(tmp_path: Path) -> Path:

@@ -25,7 +25,7 @@ def test_profile_set_writes_a_private_file_and_keeps_other_fields(cli: Cli, tmp_
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert stored(tmp_path) == {
-        "default": {"app_url": APP_URL, "agent_id": "agent-alpha", "token": "oi_pat_secret1234"}
+        "default": {"app_url": APP_URL, "agent_id": "agent-alpha", "token": "oi_pat_secret1234", "token_store": "file"}
     }
     assert [p.name for p in path.parent.iterdir()] == ["config.toml"]  # no temporary file left
 

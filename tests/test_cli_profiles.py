@@ -47,11 +47,11 @@ def test_profile_list_shows_every_profile_without_token_values(cli: Cli, account
     assert result.exit_code == 0, result.output
     assert first not in result.output and second not in result.output
     rows = [line.split() for line in result.stdout.splitlines()]
-    assert rows[0] == ["PROFILE", "APP", "URL", "TOKEN"]
+    assert rows[0] == ["PROFILE", "APP", "URL", "TOKEN", "KEPT", "IN"]
     assert rows[1:] == [
-        ["default", APP_URL, f"oi_pat_…{first[-4:]}"],
-        ["local", "http://127.0.0.1:8000", "(not", "set)"],
-        ["work", "(in", "use)", APP_URL, f"oi_pat_…{second[-4:]}"],
+        ["default", APP_URL, f"oi_pat_…{first[-4:]}", "file"],
+        ["local", "http://127.0.0.1:8000", "(not", "set)", "-"],
+        ["work", "(in", "use)", APP_URL, f"oi_pat_…{second[-4:]}", "file"],
     ]
     listed = json.loads(cli("profile", "list", "--json").stdout)
     assert listed["inUse"] == "default" and [p["name"] for p in listed["profiles"]] == ["default", "local", "work"]
