@@ -266,7 +266,8 @@ def test_chalices_own_errors_never_repeat_what_the_client_sent(api: Api, account
     method = api.request("PUT", "/me/pats", token, body={})
     for response in (media, method):
         assert hostile not in str(response.body) and "PUT" not in response.body["error"]["message"]
-    assert media.body["error"]["message"] == "Send the body as JSON, with Content-Type: application/json."
+    assert media.body["error"]["message"] == ("Send the body as JSON, with Content-Type: application/json (POST "
+                                              "/auth/introspect also takes a form).")
 
 
 def test_an_empty_name_is_refused_in_words_and_no_message_has_a_doubled_full_stop(

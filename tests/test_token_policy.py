@@ -346,7 +346,7 @@ def test_odd_impact_queries_are_never_500(api: Api, accounts: Accounts, clock: F
 
 
 @pytest.mark.parametrize("body", [
-    {**DEFAULTS, "maxLifetimeDays": 1.0}, {**DEFAULTS, "maxLifetimeDays": True}, {**DEFAULTS, "requireExpiry": 1},
+    {**DEFAULTS, "maxLifetimeDays": 1.5}, {**DEFAULTS, "maxLifetimeDays": True}, {**DEFAULTS, "requireExpiry": 1},
     {**DEFAULTS, "runTokenMaxSeconds": 600.5}, {**DEFAULTS, "adminMaxLifetimeDays": 10**30}, [], None,
 ])
 def test_odd_policy_bodies_are_400(api: Api, accounts: Accounts, clock: FrozenClock, body: Any) -> None:
@@ -413,3 +413,20 @@ def test_a_policy_breach_says_how_long_the_token_lives() -> None:
     policy, start = TokenPolicy(max_lifetime_days=1), datetime(2026, 12, 1, tzinfo=UTC)
     assert policy.breach(TokenKind.PAT, Scope.READ_WRITE, start, start + timedelta(days=96.5)) == \
         "tokens live at most 1 day, and this one lives 96 days"
+
+
+def test_a_whole_number_written_with_a_zero_fraction_is_that_number(api: Api, admin: Account, accounts: Accounts
+                                                                    ) -> None:
+    """JSON Schema, which openapi.yaml is written in, counts 531.0 as an integer: so does the API."""
+    saved = put_policy(api, admin, maxLifetimeDays=90.0, runTokenMaxSeconds=600.0)
+    assert saved.status == 200 and (saved.body["maxLifetimeDays"], saved.body["runTokenMaxSeconds"]) == (90, 600)
+    assert put_policy(api, admin).status == 200  # back to no limit, for the member's token below
+    member = accounts.create()
+    rotated = api.post(f"/me/pats/{member.token_id}/rotate", member.token, body={"graceSeconds": 531.0})
+    assert rotated.status == 201, rotated.body
+    minted = api.post("/workflows/agent-run-tokens", rotated.body["token"],
+                      body={"agentId": "a", "expiresInSeconds": 300.0})
+    assert minted.status == 201, minted.body
+    for bad in (531.5, float("1e30")):
+        refused = api.post(f"/me/pats/{rotated.body['id']}/rotate", rotated.body["token"], body={"graceSeconds": bad})
+        assert (refused.status, refused.error_code) == (400, "invalid_request"), bad

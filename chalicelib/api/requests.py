@@ -91,6 +91,16 @@ def _plain_integer_text(value: object) -> object:
     return value
 
 
+def _whole_number(value: object) -> object:
+    """``531.0`` as 531: JSON Schema, which openapi.yaml is written in, counts a number with a zero
+    fraction as an integer, so a client that writes one is answered as if it wrote 531. Any other
+    number (``531.5``, ``true``) is left to the strict integer check, which refuses it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer in a body: strict, but a number with a zero fraction counts (see _whole_number).
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
 # 1-100 characters as sent, not blank, no control characters; surrounding spaces are trimmed.
 # (Checked as sent, then trimmed, so that openapi.yaml can state the same rule.)
 DisplayName = Annotated[
@@ -213,7 +223,7 @@ class RotatePatRequest(_Body):
     token's lifetime length; ``null`` asks for a token that does not expire."""
 
     expires_at: Timestamp | None = Field(default=None, alias="expiresAt")
-    grace_seconds: int = Field(default=0, ge=0, le=MAX_GRACE_SECONDS, alias="graceSeconds")
+    grace_seconds: WholeNumber = Field(default=0, ge=0, le=MAX_GRACE_SECONDS, alias="graceSeconds")
 
 
 class CreateInviteRequest(_Body):
@@ -271,7 +281,7 @@ class CreateRunTokenRequest(_Body):
 
     agent_id: DisplayName = Field(alias="agentId")
     stage: DisplayName | None = None
-    expires_in_seconds: int = Field(
+    expires_in_seconds: WholeNumber = Field(
         default=RUN_TOKEN_DEFAULT_SECONDS, ge=60, le=RUN_TOKEN_MAX_SECONDS, alias="expiresInSeconds"
     )
     # narrowed to what one run needs: read_write families only, at least one of them read or write
@@ -321,7 +331,7 @@ class RevokeCredentialsRequest(_Body):
         return value
 
 
-LifetimeDays = Annotated[int, Field(ge=1, le=3650)]
+LifetimeDays = Annotated[WholeNumber, Field(ge=1, le=3650)]
 
 
 class TokenPolicyRequest(_Body):
@@ -330,7 +340,7 @@ class TokenPolicyRequest(_Body):
     max_lifetime_days: LifetimeDays | None = Field(alias="maxLifetimeDays")
     require_expiry: bool = Field(alias="requireExpiry")
     admin_max_lifetime_days: LifetimeDays | None = Field(alias="adminMaxLifetimeDays")
-    run_token_max_seconds: int = Field(ge=60, le=86400, alias="runTokenMaxSeconds")
+    run_token_max_seconds: WholeNumber = Field(ge=60, le=86400, alias="runTokenMaxSeconds")
     refuse_read_write_preset: bool = Field(alias="refuseReadWritePreset")
 
     def policy(self) -> TokenPolicy:

@@ -31,7 +31,8 @@ _CHALICE_ERRORS = {
     400: ("invalid_request", "Invalid request."),
     404: (RouteNotFound.code, RouteNotFound.default_message),
     405: ("method_not_allowed", "This path does not take this method."),
-    415: ("unsupported_media_type", "Send the body as JSON, with Content-Type: application/json."),
+    415: ("unsupported_media_type", "Send the body as JSON, with Content-Type: application/json "
+                                    "(POST /auth/introspect also takes a form)."),
     500: ("internal_error", "An internal error occurred."),
 }
 
