@@ -47,12 +47,18 @@ run: $(VENV)/.installed
 	exec $(VENV)/bin/openindex-local --port $(PORT) --state-dir $(STATE_DIR) $(if $(filter 1,$(FRESH)),--fresh)
 
 ## test: lint (ruff), types (mypy), the layers (import-linter) and the whole test suite (moto-backed, no network, no AWS account)
-test: $(VENV)/.installed $(LAMBDA_VENV)/.installed
+test: $(VENV)/.installed $(LAMBDA_VENV)/.installed node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict examples/work_items/app.py
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
+
+# Spectral, which tests/test_contract.py runs on openapi.yaml (its rules: .spectral.yaml), from the
+# npm registry at the locked versions.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## test-fast: lint, types, layers and every test but the slow and end-to-end ones (about a minute on 2 cores)
 test-fast: $(VENV)/.installed
@@ -115,7 +121,7 @@ destroy: $(VENV)/.installed-deploy $(LAMBDA_VENV)/.installed
 	$(VENV)/bin/aws cloudformation delete-stack --stack-name $(TABLE_STACK)
 
 clean:
-	rm -rf $(VENV) $(LAMBDA_VENV) .pytest_cache build
+	rm -rf $(VENV) $(LAMBDA_VENV) .pytest_cache build node_modules
 
 ## fuzz: Schemathesis against the live local stack, many examples per operation (make test runs a few)
 fuzz: $(VENV)/.installed
