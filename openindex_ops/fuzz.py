@@ -9,6 +9,10 @@ runs it longer. Two checks are left out:
 - unsupported_method sends verbs such as TRACE, which `chalice local`'s HTTP server answers itself
   with an HTML 501 before the app runs (API Gateway answers them 403). schemathesis.toml keeps
   the coverage phase's wrong-verb requests to verbs the app itself answers (with a JSON 405).
+
+The run's own admin token must survive it: schemathesis.toml keeps the operations that could end
+it away from its user and token, and the run fails if, afterwards, the token is not still a
+working admin token (every request after its end would have been a 401, testing nothing).
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ import argparse
 import subprocess
 import sys
 from pathlib import Path
+
+import httpx
 
 from openindex_ops.local_stack import spawned
 
@@ -49,7 +55,24 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if args.seed is not None:
             command += ["--seed", str(args.seed)]
-        return subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
+        code = subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
+        if problem := survived(base_url, token):
+            print(f"openindex-fuzz: the run's admin token did not survive it ({problem}): requests after its end "
+                  "tested nothing; keep the operation that ended it away from its user and token in "
+                  "schemathesis.toml", file=sys.stderr)
+            return 1
+        return code
+
+
+def survived(base_url: str, token: str) -> str | None:
+    """Why the run's token is no longer a working admin token, or None when it still is."""
+    answer = httpx.get(f"{base_url}/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    if answer.status_code != 200:
+        return f"GET /me answered {answer.status_code}"
+    me = answer.json()
+    if me.get("role") != "admin" or me.get("token", {}).get("scope") != "admin":
+        return f"its user is now {me.get('role')} and its token {me.get('token', {}).get('scope')}"
+    return None
 
 
 if __name__ == "__main__":

@@ -89,3 +89,21 @@ def test_spectral_finds_nothing_in_the_contract() -> None:
     linted = subprocess.run([str(spectral), "lint", "openapi.yaml", "--fail-severity=warn", "--format=text"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_a_fuzz_run_fails_when_its_own_admin_token_did_not_survive() -> None:
+    """A run whose token was narrowed or deleted on the way tested nothing after that: it fails."""
+    import httpx
+
+    from openindex_ops import fuzz
+    from openindex_ops.local_stack import spawned
+
+    with spawned() as (base_url, token):
+        assert fuzz.survived(base_url, token) is None
+        sent = {"Authorization": f"Bearer {token}"}
+        me = httpx.get(f"{base_url}/me", headers=sent).json()
+        narrowed = httpx.patch(f"{base_url}/me/pats/{me['token']['id']}", headers=sent, json={"scope": "read_write"})
+        assert narrowed.status_code == 200, narrowed.text
+        assert fuzz.survived(base_url, token) == "its user is now admin and its token read_write"
+        assert httpx.delete(f"{base_url}/me/pats/{me['token']['id']}", headers=sent).status_code == 204
+        assert fuzz.survived(base_url, token) == "GET /me answered 401"
