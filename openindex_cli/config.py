@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import tomli_w
 
 from openindex_cli import secret_store
@@ -200,10 +201,12 @@ def _keep_token(path: Path, name: str, token: str, wanted: str, profile: Profile
 
 
 def _forget_quietly(path: Path, name: str) -> None:
+    """Remove a moved token from the keychain; if the keychain refuses, say which entry is left."""
     try:
         secret_store.forget(path, name)
-    except secret_store.KeychainError:
-        pass  # the file holds the token in force; a stale keychain entry is never read
+    except secret_store.KeychainError as error:
+        click.echo(f"oi: warning: the token of profile '{name}' is now in {path}, but {error}: remove the "
+                   f"keychain entry {secret_store.service(path)!r} (user {name!r}) by hand", err=True)
 
 
 def check_writable(path: Path) -> None:

@@ -46,6 +46,9 @@ def credentials_scan(context: Context, profile: str | None, as_json: bool, paths
       oi credentials scan config/ .env --report
     """
     found = [(path, token) for path in _files(paths) for token in _tokens_in(path)]
+    if not as_json:  # first: a report that fails must not lose where they are
+        for path, token in found:
+            click.echo(printable(f"{path}:{token.line}:{token.column}: an OpenIndex {token.kind}"))
     if report and found:
         api = context.api(context.settings(profile))
         values = sorted({token.value for _, token in found})
@@ -56,8 +59,6 @@ def credentials_scan(context: Context, profile: str | None, as_json: bool, paths
         emit_json({"found": [{"path": str(path), "line": token.line, "column": token.column, "kind": token.kind}
                              for path, token in found], "reported": report and bool(found)})
     else:
-        for path, token in found:
-            click.echo(printable(f"{path}:{token.line}:{token.column}: an OpenIndex {token.kind}"))
         click.echo(_summary(len(found), report), err=True)
     if found:
         click.get_current_context().exit(EXIT_REFUSED)
@@ -74,13 +75,15 @@ def _summary(count: int, reported: bool) -> str:
 
 
 def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
-    """The files under ``paths``, in order, skipping version control and dependency folders."""
+    """The files under ``paths``, in order, skipping version control and dependency folders, and
+    links (one could lead out of the tree: to the scanner's own config file, say)."""
     for path in paths:
         if path.is_file():
             yield path
             continue
         for found in sorted(path.rglob("*")):
-            if found.is_file() and not SKIPPED_DIRECTORIES.intersection(found.relative_to(path).parts):
+            if (found.is_file() and not found.is_symlink()
+                    and not SKIPPED_DIRECTORIES.intersection(found.relative_to(path).parts)):
                 yield found
 
 

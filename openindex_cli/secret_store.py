@@ -23,34 +23,38 @@ class KeychainError(Exception):
 
 def available() -> bool:
     """Whether this machine has a keychain keyring can use."""
-    return not isinstance(keyring.get_keyring(), fail.Keyring)
+    try:
+        return not isinstance(keyring.get_keyring(), fail.Keyring)
+    except Exception:  # noqa: BLE001 (a broken keyring configuration is no keychain)
+        return False
 
 
 def keep(path: Path, profile: str, token: str) -> None:
     """Put ``token`` in the keychain for this config file's ``profile``."""
     try:
-        keyring.set_password(_service(path), profile, token)
-    except keyring.errors.KeyringError as error:
+        keyring.set_password(service(path), profile, token)
+    except Exception as error:  # noqa: BLE001 (backends raise their own: pywintypes.error, D-Bus errors)
         raise KeychainError(f"the system keychain refused it ({error})") from None
 
 
 def read(path: Path, profile: str) -> str | None:
     """The token the keychain holds for ``profile``, or None when it holds none."""
     try:
-        return keyring.get_password(_service(path), profile)
-    except keyring.errors.KeyringError as error:
+        return keyring.get_password(service(path), profile)
+    except Exception as error:  # noqa: BLE001 (backends raise their own: pywintypes.error, D-Bus errors)
         raise KeychainError(f"the system keychain could not be read ({error})") from None
 
 
 def forget(path: Path, profile: str) -> None:
     """Remove ``profile``'s token from the keychain, if it holds one."""
     try:
-        keyring.delete_password(_service(path), profile)
+        keyring.delete_password(service(path), profile)
     except keyring.errors.PasswordDeleteError:
         pass  # it held none
-    except keyring.errors.KeyringError as error:
+    except Exception as error:  # noqa: BLE001 (backends raise their own: pywintypes.error, D-Bus errors)
         raise KeychainError(f"the system keychain refused to remove it ({error})") from None
 
 
-def _service(path: Path) -> str:
+def service(path: Path) -> str:
+    """The keychain service naming this config file's tokens."""
     return f"oi:{path.resolve()}"

@@ -21,11 +21,16 @@ _CHECKSUM_WIDTH = 6
 
 # Every kind's exact shape: what a scanner's rule matches (no checksum check: a regex cannot).
 SHAPE = "oi_(?:" + "|".join(f"{tag}_[0-9A-Za-z]{{{width}}}" for tag, width in WIDTHS.items()) + ")"
+# What may stand before a token: the start, a character no token holds, or an escape that ends
+# in a letter or digits (JSON's \n, a URL-encoded =, as in a link a mail service wrapped).
+BEFORE = r"(?:^|[^0-9A-Za-z_]|\\[nrt]|%[0-9A-Fa-f]{2})"
+AFTER = r"(?:[^0-9A-Za-z]|$)"
 # The rule as RE2 writes it (gitleaks, trufflehog, GitHub secret scanning: no lookaround), the
-# token in group 1, between word boundaries.
-RE2_RULE = rf"\b({SHAPE})\b"
-# In Python: not inside a longer run of letters and digits (a token ends at a non-base62 character).
-FOUND = re.compile(rf"(?<![0-9A-Za-z_])({SHAPE})(?![0-9A-Za-z])", re.ASCII)
+# token in group 1.
+RE2_RULE = f"{BEFORE}({SHAPE}){AFTER}"
+# In Python, checked by its checksum: anything may stand before it, and it ends where the
+# letters and digits do.
+FOUND = re.compile(rf"({SHAPE})(?![0-9A-Za-z])", re.ASCII)
 
 
 @dataclass(frozen=True)

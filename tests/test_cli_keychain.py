@@ -26,16 +26,22 @@ class MemoryKeychain(KeyringBackend):
         super().__init__()
         self.entries: dict[tuple[str, str], str] = {}
         self.refuse = False
+        self.fail_with: Exception | None = None  # what a backend raises of its own (pywintypes.error, say)
+        self.keep_on_delete = False
 
     def get_password(self, service: str, username: str) -> str | None:
         return self.entries.get((service, username))
 
     def set_password(self, service: str, username: str, password: str) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
         if self.refuse:
             raise keyring.errors.PasswordSetError("locked")
         self.entries[(service, username)] = password
 
     def delete_password(self, service: str, username: str) -> None:
+        if self.keep_on_delete:
+            raise keyring.errors.KeyringLocked("locked")
         if self.entries.pop((service, username), None) is None:
             raise keyring.errors.PasswordDeleteError("no such entry")
 
@@ -126,3 +132,26 @@ def test_a_keychain_that_lost_the_token_is_said_plainly(
     result = cli("auth", "check")
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "no token" in result.stderr.lower()
+
+
+def test_a_keychain_failing_its_own_way_never_loses_a_rotated_token(
+    cli: Cli, keychain: MemoryKeychain, accounts: Accounts, api: Api, tmp_path: Path
+) -> None:
+    """Windows' backend lets pywintypes.error through (over SSH: no logon session): the rotated
+    token, whose predecessor stops at once, goes to the file, and oi says so."""
+    login(cli, accounts.create().token)
+    keychain.fail_with = OSError(1312, "A specified logon session does not exist")
+    result = cli("settings", "personal", "tokens", "rotate", "self", "--save")
+    assert result.exit_code == 0, result.output
+    assert "the system keychain refused the new token; it is kept in" in result.stderr
+    assert api.get("/me", stored(tmp_path)["default"]["token"]).status == 200
+
+
+def test_a_move_the_keychain_will_not_finish_says_what_is_left(
+    cli: Cli, keychain: MemoryKeychain, accounts: Accounts, tmp_path: Path
+) -> None:
+    login(cli, accounts.create().token)
+    keychain.keep_on_delete = True
+    moved = cli("profile", "set", "--token-store", "file")
+    assert moved.exit_code == 0 and stored(tmp_path)["default"]["token_store"] == "file"
+    assert "remove the keychain entry 'oi:" in moved.stderr and "by hand" in moved.stderr

@@ -49,12 +49,17 @@ def sample(tmp_path: Path) -> tuple[Path, list[str], list[str]]:
     (tmp_path / "NOTES.md").write_text(
         f"# Setup\n\nThe dashboard uses `{pat}` for now.\n\nInvite for Ana: "
         f"https://openindex.example/invite#token={invite}\n\nTemplate: {placeholders[1]} or {placeholders[2]}.\n")
+    # escaped where a letter stands right before the token: JSON's \n, a wrapped link's %3D
+    (tmp_path / "log.json").write_text(f'{{"message": "auth failed\\n{run}", "link": "https://t.example/'
+                                       f'?u=https%3A%2F%2Fopenindex.example%2Finvite%23token%3D{invite}"}}\n')
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "COMMIT_EDITMSG").write_text(f"{pat}\n")  # never looked at
-    return tmp_path, [pat, run, other_pat, second_run, pat, invite], [typo, truncated, *placeholders]
+    (tmp_path / "linked.txt").symlink_to(tmp_path / ".git" / "COMMIT_EDITMSG")  # a link out: never followed
+    return tmp_path, [pat, run, other_pat, second_run, pat, invite, run, invite], [typo, truncated, *placeholders]
 
 
-PLACES = [("app.py", 1), ("app.py", 2), (".env", 1), (".env", 2), ("NOTES.md", 3), ("NOTES.md", 5)]
+PLACES = [("app.py", 1), ("app.py", 2), (".env", 1), (".env", 2), ("NOTES.md", 3), ("NOTES.md", 5), ("log.json", 1),
+          ("log.json", 1)]
 
 
 def test_the_recognizer_is_the_services_token_format() -> None:
@@ -77,7 +82,7 @@ def test_detect_secrets_with_the_plugin_finds_all_six_and_no_near_miss(
     plugin = ROOT / "openindex_secrets" / "detect_secrets_plugin.py"
     found = SecretsCollection()
     with transient_settings({"plugins_used": [{"name": "OpenIndexTokenDetector", "path": f"file://{plugin}"}]}):
-        for name in ("app.py", ".env", "NOTES.md"):
+        for name in ("app.py", ".env", "NOTES.md", "log.json"):
             found.scan_file(str(folder / name))
     reported = sorted((Path(filename).name, secret.line_number) for filename, secret in found
                       if secret.type == "OpenIndex Token")
@@ -97,7 +102,7 @@ def test_the_regex_rules_find_all_six_and_no_placeholder(
                "github": github_pattern}[rule]()
     assert "(?<" not in pattern and "(?=" not in pattern and "(?!" not in pattern  # RE2 has no lookaround
     compiled = re.compile(pattern)
-    text = "\n".join((folder / name).read_text() for name in ("app.py", ".env", "NOTES.md"))
+    text = "\n".join((folder / name).read_text() for name in ("app.py", ".env", "NOTES.md", "log.json"))
     matched = [match.group(1) if compiled.groups else match.group(0) for match in compiled.finditer(text)]
     assert sorted(matched) == sorted([*tokens, typo])
     assert not any(miss in matched for miss in (truncated, *placeholders))
@@ -128,7 +133,7 @@ def test_oi_credentials_scan_says_where_never_what(cli: Cli, sample: tuple[Path,
     assert [line.rsplit(":", 2)[0].rsplit(":", 1)[0] for line in lines] == [
         f"{folder / name}" for name, _ in sorted(PLACES, key=lambda place: (place[0] != ".env", place))]
     assert f"{folder / 'NOTES.md'}:5:" in result.stdout and "an OpenIndex invite" in result.stdout
-    assert one_line(result.stderr) == ("6 OpenIndex tokens found. Revoke them (oi credentials scan --report …, or "
+    assert one_line(result.stderr) == ("8 OpenIndex tokens found. Revoke them (oi credentials scan --report …, or "
                                        "delete them where they were made), then remove them from the files.")
     for token in tokens:
         assert token not in result.output
