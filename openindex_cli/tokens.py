@@ -2,11 +2,12 @@
 tokens (rotate is token_rotation.py, added here)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
 
-from openindex_cli import expiry, shapes
+from openindex_cli import durations, expiry, shapes
 from openindex_cli.api import ME_KEYS, RUN_TOKEN_REFUSED, api_path
 from openindex_cli.commands import (
     Context,
@@ -26,9 +27,10 @@ from openindex_cli.token_deletion import delete_own_token
 from openindex_cli.token_narrowing import tokens_narrow
 from openindex_cli.token_rotation import tokens_rotate
 from openindex_cli.tokens_grant import grant_option
-from openindex_cli.wording import for_people, when, when_here
+from openindex_cli.wording import for_people, parse_time, when, when_here
 
 USER_AGENT_WIDTH = 24  # in the tokens table; --json has it whole
+EXPIRES_SOON = timedelta(days=7)  # a token expiring sooner is pointed out under the table, as the web UI marks it
 
 
 @click.group(cls=HelpGroup)
@@ -70,6 +72,10 @@ def tokens_list(context: Context, profile: str | None, as_json: bool, limit: int
     for blocked in [t for t in items if t.get("blocked")]:
         click.echo(printable(f"! {blocked['id']} does not work: "
                              f"{for_people(str(blocked['blocked'].get('message', '')), context.zone)}"))
+    for soon, ends in _expiring_soon(items, context.now()):
+        click.echo(printable(f"! {soon['id']} expires {durations.in_words(ends - context.now())} "
+                             f"({when(soon['expiresAt'])}): rotate it before then "
+                             f"(oi settings personal tokens rotate {soon['id']})"))
     for custom in [t for t in items if t.get("scope") == "custom"]:
         click.echo(printable(f"{custom['id']} may {grant_in_words(custom.get('permissions') or {})}"))
     for ranged in [t for t in items if t.get("allowedIps")]:
@@ -87,6 +93,13 @@ def _status(token: dict[str, Any]) -> str:
     if token.get("blocked"):
         return "blocked"
     return "rotated" if token.get("rotatedTo") else "active"
+
+
+def _expiring_soon(items: list[dict[str, Any]], now: datetime) -> list[tuple[dict[str, Any], datetime]]:
+    """The working tokens (not rotated, not blocked) that stop within EXPIRES_SOON, and when."""
+    ending = [(token, parse_time(str(token.get("expiresAt") or ""))) for token in items
+              if not token.get("rotatedTo") and not token.get("blocked")]
+    return [(token, ends) for token, ends in ending if ends is not None and now < ends <= now + EXPIRES_SOON]
 
 
 def _in_grace(token: dict[str, Any]) -> bool:

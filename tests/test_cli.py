@@ -232,6 +232,22 @@ def test_list_shows_a_table_without_token_values(cli: Cli, accounts: Accounts) -
     assert [item["name"] for item in items] == ["ci", "setup"]
 
 
+def test_list_points_out_tokens_that_expire_within_7_days(cli: Cli, accounts: Accounts, api: Api, clock) -> None:
+    from datetime import timedelta
+
+    owner = accounts.create()
+    login(cli, owner.token)
+    def made(name: str, days: int) -> dict:
+        ends = f"{clock.now() + timedelta(days=days):%Y-%m-%dT%H:%M:%SZ}"
+        return api.post("/me/pats", owner.token, body={"name": name, "scope": "read", "expiresAt": ends}).body
+
+    soon, later = made("soon", 3), made("later", 30)
+    result = cli("settings", "personal", "tokens", "list")
+    assert (f"! {soon['id']} expires in 3 days (2026-11-27 12:00 UTC): rotate it before then "
+            f"(oi settings personal tokens rotate {soon['id']})") in result.stdout
+    assert later["id"] not in "".join(line for line in result.stdout.splitlines() if line.startswith("!"))
+
+
 def test_list_follows_every_page(cli: Cli, accounts: Accounts, api: Api, clock) -> None:
     owner = accounts.create()
     for number in range(120):
