@@ -184,6 +184,14 @@ def save_profile(path: Path, name: str, changes: Mapping[str, str | bool], *, st
     return where
 
 
+def say_if_keychain_refused(path: Path, kept_in: str | None, where: str | None) -> None:
+    """After a new token was saved to a profile that kept its token in ``kept_in`` (None: none yet,
+    so the keychain by default): say so when the keychain, there and wanted, refused it."""
+    wanted = kept_in or secret_store.KEYCHAIN
+    if where == secret_store.FILE and wanted == secret_store.KEYCHAIN and secret_store.available():
+        click.echo(f"oi: the system keychain refused the new token; it is kept in {path} (mode 0600)", err=True)
+
+
 def _keep_token(path: Path, name: str, token: str, wanted: str, profile: Profile) -> str:
     """Keep ``token`` where ``wanted`` says if it can, recording where in ``profile``."""
     if wanted == secret_store.KEYCHAIN and secret_store.available():

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from openindex_cli import config, secret_store, shapes
+from openindex_cli import config, shapes
 from openindex_cli.api import ME_KEYS, Api, api_path
 from openindex_cli.commands import Context, HelpGroup, request_options, stdin_is_terminal
 from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, EXIT_UNAUTHORIZED, EXIT_USAGE, CliError
@@ -71,11 +71,10 @@ def invites_claim(context: Context, profile: str | None, as_json: bool,
                        authenticated=False, expect=("user", "pat"))
     user, pat = claimed["user"], claimed["pat"]
     if save:
+        kept_in = config.token_store(config.stored_profile(settings.path, settings.profile))
         where = config.save_profile(settings.path, settings.profile,
                                     {"token": pat["token"], "app_url": app_url or settings.app_url or ""})
-        if where == secret_store.FILE and secret_store.available():  # a keychain that refused it
-            click.echo(f"oi: the system keychain refused the new token; it is kept in {settings.path} (mode 0600)",
-                       err=True)
+        config.say_if_keychain_refused(settings.path, kept_in, where)
     same_account = holder is not None and holder.user_id == user.get("id")
     if as_json:
         emit_json({**claimed, "savedToProfile": settings.profile if save else None,

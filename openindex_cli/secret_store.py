@@ -25,7 +25,7 @@ def available() -> bool:
     """Whether this machine has a keychain keyring can use."""
     try:
         return not isinstance(keyring.get_keyring(), fail.Keyring)
-    except Exception:  # noqa: BLE001 (a broken keyring configuration is no keychain)
+    except Exception:  # a broken keyring configuration is no keychain
         return False
 
 
@@ -33,7 +33,7 @@ def keep(path: Path, profile: str, token: str) -> None:
     """Put ``token`` in the keychain for this config file's ``profile``."""
     try:
         keyring.set_password(service(path), profile, token)
-    except Exception as error:  # noqa: BLE001 (backends raise their own: pywintypes.error, D-Bus errors)
+    except Exception as error:  # backends raise their own too (pywintypes.error, D-Bus errors)
         raise KeychainError(f"the system keychain refused it ({error})") from None
 
 
@@ -41,7 +41,7 @@ def read(path: Path, profile: str) -> str | None:
     """The token the keychain holds for ``profile``, or None when it holds none."""
     try:
         return keyring.get_password(service(path), profile)
-    except Exception as error:  # noqa: BLE001 (backends raise their own: pywintypes.error, D-Bus errors)
+    except Exception as error:  # backends raise their own too (pywintypes.error, D-Bus errors)
         raise KeychainError(f"the system keychain could not be read ({error})") from None
 
 
@@ -51,7 +51,7 @@ def forget(path: Path, profile: str) -> None:
         keyring.delete_password(service(path), profile)
     except keyring.errors.PasswordDeleteError:
         pass  # it held none
-    except Exception as error:  # noqa: BLE001 (backends raise their own: pywintypes.error, D-Bus errors)
+    except Exception as error:  # backends raise their own too (pywintypes.error, D-Bus errors)
         raise KeychainError(f"the system keychain refused to remove it ({error})") from None
 
 

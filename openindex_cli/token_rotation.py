@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from openindex_cli import config, durations, expiry, secret_store, shapes
+from openindex_cli import config, durations, expiry, shapes
 from openindex_cli.api import api_path
 from openindex_cli.commands import Context, expires_at_option, request_options
 from openindex_cli.errors import EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE, CliError
@@ -187,6 +187,4 @@ def _save_successor(settings: config.Settings, rotated: dict[str, Any], old: _Ol
         raise CliError(f"rotated, but the new token could not be saved: {error.message}. It is printed on standard "
                        f"output, once: store it with `oi profile set{settings.profile_option} --token -` now. "
                        f"{old.in_words(context.now(), context.zone)}", EXIT_CONFIG) from None
-    if where == secret_store.FILE and settings.token_store == secret_store.KEYCHAIN:  # the keychain refused it
-        click.echo(f"oi: the system keychain refused the new token; it is kept in {settings.path} (mode 0600)",
-                   err=True)
+    config.say_if_keychain_refused(settings.path, settings.token_store, where)

@@ -20,21 +20,11 @@ from chalicelib.storage import Store
 from chalicelib.timeutil import from_iso, to_iso
 
 from .conftest import READ_WRITE_GRANT, Accounts, Api, Cli, FrozenClock, effect, login, request
+from .test_narrowing import create, narrow
 
 ROOT = Path(__file__).resolve().parent.parent
 # Everything a read_write preset may do, and one admin family read: a custom (narrowed) admin-scope grant.
 RW_AND_READ_USERS = {**READ_WRITE_GRANT, "users": "read"}
-
-
-def create(api: Api, token: str, **body: Any) -> dict[str, Any]:
-    grant = {} if "permissions" in body or "scope" in body else {"scope": "read_write"}
-    created = api.post("/me/pats", token, body={"name": "agent", **grant, **body})
-    assert created.status == 201, created.body
-    return created.body
-
-
-def narrow(api: Api, token: str, token_id: str, **body: Any) -> Any:
-    return api.patch(f"/me/pats/{token_id}", token, body=body)
 
 
 # 1. Narrowing a custom token to a preset un-narrows it: routes that check "unnarrowed" open up.

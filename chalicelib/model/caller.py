@@ -11,7 +11,7 @@ from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Maker
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.token_policy import TokenPolicy
-from chalicelib.model.tokens import Creator
+from chalicelib.model.tokens import Creator, grant_label
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,8 @@ class Caller:
 
     @property
     def label(self) -> str:
-        """How the API names the token's grant (TokenRecord.label)."""
-        return "custom" if self.kind is TokenKind.PAT and self.permissions else self.grant.label(self.scope)
+        """How the API names the token's grant (grant_label)."""
+        return grant_label(self.kind, bool(self.permissions), self.grant, self.scope)
 
     @property
     def addresses(self) -> AllowedIps:

@@ -131,11 +131,16 @@ ROUTES: dict[tuple[str, str], Need] = {
 }
 
 
-# The explicit entries by method and number of segments, in the map's order: a request is matched
-# against the few that could fit it, on every request the authorizer judges.
-_BY_SHAPE: dict[tuple[str, int], list[tuple[list[str], Need]]] = {}
-for (_method, _template), _found in ROUTES.items():
-    _BY_SHAPE.setdefault((_method, _template.count("/")), []).append((_template.split("/")[1:], _found))
+def _by_shape(routes: dict[tuple[str, str], Need]) -> dict[tuple[str, int], list[tuple[list[str], Need]]]:
+    """The explicit entries by method and number of segments, in the map's order: a request is
+    matched against the few that could fit it, on every request the authorizer judges."""
+    shapes: dict[tuple[str, int], list[tuple[list[str], Need]]] = {}
+    for (method, template), found in routes.items():
+        shapes.setdefault((method, template.count("/")), []).append((template.split("/")[1:], found))
+    return shapes
+
+
+_BY_SHAPE = _by_shape(ROUTES)
 
 
 def need(method: str, path: str) -> Need | None:

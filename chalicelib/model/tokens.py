@@ -102,10 +102,8 @@ class TokenRecord:
 
     @property
     def label(self) -> str:
-        """How the API names its grant: ``custom`` for a PAT given permissions family by family
-        (it manages no tokens, even when they add up to a preset), else as Grant.label."""
-        return "custom" if self.kind is TokenKind.PAT and self.permissions is not None else \
-            self.grant.label(self.scope)
+        """How the API names its grant (grant_label)."""
+        return grant_label(self.kind, self.permissions is not None, self.grant, self.scope)
 
     @property
     def line_issued_ms(self) -> int:
@@ -204,6 +202,12 @@ class Creator:
     scope: Scope
     expires_at: datetime | None
     lineage_issued_ms: int
+
+
+def grant_label(kind: TokenKind, given_permissions: bool, grant: Grant, scope: Scope) -> str:
+    """How the API names a token's grant: ``custom`` for a PAT given permissions family by family
+    (it manages no tokens, even when they add up to a preset), else as Grant.label."""
+    return "custom" if kind is TokenKind.PAT and given_permissions else grant.label(scope)
 
 
 def escalation(holder: Scope, holder_grant: Grant, wanted: Scope, wanted_grant: Grant,
