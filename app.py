@@ -1,5 +1,5 @@
 """OpenIndex Auth, composed: the Chalice app, the bearer-token authorizer, the one access
-middleware, the sweeper, and the routers bound to them.
+middleware, the scheduled functions (the sweeper, the expiry notices), and the routers bound to them.
 
 The authorizer is the gate of every OpenIndex API, this one included: it decides each request
 from the token and the route map, and API Gateway answers its refusals (401/403) without
@@ -18,7 +18,7 @@ from typing import Any
 # they import, and imported in the middle of chalicelib's modules they took 30-40 ms longer
 # (CPython 3.11, measured: docs/performance.md). Every Lambda cold start pays for the order.
 import boto3  # noqa: F401
-from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response
+from chalice.app import Chalice, CloudWatchEvent, Cron, Rate, Request, Response
 
 from chalicelib.api import (
     authorizer,
@@ -35,8 +35,9 @@ from chalicelib.api import (
     users,
 )
 from chalicelib.errors import ServiceError
+from chalicelib.messaging.bus import EventBridgeBus, EventBus
 from chalicelib.model.caller import Caller
-from chalicelib.services import revocation
+from chalicelib.services import expiry_notices, revocation
 from chalicelib.settings import settings
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
@@ -50,6 +51,12 @@ app.register_blueprint(web)  # the web UI's pages and assets (public; not API)
 def get_store() -> Store:
     """The table client, created once per container on first use (cheap cold starts)."""
     return Store.connect(settings().table_name)
+
+
+@functools.cache
+def get_bus() -> EventBus:
+    """The event bus client, created once per container, by the one function that sends."""
+    return EventBridgeBus.connect()
 
 
 # API Gateway must not cache a verdict (ttl 0), or a deleted token would keep working.
@@ -97,3 +104,10 @@ def sweep_revoked_tokens(event: CloudWatchEvent) -> None:
     """Delete the items of tokens that revoke-all, deactivation or demotion revoked (off the
     request path: revoking costs two item writes, whatever the number of tokens)."""
     revocation.sweep_revoked_tokens(get_store())
+
+
+@app.schedule(Cron(0, 9, "*", "*", "?", "*"))
+def announce_expiring_tokens(event: CloudWatchEvent) -> None:
+    """Every day at 09:00 UTC: tell the owner of each PAT that expires in 7 days or in 1 day, in
+    their security log and on the event bus for the mail service (chalicelib/services/expiry_notices.py)."""
+    expiry_notices.announce_expiring_tokens(get_store(), get_bus(), utcnow())

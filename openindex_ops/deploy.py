@@ -46,6 +46,7 @@ FUNCTIONS = {
     "APIHandler": "openindex-auth-${Stage}",
     "BearerToken": "openindex-auth-${Stage}-bearer_token",
     "SweepRevokedTokens": "openindex-auth-${Stage}-sweep_revoked_tokens",
+    "AnnounceExpiringTokens": "openindex-auth-${Stage}-announce_expiring_tokens",
 }
 STAGES = ("dev", "prod")
 CLIENT_LIMITS = "ClientLimits"  # the WebACL's logical id, in the merged stack and in its own

@@ -33,11 +33,12 @@ from werkzeug.serving import make_server
 
 import app as app_module
 from chalicelib import audit
+from chalicelib.messaging.bus import EventBridgeBus
 from chalicelib.model import token_format
 from chalicelib.model.accounts import Role, User
 from chalicelib.model.kinds import Scope, TokenKind
 from chalicelib.model.tokens import IssuedToken, new_token
-from chalicelib.services import revocation, users
+from chalicelib.services import expiry_notices, revocation, users
 from chalicelib.settings import Settings
 from chalicelib.storage import Store
 from openindex_cli.main import Context as CliContext
@@ -102,9 +103,12 @@ class DynamoCalls:
 # The IAM action each DynamoDB call needs, per Lambda function, across the whole session
 # (the session check in tests/session_checks.py holds each function's policy against them). A call made while
 # the authorizer (or the sweeper) runs is its own; every other call is the API handler's.
-IAM_ACTIONS_USED: dict[str, set[str]] = {"authorizer": set(), "handler": set(), "sweeper": set()}
+IAM_ACTIONS_USED: dict[str, set[str]] = {"authorizer": set(), "handler": set(), "sweeper": set(), "notices": set()}
 _FUNCTION_CODE = {app_module.bearer_token.func.__code__: "authorizer",
-                  revocation.sweep_revoked_tokens.__code__: "sweeper"}
+                  revocation.sweep_revoked_tokens.__code__: "sweeper",
+                  expiry_notices.announce_expiring_tokens.__code__: "notices",
+                  # innermost wins: a request a test interleaves into a scheduled run is the handler's
+                  app_module.enforce_access.__code__: "handler"}
 _TRANSACT_ACTIONS = {
     "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"
 }
@@ -116,11 +120,11 @@ def record_iam_actions(model: Any, params: dict[str, Any], **_: Any) -> None:
         for write in params["TransactItems"]:
             used.update(f"dynamodb:{_TRANSACT_ACTIONS[kind]}" for kind in write)
     else:
-        used.add(f"dynamodb:{model.name}")
+        used.add(f"{model.service_model.signing_name}:{model.name}")
 
 
 def _calling_function() -> str:
-    """Which Lambda makes the call: the authorizer or the sweeper if one is on the stack."""
+    """Which Lambda makes the call: the innermost function of the map above on the stack, else the handler."""
     frame = sys._getframe()
     while frame is not None:
         if frame.f_code in _FUNCTION_CODE:
@@ -130,8 +134,9 @@ def _calling_function() -> str:
 
 
 def watch(client: Any, calls: DynamoCalls | None = None) -> Any:
-    """Record the IAM actions (and optionally the operations) a store client uses."""
-    client.meta.events.register("provide-client-params.dynamodb.*", record_iam_actions)
+    """Record the IAM actions (and optionally the operations) a store or bus client uses."""
+    client.meta.events.register(f"provide-client-params.{client.meta.service_model.service_id.hyphenize()}.*",
+                                record_iam_actions)
     if calls is not None:
         client.meta.events.register("before-call.dynamodb.*", calls.record)
     return client
@@ -227,6 +232,36 @@ def reject_filters_on_key_attributes(params: dict[str, Any], **_: Any) -> None:
 @pytest.fixture
 def store(store_client: Any) -> Store:
     return Store(store_client, TABLE)
+
+
+class BusReader:
+    """moto's EventBridge, and what a rule on its default bus delivered to a queue: as the mail
+    service would receive the service's events."""
+
+    def __init__(self) -> None:
+        self.bus = EventBridgeBus(watch(SESSION.client("events")))
+        self._sqs = SESSION.client("sqs")
+        self._queue = self._sqs.create_queue(QueueName="mail-service")["QueueUrl"]
+        queue = self._sqs.get_queue_attributes(QueueUrl=self._queue, AttributeNames=["QueueArn"])["Attributes"]
+        events = SESSION.client("events")
+        events.put_rule(Name="openindex-auth-events", EventPattern=json.dumps({"source": ["openindex.auth"]}))
+        events.put_targets(Rule="openindex-auth-events", Targets=[{"Id": "mail-service", "Arn": queue["QueueArn"]}])
+
+    def received(self) -> list[dict[str, Any]]:
+        """The events delivered since the last call, in full (EventBridge's envelope)."""
+        delivered: list[dict[str, Any]] = []
+        while messages := self._sqs.receive_message(QueueUrl=self._queue, MaxNumberOfMessages=10).get("Messages"):
+            for message in messages:
+                delivered.append(json.loads(message["Body"]))
+                self._sqs.delete_message(QueueUrl=self._queue, ReceiptHandle=message["ReceiptHandle"])
+        SECRETS.check("an event on the bus", json.dumps(delivered))
+        return delivered
+
+
+@pytest.fixture
+def bus_reader(dynamodb: Any) -> BusReader:
+    """EventBridge (moto, in the same sandbox as the table) with a reader of its default bus."""
+    return BusReader()
 
 
 ARN = "arn:aws:execute-api:eu-west-1:123456789012:otherapi/prod/{method}/{path}"

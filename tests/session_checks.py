@@ -2,7 +2,7 @@
 
 Secrets: no token value minted during the session showed up in a log line, a stored item or a
 response other than the one that created it (valid for any selection of tests). IAM: each
-Lambda's policy allows every DynamoDB action that function's calls needed; on a full run, it
+Lambda's policy allows every DynamoDB and EventBridge action that function's calls needed; on a full run, it
 also allows nothing more (a selection of tests makes fewer calls, so that half needs them all).
 """
 from __future__ import annotations
@@ -16,7 +16,9 @@ POLICY_FILES = {
     "handler": "policy-{stage}.json",
     "authorizer": "policy-authorizer-{stage}.json",
     "sweeper": "policy-sweeper-{stage}.json",
+    "notices": "policy-notices-{stage}.json",
 }
+CHECKED_SERVICES = ("dynamodb:", "events:")  # the AWS actions the code calls (logs are Lambda's own)
 STAGES = ("dev", "prod")
 
 
@@ -41,7 +43,7 @@ def iam_problems(used: dict[str, set[str]], chalice_dir: Path, full_run: bool) -
                        for action in statement["Action"]}
             if missing := used[function] - allowed:
                 problems.append(f"{name} lacks what the {function} calls: {sorted(missing)}")
-            unused = {action for action in allowed if action.startswith("dynamodb:")} - used[function]
+            unused = {action for action in allowed if action.startswith(CHECKED_SERVICES)} - used[function]
             if full_run and unused:
                 problems.append(f"{name} grants what no code of the {function} calls: {sorted(unused)}")
     return problems

@@ -141,6 +141,28 @@ def test_the_authorizer_has_a_role_of_its_own_that_reads_tokens_and_records_thei
 
 
 @pytest.mark.parametrize("key", ALL, ids=IDS)
+def test_the_expiry_notices_run_daily_and_may_only_read_the_index_tell_owners_and_put_token_expiring(
+    packages, key
+) -> None:
+    stage, _ = key
+    resources = packages[key]["Resources"]
+    function = resources["AnnounceExpiringTokens"]["Properties"]
+    assert [event["Properties"]["Schedule"] for event in function["Events"].values()] == ["cron(0 9 * * ? *)"]
+    assert function["Timeout"] == 300
+    table = f"arn:aws:dynamodb:*:*:table/openindex-auth-{stage}"
+    granted = [{key: value for key, value in statement.items() if key != "Sid"}
+               for statement in _statements(resources[function["Role"]["Fn::GetAtt"][0]])
+               if not any(action.startswith("logs:") for action in _list(statement["Action"]))]
+    assert granted == [
+        {"Effect": "Allow", "Action": ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+         "Resource": [table]},
+        {"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [f"{table}/index/gsi1"]},
+        {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": ["arn:aws:events:*:*:event-bus/default"],
+         "Condition": {"StringEquals": {"events:source": "openindex.auth", "events:detail-type": "Token Expiring"}}},
+    ]
+
+
+@pytest.mark.parametrize("key", ALL, ids=IDS)
 def test_each_function_writes_only_to_its_own_log_group(packages, key) -> None:
     stage, merged = key
     resources = packages[key]["Resources"]

@@ -1,9 +1,15 @@
 """Each operation costs exactly the DynamoDB requests openindex_ops/request_budget.py allows."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
+
 import pytest
 
 import app as app_module
+from chalicelib.messaging.bus import BusEvent
+from chalicelib.services import expiry_notices
+from chalicelib.timeutil import to_iso
 from openindex_ops.request_budget import REQUEST_BUDGET
 
 from .conftest import Accounts, Api, ApiResponse, DynamoCalls, FrozenClock
@@ -28,6 +34,20 @@ def other_api_route(token: str, method: str, path: str) -> ApiResponse:
     return ApiResponse(200, {}, answer["context"])
 
 
+class UnheardBus:
+    """A bus that takes every event (what it costs is EventBridge's, not DynamoDB's)."""
+
+    def publish(self, events: Sequence[BusEvent]) -> list[BusEvent]:
+        return []
+
+
+def announce(clock: FrozenClock) -> ApiResponse:
+    """The daily run of the expiry notices, as its scheduled function makes it."""
+    given = expiry_notices.announce_expiring_tokens(app_module.get_store(), UnheardBus(), clock.now())
+    assert [notice.token.name for notice in given] == ["expiring"]
+    return ApiResponse(200, {}, None)
+
+
 def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, clock: FrozenClock) -> list[str]:
     admin = accounts.admin()
     api.get("/me", admin.token)  # the first use records lastUsedAt; measure the steady state
@@ -42,6 +62,8 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
     idle = api.post("/me/pats", admin.token, body={"name": "idle", "scope": "read_write"}).body["token"]
     api.get("/me", idle)
     clock.advance(minutes=1)
+    expiring = {"name": "expiring", "scope": "read_write", "expiresAt": to_iso(clock.now() + timedelta(days=7))}
+    assert api.post("/me/pats", member.token, body=expiring).status == 201
     mistyped = admin.token[:-1] + ("0" if admin.token[-1] != "0" else "1")
 
     def introspect() -> ApiResponse:
@@ -85,6 +107,7 @@ def run(name: str, api: Api, accounts: Accounts, dynamo_calls: DynamoCalls, cloc
         "delete a run token": lambda: api.delete(f"/me/agent-run-tokens/{runs[0]}", member.token),
         "create a re-access link": lambda: api.post(f"/admin/users/{member.user.id}/access-links", admin.token),
         "claim a re-access link": lambda: api.post("/auth/invites/claim", body={"token": link}),
+        "announce the day's expiring tokens (one due)": lambda: announce(clock),
     }
     dynamo_calls.clear()
     response = requests[name]()

@@ -23,6 +23,7 @@ class EventType(StrEnum):
     ACCESS_LINK_CREATED = "access_link_created"
     TOKEN_NARROWED = "token_narrowed"
     TOKEN_USED_FROM_ANOTHER_ADDRESS = "token_used_from_another_address"
+    TOKEN_EXPIRING = "token_expiring"
 
 
 @dataclass(frozen=True)

@@ -42,21 +42,31 @@ class EventStore:
         """Store a repeatable event unless its token told one of its type within the window;
         the token item keeps the time, so the authorizer (which reads that item anyway) can
         tell without a write attempt. Nothing is stored when it was told already or the token is gone."""
+        self.tell_once(event, since=event.at - REPEAT_WINDOW)
+
+    def tell_once(self, event: SecurityEvent, *, since: datetime, expiring_at: datetime | None = None) -> bool:
+        """Store an event about a token unless the token told one of its type after ``since`` (its
+        item keeps when) or is gone; ``expiring_at``: also only while it is not rotated away and
+        still expires then (an expiry notice). Whether it was stored."""
+        standing = "attribute_exists(pk) AND attribute_not_exists(deletedAt)"
+        values = {":now": to_iso(event.at), ":since": to_iso(since)}
+        if expiring_at is not None:
+            standing += " AND attribute_not_exists(rotatedTo) AND expiresAt = :expires"
+            values[":expires"] = to_iso(expiring_at)
         try:
             self._table.transact([
                 Write({"Update": {
                     "TableName": self._table.name, "Key": token_key(event.user_id, event.token_id or ""),
                     "UpdateExpression": "SET #told = :now",
-                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(deletedAt) AND "
-                                           "(attribute_not_exists(#told) OR #told <= :since)",
+                    "ConditionExpression": f"{standing} AND (attribute_not_exists(#told) OR #told <= :since)",
                     "ExpressionAttributeNames": {"#told": told_attribute(event.type)},
-                    "ExpressionAttributeValues": marshal({":now": to_iso(event.at),
-                                                          ":since": to_iso(event.at - REPEAT_WINDOW)}),
+                    "ExpressionAttributeValues": marshal(values),
                 }}),
                 self.write(event),
             ])
         except StoreConflict:
-            pass  # told within the window, or the token is gone
+            return False  # told since, or the token is gone
+        return True
 
     def write(self, event: SecurityEvent) -> Write:
         """The event as one write of a transaction with the change it reports."""

@@ -5,12 +5,13 @@ does), ``ttl`` epoch seconds for DynamoDB's TTL (never trusted for expiry: the r
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.model.accounts import Role, User, UserStatus
 from chalicelib.model.addresses import AllowedIps
 from chalicelib.model.events import RETENTION, EventType, SecurityEvent
+from chalicelib.model.expiry_notices import is_indexed_for_notice
 from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Invite, InviteStatus
 from chalicelib.model.kinds import Scope, TokenKind
@@ -25,6 +26,7 @@ from chalicelib.storage.keys import (
     USER_INDEX_KEY,
     compromised_key,
     event_key,
+    expiry_partition,
     invite_key,
     token_key,
     user_key,
@@ -65,6 +67,7 @@ def policy_from_item(item: Item) -> TokenPolicy:
 
 def token_item(token: TokenRecord) -> Item:
     return {**token_key(token.user_id, token.id), **marshal({
+        **expiry_index(token),
         "id": token.id,
         "userId": token.user_id,
         "name": token.name,
@@ -96,6 +99,15 @@ def token_item(token: TokenRecord) -> Item:
         "revocationsSeen": token.revocations_seen[0] if token.revocations_seen else None,
         "adminRevocationsSeen": token.revocations_seen[1] if token.revocations_seen else None,
     })}
+
+
+def expiry_index(token: TokenRecord) -> dict[str, str | None]:
+    """The token's place in the expiry index (its expiry's UTC day), or None's for none: every write
+    that changes a PAT's expiry, rotates it or deletes it keeps this (TokenStore)."""
+    if not is_indexed_for_notice(token):
+        return {"gsi1pk": None, "gsi1sk": None}
+    assert token.expires_at is not None
+    return {"gsi1pk": expiry_partition(token.expires_at.astimezone(UTC).date()), "gsi1sk": token.id}
 
 
 def token_from_item(item: Item) -> TokenRecord:

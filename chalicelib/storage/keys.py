@@ -5,6 +5,8 @@
 
     USER#<user id>      PROFILE            a user                    gsi1: USER / <user id>
     USER#<user id>      TOKEN#<token id>   a PAT or agent run token of that user (digest only)
+                                           gsi1: EXPIRES#<day> / <token id> for a PAT that expires
+                                           that UTC day (not rotated or deleted): expiry notices
     USER#<user id>      COMPROMISED#<id>   that token was revoked as leaked: what it made dies too
     USER#<user id>      EVENT#<event id>   an entry of that user's security log (90 days)
     EMAIL#<email>       EMAIL              reserves an email for exactly one user
@@ -19,6 +21,7 @@ and the policy in one BatchGetItem.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from chalicelib.storage.table import INDEX, Item, marshal
@@ -30,6 +33,7 @@ COMPROMISED = "COMPROMISED#"
 USER_INDEX_KEY = "USER"
 INVITE_INDEX_KEY = "INVITE"
 SWEEP_INDEX_KEY = "SWEEP"
+EXPIRY_INDEX_PREFIX = "EXPIRES#"
 
 
 def user_pk(user_id: str) -> str:
@@ -63,6 +67,11 @@ def compromised_key(user_id: str, token_id: str) -> Item:
 
 def sweep_key(user_id: str) -> Item:
     return marshal({"pk": f"SWEEP#{user_id}", "sk": "SWEEP"})
+
+
+def expiry_partition(day: date) -> str:
+    """The index partition of the PATs that expire on ``day`` (UTC)."""
+    return f"{EXPIRY_INDEX_PREFIX}{day.isoformat()}"
 
 
 def index_page(partition: str, *, only: str | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:

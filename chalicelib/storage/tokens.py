@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Collection, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,6 +18,7 @@ from chalicelib.storage.errors import CreatorRevoked, NarrowingLost, RotationLos
 from chalicelib.storage.items import (
     compromised_item,
     event_item,
+    expiry_index,
     is_policy,
     is_profile,
     policy_from_item,
@@ -25,7 +26,16 @@ from chalicelib.storage.items import (
     token_item,
     user_from_item,
 )
-from chalicelib.storage.keys import POLICY_KEY, PROFILE, TOKEN, token_key, user_key, user_pk
+from chalicelib.storage.keys import (
+    POLICY_KEY,
+    PROFILE,
+    TOKEN,
+    expiry_partition,
+    index_page,
+    token_key,
+    user_key,
+    user_pk,
+)
 from chalicelib.storage.table import Item, Table, Write, marshal
 from chalicelib.storage.user_checks import still_allowed
 from chalicelib.timeutil import to_epoch, to_iso
@@ -72,6 +82,25 @@ class TokenStore:
                 tokens[token.id] = token
         return user, tokens, policy
 
+    def expiring_on(self, day: date) -> list[TokenRecord]:
+        """The PATs that expire on ``day`` (UTC), not rotated or deleted, from the expiry index:
+        one Query per page, however many tokens there are (eventually consistent, as an index
+        is: a token changed a moment ago may be read as it was; the writer's condition decides)."""
+        return [token_from_item(item) for item in self._table.query_all(index_page(expiry_partition(day)),
+                                                                         consistent=False)]
+
+    def owners(self, user_ids: Collection[str]) -> tuple[dict[str, User], TokenPolicy]:
+        """These users and the token policy, strongly consistent, one round trip per 100 keys."""
+        users: dict[str, User] = {}
+        policy = DEFAULT_POLICY
+        for item in self._table.get_batch([POLICY_KEY] + [user_key(user_id) for user_id in sorted(user_ids)]):
+            if is_policy(item):
+                policy = policy_from_item(item)
+            else:
+                user = user_from_item(item)
+                users[user.id] = user
+        return users, policy
+
     def get_many(self, user_id: str, token_ids: Sequence[str]) -> dict[str, TokenRecord]:
         """Some of a user's tokens, by id, in one strongly consistent round trip (at most 100)."""
         if not token_ids:
@@ -117,8 +146,9 @@ class TokenStore:
             self._user_still_allows(old.user_id, survivors),
             Write({"Update": {
                 "TableName": self._table.name, "Key": token_key(old.user_id, old.id),
+                # out of the expiry index: its successor is the token to announce
                 "UpdateExpression": "SET expiresAt = :end, #ttl = :ttl, rotatedTo = :successor, "
-                                    "expiresBeforeRotation = :before",
+                                    "expiresBeforeRotation = :before REMOVE gsi1pk, gsi1sk",
                 # as read: the successor is made with its grant and lifetime (a narrowing since wins)
                 "ConditionExpression": f"{_STANDING} AND attribute_not_exists(rotatedTo) AND ({_UNEXPIRED}) "
                                        f"AND {as_read}",
@@ -152,6 +182,9 @@ class TokenStore:
         if narrowed.expires_at != old.expires_at and narrowed.expires_at is not None:
             changes += ["expiresAt = :expires", "#ttl = :ttl"]
             values.update({":expires": to_iso(narrowed.expires_at), ":ttl": to_epoch(narrowed.expires_at)})
+            if (place := expiry_index(narrowed))["gsi1pk"] is not None:  # announced by its new expiry day
+                changes += ["gsi1pk = :expiry_day", "gsi1sk = :expiry_id"]
+                values.update({":expiry_day": place["gsi1pk"], ":expiry_id": place["gsi1sk"]})
         if narrowed.not_after != old.not_after and narrowed.not_after is not None:
             changes.append("notAfter = :not_after")  # what it rotates into may not outlive it either
             values[":not_after"] = to_iso(narrowed.not_after)
@@ -343,7 +376,7 @@ class TokenStore:
             deleted = self._table.write(Write({"Update": {
                 "TableName": self._table.name,
                 "Key": token_key(user_id, token_id),
-                "UpdateExpression": "SET deletedAt = :now, #ttl = :ttl",
+                "UpdateExpression": "SET deletedAt = :now, #ttl = :ttl REMOVE gsi1pk, gsi1sk",
                 "ConditionExpression": f"{_STANDING} AND ({_UNEXPIRED} OR attribute_exists(rotatedTo))",
                 "ExpressionAttributeNames": {"#ttl": "ttl"},
                 "ExpressionAttributeValues": marshal({":now": to_iso(now), ":ttl": to_epoch(now + DELETED_WATCH)}),

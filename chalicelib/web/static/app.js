@@ -1010,6 +1010,7 @@ const EVENT_LABELS = {
   access_link_created: "Re-access link created",
   token_narrowed: "Token narrowed",
   token_used_from_another_address: "Used from another address",
+  token_expiring: "Expires soon",
 };
 // A log under the tokens table: a short first page keeps the tokens in view.
 const EVENTS_PAGE_SIZE = 10;

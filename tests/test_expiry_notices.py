@@ -1,0 +1,244 @@
+"""Expiry notices: each day, every PAT that expires in 7 days and in 1 day is announced to its
+owner (a ``token_expiring`` security event) and on EventBridge's default bus (``Token
+Expiring``, for the mail service), once, found by its expiry day and never by a Scan."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+import app as app_module
+from chalicelib.messaging.bus import BusEvent
+from chalicelib.model.accounts import Role
+from chalicelib.model.kinds import Scope
+from chalicelib.services.expiry_notices import NoticesNotDelivered, announce_expiring_tokens
+from chalicelib.storage import Store
+
+from .conftest import Account, Accounts, Api, BusReader, DynamoCalls, FrozenClock, issue_pat
+
+# The clock starts at 2026-11-24 12:00 UTC: a token expiring on 2026-12-01 is 7 days off, one on
+# 2026-11-25 is 1 day off.
+IN_7_DAYS = "2026-12-01T18:30:00Z"
+IN_1_DAY = "2026-11-25T03:00:00Z"
+# What EventBridge's schedule hands the function.
+SCHEDULED_EVENT = {
+    "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+    "source": "aws.events", "account": "123456789012", "time": "2026-11-24T09:00:00Z", "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/openindex-auth-dev-announce_expiring_tokens"],
+    "detail": {},
+}
+
+
+def create(api: Api, owner: Account, name: str, expires_at: str | None, scope: str = "read_write") -> dict[str, Any]:
+    response = api.post("/me/pats", owner.token, body={"name": name, "scope": scope, "expiresAt": expires_at})
+    assert response.status == 201, response.body
+    return dict(response.body)
+
+
+def told(api: Api, owner: Account) -> list[tuple[str, str]]:
+    """(token name, detail) of each token_expiring event in the owner's security log, oldest first."""
+    events = api.get("/me/security-events", owner.token).body["items"]
+    return [(event["tokenName"], event["detail"]) for event in reversed(events) if event["type"] == "token_expiring"]
+
+
+def announced(store: Store, bus_reader: BusReader, clock: FrozenClock) -> list[tuple[str, int]]:
+    return sorted((notice.token.name, notice.days_left)
+                  for notice in announce_expiring_tokens(store, bus_reader.bus, clock.now()))
+
+
+def test_tokens_expiring_in_7_days_and_in_1_day_are_announced_on_the_bus_and_to_their_owner(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    week = create(api, owner, "deploy-bot", IN_7_DAYS)
+    create(api, owner, "laptop", IN_1_DAY)
+    create(api, owner, "in-3-days", "2026-11-27T12:00:00Z")
+    create(api, owner, "in-8-days", "2026-12-02T00:00:00Z")
+    create(api, owner, "never", None)
+    accounts.run_token(api, owner)
+
+    assert announced(store, bus_reader, clock) == [("deploy-bot", 7), ("laptop", 1)]
+    delivered = {event["detail"]["tokenName"]: event for event in bus_reader.received()}
+    assert set(delivered) == {"deploy-bot", "laptop"}
+    event = delivered["deploy-bot"]
+    assert (event["source"], event["detail-type"]) == ("openindex.auth", "Token Expiring")
+    assert event["detail"] == {
+        "noticeId": f"{week['id']}/2026-12-01/7", "userId": owner.user.id, "tokenId": week["id"],
+        "tokenName": "deploy-bot", "expiresAt": IN_7_DAYS, "daysLeft": 7,
+    }  # ids, name and time: never the value
+    assert sorted(told(api, owner)) == [
+        ("deploy-bot", f"\"deploy-bot\" expires in 7 days, at {IN_7_DAYS}. Rotate it before then, or whatever uses "
+                       "it stops working; a rotated token keeps working for a grace period while you switch."),
+        ("laptop", f"\"laptop\" expires tomorrow, at {IN_1_DAY}. Rotate it before then, or whatever uses it stops "
+                   "working; a rotated token keeps working for a grace period while you switch."),
+    ]
+
+
+def test_a_second_run_the_same_day_announces_nothing_again(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    create(api, owner, "deploy-bot", IN_7_DAYS)
+    assert announced(store, bus_reader, clock) == [("deploy-bot", 7)]
+    clock.advance(hours=11)  # 23:00, the same UTC day
+    assert announced(store, bus_reader, clock) == []
+    assert len(bus_reader.received()) == 1
+    assert len(told(api, owner)) == 1
+
+
+def test_a_token_is_told_a_week_ahead_and_again_the_day_before(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    create(api, owner, "deploy-bot", IN_7_DAYS)
+    days = []
+    for _ in range(8):
+        days += [days_left for _, days_left in announced(store, bus_reader, clock)]
+        clock.advance(days=1)
+    assert days == [7, 1]
+    assert [event["detail"]["daysLeft"] for event in bus_reader.received()] == [7, 1]
+    assert [name for name, _ in told(api, owner)] == ["deploy-bot", "deploy-bot"]
+
+
+def test_tokens_that_no_longer_work_are_not_announced(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
+) -> None:
+    deleted_owner, revoked_owner, inactive, demoted = (accounts.create(), accounts.create(), accounts.create(),
+                                                       accounts.create(Role.ADMIN, Scope.ADMIN))
+    admin = accounts.admin()
+    api.delete(f"/me/pats/{create(api, deleted_owner, 'deleted', IN_7_DAYS)['id']}", deleted_owner.token)
+    create(api, revoked_owner, "revoked-all", IN_7_DAYS)
+    assert api.post("/me/pats/revoke-all", revoked_owner.token).status == 204  # its item lasts until swept
+    issue_pat(store, user_id=inactive.user.id, name="deactivated", scope=Scope.READ_WRITE,
+              expires_at=datetime(2026, 12, 1, 9, tzinfo=clock.now().tzinfo), now=clock.now())
+    assert api.patch(f"/admin/users/{inactive.user.id}", admin.token, body={"status": "deactivated"}).status == 200
+    create(api, demoted, "demoted-admin", IN_7_DAYS, scope="admin")
+    assert api.patch(f"/admin/users/{demoted.user.id}", admin.token, body={"role": "member"}).status == 200
+
+    assert announced(store, bus_reader, clock) == []
+    assert bus_reader.received() == []
+
+
+def test_a_rotated_token_is_not_announced_but_its_successor_is(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    old = create(api, owner, "deploy-bot", IN_7_DAYS)
+    clock.advance(hours=1)
+    rotated = api.post(f"/me/pats/{old['id']}/rotate", owner.token, body={"graceSeconds": 86400})
+    assert rotated.status == 201, rotated.body
+    # the old one is cut to its window (tomorrow) and left out; the successor has its lifetime
+    assert rotated.body["expiresAt"] == "2026-12-01T19:30:00Z"
+    assert announced(store, bus_reader, clock) == [("deploy-bot", 7)]
+    assert [event["detail"]["tokenId"] for event in bus_reader.received()] == [rotated.body["id"]]
+
+
+def test_a_token_narrowed_to_an_earlier_expiry_is_announced_by_its_new_day_only(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    token = create(api, owner, "deploy-bot", "2026-12-20T00:00:00Z")
+    assert api.patch(f"/me/pats/{token['id']}", owner.token, body={"expiresAt": IN_7_DAYS}).status == 200
+    assert announced(store, bus_reader, clock) == [("deploy-bot", 7)]
+    clock.current = datetime.fromisoformat("2026-12-13T10:00:00Z")  # the old expiry's week-ahead day
+    assert announced(store, bus_reader, clock) == []
+
+
+def test_a_token_narrowed_between_the_lookup_and_the_notice_is_not_told_a_stale_expiry(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner = accounts.create()
+    token = create(api, owner, "deploy-bot", IN_7_DAYS)
+    looked_up = store.tokens.expiring_on
+
+    def narrowed_meanwhile(day: Any) -> Any:
+        found = looked_up(day)
+        if found:
+            earlier = {"expiresAt": "2026-11-30T00:00:00Z"}
+            assert api.patch(f"/me/pats/{token['id']}", owner.token, body=earlier).status == 200
+        return found
+
+    monkeypatch.setattr(store.tokens, "expiring_on", narrowed_meanwhile)
+    assert announced(store, bus_reader, clock) == []  # the bus heard of it; the log is not told a stale time
+    assert told(api, owner) == []
+
+
+class RefusingBus:
+    """A bus that refuses the events of some tokens (a throttle on those entries)."""
+
+    def __init__(self, refused_names: set[str]) -> None:
+        self.refused_names = refused_names
+        self.sent: list[BusEvent] = []
+
+    def publish(self, events: Sequence[BusEvent]) -> list[BusEvent]:
+        self.sent += events
+        return [event for event in events if event.detail["tokenName"] in self.refused_names]
+
+
+def test_a_notice_the_bus_refuses_fails_the_run_and_is_given_when_it_runs_again(
+    api: Api, accounts: Accounts, store: Store, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    create(api, owner, "deploy-bot", IN_7_DAYS)
+    create(api, owner, "laptop", IN_1_DAY)
+    with pytest.raises(NoticesNotDelivered, match="refused 1 of 2"):
+        announce_expiring_tokens(store, RefusingBus({"laptop"}), clock.now())
+    assert [name for name, _ in told(api, owner)] == ["deploy-bot"]
+    clock.advance(minutes=1)  # Lambda's retry of the failed run
+    retry = RefusingBus(set())
+    assert [notice.token.name for notice in announce_expiring_tokens(store, retry, clock.now())] == ["laptop"]
+    assert [event.detail["tokenName"] for event in retry.sent] == ["laptop"]
+
+
+def test_entries_eventbridge_refuses_in_a_batch_are_given_on_the_retry_and_only_those(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner = accounts.create()
+    for number in range(12):  # two PutEvents calls: 10 entries, then 2
+        create(api, owner, f"t{number:02}", IN_7_DAYS)
+    client = bus_reader.bus._client  # noqa: SLF001 - what EventBridge answers is under test
+    put_events = client.put_events
+    answers = []
+
+    def throttling_one_entry(**kwargs: Any) -> Any:
+        answer = put_events(**kwargs)
+        if not answers:
+            answer["Entries"][2] = {"ErrorCode": "ThrottlingException", "ErrorMessage": "Rate exceeded"}
+        answers.append(answer)
+        return answer
+
+    monkeypatch.setattr(client, "put_events", throttling_one_entry)
+    with pytest.raises(NoticesNotDelivered, match="refused 1 of 12"):
+        announce_expiring_tokens(store, bus_reader.bus, clock.now())
+    assert len(told(api, owner)) == 11
+    clock.advance(minutes=1)
+    assert len(announced(store, bus_reader, clock)) == 1
+    assert len(told(api, owner)) == 12
+
+
+def test_the_day_is_found_by_the_expiry_index_without_a_scan(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock, dynamo_calls: DynamoCalls
+) -> None:
+    owner = accounts.create()
+    for number in range(3):
+        create(api, owner, f"week-{number}", IN_7_DAYS)
+    for number in range(20):
+        create(api, owner, f"later-{number}", "2026-12-10T00:00:00Z")
+    dynamo_calls.clear()
+    assert len(announced(store, bus_reader, clock)) == 3
+    assert dynamo_calls.operations == ["Query", "Query", "BatchGetItem"] + ["TransactWriteItems"] * 3
+
+
+def test_the_scheduled_function_announces(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner = accounts.create()
+    create(api, owner, "deploy-bot", IN_7_DAYS)
+    monkeypatch.setattr(app_module, "get_bus", lambda: bus_reader.bus)
+    app_module.announce_expiring_tokens(SCHEDULED_EVENT, None)
+    assert [event["detail"]["tokenName"] for event in bus_reader.received()] == ["deploy-bot"]
