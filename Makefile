@@ -18,7 +18,7 @@ LAMBDA_VENV := .venv-lambda
 # Test processes (pytest-xdist): auto is one per CPU; PYTEST_WORKERS=0 runs the tests in this process
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test test-fast fuzz load bench deploy package package-example bootstrap destroy clean
+.PHONY: run expiry-notices test test-fast fuzz load bench deploy package package-example bootstrap index-expiring destroy clean
 
 # chalice packages the Lambda functions with pip and supports pip below 26.3 only.
 PIP := pip<26.3
@@ -45,6 +45,10 @@ $(LAMBDA_VENV)/.installed: pyproject.toml
 ## users and tokens are kept in $(STATE_DIR)/ across restarts (FRESH=1: start from scratch)
 run: $(VENV)/.installed
 	exec $(VENV)/bin/openindex-local --port $(PORT) --state-dir $(STATE_DIR) $(if $(filter 1,$(FRESH)),--fresh)
+
+## expiry-notices: run the daily expiry notices now, against the running make run (events: $(STATE_DIR)/events.jsonl)
+expiry-notices: $(VENV)/.installed
+	$(VENV)/bin/openindex-expiry-notices --state-dir $(STATE_DIR)
 
 ## test: lint (ruff), types (mypy), the layers (import-linter) and the whole test suite (moto-backed, no network, no AWS account)
 test: $(VENV)/.installed $(LAMBDA_VENV)/.installed node_modules/.installed
@@ -109,6 +113,10 @@ bootstrap: $(VENV)/.installed
 	$(VENV)/bin/openindex-bootstrap --email "$(EMAIL)" \
 		--table "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) TABLE_NAME)" \
 		--app-url "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) APP_URL)" $(if $(PAT),,--invite)
+
+## index-expiring: put a deployed stage's PATs stored before expiry notices into the expiry index (once, after deploying them)
+index-expiring: $(VENV)/.installed
+	$(PY) -m openindex_ops.expiry_index --table "$$($(PY) -m openindex_ops.deploy stage-env --stage $(STAGE) TABLE_NAME)"
 
 ## destroy: delete the authorizer's export, the per-client limits, the API and functions, then the table stack (the table itself is
 ## retained: see README)

@@ -21,7 +21,7 @@ DEFAULT_LIMIT = 50  # the server's own page size
 def security_events(context: Context, profile: str | None, as_json: bool, limit: int, every: bool) -> None:
     """Your security log (the last 90 days, newest first): tokens revoked by an admin or as leaked,
     revoke-all, tokens used after a rotation or blocked by the token policy, re-access links made
-    for you.
+    for you, tokens that expire within a week (told 7 days ahead and again the day before).
 
     \b
     Examples:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import logging
 import os
 import signal
@@ -38,6 +37,7 @@ from chalicelib.services.users import bootstrap_admin, recover_admin
 from chalicelib.storage import Store
 from chalicelib.timeutil import utcnow
 from openindex_ops import example_service, local_state
+from openindex_ops.expiry_index import index_expiring_pats
 from openindex_ops.local_server import SourceWatch, Worker
 from openindex_ops.local_state import Item, StateDir, StateError, WriteWatch
 from openindex_ops.table import create_table
@@ -47,12 +47,6 @@ LOOPBACK = "127.0.0.1"
 STAGE = "local"
 TICK_SECONDS = 0.5  # how often the source files are looked at
 SAVE_SECONDS = 2.0  # how often the state is saved when it changed: what a crash can lose
-_FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_SESSION_TOKEN": "local",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 class StartupError(Exception):
@@ -99,11 +93,12 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
     try:
         moto_port = moto.server_port
         # Never let a local run reach a real AWS account, whatever the shell has configured.
-        os.environ.update(_FAKE_AWS, AWS_ENDPOINT_URL_DYNAMODB=f"http://{LOOPBACK}:{moto_port}")
+        endpoint = f"http://{LOOPBACK}:{moto_port}"
+        os.environ.update(local_state.LOCAL_AWS, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
         os.environ["APP_URL"] = f"http://{LOOPBACK}:{args.port}"  # where invite links point
         for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
             os.environ.pop(name, None)
-        table = _local_table_name()
+        table = local_state.local_table_name()
         client = boto3.client("dynamodb")
         create_table(client, table)
         # the example service's table (its work items last while this run does: not saved)
@@ -113,6 +108,7 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
                  else _bootstrap(state, args.email, table, discarded=discarded))
         keeper = _StateKeeper(state, writes, client, table)
         keeper.save()
+        state.save_endpoint(endpoint)  # for make expiry-notices, while this runs
 
         watch = None if args.no_autoreload else SourceWatch(PROJECT_DIR)
         worker.start()
@@ -131,6 +127,7 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # also when the worker exited by itself
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         worker.stop()
+        state.forget_endpoint()
         if keeper is not None:  # never before the saved state was restored: it would lose it
             keeper.save(always=True)
         moto.shutdown()
@@ -149,7 +146,10 @@ def _restore(state: StateDir, items: list[Item], client: Any, table: str) -> str
     """Put the saved items back; the saved admin token, or, when it no longer works, a fresh
     admin PAT for an active admin (all state kept), saved in its place."""
     local_state.restore_items(client, table, items)
-    print(f"restored {local_state.summary(items)} from {local_state.display(state.state_file)}", flush=True)
+    # tokens saved before expiry notices: into the index, so that they are announced too
+    indexed = index_expiring_pats(client, table)
+    print(f"restored {local_state.summary(items)} from {local_state.display(state.state_file)}"
+          + (f" ({indexed} tokens put into the expiry index)" if indexed else ""), flush=True)
     token = state.admin_token()
     store = Store.connect(table)
     try:
@@ -306,11 +306,6 @@ def spawned() -> Iterator[tuple[str, str]]:
         os.killpg(stack.pid, signal.SIGTERM)
         stack.wait(timeout=30)
         state_dir.cleanup()
-
-
-def _local_table_name() -> str:
-    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-    return config["stages"]["local"]["environment_variables"]["TABLE_NAME"]
 
 
 def _listen(port: int) -> socket.socket:

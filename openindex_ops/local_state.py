@@ -22,6 +22,15 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 STATE_FILE = "state.json"
 TOKEN_FILE = "admin-token"
+ENDPOINT_FILE = "dynamodb-endpoint"  # where the running stack's DynamoDB listens (while it runs)
+CHALICE_CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
+# A local run never reaches an AWS account, whatever the shell has configured.
+LOCAL_AWS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 FORMAT = 1
 _BATCH = 25  # BatchWriteItem's limit
 _WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
@@ -52,6 +61,31 @@ class StateDir:
             raise StateError(f"{display(self.path)} is in use by another make run; stop it, "
                              "or make run STATE_DIR=<another folder>") from None
         self._lock_fd = fd
+
+    def save_endpoint(self, url: str) -> None:
+        """Say where this stack's DynamoDB listens, for tools run beside it (make expiry-notices)."""
+        write_private(self.path / ENDPOINT_FILE, f"{url}\n".encode())
+
+    def forget_endpoint(self) -> None:
+        (self.path / ENDPOINT_FILE).unlink(missing_ok=True)
+
+    def running_endpoint(self) -> str | None:
+        """Where the DynamoDB of the stack using this folder listens, or None when no stack does
+        (its lock is free: an endpoint file left by a killed stack is stale)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                return (self.path / ENDPOINT_FILE).read_text().strip() or None
+            except FileNotFoundError:
+                return None  # starting, not yet serving
+        finally:
+            os.close(fd)  # (and with it a lock this took)
+        return None
 
     def discard(self) -> bool:
         """Forget the saved state (``--fresh``); whether there was any."""
@@ -156,6 +190,12 @@ def summary(items: list[Item]) -> str:
     users = kinds.count("PROFILE")
     tokens = sum(kind.startswith("TOKEN#") for kind in kinds)
     return f"{users} users, {tokens} tokens, {kinds.count('INVITE')} invites"
+
+
+def local_table_name() -> str:
+    """The table of stage ``local`` (.chalice/config.json)."""
+    config = json.loads(CHALICE_CONFIG.read_text())
+    return str(config["stages"]["local"]["environment_variables"]["TABLE_NAME"])
 
 
 def display(path: Path) -> str:

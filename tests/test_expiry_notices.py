@@ -71,7 +71,7 @@ def test_tokens_expiring_in_7_days_and_in_1_day_are_announced_on_the_bus_and_to_
     assert sorted(told(api, owner)) == [
         ("deploy-bot", f"\"deploy-bot\" expires in 7 days, at {IN_7_DAYS}. Rotate it before then, or whatever uses "
                        "it stops working; a rotated token keeps working for a grace period while you switch."),
-        ("laptop", f"\"laptop\" expires tomorrow, at {IN_1_DAY}. Rotate it before then, or whatever uses it stops "
+        ("laptop", f"\"laptop\" expires in 15 hours, at {IN_1_DAY}. Rotate it before then, or whatever uses it stops "
                    "working; a rotated token keeps working for a grace period while you switch."),
     ]
 

@@ -40,12 +40,17 @@ class ExpiryNotice:
 
     def security_event(self, now: datetime) -> SecurityEvent:
         """The owner's security log entry."""
-        when = "tomorrow" if self.days_left == 1 else f"in {self.days_left} days"
         return new_event(
             self.token.user_id, EventType.TOKEN_EXPIRING,
-            f"\"{self.token.name}\" expires {when}, at {to_iso(self.expires_at)}. Rotate it before then, or "
-            "whatever uses it stops working; a rotated token keeps working for a grace period while "
-            "you switch.", now, token_id=self.token.id, token_name=self.token.name)
+            f"\"{self.token.name}\" expires {time_left(self.expires_at - now)}, at {to_iso(self.expires_at)}. "
+            "Rotate it before then, or whatever uses it stops working; a rotated token keeps working for a "
+            "grace period while you switch.", now, token_id=self.token.id, token_name=self.token.name)
+
+
+def time_left(span: timedelta) -> str:
+    """How long until the expiry, in words true in every time zone: hours below two days."""
+    hours = round(span / timedelta(hours=1))
+    return f"in {hours} hours" if hours < 48 else f"in {round(span / timedelta(days=1))} days"
 
 
 def notice_days(today: date) -> list[tuple[int, date]]:

@@ -89,6 +89,25 @@ class TokenStore:
         return [token_from_item(item) for item in self._table.query_all(index_page(expiry_partition(day)),
                                                                          consistent=False)]
 
+    def add_to_expiry_index(self, token: TokenRecord) -> bool:
+        """Put a PAT stored before the expiry index into it, while it is as read; whether it was
+        (for the operator's one-off migration, openindex_ops/expiry_index.py)."""
+        place = expiry_index(token)
+        if place["gsi1pk"] is None or token.expires_at is None:
+            return False
+        try:
+            self._table.write(Write({"Update": {
+                "TableName": self._table.name, "Key": token_key(token.user_id, token.id),
+                "UpdateExpression": "SET gsi1pk = :day, gsi1sk = :id",
+                "ConditionExpression": f"{_STANDING} AND attribute_not_exists(gsi1pk) "
+                                       "AND attribute_not_exists(rotatedTo) AND expiresAt = :seen",
+                "ExpressionAttributeValues": marshal({":day": place["gsi1pk"], ":id": place["gsi1sk"],
+                                                      ":seen": to_iso(token.expires_at)}),
+            }}))
+        except StoreConflict:
+            return False  # changed since it was read: whatever changed it placed it
+        return True
+
     def owners(self, user_ids: Collection[str]) -> tuple[dict[str, User], TokenPolicy]:
         """These users and the token policy, strongly consistent, one round trip per 100 keys."""
         users: dict[str, User] = {}

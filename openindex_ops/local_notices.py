@@ -1,0 +1,83 @@
+"""``make expiry-notices`` (``openindex-expiry-notices``): the daily expiry notices, run now against
+the table of the running ``make run``, with its event bus a file.
+
+Deployed, a scheduled function runs them every day at 09:00 UTC and puts each ``Token Expiring``
+event on EventBridge's default bus. Locally there is no EventBridge: each event is appended to
+``<state folder>/events.jsonl`` (mode 0600), one JSON object per line, in the envelope a rule's
+target receives; the owners' security events go to the table as deployed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from chalicelib.messaging.bus import SOURCE, BusEvent
+from chalicelib.model.expiry_notices import time_left
+from chalicelib.services.expiry_notices import announce_expiring_tokens
+from chalicelib.storage import Store
+from chalicelib.storage.errors import Unavailable
+from chalicelib.timeutil import to_iso, utcnow
+from openindex_ops import local_state
+from openindex_ops.local_state import StateDir
+
+EVENTS_FILE = "events.jsonl"
+_ACCOUNT = "000000000000"  # what moto and the local stack call the account
+_REGION = "us-east-1"
+
+
+class FileBus:
+    """The local event bus: every event appended to a file, as EventBridge would deliver it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def publish(self, events: Sequence[BusEvent]) -> list[BusEvent]:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as handle:
+            for event in events:
+                handle.write(json.dumps({
+                    "version": "0", "id": str(uuid.uuid4()), "detail-type": event.detail_type, "source": SOURCE,
+                    "account": _ACCOUNT, "time": to_iso(event.time), "region": _REGION, "resources": [],
+                    "detail": event.detail,
+                }) + "\n")
+        return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="openindex-expiry-notices", description=__doc__)
+    parser.add_argument("--state-dir", type=Path, default=Path(".local"),
+                        help="the state folder of the running make run (default: .local/)")
+    args = parser.parse_args(argv)
+    state = StateDir(args.state_dir)
+    endpoint = state.running_endpoint()
+    if endpoint is None:
+        print(f"openindex-expiry-notices: no make run is using {local_state.display(state.path)}; start it "
+              "(make run), then run this in another shell", file=sys.stderr)
+        return 1
+    os.environ.update(local_state.LOCAL_AWS, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
+    bus = FileBus(state.path / EVENTS_FILE)
+    now = utcnow()
+    try:
+        given = announce_expiring_tokens(Store.connect(local_state.local_table_name()), bus, now)
+    except Unavailable:
+        print("openindex-expiry-notices: the local DynamoDB did not answer; is make run still running?",
+              file=sys.stderr)
+        return 1
+    where = local_state.display(bus.path)
+    if not given:
+        print(f"no token expires in 7 days or tomorrow that was not told today: nothing written to {where}")
+    for notice in given:
+        print(f"told {notice.token.user_id} that {notice.token.id} ({notice.token.name}) expires "
+              f"{time_left(notice.expires_at - now)}")
+    if given:
+        print(f"{len(given)} Token Expiring events appended to {where}; each owner's security log has the notice")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Expiry notices locally: `make expiry-notices` runs the daily notices now against the running
+`make run`, with the bus a file (docs/local.md); tokens saved before the expiry index are put into
+it (`make run` on restore, `make index-expiring` for a deployed stage)."""
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.model.kinds import Scope
+from chalicelib.storage import Store
+from chalicelib.timeutil import to_iso
+from openindex_ops.expiry_index import index_expiring_pats
+
+from .conftest import TABLE, Accounts, Api, FrozenClock, issue_pat
+from .local_server import ROOT, call, free_port, make_run, stop
+
+
+def expiry_notices(state: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", "--no-print-directory", "expiry-notices", f"STATE_DIR={state}"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def in_days(days: float) -> str:
+    return to_iso(datetime.now(UTC) + timedelta(days=days))
+
+
+def unindexed(state: Path) -> None:
+    """Make the saved state look as it did before the expiry index: no token item has its keys."""
+    saved = json.loads((state / "state.json").read_text())
+    for item in saved["items"]:
+        if item["sk"]["S"].startswith("TOKEN#"):
+            item.pop("gsi1pk", None)
+            item.pop("gsi1sk", None)
+    (state / "state.json").write_text(json.dumps(saved))
+
+
+@pytest.mark.e2e
+def test_make_expiry_notices_tells_owners_and_appends_the_bus_events_to_a_file(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    assert "no make run is using" in expiry_notices(state).stderr  # nothing to run against yet
+    stack = make_run(free_port(), state)
+    try:
+        for name, days in (("ci-deploy", 7.02), ("laptop", 1.05), ("later", 9)):
+            assert call(stack, "POST", "/me/pats", stack.token,
+                        {"name": name, "scope": "read_write", "expiresAt": in_days(days)})[0] == 201
+        ran = expiry_notices(state)
+        assert ran.returncode == 0, ran.stderr
+        told = [line for line in ran.stdout.splitlines() if line.startswith("told ")]
+        assert sorted(line.rpartition(") ")[2] for line in told) == ["expires in 25 hours", "expires in 7 days"]
+        assert f"2 Token Expiring events appended to {state / 'events.jsonl'}" in ran.stdout
+        events = [json.loads(line) for line in (state / "events.jsonl").read_text().splitlines()]
+        assert stat.S_IMODE((state / "events.jsonl").stat().st_mode) == 0o600
+        assert {(event["source"], event["detail-type"], event["detail"]["tokenName"]) for event in events} == {
+            ("openindex.auth", "Token Expiring", "ci-deploy"), ("openindex.auth", "Token Expiring", "laptop")}
+        logged = call(stack, "GET", "/me/security-events", stack.token)[1]["items"]
+        assert sorted(event["tokenName"] for event in logged if event["type"] == "token_expiring") == [
+            "ci-deploy", "laptop"]
+
+        again = expiry_notices(state)
+        assert "nothing written to" in again.stdout
+        assert len((state / "events.jsonl").read_text().splitlines()) == 2
+        assert call(stack, "POST", "/me/pats", stack.token,
+                    {"name": "saved-before", "scope": "read_write", "expiresAt": in_days(7.03)})[0] == 201
+    finally:
+        stop(stack)
+    assert "no make run is using" in expiry_notices(state).stderr  # the stack's endpoint went with it
+
+    unindexed(state)
+    restarted = make_run(free_port(), state)
+    try:
+        assert any("(4 tokens put into the expiry index)" in line for line in restarted.startup)
+        ran = expiry_notices(state)
+        assert [line.split("(")[1].split(")")[0] for line in ran.stdout.splitlines() if line.startswith("told ")] == [
+            "saved-before"]
+    finally:
+        stop(restarted)
+
+
+def test_the_migration_indexes_the_expiring_pats_stored_before_the_index_and_nothing_else(
+    api: Api, accounts: Accounts, store: Store, dynamodb: Any, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    expiring = issue_pat(store, user_id=owner.user.id, name="expiring", scope=Scope.READ_WRITE,
+                         expires_at=clock.now() + timedelta(days=7), now=clock.now())
+    rotated = api.post("/me/pats", owner.token, body={"name": "rotated", "scope": "read_write",
+                                                      "expiresAt": to_iso(clock.now() + timedelta(days=7))}).body
+    assert api.post(f"/me/pats/{rotated['id']}/rotate", owner.token).status == 201
+    deleted = api.post("/me/pats", owner.token, body={"name": "deleted", "scope": "read_write",
+                                                      "expiresAt": to_iso(clock.now() + timedelta(days=7))}).body
+    assert api.delete(f"/me/pats/{deleted['id']}", owner.token).status == 204
+    accounts.run_token(api, owner)
+    for item in dynamodb.scan(TableName=TABLE)["Items"]:  # as stored before the index
+        if item["sk"]["S"].startswith("TOKEN#"):
+            dynamodb.update_item(TableName=TABLE, Key={"pk": item["pk"], "sk": item["sk"]},
+                                 UpdateExpression="REMOVE gsi1pk, gsi1sk")
+    week = (clock.now() + timedelta(days=7)).date()
+    assert store.tokens.expiring_on(week) == []
+
+    assert index_expiring_pats(dynamodb, TABLE) == 2  # "expiring", and the rotation's successor
+    assert sorted(token.name for token in store.tokens.expiring_on(week)) == ["expiring", "rotated"]
+    assert expiring.record.id in {token.id for token in store.tokens.expiring_on(week)}
+    assert index_expiring_pats(dynamodb, TABLE) == 0  # once is enough; again changes nothing
