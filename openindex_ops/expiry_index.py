@@ -21,7 +21,7 @@ from chalicelib.storage import Store
 from chalicelib.storage.errors import Unavailable
 from chalicelib.storage.items import token_from_item
 
-_UNINDEXED_PATS = ("begins_with(sk, :pats) AND attribute_exists(expiresAt) AND attribute_not_exists(gsi1pk) "
+_UNINDEXED_PATS = ("begins_with(sk, :pats) AND attribute_exists(expiresAt) AND attribute_not_exists(expiresOn) "
                    "AND attribute_not_exists(rotatedTo) AND attribute_not_exists(deletedAt)")
 
 

@@ -152,16 +152,15 @@ def test_a_token_narrowed_between_the_lookup_and_the_notice_is_not_told_a_stale_
 ) -> None:
     owner = accounts.create()
     token = create(api, owner, "deploy-bot", IN_7_DAYS)
-    looked_up = store.tokens.expiring_on
+    read = store.tokens.expiring
 
-    def narrowed_meanwhile(day: Any) -> Any:
-        found = looked_up(day)
-        if found:
-            earlier = {"expiresAt": "2026-11-30T00:00:00Z"}
-            assert api.patch(f"/me/pats/{token['id']}", owner.token, body=earlier).status == 200
+    def narrowed_meanwhile(days: Any) -> Any:
+        found = read(days)
+        earlier = {"expiresAt": "2026-11-30T00:00:00Z"}
+        assert api.patch(f"/me/pats/{token['id']}", owner.token, body=earlier).status == 200
         return found
 
-    monkeypatch.setattr(store.tokens, "expiring_on", narrowed_meanwhile)
+    monkeypatch.setattr(store.tokens, "expiring", narrowed_meanwhile)
     assert announced(store, bus_reader, clock) == []  # the bus heard of it; the log is not told a stale time
     assert told(api, owner) == []
 

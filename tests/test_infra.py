@@ -156,7 +156,7 @@ def test_the_expiry_notices_run_daily_and_may_only_read_the_index_tell_owners_an
     assert granted == [
         {"Effect": "Allow", "Action": ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
          "Resource": [table]},
-        {"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [f"{table}/index/gsi1"]},
+        {"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [f"{table}/index/expiry"]},
         {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": ["arn:aws:events:*:*:event-bus/default"],
          "Condition": {"StringEquals": {"events:source": "openindex.auth", "events:detail-type": "Token Expiring"}}},
     ]
@@ -214,6 +214,13 @@ def test_the_merged_stack_has_a_durable_encrypted_table_with_ttl(packages, stage
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert table["SSESpecification"]["SSEEnabled"] is True
     assert table["DeletionProtectionEnabled"] is (stage == "prod")
+
+
+def test_the_expiry_index_holds_keys_only_so_a_tokens_frequent_writes_never_reach_it() -> None:
+    (expiry,) = [index for index in table_properties()["GlobalSecondaryIndexes"] if index["IndexName"] == "expiry"]
+    assert expiry["KeySchema"] == [{"AttributeName": "expiresOn", "KeyType": "HASH"},
+                                   {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert expiry["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -53,9 +53,17 @@ def time_left(span: timedelta) -> str:
     return f"in {hours} hours" if hours < 48 else f"in {round(span / timedelta(days=1))} days"
 
 
-def notice_days(today: date) -> list[tuple[int, date]]:
-    """(days left, the expiry day) of each notice a run on ``today`` (UTC) gives."""
-    return [(days, today + timedelta(days=days)) for days in NOTICE_DAYS]
+def notice_days(today: date) -> list[date]:
+    """The expiry days a run on ``today`` (UTC) gives notices for."""
+    return [today + timedelta(days=days) for days in NOTICE_DAYS]
+
+
+def notice_for(token: TokenRecord, today: date) -> ExpiryNotice | None:
+    """The notice a run on ``today`` gives of this token, if its expiry falls on a notice day."""
+    if token.expires_at is None:
+        return None
+    days_left = (token.expires_at.astimezone(UTC).date() - today).days
+    return ExpiryNotice(token, days_left) if days_left in NOTICE_DAYS else None
 
 
 def start_of_day(now: datetime) -> datetime:

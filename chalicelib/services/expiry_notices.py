@@ -13,7 +13,7 @@ from datetime import datetime
 from chalicelib import audit
 from chalicelib.messaging.bus import EventBus
 from chalicelib.messaging.token_events import token_expiring
-from chalicelib.model.expiry_notices import ExpiryNotice, notice_days, start_of_day, worth_announcing
+from chalicelib.model.expiry_notices import ExpiryNotice, notice_days, notice_for, start_of_day, worth_announcing
 from chalicelib.storage import Store
 
 ACTOR = "expiry-notices"
@@ -26,15 +26,15 @@ class NoticesNotDelivered(Exception):
 
 def announce_expiring_tokens(store: Store, bus: EventBus, now: datetime) -> list[ExpiryNotice]:
     """Give today's notices (see the module); the notices given."""
-    found = [ExpiryNotice(token, days_left) for days_left, day in notice_days(now.date())
-             for token in store.tokens.expiring_on(day)]
-    if not found:
+    today = now.date()
+    tokens, owners, policy = store.tokens.expiring(notice_days(today))
+    notices = [notice for token in tokens if (notice := notice_for(token, today)) is not None
+               and worth_announcing(token, owners.get(token.user_id), policy, now)]
+    if not notices:
         return []
-    owners, policy = store.tokens.owners({notice.token.user_id for notice in found})
-    due = [(notice, token_expiring(notice, now)) for notice in found
-           if worth_announcing(notice.token, owners.get(notice.token.user_id), policy, now)]
-    refused = bus.publish([event for _, event in due])
-    given = [notice for notice, event in due if event not in refused
+    events = [token_expiring(notice, now) for notice in notices]
+    refused = bus.publish(events)
+    given = [notice for notice, event in zip(notices, events, strict=True) if event not in refused
              and store.events.tell_once(notice.security_event(now), since=start_of_day(now),
                                         expiring_at=notice.expires_at)]
     for notice in given:
@@ -42,5 +42,5 @@ def announce_expiring_tokens(store: Store, bus: EventBus, now: datetime) -> list
                      tokenId=notice.token.id, daysLeft=notice.days_left)
     if refused:
         audit.record("token.expiry_announced", audit.FAILURE, ACTOR, refused=len(refused))
-        raise NoticesNotDelivered(f"the event bus refused {len(refused)} of {len(due)} expiry notices")
+        raise NoticesNotDelivered(f"the event bus refused {len(refused)} of {len(notices)} expiry notices")
     return given

@@ -26,7 +26,6 @@ from chalicelib.storage.keys import (
     USER_INDEX_KEY,
     compromised_key,
     event_key,
-    expiry_partition,
     invite_key,
     token_key,
     user_key,
@@ -67,7 +66,7 @@ def policy_from_item(item: Item) -> TokenPolicy:
 
 def token_item(token: TokenRecord) -> Item:
     return {**token_key(token.user_id, token.id), **marshal({
-        **expiry_index(token),
+        "expiresOn": expiry_day(token),
         "id": token.id,
         "userId": token.user_id,
         "name": token.name,
@@ -101,13 +100,12 @@ def token_item(token: TokenRecord) -> Item:
     })}
 
 
-def expiry_index(token: TokenRecord) -> dict[str, str | None]:
-    """The token's place in the expiry index (its expiry's UTC day), or None's for none: every write
-    that changes a PAT's expiry, rotates it or deletes it keeps this (TokenStore)."""
-    if not is_indexed_for_notice(token):
-        return {"gsi1pk": None, "gsi1sk": None}
-    assert token.expires_at is not None
-    return {"gsi1pk": expiry_partition(token.expires_at.astimezone(UTC).date()), "gsi1sk": token.id}
+def expiry_day(token: TokenRecord) -> str | None:
+    """The token's key in the expiry index (its expiry's UTC day), or None when it is not indexed:
+    every write that changes a PAT's expiry, rotates it or deletes it keeps this (TokenStore)."""
+    if not is_indexed_for_notice(token) or token.expires_at is None:
+        return None
+    return token.expires_at.astimezone(UTC).date().isoformat()
 
 
 def token_from_item(item: Item) -> TokenRecord:

@@ -1,12 +1,13 @@
 """The table's layout: every item's key, spelled once.
 
-``pk``/``sk`` strings, ``ttl`` epoch seconds for TTL, and a sparse global index ``gsi1`` on
-``gsi1pk``/``gsi1sk`` for the admin lists:
+``pk``/``sk`` strings, ``ttl`` epoch seconds for TTL, a sparse global index ``gsi1`` on
+``gsi1pk``/``gsi1sk`` for the admin lists, and a sparse, keys-only one, ``expiry``, on
+``expiresOn``/``sk`` for the expiry notices:
 
     USER#<user id>      PROFILE            a user                    gsi1: USER / <user id>
     USER#<user id>      TOKEN#<token id>   a PAT or agent run token of that user (digest only)
-                                           gsi1: EXPIRES#<day> / <token id> for a PAT that expires
-                                           that UTC day (not rotated or deleted): expiry notices
+                                           expiry: <day> / TOKEN#<id> for a PAT that expires that
+                                           UTC day (not rotated or deleted): expiry notices
     USER#<user id>      COMPROMISED#<id>   that token was revoked as leaked: what it made dies too
     USER#<user id>      EVENT#<event id>   an entry of that user's security log (90 days)
     EMAIL#<email>       EMAIL              reserves an email for exactly one user
@@ -33,7 +34,7 @@ COMPROMISED = "COMPROMISED#"
 USER_INDEX_KEY = "USER"
 INVITE_INDEX_KEY = "INVITE"
 SWEEP_INDEX_KEY = "SWEEP"
-EXPIRY_INDEX_PREFIX = "EXPIRES#"
+EXPIRY_INDEX = "expiry"
 
 
 def user_pk(user_id: str) -> str:
@@ -69,9 +70,10 @@ def sweep_key(user_id: str) -> Item:
     return marshal({"pk": f"SWEEP#{user_id}", "sk": "SWEEP"})
 
 
-def expiry_partition(day: date) -> str:
-    """The index partition of the PATs that expire on ``day`` (UTC)."""
-    return f"{EXPIRY_INDEX_PREFIX}{day.isoformat()}"
+def expiring_on(day: date) -> dict[str, Any]:
+    """A Query of the expiry index: the keys of the PATs that expire on ``day`` (UTC)."""
+    return {"IndexName": EXPIRY_INDEX, "KeyConditionExpression": "expiresOn = :day",
+            "ExpressionAttributeValues": marshal({":day": day.isoformat()})}
 
 
 def index_page(partition: str, *, only: str | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from chalicelib.storage.errors import CreatorRevoked, NarrowingLost, RotationLos
 from chalicelib.storage.items import (
     compromised_item,
     event_item,
-    expiry_index,
+    expiry_day,
     is_policy,
     is_profile,
     policy_from_item,
@@ -30,8 +30,7 @@ from chalicelib.storage.keys import (
     POLICY_KEY,
     PROFILE,
     TOKEN,
-    expiry_partition,
-    index_page,
+    expiring_on,
     token_key,
     user_key,
     user_pk,
@@ -82,43 +81,46 @@ class TokenStore:
                 tokens[token.id] = token
         return user, tokens, policy
 
-    def expiring_on(self, day: date) -> list[TokenRecord]:
-        """The PATs that expire on ``day`` (UTC), not rotated or deleted, from the expiry index:
-        one Query per page, however many tokens there are (eventually consistent, as an index
-        is: a token changed a moment ago may be read as it was; the writer's condition decides)."""
-        return [token_from_item(item) for item in self._table.query_all(index_page(expiry_partition(day)),
-                                                                         consistent=False)]
-
     def add_to_expiry_index(self, token: TokenRecord) -> bool:
         """Put a PAT stored before the expiry index into it, while it is as read; whether it was
         (for the operator's one-off migration, openindex_ops/expiry_index.py)."""
-        place = expiry_index(token)
-        if place["gsi1pk"] is None or token.expires_at is None:
+        day = expiry_day(token)
+        if day is None or token.expires_at is None:
             return False
         try:
             self._table.write(Write({"Update": {
                 "TableName": self._table.name, "Key": token_key(token.user_id, token.id),
-                "UpdateExpression": "SET gsi1pk = :day, gsi1sk = :id",
-                "ConditionExpression": f"{_STANDING} AND attribute_not_exists(gsi1pk) "
+                "UpdateExpression": "SET expiresOn = :day",
+                "ConditionExpression": f"{_STANDING} AND attribute_not_exists(expiresOn) "
                                        "AND attribute_not_exists(rotatedTo) AND expiresAt = :seen",
-                "ExpressionAttributeValues": marshal({":day": place["gsi1pk"], ":id": place["gsi1sk"],
-                                                      ":seen": to_iso(token.expires_at)}),
+                "ExpressionAttributeValues": marshal({":day": day, ":seen": to_iso(token.expires_at)}),
             }}))
         except StoreConflict:
             return False  # changed since it was read: whatever changed it placed it
         return True
 
-    def owners(self, user_ids: Collection[str]) -> tuple[dict[str, User], TokenPolicy]:
-        """These users and the token policy, strongly consistent, one round trip per 100 keys."""
-        users: dict[str, User] = {}
+    def expiring(self, days: Sequence[date]) -> tuple[list[TokenRecord], dict[str, User], TokenPolicy]:
+        """The PATs that expire on these UTC days (not rotated or deleted), their users and the
+        token policy: one Query of the expiry index per day (and page), never a Scan, then one
+        strongly consistent read of it all per 100 keys (the index holds keys only, and may
+        lag a write by a moment: the tokens are read as they are)."""
+        keys = [{"pk": item["pk"], "sk": item["sk"]} for day in days
+                for item in self._table.query_all(expiring_on(day), consistent=False)]
+        if not keys:
+            return [], {}, DEFAULT_POLICY
+        users = {key["pk"]["S"]: {"pk": key["pk"], **marshal({"sk": PROFILE})} for key in keys}
+        tokens: list[TokenRecord] = []
+        owners: dict[str, User] = {}
         policy = DEFAULT_POLICY
-        for item in self._table.get_batch([POLICY_KEY] + [user_key(user_id) for user_id in sorted(user_ids)]):
+        for item in self._table.get_batch([POLICY_KEY, *users.values(), *keys]):
             if is_policy(item):
                 policy = policy_from_item(item)
-            else:
+            elif is_profile(item):
                 user = user_from_item(item)
-                users[user.id] = user
-        return users, policy
+                owners[user.id] = user
+            else:
+                tokens.append(token_from_item(item))
+        return tokens, owners, policy
 
     def get_many(self, user_id: str, token_ids: Sequence[str]) -> dict[str, TokenRecord]:
         """Some of a user's tokens, by id, in one strongly consistent round trip (at most 100)."""
@@ -167,7 +169,7 @@ class TokenStore:
                 "TableName": self._table.name, "Key": token_key(old.user_id, old.id),
                 # out of the expiry index: its successor is the token to announce
                 "UpdateExpression": "SET expiresAt = :end, #ttl = :ttl, rotatedTo = :successor, "
-                                    "expiresBeforeRotation = :before REMOVE gsi1pk, gsi1sk",
+                                    "expiresBeforeRotation = :before REMOVE expiresOn",
                 # as read: the successor is made with its grant and lifetime (a narrowing since wins)
                 "ConditionExpression": f"{_STANDING} AND attribute_not_exists(rotatedTo) AND ({_UNEXPIRED}) "
                                        f"AND {as_read}",
@@ -201,9 +203,9 @@ class TokenStore:
         if narrowed.expires_at != old.expires_at and narrowed.expires_at is not None:
             changes += ["expiresAt = :expires", "#ttl = :ttl"]
             values.update({":expires": to_iso(narrowed.expires_at), ":ttl": to_epoch(narrowed.expires_at)})
-            if (place := expiry_index(narrowed))["gsi1pk"] is not None:  # announced by its new expiry day
-                changes += ["gsi1pk = :expiry_day", "gsi1sk = :expiry_id"]
-                values.update({":expiry_day": place["gsi1pk"], ":expiry_id": place["gsi1sk"]})
+            if (day := expiry_day(narrowed)) is not None:  # announced by its new expiry day
+                changes.append("expiresOn = :expires_on")
+                values[":expires_on"] = day
         if narrowed.not_after != old.not_after and narrowed.not_after is not None:
             changes.append("notAfter = :not_after")  # what it rotates into may not outlive it either
             values[":not_after"] = to_iso(narrowed.not_after)
@@ -395,7 +397,7 @@ class TokenStore:
             deleted = self._table.write(Write({"Update": {
                 "TableName": self._table.name,
                 "Key": token_key(user_id, token_id),
-                "UpdateExpression": "SET deletedAt = :now, #ttl = :ttl REMOVE gsi1pk, gsi1sk",
+                "UpdateExpression": "SET deletedAt = :now, #ttl = :ttl REMOVE expiresOn",
                 "ConditionExpression": f"{_STANDING} AND ({_UNEXPIRED} OR attribute_exists(rotatedTo))",
                 "ExpressionAttributeNames": {"#ttl": "ttl"},
                 "ExpressionAttributeValues": marshal({":now": to_iso(now), ":ttl": to_epoch(now + DELETED_WATCH)}),
