@@ -4,10 +4,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import yaml
+
 from chalicelib.model.accounts import Role
+from chalicelib.model.events import EventType
 from chalicelib.model.kinds import Scope
 
-from .conftest import Account, Accounts, Api, DynamoCalls, FrozenClock
+from .conftest import ROOT, Account, Accounts, Api, DynamoCalls, FrozenClock
 
 
 def events(api: Api, account: Account | str, **query: Any) -> list[dict[str, Any]]:
@@ -167,3 +170,12 @@ def test_each_type_reaches_its_owner_and_no_one_else(api: Api, accounts: Account
         "token_revoked_by_admin", "token_leak_revoked", "token_used_after_rotation", "rotation_replayed",
         "token_blocked_by_policy", "access_link_created", "tokens_revoked_all"}
     assert types(api, admin) == [] and types(api, bystander) == []
+
+
+def test_every_event_type_is_in_the_contract_and_has_words_in_the_web_ui() -> None:
+    contract = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    declared = contract["components"]["schemas"]["SecurityEvent"]["properties"]["type"]["enum"]
+    script = (ROOT / "chalicelib" / "web" / "static" / "app.js").read_text()
+    labels = script[script.index("const EVENT_LABELS = {"):].split("};")[0]
+    assert sorted(declared) == sorted(EventType)
+    assert [kind.value for kind in EventType if f"  {kind.value}: \"" not in labels] == []
