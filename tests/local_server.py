@@ -30,6 +30,7 @@ class Stack:
     startup: list[str]  # the lines printed up to "is serving on"
     later: queue.Queue[str]  # the lines printed since
     pids: list[int]  # the runner and its worker, as they were once serving
+    state_dir: Path | None = None  # its state folder, when the test knows it
 
 
 def free_port() -> int:
@@ -118,8 +119,10 @@ def launch(command: list[str], cwd: Path, port: int) -> Stack:
 
 
 def make_run(port: int, state_dir: Path, *settings: str) -> Stack:
-    return launch(["make", "--no-print-directory", "run", f"PORT={port}", f"STATE_DIR={state_dir}", *settings],
-                  ROOT, port)
+    stack = launch(["make", "--no-print-directory", "run", f"PORT={port}", f"STATE_DIR={state_dir}", *settings],
+                   ROOT, port)
+    stack.state_dir = state_dir
+    return stack
 
 
 def stop(stack: Stack, how: int = signal.SIGTERM) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from chalicelib.timeutil import to_iso
 
 from .local_server import ROOT, Stack, call, free_port, launch, raw_call, stop
 
@@ -49,6 +52,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     started = launch([str(ROOT / ".venv" / "bin" / "openindex-local"), "--port", str(port), "--no-autoreload",
                       "--no-client-limits", "--state-dir", str(state)], ROOT, port)
     assert started.token is not None
+    started.state_dir = state
     yield started
     stop(started)
 
@@ -746,6 +750,31 @@ def test_security_events_list_an_admin_revocation_newest_first_and_load_more(tab
     expect(rows).to_have_count(11)
     expect(rows.last.get_by_role("cell").nth(1)).to_have_text("Revoked by an admin")
     expect(events.get_by_role("button", name="Load more")).to_be_hidden()
+    assert tab.errors() == []
+
+
+@WIDTHS
+def test_a_token_about_to_expire_is_told_in_the_security_log_in_the_readers_time(
+    tabs, stack: Stack, shots, width: int
+) -> None:
+    member = claimed_member(stack, f"expiring-{width}@example.com")
+    own = member["pat"]["token"]
+    in_a_week = to_iso(datetime.now(UTC) + timedelta(days=7, minutes=30))
+    status, _ = call(stack, "POST", "/me/pats", own, {"name": "deploy-bot", "scope": "read_write",
+                                                      "expiresAt": in_a_week})
+    assert status == 201
+    notices = subprocess.run([str(ROOT / ".venv" / "bin" / "openindex-expiry-notices"), "--state-dir",
+                              str(stack.state_dir)], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert notices.returncode == 0, notices.stderr
+    tab = tabs(width=width, timezone="America/New_York", locale="en-US")
+    sign_in(tab, own)
+    events = tab.page.get_by_role("region", name="Security events")
+    row = events.locator("[data-rows] tr", has_text="Expires soon")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text('"deploy-bot" expires in 7 days')
+    assert_in_words(tab.page)
+    assert_fits_the_width(tab.page)
+    shots(tab, f"security-events-expiring-{width}")
     assert tab.errors() == []
 
 
