@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
               "(make run), then run this in another shell", file=sys.stderr)
         return 1
     os.environ.update(local_state.LOCAL_AWS, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):  # as make run: never an AWS account
+        os.environ.pop(name, None)
     bus = FileBus(state.path / EVENTS_FILE)
     now = utcnow()
     try:
