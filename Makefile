@@ -44,11 +44,11 @@ $(LAMBDA_VENV)/.installed: pyproject.toml
 ## run: the service on http://127.0.0.1:$(PORT) against an embedded DynamoDB (moto), admin token printed;
 ## users and tokens are kept in $(STATE_DIR)/ across restarts (FRESH=1: start from scratch)
 run: $(VENV)/.installed
-	exec $(VENV)/bin/openindex-local --port $(PORT) --state-dir $(STATE_DIR) $(if $(filter 1,$(FRESH)),--fresh)
+	exec $(VENV)/bin/openindex-local --port $(PORT) --state-dir $(or $(STATE_DIR),.local) $(if $(filter 1,$(FRESH)),--fresh)
 
 ## expiry-notices: run the daily expiry notices now, against the running make run (events: $(STATE_DIR)/events.jsonl)
 expiry-notices: $(VENV)/.installed
-	$(VENV)/bin/openindex-expiry-notices --state-dir $(STATE_DIR)
+	$(VENV)/bin/openindex-expiry-notices --state-dir $(or $(STATE_DIR),.local)
 
 ## test: lint (ruff), types (mypy), the layers (import-linter) and the whole test suite (moto-backed, no network, no AWS account)
 test: $(VENV)/.installed $(LAMBDA_VENV)/.installed node_modules/.installed

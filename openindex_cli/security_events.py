@@ -11,6 +11,20 @@ from openindex_cli.output import emit_json, table
 from openindex_cli.wording import for_people, when
 
 DEFAULT_LIMIT = 50  # the server's own page size
+# What the API's event types mean, for a person (the web UI's words); an unknown type is shown as
+# the API names it, and --json keeps the API's names.
+EVENT_WORDS = {
+    "token_leak_revoked": "Revoked: found leaked",
+    "token_used_after_rotation": "Used after rotation",
+    "rotation_replayed": "Rotation replayed",
+    "token_revoked_by_admin": "Revoked by an admin",
+    "tokens_revoked_all": "All tokens revoked",
+    "token_blocked_by_policy": "Blocked by the token policy",
+    "access_link_created": "Re-access link created",
+    "token_narrowed": "Token narrowed",
+    "token_used_from_another_address": "Used from another address",
+    "token_expiring": "Expires soon",
+}
 
 
 @click.command("security-events", short_help="What happened to your tokens, newest first.")
@@ -37,9 +51,9 @@ def security_events(context: Context, profile: str | None, as_json: bool, limit:
     if as_json:
         emit_json({"items": page["items"], "nextCursor": page["nextCursor"]})
         return
-    rows = [(when(event["at"]), event["type"], _token(event), for_people(str(event["detail"]), context.zone))
-            for event in page["items"]]
-    click.echo(table(("WHEN", "TYPE", "TOKEN", "DETAIL"), rows))
+    rows = [(when(event["at"]), EVENT_WORDS.get(str(event["type"]), str(event["type"])), _token(event),
+             for_people(str(event["detail"]), context.zone)) for event in page["items"]]
+    click.echo(table(("WHEN", "EVENT", "TOKEN", "DETAIL"), rows))
     if page["nextCursor"]:
         click.echo(f"oi: more events than these {len(rows)}; --all shows every one", err=True)
 

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chalicelib.messaging.bus import SOURCE, BusEvent
-from chalicelib.model.expiry_notices import time_left
 from chalicelib.services.expiry_notices import announce_expiring_tokens
 from chalicelib.storage import Store
 from chalicelib.storage.errors import Unavailable
@@ -26,6 +25,7 @@ from openindex_ops import local_state
 from openindex_ops.local_state import StateDir
 
 EVENTS_FILE = "events.jsonl"
+DEFAULT_STATE_DIR = Path(".local")
 _ACCOUNT = "000000000000"  # what moto and the local stack call the account
 _REGION = "us-east-1"
 
@@ -48,37 +48,56 @@ class FileBus:
         return []
 
 
+DESCRIPTION = """Run the daily expiry notices now, against the table of the make run that uses the state
+folder: each PAT that expires in 7 days or tomorrow (UTC days) and still works is told to its owner
+(a token_expiring security event), and its Token Expiring event is appended to events.jsonl in that
+folder, as EventBridge would deliver it. Deployed, a scheduled function does this every day at
+09:00 UTC."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="openindex-expiry-notices", description=__doc__)
-    parser.add_argument("--state-dir", type=Path, default=Path(".local"),
-                        help="the state folder of the running make run (default: .local/)")
+    parser = argparse.ArgumentParser(prog="openindex-expiry-notices", description=DESCRIPTION)
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
+                        help="the state folder of the running make run (default: .local)")
     args = parser.parse_args(argv)
     state = StateDir(args.state_dir)
     endpoint = state.running_endpoint()
     if endpoint is None:
-        print(f"openindex-expiry-notices: no make run is using {local_state.display(state.path)}; start it "
-              "(make run), then run this in another shell", file=sys.stderr)
+        print(f"openindex-expiry-notices: no make run is using {local_state.display(state.path)}; "
+              f"{_start_advice(args.state_dir)}", file=sys.stderr)
         return 1
     os.environ.update(local_state.LOCAL_AWS, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):  # as make run: never an AWS account
         os.environ.pop(name, None)
     bus = FileBus(state.path / EVENTS_FILE)
-    now = utcnow()
+    where = local_state.display(bus.path)
     try:
-        given = announce_expiring_tokens(Store.connect(local_state.local_table_name()), bus, now)
+        given = announce_expiring_tokens(Store.connect(local_state.local_table_name()), bus, utcnow())
     except Unavailable:
         print("openindex-expiry-notices: the local DynamoDB did not answer; is make run still running?",
               file=sys.stderr)
         return 1
-    where = local_state.display(bus.path)
+    except OSError as error:  # the bus is written first: nobody was told
+        print(f"openindex-expiry-notices: cannot write {where} ({error.strerror}); nobody was told, so run it "
+              "again once it can be written", file=sys.stderr)
+        return 1
     if not given:
-        print(f"no token expires in 7 days or tomorrow that was not told today: nothing written to {where}")
+        print(f"no notice is due (no PAT that still works expires in 7 days or tomorrow, or each was told "
+              f"today): nothing written to {where}")
     for notice in given:
-        print(f"told {notice.token.user_id} that {notice.token.id} ({notice.token.name}) expires "
-              f"{time_left(notice.expires_at - now)}")
+        print(f"told {notice.token.user_id} that \"{notice.token.name}\" ({notice.token.id}) expires "
+              f"{notice.expires_at:%Y-%m-%d %H:%M} UTC (the {notice.days_left}-day notice)")
     if given:
         print(f"{len(given)} Token Expiring events appended to {where}; each owner's security log has the notice")
     return 0
+
+
+def _start_advice(state_dir: Path) -> str:
+    """How to start the stack this would run against."""
+    if state_dir == DEFAULT_STATE_DIR:
+        return ("start it (make run), then run this in another shell; if make run uses another folder, "
+                "give it here too: make expiry-notices STATE_DIR=<that folder>")
+    return f"start it (make run STATE_DIR={state_dir}), then run this in another shell"
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ class StateDir:
             raise StateError(f"{display(self.path)} is in use by another make run; stop it, "
                              "or make run STATE_DIR=<another folder>") from None
         self._lock_fd = fd
+        self.forget_endpoint()  # a killed stack's: this one says its own once it serves
 
     def save_endpoint(self, url: str) -> None:
         """Say where this stack's DynamoDB listens, for tools run beside it (make expiry-notices)."""

@@ -7,6 +7,9 @@ import json
 import httpx
 from click.testing import Result
 
+from chalicelib.model.events import EventType
+from openindex_cli.security_events import EVENT_WORDS
+
 from .conftest import APP_URL, SECRETS, Accounts, Api, Cli, FrozenClock, login, one_line
 
 EVENTS = ("settings", "personal", "security-events")
@@ -30,8 +33,8 @@ def test_security_events_list_an_admins_revocation_with_the_token_named(
     result = cli(*EVENTS)
     assert result.exit_code == 0, result.output
     header, row = result.stdout.splitlines()
-    assert header.split() == ["WHEN", "TYPE", "TOKEN", "DETAIL"]
-    assert row.startswith(f"{clock.now():%Y-%m-%d %H:%M} UTC  token_revoked_by_admin  laptop ({laptop['id']})")
+    assert header.split() == ["WHEN", "EVENT", "TOKEN", "DETAIL"]
+    assert row.startswith(f"{clock.now():%Y-%m-%d %H:%M} UTC  Revoked by an admin  laptop ({laptop['id']})")
     shown = json.loads(cli(*EVENTS, "--json").stdout)
     assert shown["nextCursor"] is None
     assert [(e["type"], e["tokenId"], e["tokenName"]) for e in shown["items"]] == [
@@ -72,3 +75,16 @@ def test_security_events_refuse_an_agent_run_token(cli: Cli, accounts: Accounts,
     login(cli, accounts.run_token(api, accounts.create())["token"])
     result = cli(*EVENTS)
     assert result.exit_code == 5 and "human-owned personal access token" in one_line(result.stderr)
+
+
+def test_oi_has_words_for_every_security_event_type() -> None:
+    assert sorted(EVENT_WORDS) == sorted(EventType)
+    assert all(words and "_" not in words for words in EVENT_WORDS.values())
+
+
+def test_an_event_type_oi_does_not_know_is_shown_as_the_api_names_it(cli: Cli) -> None:
+    event = {"id": "evt_1", "type": "token_teleported", "tokenId": None, "tokenName": None,
+             "at": "2026-11-24T12:00:00Z", "detail": "x"}
+    cli.transport = httpx.MockTransport(lambda _: httpx.Response(200, json={"items": [event], "nextCursor": None}))
+    result = cli(*EVENTS, env={"OPENINDEX_APP_URL": APP_URL, "OPENINDEX_TOKEN": "oi_pat_x"})
+    assert result.exit_code == 0 and "token_teleported" in result.stdout

@@ -3,11 +3,14 @@ owner (a ``token_expiring`` security event) and on EventBridge's default bus (``
 Expiring``, for the mail service), once, found by its expiry day and never by a Scan."""
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 import app as app_module
 from chalicelib.messaging.bus import BusEvent
@@ -15,6 +18,7 @@ from chalicelib.model.accounts import Role
 from chalicelib.model.kinds import Scope
 from chalicelib.services.expiry_notices import NoticesNotDelivered, announce_expiring_tokens
 from chalicelib.storage import Store
+from chalicelib.storage.table import Table
 
 from .conftest import Account, Accounts, Api, BusReader, DynamoCalls, FrozenClock, issue_pat
 
@@ -68,11 +72,11 @@ def test_tokens_expiring_in_7_days_and_in_1_day_are_announced_on_the_bus_and_to_
         "noticeId": f"{week['id']}/2026-12-01/7", "userId": owner.user.id, "tokenId": week["id"],
         "tokenName": "deploy-bot", "expiresAt": IN_7_DAYS, "daysLeft": 7,
     }  # ids, name and time: never the value
+    advice = ("Rotate it before then, or whatever uses it stops working; a rotated token keeps working for a "
+              "grace period while you switch.")
     assert sorted(told(api, owner)) == [
-        ("deploy-bot", f"\"deploy-bot\" expires in 7 days, at {IN_7_DAYS}. Rotate it before then, or whatever uses "
-                       "it stops working; a rotated token keeps working for a grace period while you switch."),
-        ("laptop", f"\"laptop\" expires in 15 hours, at {IN_1_DAY}. Rotate it before then, or whatever uses it stops "
-                   "working; a rotated token keeps working for a grace period while you switch."),
+        ("deploy-bot", f"\"deploy-bot\" expires at {IN_7_DAYS}. {advice}"),
+        ("laptop", f"\"laptop\" expires at {IN_1_DAY}. {advice}"),
     ]
 
 
@@ -183,7 +187,7 @@ def test_a_notice_the_bus_refuses_fails_the_run_and_is_given_when_it_runs_again(
     owner = accounts.create()
     create(api, owner, "deploy-bot", IN_7_DAYS)
     create(api, owner, "laptop", IN_1_DAY)
-    with pytest.raises(NoticesNotDelivered, match="refused 1 of 2"):
+    with pytest.raises(NoticesNotDelivered, match="1 of 2 expiry notices were not given"):
         announce_expiring_tokens(store, RefusingBus({"laptop"}), clock.now())
     assert [name for name, _ in told(api, owner)] == ["deploy-bot"]
     clock.advance(minutes=1)  # Lambda's retry of the failed run
@@ -211,7 +215,7 @@ def test_entries_eventbridge_refuses_in_a_batch_are_given_on_the_retry_and_only_
         return answer
 
     monkeypatch.setattr(client, "put_events", throttling_one_entry)
-    with pytest.raises(NoticesNotDelivered, match="refused 1 of 12"):
+    with pytest.raises(NoticesNotDelivered, match="1 of 12 expiry notices were not given"):
         announce_expiring_tokens(store, bus_reader.bus, clock.now())
     assert len(told(api, owner)) == 11
     clock.advance(minutes=1)
@@ -241,3 +245,94 @@ def test_the_scheduled_function_announces(
     monkeypatch.setattr(app_module, "get_bus", lambda: bus_reader.bus)
     app_module.announce_expiring_tokens(SCHEDULED_EVENT, None)
     assert [event["detail"]["tokenName"] for event in bus_reader.received()] == ["deploy-bot"]
+
+
+def transaction_conflict() -> ClientError:
+    """What DynamoDB answers a transaction that met another on the same item (a run token minted
+    from the PAT at that moment, say)."""
+    return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                        "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}]},
+                       "TransactWriteItems")
+
+
+def test_a_notice_whose_write_met_another_transaction_fails_the_run_and_is_given_on_the_retry(
+    api: Api, accounts: Accounts, store: Store, store_client: Any, bus_reader: BusReader, clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner = accounts.create()
+    create(api, owner, "ci-deploy", IN_7_DAYS)
+    transact = store_client.transact_write_items
+    conflicts = [transaction_conflict()]
+
+    def once_in_conflict(**kwargs: Any) -> Any:
+        if conflicts:
+            raise conflicts.pop()
+        return transact(**kwargs)
+
+    monkeypatch.setattr(store_client, "transact_write_items", once_in_conflict)
+    with pytest.raises(NoticesNotDelivered, match="1 of 1 expiry notices were not given"):
+        announce_expiring_tokens(store, bus_reader.bus, clock.now())
+    assert told(api, owner) == []
+    clock.advance(minutes=1)  # Lambda's retry
+    assert announced(store, bus_reader, clock) == [("ci-deploy", 7)]
+    assert [name for name, _ in told(api, owner)] == ["ci-deploy"]
+
+
+@pytest.mark.parametrize("gone", ["deleted", "rotated", "reported leaked"])
+def test_a_token_gone_after_the_index_was_read_is_not_put_on_the_bus(
+    gone: str, api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner = accounts.create()
+    token = create(api, owner, "ci-deploy", IN_7_DAYS)
+    query_all = Table.query_all
+
+    def index_then_gone(table: Table, params: Any, **kwargs: Any) -> Any:
+        """The index's keys, read just before the token went: the batch after them reads it gone."""
+        keys = list(query_all(table, params, **kwargs))
+        if params.get("IndexName") != "expiry":
+            return iter(keys)
+        if keys and gone == "deleted":
+            assert api.delete(f"/me/pats/{token['id']}", owner.token).status == 204
+        elif keys and gone == "rotated":
+            assert api.post(f"/me/pats/{token['id']}/rotate", owner.token, body={"graceSeconds": 0}).status == 201
+        elif keys:
+            assert api.post("/credentials/revoke", body={"credentials": [token["token"]]}).status == 202
+        return iter(keys)
+
+    monkeypatch.setattr(Table, "query_all", index_then_gone)
+    assert announced(store, bus_reader, clock) == []
+    assert bus_reader.received() == []
+
+
+class TimedOut(BaseException):
+    """The function's time ran out: nothing after this point happens."""
+
+
+def test_one_owner_with_many_tokens_cannot_hold_back_another_owners_notices(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    victim, flooder = accounts.create(), accounts.create()
+    for number in range(25):
+        create(api, flooder, f"spam-{number:02}", IN_1_DAY)
+        create(api, flooder, f"week-spam-{number:02}", IN_7_DAYS)
+    clock.advance(seconds=1)
+    create(api, victim, "prod-deploy", IN_1_DAY)
+    create(api, victim, "staging-deploy", IN_7_DAYS)
+    client = bus_reader.bus._client  # noqa: SLF001 - the bus's calls are under test
+    put_events = client.put_events
+    rounds: list[list[str]] = []
+
+    def cut_off_after_two_rounds(**kwargs: Any) -> Any:
+        if len(rounds) == 2:
+            raise TimedOut
+        rounds.append([json.loads(entry["Detail"])["tokenName"] for entry in kwargs["Entries"]])
+        return put_events(**kwargs)
+
+    monkeypatch.setattr(client, "put_events", cut_off_after_two_rounds)
+    with contextlib.suppress(TimedOut):
+        announce_expiring_tokens(store, bus_reader.bus, clock.now())
+    assert "prod-deploy" in rounds[0][:2]  # owners take turns
+    assert all(name.startswith(("prod", "spam")) for name in rounds[0] + rounds[1])  # the day before first
+    assert [name for name, _ in told(api, victim)] == ["prod-deploy"]  # each round told before the next

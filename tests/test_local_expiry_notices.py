@@ -42,16 +42,21 @@ def unindexed(state: Path) -> None:
 @pytest.mark.e2e
 def test_make_expiry_notices_tells_owners_and_appends_the_bus_events_to_a_file(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    assert "no make run is using" in expiry_notices(state).stderr  # nothing to run against yet
+    assert f"no make run is using {state}; start it (make run STATE_DIR={state})" in expiry_notices(state).stderr
     stack = make_run(free_port(), state)
     try:
         for name, days in (("ci-deploy", 7.02), ("laptop", 1.05), ("later", 9)):
             assert call(stack, "POST", "/me/pats", stack.token,
                         {"name": name, "scope": "read_write", "expiresAt": in_days(days)})[0] == 201
+        (state / "events.jsonl").mkdir()  # cannot be written: nobody is told, in one line
+        refused = expiry_notices(state)
+        assert "cannot write" in refused.stderr and "nobody was told" in refused.stderr
+        assert "Traceback" not in refused.stderr + refused.stdout and refused.returncode != 0
+        (state / "events.jsonl").rmdir()
         ran = expiry_notices(state)
         assert ran.returncode == 0, ran.stderr
         told = [line for line in ran.stdout.splitlines() if line.startswith("told ")]
-        assert sorted(line.rpartition(") ")[2] for line in told) == ["expires in 25 hours", "expires in 7 days"]
+        assert sorted(line.rpartition(" (")[2] for line in told) == ["the 1-day notice)", "the 7-day notice)"]
         assert f"2 Token Expiring events appended to {state / 'events.jsonl'}" in ran.stdout
         events = [json.loads(line) for line in (state / "events.jsonl").read_text().splitlines()]
         assert stat.S_IMODE((state / "events.jsonl").stat().st_mode) == 0o600
@@ -62,7 +67,7 @@ def test_make_expiry_notices_tells_owners_and_appends_the_bus_events_to_a_file(t
             "ci-deploy", "laptop"]
 
         again = expiry_notices(state)
-        assert "nothing written to" in again.stdout
+        assert "no notice is due" in again.stdout and "nothing written to" in again.stdout
         assert len((state / "events.jsonl").read_text().splitlines()) == 2
         assert call(stack, "POST", "/me/pats", stack.token,
                     {"name": "saved-before", "scope": "read_write", "expiresAt": in_days(7.03)})[0] == 201
@@ -75,8 +80,7 @@ def test_make_expiry_notices_tells_owners_and_appends_the_bus_events_to_a_file(t
     try:
         assert any("(4 tokens put into the expiry index)" in line for line in restarted.startup)
         ran = expiry_notices(state)
-        assert [line.split("(")[1].split(")")[0] for line in ran.stdout.splitlines() if line.startswith("told ")] == [
-            "saved-before"]
+        assert [line.split('"')[1] for line in ran.stdout.splitlines() if line.startswith("told ")] == ["saved-before"]
     finally:
         stop(restarted)
 

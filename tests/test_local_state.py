@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from openindex_ops import local_stack, local_state
+from openindex_ops.local_state import StateDir
 
 from .local_server import ROOT, call, free_port, make_run, stop
 
@@ -165,3 +166,13 @@ def test_a_stop_signal_is_not_swallowed_by_code_that_catches_exception() -> None
     finally:
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGINT, previous[1])
+
+
+def test_a_killed_stacks_endpoint_is_forgotten_as_soon_as_the_next_stack_takes_the_folder(tmp_path: Path) -> None:
+    killed = StateDir(tmp_path)
+    killed.lock()
+    killed.save_endpoint("http://127.0.0.1:40001")  # its moto: a SIGKILL leaves the file
+    assert killed._lock_fd is not None  # noqa: SLF001 - the kernel frees the killed process's lock
+    os.close(killed._lock_fd)  # noqa: SLF001
+    StateDir(tmp_path).lock()  # the next make run, still restoring: not serving yet
+    assert StateDir(tmp_path).running_endpoint() is None

@@ -16,7 +16,7 @@ from chalicelib.model.token_policy import TokenPolicy
 from chalicelib.model.tokens import TokenRecord
 from chalicelib.timeutil import to_iso
 
-# How many days ahead a person is told, in the order the run looks.
+# How many days ahead a person is told.
 NOTICE_DAYS = (7, 1)
 
 
@@ -39,18 +39,13 @@ class ExpiryNotice:
         return f"{self.token.id}/{self.expires_at.date().isoformat()}/{self.days_left}"
 
     def security_event(self, now: datetime) -> SecurityEvent:
-        """The owner's security log entry."""
+        """The owner's security log entry: the expiry as a time, which clients say in the reader's
+        zone (a count of days or hours would disagree with theirs, and go stale in the log)."""
         return new_event(
             self.token.user_id, EventType.TOKEN_EXPIRING,
-            f"\"{self.token.name}\" expires {time_left(self.expires_at - now)}, at {to_iso(self.expires_at)}. "
-            "Rotate it before then, or whatever uses it stops working; a rotated token keeps working for a "
-            "grace period while you switch.", now, token_id=self.token.id, token_name=self.token.name)
-
-
-def time_left(span: timedelta) -> str:
-    """How long until the expiry, in words true in every time zone: hours below two days."""
-    hours = round(span / timedelta(hours=1))
-    return f"in {hours} hours" if hours < 48 else f"in {round(span / timedelta(days=1))} days"
+            f"\"{self.token.name}\" expires at {to_iso(self.expires_at)}. Rotate it before then, or whatever "
+            "uses it stops working; a rotated token keeps working for a grace period while you switch.",
+            now, token_id=self.token.id, token_name=self.token.name)
 
 
 def notice_days(today: date) -> list[date]:
@@ -64,6 +59,18 @@ def notice_for(token: TokenRecord, today: date) -> ExpiryNotice | None:
         return None
     days_left = (token.expires_at.astimezone(UTC).date() - today).days
     return ExpiryNotice(token, days_left) if days_left in NOTICE_DAYS else None
+
+
+def in_turns(notices: list[ExpiryNotice]) -> list[ExpiryNotice]:
+    """The order to give notices in: the day-before ones first, and within each, owners take turns,
+    so that nobody's many tokens hold back anyone else's notice in a run cut short (a timeout)."""
+    given: dict[tuple[int, str], int] = {}
+    ranked = []
+    for notice in notices:
+        owner = (notice.days_left, notice.token.user_id)
+        given[owner] = given.get(owner, 0) + 1
+        ranked.append(((notice.days_left, given[owner]), notice))
+    return [notice for _, notice in sorted(ranked, key=lambda rank: rank[0])]
 
 
 def start_of_day(now: datetime) -> datetime:

@@ -7,7 +7,7 @@ from datetime import datetime
 from botocore.exceptions import ClientError
 
 from chalicelib.model.events import EVENT_ID_PREFIX, REPEAT_WINDOW, RETENTION, SecurityEvent
-from chalicelib.storage.errors import StoreConflict, Unavailable
+from chalicelib.storage.errors import ConcurrentChange, StoreConflict, Unavailable
 from chalicelib.storage.items import event_from_item, event_item, told_attribute
 from chalicelib.storage.keys import EVENT, event_key, token_key, user_pk
 from chalicelib.storage.table import Table, Write, marshal
@@ -47,7 +47,8 @@ class EventStore:
     def tell_once(self, event: SecurityEvent, *, since: datetime, expiring_at: datetime | None = None) -> bool:
         """Store an event about a token unless the token told one of its type after ``since`` (its
         item keeps when) or is gone; ``expiring_at``: also only while it is not rotated away and
-        still expires then (an expiry notice). Whether it was stored."""
+        still expires then (an expiry notice, which raises ConcurrentChange when another write held
+        the token, so that it is given again). Whether it was stored."""
         standing = "attribute_exists(pk) AND attribute_not_exists(deletedAt)"
         values = {":now": to_iso(event.at), ":since": to_iso(since)}
         if expiring_at is not None:
@@ -64,6 +65,10 @@ class EventStore:
                 }}),
                 self.write(event),
             ])
+        except ConcurrentChange:
+            if expiring_at is not None:
+                raise  # another write held the token: not told, and an expiry notice must be
+            return False  # a repeatable event is best effort
         except StoreConflict:
             return False  # told since, or the token is gone
         return True
