@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chalicelib.messaging.bus import SOURCE, BusEvent
-from chalicelib.services.expiry_notices import announce_expiring_tokens
+from chalicelib.services.expiry_notices import NoticesNotDelivered, announce_expiring_tokens
 from chalicelib.storage import Store
 from chalicelib.storage.errors import Unavailable
 from chalicelib.timeutil import to_iso, utcnow
@@ -49,10 +49,10 @@ class FileBus:
 
 
 DESCRIPTION = """Run the daily expiry notices now, against the table of the make run that uses the state
-folder: each PAT that expires in 7 days or tomorrow (UTC days) and still works is told to its owner
-(a token_expiring security event), and its Token Expiring event is appended to events.jsonl in that
-folder, as EventBridge would deliver it. Deployed, a scheduled function does this every day at
-09:00 UTC."""
+folder: each PAT that still works and whose notice fell due (a week before the UTC day it expires,
+and the day before) is told to its owner (a token_expiring security event), and its Token Expiring
+event is appended to events.jsonl in that folder, as EventBridge would deliver it. Deployed, a
+scheduled function does this every day at 09:00 UTC."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,13 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         print("openindex-expiry-notices: the local DynamoDB did not answer; is make run still running?",
               file=sys.stderr)
         return 1
-    except OSError as error:  # the bus is written first: nobody was told
-        print(f"openindex-expiry-notices: cannot write {where} ({error.strerror}); nobody was told, so run it "
-              "again once it can be written", file=sys.stderr)
+    except OSError as error:  # each round's bus events are written before its owners are told
+        print(f"openindex-expiry-notices: cannot write {where} ({error.strerror}); the notices not yet written "
+              "there were not given: run it again once it can be written", file=sys.stderr)
+        return 1
+    except NoticesNotDelivered as error:
+        print(f"openindex-expiry-notices: {error}, because another write held their token; run it again",
+              file=sys.stderr)
         return 1
     if not given:
-        print(f"no notice is due (no PAT that still works expires in 7 days or tomorrow, or each was told "
-              f"today): nothing written to {where}")
+        print(f"no notice is due (no PAT that still works expires within a week with a notice not yet "
+              f"given): nothing written to {where}")
     for notice in given:
         print(f"told {notice.token.user_id} that \"{notice.token.name}\" ({notice.token.id}) expires "
               f"{notice.expires_at:%Y-%m-%d %H:%M} UTC (the {notice.days_left}-day notice)")

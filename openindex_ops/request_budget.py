@@ -51,10 +51,11 @@ REQUEST_BUDGET: dict[str, list[str]] = {
     "delete a run token": ["BatchGetItem", "UpdateItem"],
     "create a re-access link": ["BatchGetItem", "GetItem", "TransactWriteItems"],
     "claim a re-access link": ["BatchGetItem", "GetItem", "TransactWriteItems"],
-    # the daily run, off the request path: the expiry index's partitions of the day 7 days ahead
-    # and of tomorrow (a Query each, never a Scan), those PATs, their owners and the policy in one
-    # batch, then one transaction per notice (the token's told mark and the owner's security
-    # event); plus one PutEvents per 10 notices, to the bus
-    "announce the day's expiring tokens (one due)": ["Query", "Query", "BatchGetItem", "TransactWriteItems"],
+    # the daily run, off the request path: the expiry index's partitions of today to 7 days ahead
+    # (a Query each, keys only, never a Scan: today's for a day-before notice a failed run missed),
+    # those PATs, their owners and the policy in one batch per 100 keys, then one transaction per
+    # notice (the token's told time and the owner's security event); plus one PutEvents per 10
+    # notices, to the bus
+    "announce the day's expiring tokens (one due)": ["Query"] * 8 + ["BatchGetItem", "TransactWriteItems"],
 }
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from chalicelib.services.expiry_notices import NoticesNotDelivered, announce_exp
 from chalicelib.storage import Store
 from chalicelib.storage.table import Table
 
-from .conftest import Account, Accounts, Api, BusReader, DynamoCalls, FrozenClock, issue_pat
+from .conftest import TABLE, Account, Accounts, Api, BusReader, DynamoCalls, FrozenClock, issue_pat
 
 # The clock starts at 2026-11-24 12:00 UTC: a token expiring on 2026-12-01 is 7 days off, one on
 # 2026-11-25 is 1 day off.
@@ -69,11 +69,12 @@ def test_tokens_expiring_in_7_days_and_in_1_day_are_announced_on_the_bus_and_to_
     event = delivered["deploy-bot"]
     assert (event["source"], event["detail-type"]) == ("openindex.auth", "Token Expiring")
     assert event["detail"] == {
-        "noticeId": f"{week['id']}/2026-12-01/7", "userId": owner.user.id, "tokenId": week["id"],
+        "noticeId": f"{week['id']}/2026-12-01/7", "userId": owner.user.id, "email": owner.user.email,
+        "tokenId": week["id"],
         "tokenName": "deploy-bot", "expiresAt": IN_7_DAYS, "daysLeft": 7,
-    }  # ids, name and time: never the value
-    advice = ("Rotate it before then, or whatever uses it stops working; a rotated token keeps working for a "
-              "grace period while you switch.")
+    }  # ids, the owner's address, name and time: never the value
+    advice = ("Rotate it before then, or whatever uses it stops working (a rotation can give the old token a "
+              "grace period while you switch).")
     assert sorted(told(api, owner)) == [
         ("deploy-bot", f"\"deploy-bot\" expires at {IN_7_DAYS}. {advice}"),
         ("laptop", f"\"laptop\" expires at {IN_1_DAY}. {advice}"),
@@ -233,7 +234,7 @@ def test_the_day_is_found_by_the_expiry_index_without_a_scan(
         create(api, owner, f"later-{number}", "2026-12-10T00:00:00Z")
     dynamo_calls.clear()
     assert len(announced(store, bus_reader, clock)) == 3
-    assert dynamo_calls.operations == ["Query", "Query", "BatchGetItem"] + ["TransactWriteItems"] * 3
+    assert dynamo_calls.operations == ["Query"] * 8 + ["BatchGetItem"] + ["TransactWriteItems"] * 3
 
 
 def test_the_scheduled_function_announces(
@@ -336,3 +337,68 @@ def test_one_owner_with_many_tokens_cannot_hold_back_another_owners_notices(
     assert "prod-deploy" in rounds[0][:2]  # owners take turns
     assert all(name.startswith(("prod", "spam")) for name in rounds[0] + rounds[1])  # the day before first
     assert [name for name, _ in told(api, victim)] == ["prod-deploy"]  # each round told before the next
+
+
+def test_a_token_the_token_policy_blocks_is_not_announced(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    create(api, owner, "lives-a-week", IN_7_DAYS)
+    admin = accounts.create(Role.ADMIN, Scope.ADMIN, expires_at=clock.now() + timedelta(days=1))
+    policy = {"maxLifetimeDays": 5, "requireExpiry": False, "adminMaxLifetimeDays": None,
+              "runTokenMaxSeconds": 86400, "refuseReadWritePreset": False}
+    assert api.request("PUT", "/admin/settings/token-policy", admin.token, body=policy).status == 200
+    assert announced(store, bus_reader, clock) == [("setup", 1)]  # the admin's own token, not lives-a-week
+
+
+def test_a_day_whose_run_failed_altogether_is_caught_up_by_the_next_days_run(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    create(api, owner, "deploy-bot", IN_7_DAYS)
+    create(api, owner, "laptop", "2026-11-25T20:00:00Z")
+    for _ in range(3):  # the run and Lambda's two retries: the bus is down all morning
+        with pytest.raises(NoticesNotDelivered):
+            announce_expiring_tokens(store, RefusingBus({"deploy-bot", "laptop"}), clock.now())
+        clock.advance(minutes=2)
+    assert told(api, owner) == []
+    clock.advance(days=1)  # the next day: the week-ahead notice 6 days ahead, the day-before one on the day
+    assert announced(store, bus_reader, clock) == [("deploy-bot", 6), ("laptop", 0)]
+    assert sorted(event["detail"]["noticeId"].rpartition("/")[2] for event in bus_reader.received()) == ["1", "7"]
+    clock.advance(days=5)  # 2026-11-30, the day before deploy-bot's expiry: its second notice, once
+    assert announced(store, bus_reader, clock) == [("deploy-bot", 1)]
+    assert announced(store, bus_reader, clock) == []
+
+
+def test_a_notice_that_fell_due_before_the_token_was_made_is_not_given(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
+) -> None:
+    owner = accounts.create()
+    create(api, owner, "three-days", "2026-11-27T12:00:00Z")  # its week-ahead notice fell due on 2026-11-20
+    create(api, owner, "tonight", "2026-11-24T23:00:00Z")  # made today: its day-before notice was yesterday's
+    assert announced(store, bus_reader, clock) == []
+    clock.advance(days=2)  # 2026-11-26: the day before three-days expires
+    assert announced(store, bus_reader, clock) == [("three-days", 1)]
+
+
+def index_day(dynamodb: Any, token_id: str) -> str | None:
+    """The day the expiry index has a token under, read from the table as it stands."""
+    items = dynamodb.scan(TableName=TABLE, FilterExpression="id = :id",
+                          ExpressionAttributeValues={":id": {"S": token_id}})["Items"]
+    return items[0].get("expiresOn", {}).get("S") if items else None
+
+
+def test_the_expiry_index_follows_creation_narrowing_rotation_and_deletion(
+    api: Api, accounts: Accounts, dynamodb: Any
+) -> None:
+    owner = accounts.create()
+    token = create(api, owner, "deploy-bot", "2026-12-20T23:30:00Z")
+    assert index_day(dynamodb, token["id"]) == "2026-12-20"
+    assert api.patch(f"/me/pats/{token['id']}", owner.token, body={"expiresAt": IN_7_DAYS}).status == 200
+    assert index_day(dynamodb, token["id"]) == "2026-12-01"
+    successor = api.post(f"/me/pats/{token['id']}/rotate", owner.token).body
+    assert (index_day(dynamodb, token["id"]), index_day(dynamodb, successor["id"])) == (None, "2026-12-01")
+    assert api.delete(f"/me/pats/{successor['id']}", owner.token).status == 204
+    assert index_day(dynamodb, successor["id"]) is None
+    assert index_day(dynamodb, create(api, owner, "never", None)["id"]) is None
+    assert index_day(dynamodb, accounts.run_token(api, owner)["id"]) is None

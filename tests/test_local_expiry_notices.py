@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ def expiry_notices(state: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-def in_days(days: float) -> str:
-    return to_iso(datetime.now(UTC) + timedelta(days=days))
+def in_days(days: int) -> str:
+    """Noon UTC, ``days`` UTC days from today: that many days ahead at any time of day."""
+    return to_iso(datetime.combine(datetime.now(UTC).date() + timedelta(days=days), time(12), UTC))
 
 
 def unindexed(state: Path) -> None:
@@ -45,12 +46,12 @@ def test_make_expiry_notices_tells_owners_and_appends_the_bus_events_to_a_file(t
     assert f"no make run is using {state}; start it (make run STATE_DIR={state})" in expiry_notices(state).stderr
     stack = make_run(free_port(), state)
     try:
-        for name, days in (("ci-deploy", 7.02), ("laptop", 1.05), ("later", 9)):
+        for name, days in (("ci-deploy", 7), ("laptop", 1), ("later", 9)):
             assert call(stack, "POST", "/me/pats", stack.token,
                         {"name": name, "scope": "read_write", "expiresAt": in_days(days)})[0] == 201
         (state / "events.jsonl").mkdir()  # cannot be written: nobody is told, in one line
         refused = expiry_notices(state)
-        assert "cannot write" in refused.stderr and "nobody was told" in refused.stderr
+        assert "cannot write" in refused.stderr and "were not given" in refused.stderr
         assert "Traceback" not in refused.stderr + refused.stdout and refused.returncode != 0
         (state / "events.jsonl").rmdir()
         ran = expiry_notices(state)
@@ -70,7 +71,7 @@ def test_make_expiry_notices_tells_owners_and_appends_the_bus_events_to_a_file(t
         assert "no notice is due" in again.stdout and "nothing written to" in again.stdout
         assert len((state / "events.jsonl").read_text().splitlines()) == 2
         assert call(stack, "POST", "/me/pats", stack.token,
-                    {"name": "saved-before", "scope": "read_write", "expiresAt": in_days(7.03)})[0] == 201
+                    {"name": "saved-before", "scope": "read_write", "expiresAt": in_days(7)})[0] == 201
     finally:
         stop(stack)
     assert "no make run is using" in expiry_notices(state).stderr  # the stack's endpoint went with it

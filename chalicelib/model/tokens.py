@@ -8,7 +8,7 @@ from enum import Enum
 
 from chalicelib.errors import ExpiryExceedsToken, InsufficientScope
 from chalicelib.model import ids, token_format
-from chalicelib.model.accounts import Generations
+from chalicelib.model.accounts import Generations, User
 from chalicelib.model.addresses import AllowedIps
 from chalicelib.model.expiry import is_expired
 from chalicelib.model.grants import Grant
@@ -231,6 +231,20 @@ def escalation(holder: Scope, holder_grant: Grant, wanted: Scope, wanted_grant: 
             f"A token cannot {verb} a token that may do more than itself ({wanted_grant.to_text()}).",
             required_scope=wanted_grant.to_text(),
         )
+    return None
+
+
+def account_refusal(token: TokenRecord, user: User | None) -> str | None:
+    """Why the token's account refuses it, whatever the token itself says (the authorizer's reason
+    code: ``user_inactive``, a cut-off's ``tokens_revoked`` or ``admin_tokens_revoked``, or
+    ``role_lacks_scope``); None when it does not. The authorizer refuses with it, and the expiry
+    notices leave such tokens out."""
+    if user is None or not user.is_active:
+        return "user_inactive"
+    if revocation := user.revocation_of(token.line_issued_ms, token.scope, token.revocations_seen):
+        return revocation
+    if not user.role.highest_scope.covers(token.scope):
+        return "role_lacks_scope"
     return None
 
 

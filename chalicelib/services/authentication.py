@@ -13,10 +13,11 @@ from datetime import datetime
 from chalicelib import audit
 from chalicelib.errors import InvalidToken
 from chalicelib.model import flat, token_format
+from chalicelib.model.accounts import User
 from chalicelib.model.caller import Caller
 from chalicelib.model.events import EventType, SecurityEvent, repeatable_event, told_recently
 from chalicelib.model.kinds import BEARER_KINDS
-from chalicelib.model.tokens import TokenRecord
+from chalicelib.model.tokens import TokenRecord, account_refusal
 from chalicelib.storage import Store
 from chalicelib.timeutil import to_iso
 
@@ -65,13 +66,8 @@ def authenticate(store: Store, authorization: str, now: datetime, address: str |
         learner = parent
         if ranges.any:  # a run token is held to its PAT's ranges, and says so
             ranges = parent.allowed_ips
-    if user is None or not user.is_active:
-        raise InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
-    if revocation := user.revocation_of(record.line_issued_ms, record.scope, record.revocations_seen):
-        raise InvalidToken(revocation, _REVOKED[revocation])
-    if not user.role.highest_scope.covers(record.scope):
-        raise InvalidToken("role_lacks_scope", f"This token has {record.scope.value} scope, which its "
-                           f"account's role ({user.role.value}) no longer allows.")
+    if (refusal := account_refusal(record, user)) or user is None:
+        raise _refused_by_account(refusal or "user_inactive", record, user)
     for checked in [record] + ([tokens[parsed.parent_id]] if parsed.parent_id else []):
         if breach := policy.breach(checked.kind, checked.scope, checked.created_at, checked.lifetime_expires_at):
             raise _blocked_by_policy(checked, record, breach, now)
@@ -122,6 +118,16 @@ def _told_once(refusal: InvalidToken, event: SecurityEvent, used: TokenRecord, n
     if told_recently(used.told, event.type, now):
         return refusal
     return ToldRefusal(refusal.reason, refusal.message, event)
+
+
+def _refused_by_account(refusal: str, record: TokenRecord, user: User | None) -> InvalidToken:
+    """The refusal ``account_refusal`` gave, in words for the token's holder."""
+    if refusal == "user_inactive" or user is None:
+        return InvalidToken("user_inactive", "The account this token belongs to is deactivated.")
+    if refusal == "role_lacks_scope":
+        return InvalidToken("role_lacks_scope", f"This token has {record.scope.value} scope, which its "
+                            f"account's role ({user.role.value}) no longer allows.")
+    return InvalidToken(refusal, _REVOKED[refusal])
 
 
 def _used_after_rotation(record: TokenRecord, window_end: datetime, now: datetime) -> InvalidToken:

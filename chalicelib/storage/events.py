@@ -42,36 +42,39 @@ class EventStore:
         """Store a repeatable event unless its token told one of its type within the window;
         the token item keeps the time, so the authorizer (which reads that item anyway) can
         tell without a write attempt. Nothing is stored when it was told already or the token is gone."""
-        self.tell_once(event, since=event.at - REPEAT_WINDOW)
-
-    def tell_once(self, event: SecurityEvent, *, since: datetime, expiring_at: datetime | None = None) -> bool:
-        """Store an event about a token unless the token told one of its type after ``since`` (its
-        item keeps when) or is gone; ``expiring_at``: also only while it is not rotated away and
-        still expires then (an expiry notice, which raises ConcurrentChange when another write held
-        the token, so that it is given again). Whether it was stored."""
-        standing = "attribute_exists(pk) AND attribute_not_exists(deletedAt)"
-        values = {":now": to_iso(event.at), ":since": to_iso(since)}
-        if expiring_at is not None:
-            standing += " AND attribute_not_exists(rotatedTo) AND expiresAt = :expires"
-            values[":expires"] = to_iso(expiring_at)
         try:
-            self._table.transact([
-                Write({"Update": {
-                    "TableName": self._table.name, "Key": token_key(event.user_id, event.token_id or ""),
-                    "UpdateExpression": "SET #told = :now",
-                    "ConditionExpression": f"{standing} AND (attribute_not_exists(#told) OR #told <= :since)",
-                    "ExpressionAttributeNames": {"#told": told_attribute(event.type)},
-                    "ExpressionAttributeValues": marshal(values),
-                }}),
-                self.write(event),
-            ])
-        except ConcurrentChange:
-            if expiring_at is not None:
-                raise  # another write held the token: not told, and an expiry notice must be
-            return False  # a repeatable event is best effort
+            self._told_with(event, "#told <= :since", {":since": to_iso(event.at - REPEAT_WINDOW)})
         except StoreConflict:
-            return False  # told since, or the token is gone
+            pass  # told within the window, or the token is gone
+
+    def tell_expiring(self, event: SecurityEvent, *, since: datetime, expires_at: datetime) -> bool:
+        """Store an expiry notice unless its token was told one since ``since`` (the day it fell
+        due), is gone or rotated away, or no longer expires at ``expires_at``; whether it was stored.
+        ConcurrentChange when another write held the token: the notice is then to be given again."""
+        try:
+            self._told_with(event, "#told < :since", {":since": to_iso(since), ":expires": to_iso(expires_at)},
+                            also=" AND attribute_not_exists(rotatedTo) AND expiresAt = :expires")
+        except ConcurrentChange:
+            raise
+        except StoreConflict:
+            return False
         return True
+
+    def _told_with(self, event: SecurityEvent, told_before: str, values: dict[str, str], also: str = "") -> None:
+        """The event, and its token's record of when it last caused one of its type, in one
+        transaction, while the token stands (and ``also`` holds) and ``told_before`` holds or it
+        never caused one."""
+        self._table.transact([
+            Write({"Update": {
+                "TableName": self._table.name, "Key": token_key(event.user_id, event.token_id or ""),
+                "UpdateExpression": "SET #told = :now",
+                "ConditionExpression": f"attribute_exists(pk) AND attribute_not_exists(deletedAt){also} AND "
+                                       f"(attribute_not_exists(#told) OR {told_before})",
+                "ExpressionAttributeNames": {"#told": told_attribute(event.type)},
+                "ExpressionAttributeValues": marshal({":now": to_iso(event.at), **values}),
+            }}),
+            self.write(event),
+        ])
 
     def write(self, event: SecurityEvent) -> Write:
         """The event as one write of a transaction with the change it reports."""

@@ -5,13 +5,13 @@ does), ``ttl`` epoch seconds for DynamoDB's TTL (never trusted for expiry: the r
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.model.accounts import Role, User, UserStatus
 from chalicelib.model.addresses import AllowedIps
 from chalicelib.model.events import RETENTION, EventType, SecurityEvent
-from chalicelib.model.expiry_notices import is_indexed_for_notice
+from chalicelib.model.expiry_notices import is_announceable, utc_day
 from chalicelib.model.grants import Grant
 from chalicelib.model.invites import Invite, InviteStatus
 from chalicelib.model.kinds import Scope, TokenKind
@@ -103,9 +103,9 @@ def token_item(token: TokenRecord) -> Item:
 def expiry_day(token: TokenRecord) -> str | None:
     """The token's key in the expiry index (its expiry's UTC day), or None when it is not indexed:
     every write that changes a PAT's expiry, rotates it or deletes it keeps this (TokenStore)."""
-    if not is_indexed_for_notice(token) or token.expires_at is None:
+    if not is_announceable(token) or token.expires_at is None:
         return None
-    return token.expires_at.astimezone(UTC).date().isoformat()
+    return utc_day(token.expires_at).isoformat()
 
 
 def token_from_item(item: Item) -> TokenRecord:
