@@ -108,6 +108,7 @@ def sweep_revoked_tokens(event: CloudWatchEvent) -> None:
 
 @app.schedule(Cron(0, 9, "*", "*", "?", "*"))
 def announce_expiring_tokens(event: CloudWatchEvent) -> None:
-    """Every day at 09:00 UTC: tell the owner of each PAT that expires in 7 days or in 1 day, in
-    their security log and on the event bus for the mail service (chalicelib/services/expiry_notices.py)."""
+    """Every day at 09:00 UTC: tell the owner of each PAT that expires within a week (a week ahead,
+    and the day before), in their security log and on the event bus for the mail service
+    (chalicelib/services/expiry_notices.py)."""
     expiry_notices.announce_expiring_tokens(get_store(), get_bus(), utcnow())
