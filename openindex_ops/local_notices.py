@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
               f"given): nothing written to {where}")
     for notice in given:
         print(f"told {notice.token.user_id} that \"{notice.token.name}\" ({notice.token.id}) expires "
-              f"{notice.expires_at:%Y-%m-%d %H:%M} UTC (the {notice.days_left}-day notice)")
+              f"{notice.expires_at:%Y-%m-%d %H:%M} UTC (the {notice.days_before}-day notice)")
     if given:
         print(f"{len(given)} Token Expiring events appended to {where}; each owner's security log has the notice")
     return 0

@@ -69,7 +69,7 @@ def test_tokens_expiring_in_7_days_and_in_1_day_are_announced_on_the_bus_and_to_
     event = delivered["deploy-bot"]
     assert (event["source"], event["detail-type"]) == ("openindex.auth", "Token Expiring")
     assert event["detail"] == {
-        "noticeId": f"{week['id']}/2026-12-01/7", "userId": owner.user.id, "email": owner.user.email,
+        "noticeId": f"{week['id']}/{IN_7_DAYS}/7", "userId": owner.user.id, "email": owner.user.email,
         "tokenId": week["id"],
         "tokenName": "deploy-bot", "expiresAt": IN_7_DAYS, "daysLeft": 7,
     }  # ids, the owner's address, name and time: never the value

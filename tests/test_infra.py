@@ -154,8 +154,8 @@ def test_the_expiry_notices_run_daily_and_may_only_read_the_index_tell_owners_an
                for statement in _statements(resources[function["Role"]["Fn::GetAtt"][0]])
                if not any(action.startswith("logs:") for action in _list(statement["Action"]))]
     assert granted == [
-        {"Effect": "Allow", "Action": ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-         "Resource": [table]},
+        {"Effect": "Allow", "Action": ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem",
+                                       "dynamodb:UpdateItem"], "Resource": [table]},
         {"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [f"{table}/index/expiry"]},
         {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": ["arn:aws:events:*:*:event-bus/default"],
          "Condition": {"StringEquals": {"events:source": "openindex.auth", "events:detail-type": "Token Expiring"}}},

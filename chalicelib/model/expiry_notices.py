@@ -4,8 +4,10 @@ personal access tokens stops working, so that whatever uses it can be moved to a
 Days are UTC days. A PAT's week-ahead notice falls due 7 days before the day it expires, its
 day-before notice the day before; a daily run gives each notice that has fallen due and was not
 given, so a run that failed altogether is caught up by the next day's. A notice that fell due
-before the token existed is not given (a PAT made to live three days gets the day-before notice
-only). The PATs are found by their expiry day (the table's expiry index), never by a Scan.
+on a day before the token existed is not given (a PAT made to live three days gets the day-before
+notice only). A narrowing that moves the expiry forgets the notices given (they were of another
+expiry); a rotation's successor keeps its predecessor's. The PATs are found by their expiry day
+(the table's expiry index), never by a Scan.
 """
 from __future__ import annotations
 
@@ -50,8 +52,9 @@ class ExpiryNotice:
     @property
     def id(self) -> str:
         """The same for every attempt at this notice (a retried run, a later day's catch-up), so a
-        reader of the bus can drop a repeat: ``<token id>/<expiry day>/<days before>``."""
-        return f"{self.token.id}/{utc_day(self.expires_at).isoformat()}/{self.days_before}"
+        reader of the bus can drop a repeat: ``<token id>/<expiry>/<days before>`` (the expiry's time,
+        not its day: a narrowing to another time that day is a new notice, not a repeat)."""
+        return f"{self.token.id}/{to_iso(self.expires_at)}/{self.days_before}"
 
     def security_event(self, now: datetime) -> SecurityEvent:
         """The owner's security log entry: the expiry as a time, which clients say in the reader's

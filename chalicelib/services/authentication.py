@@ -66,7 +66,7 @@ def authenticate(store: Store, authorization: str, now: datetime, address: str |
         learner = parent
         if ranges.any:  # a run token is held to its PAT's ranges, and says so
             ranges = parent.allowed_ips
-    if (refusal := account_refusal(record, user)) or user is None:
+    if (refusal := account_refusal(record, user)) or user is None:  # (None is refused: said for the types)
         raise _refused_by_account(refusal or "user_inactive", record, user)
     for checked in [record] + ([tokens[parsed.parent_id]] if parsed.parent_id else []):
         if breach := policy.breach(checked.kind, checked.scope, checked.created_at, checked.lifetime_expires_at):

@@ -52,7 +52,8 @@ def announce_expiring_tokens(store: Store, bus: EventBus, now: datetime) -> list
                 continue
             try:
                 told = store.events.tell_expiring(notice.security_event(now), since=notice.since,
-                                                  expires_at=notice.expires_at)
+                                                  expires_at=notice.expires_at,
+                                                  line=(notice.token.line_issued_ms, notice.token.scope))
             except ConcurrentChange:  # another write held the token: tell it on the retry
                 missed += 1
                 continue

@@ -82,7 +82,11 @@ def rotate_pat(
     successor = new_token(TokenKind.PAT, user_id=old.user_id, name=old.name, scope=old.scope,
                           expires_at=successor_expiry, now=now, rotated_from=old.id, not_after=not_after,
                           made_by=made_by, permissions=old.permissions, allowed_ips=old.allowed_ips)
-    successor = dataclasses.replace(successor, record=dataclasses.replace(successor.record, used=old.used))
+    # An expiry notice its predecessor was given counts for it: a successor made after the notice was
+    # given, with that expiry, is not told the same again (one with a later expiry day is told anew).
+    expiring = EventType.TOKEN_EXPIRING.value
+    told = {expiring: old.told[expiring]} if expiring in old.told else {}
+    successor = dataclasses.replace(successor, record=dataclasses.replace(successor.record, used=old.used, told=told))
     try:
         store.tokens.rotate(old, successor.record, window_end=window_end, now=now, creator=caller.creator)
     except RotationLost as lost:  # rotated (409) or gone (404) meanwhile: the item as it was says which

@@ -7,10 +7,12 @@ from datetime import datetime
 from botocore.exceptions import ClientError
 
 from chalicelib.model.events import EVENT_ID_PREFIX, REPEAT_WINDOW, RETENTION, SecurityEvent
+from chalicelib.model.kinds import Scope
 from chalicelib.storage.errors import ConcurrentChange, StoreConflict, Unavailable
 from chalicelib.storage.items import event_from_item, event_item, told_attribute
-from chalicelib.storage.keys import EVENT, event_key, token_key, user_pk
+from chalicelib.storage.keys import EVENT, event_key, token_key, user_key, user_pk
 from chalicelib.storage.table import Table, Write, marshal
+from chalicelib.storage.user_checks import still_allowed
 from chalicelib.timeutil import to_iso
 
 log = logging.getLogger(__name__)
@@ -47,20 +49,27 @@ class EventStore:
         except StoreConflict:
             pass  # told within the window, or the token is gone
 
-    def tell_expiring(self, event: SecurityEvent, *, since: datetime, expires_at: datetime) -> bool:
+    def tell_expiring(self, event: SecurityEvent, *, since: datetime, expires_at: datetime,
+                      line: tuple[int, Scope]) -> bool:
         """Store an expiry notice unless its token was told one since ``since`` (the day it fell
-        due), is gone or rotated away, or no longer expires at ``expires_at``; whether it was stored.
+        due), is gone or rotated away, or no longer expires at ``expires_at``, or its user no longer
+        allows a token of ``line`` (its lineage and scope: deactivated, revoke-all, demotion since
+        the run read it); whether it was stored.
         ConcurrentChange when another write held the token: the notice is then to be given again."""
         try:
             self._told_with(event, "#told < :since", {":since": to_iso(since), ":expires": to_iso(expires_at)},
-                            also=" AND attribute_not_exists(rotatedTo) AND expiresAt = :expires")
+                            also=" AND attribute_not_exists(rotatedTo) AND expiresAt = :expires",
+                            checks=[Write({"ConditionCheck": {"TableName": self._table.name,
+                                                              "Key": user_key(event.user_id),
+                                                              **still_allowed([line]).params()}})])
         except ConcurrentChange:
             raise
         except StoreConflict:
             return False
         return True
 
-    def _told_with(self, event: SecurityEvent, told_before: str, values: dict[str, str], also: str = "") -> None:
+    def _told_with(self, event: SecurityEvent, told_before: str, values: dict[str, str], also: str = "",
+                   checks: list[Write] | None = None) -> None:
         """The event, and its token's record of when it last caused one of its type, in one
         transaction, while the token stands (and ``also`` holds) and ``told_before`` holds or it
         never caused one."""
@@ -74,6 +83,7 @@ class EventStore:
                 "ExpressionAttributeValues": marshal({":now": to_iso(event.at), **values}),
             }}),
             self.write(event),
+            *(checks or []),
         ])
 
     def write(self, event: SecurityEvent) -> Write:

@@ -97,6 +97,7 @@ def token_item(token: TokenRecord) -> Item:
         "lineageIssuedAt": token.lineage_issued_ms,
         "revocationsSeen": token.revocations_seen[0] if token.revocations_seen else None,
         "adminRevocationsSeen": token.revocations_seen[1] if token.revocations_seen else None,
+        **{f"{_TOLD}{name}": to_iso(at) for name, at in token.told.items()},
     })}
 
 

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.model import ids
 from chalicelib.model.accounts import User
-from chalicelib.model.events import SecurityEvent
+from chalicelib.model.events import EventType, SecurityEvent
 from chalicelib.model.kinds import BEARER_KINDS, Scope, TokenKind
 from chalicelib.model.token_policy import DEFAULT_POLICY, TokenPolicy
 from chalicelib.model.tokens import Creator, TokenRecord
@@ -24,6 +24,7 @@ from chalicelib.storage.items import (
     policy_from_item,
     token_from_item,
     token_item,
+    told_attribute,
     user_from_item,
 )
 from chalicelib.storage.keys import (
@@ -196,7 +197,7 @@ class TokenStore:
         as_read, values = _as_read(old)
         values.update({":now": to_iso(now), ":new_scope": narrowed.scope.value})
         changes = ["#scope = :new_scope"]
-        removal = " REMOVE #permissions" if narrowed.permissions is None else ""  # a preset's grant is its scope's
+        removals = ["#permissions"] if narrowed.permissions is None else []  # a preset's grant is its scope's
         if narrowed.permissions is not None:
             changes.append("#permissions = :permissions")
             values[":permissions"] = narrowed.permissions.to_text()
@@ -206,9 +207,12 @@ class TokenStore:
             if (day := expiry_day(narrowed)) is not None:  # announced by its new expiry day
                 changes.append("expiresOn = :expires_on")
                 values[":expires_on"] = day
+            # a notice given of the old expiry is not one of the new: its notices are given afresh
+            removals.append(told_attribute(EventType.TOKEN_EXPIRING))
         if narrowed.not_after != old.not_after and narrowed.not_after is not None:
             changes.append("notAfter = :not_after")  # what it rotates into may not outlive it either
             values[":not_after"] = to_iso(narrowed.not_after)
+        removal = f" REMOVE {', '.join(removals)}" if removals else ""
         names = {"#scope": "scope", "#permissions": "permissions", **({"#ttl": "ttl"} if ":ttl" in values else {})}
         self._table.transact([
             self._user_still_allows(old.user_id, [(old.line_issued_ms, old.scope)]),
