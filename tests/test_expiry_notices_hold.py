@@ -38,6 +38,18 @@ def on_the_bus(bus_reader: BusReader) -> list[tuple[str, str, str]]:
             for event in bus_reader.received()]
 
 
+def told_a_week_ahead(
+    api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
+) -> tuple[Account, dict[str, Any]]:
+    """A PAT made 2026-11-20 to expire 2026-12-01 18:30, given its week-ahead notice on 2026-11-24 at 09:00."""
+    owner = accounts.create()
+    clock.current = at("2026-11-20T12:00:00Z")
+    token = create(api, owner, "deploy-bot", "2026-12-01T18:30:00Z")
+    clock.current = at("2026-11-24T09:00:00Z")
+    assert run(store, bus_reader, clock) == [("deploy-bot", 7)]
+    return owner, token
+
+
 def test_a_token_narrowed_to_expire_tomorrow_after_its_week_ahead_notice_still_gets_the_day_before_one(
     api: Api, accounts: Accounts, store: Store, bus_reader: BusReader, clock: FrozenClock
 ) -> None:
@@ -46,11 +58,7 @@ def test_a_token_narrowed_to_expire_tomorrow_after_its_week_ahead_notice_still_g
     existed then, and it was never given; the told time of the *other* expiry's week-ahead notice
     (2026-11-24 09:00, after that day began) makes the run take it for given, so no notice with the
     real time ever reaches the mail service."""
-    owner = accounts.create()
-    clock.current = at("2026-11-20T12:00:00Z")
-    token = create(api, owner, "deploy-bot", "2026-12-01T18:30:00Z")
-    clock.current = at("2026-11-24T09:00:00Z")
-    assert run(store, bus_reader, clock) == [("deploy-bot", 7)]
+    owner, token = told_a_week_ahead(api, accounts, store, bus_reader, clock)
     clock.current = at("2026-11-24T10:00:00Z")
     assert api.patch(f"/me/pats/{token['id']}", owner.token,
                      body={"expiresAt": "2026-11-25T20:00:00Z"}).status == 200
@@ -65,11 +73,7 @@ def test_a_token_narrowed_after_its_week_ahead_notice_gets_the_week_ahead_notice
     """Told on 2026-11-24 that it expires 2026-12-01, narrowed on 2026-11-25 to 2026-11-28: the
     notice ``<id>/2026-11-28/7`` fell due (2026-11-21) while the token existed and was never given,
     yet the run of 2026-11-26 skips it; the mail service believes 2026-12-01 until the day before."""
-    owner = accounts.create()
-    clock.current = at("2026-11-20T12:00:00Z")
-    token = create(api, owner, "deploy-bot", "2026-12-01T18:30:00Z")
-    clock.current = at("2026-11-24T09:00:00Z")
-    assert run(store, bus_reader, clock) == [("deploy-bot", 7)]
+    owner, token = told_a_week_ahead(api, accounts, store, bus_reader, clock)
     clock.current = at("2026-11-25T10:00:00Z")
     assert api.patch(f"/me/pats/{token['id']}", owner.token,
                      body={"expiresAt": "2026-11-28T12:00:00Z"}).status == 200
@@ -86,11 +90,7 @@ def test_the_successor_of_a_rotation_on_the_notice_day_is_not_told_the_same_noti
     with that same expiry (as a rotation capped by notAfter does). The successor was made after
     the week-ahead notice fell due, yet the next day's run tells the owner the same thing again
     under another noticeId (the reader cannot drop it)."""
-    owner = accounts.create()
-    clock.current = at("2026-11-20T12:00:00Z")
-    old = create(api, owner, "deploy-bot", "2026-12-01T18:30:00Z")
-    clock.current = at("2026-11-24T09:00:00Z")
-    assert run(store, bus_reader, clock) == [("deploy-bot", 7)]
+    owner, old = told_a_week_ahead(api, accounts, store, bus_reader, clock)
     clock.current = at("2026-11-24T10:00:00Z")
     rotated = api.post(f"/me/pats/{old['id']}/rotate", owner.token,
                        body={"expiresAt": "2026-12-01T18:30:00Z", "graceSeconds": 0})
