@@ -66,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"openindex-expiry-notices: no make run is using {local_state.display(state.path)}; "
               f"{_start_advice(args.state_dir)}", file=sys.stderr)
         return 1
-    os.environ.update(local_state.LOCAL_AWS, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):  # as make run: never an AWS account
-        os.environ.pop(name, None)
+    local_state.use_local_dynamodb(endpoint)
     bus = FileBus(state.path / EVENTS_FILE)
     where = local_state.display(bus.path)
     try:

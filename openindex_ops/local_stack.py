@@ -92,12 +92,9 @@ def _run(args: argparse.Namespace, listener: socket.socket, state: StateDir, sav
     keeper: _StateKeeper | None = None
     try:
         moto_port = moto.server_port
-        # Never let a local run reach a real AWS account, whatever the shell has configured.
         endpoint = f"http://{LOOPBACK}:{moto_port}"
-        os.environ.update(local_state.LOCAL_AWS, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
+        local_state.use_local_dynamodb(endpoint)
         os.environ["APP_URL"] = f"http://{LOOPBACK}:{args.port}"  # where invite links point
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-            os.environ.pop(name, None)
         table = local_state.local_table_name()
         client = boto3.client("dynamodb")
         create_table(client, table)

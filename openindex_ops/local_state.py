@@ -25,7 +25,7 @@ TOKEN_FILE = "admin-token"
 ENDPOINT_FILE = "dynamodb-endpoint"  # where the running stack's DynamoDB listens (while it runs)
 CHALICE_CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
 # A local run never reaches an AWS account, whatever the shell has configured.
-LOCAL_AWS = {
+_LOCAL_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
@@ -191,6 +191,14 @@ def summary(items: list[Item]) -> str:
     users = kinds.count("PROFILE")
     tokens = sum(kind.startswith("TOKEN#") for kind in kinds)
     return f"{users} users, {tokens} tokens, {kinds.count('INVITE')} invites"
+
+
+def use_local_dynamodb(endpoint: str) -> None:
+    """Point this process's boto3 at the local DynamoDB, with fake credentials: never an AWS
+    account, whatever the shell has configured."""
+    os.environ.update(_LOCAL_AWS, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
 
 
 def local_table_name() -> str:

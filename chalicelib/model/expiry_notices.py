@@ -92,6 +92,14 @@ def notice_for(token: TokenRecord, today: date) -> ExpiryNotice | None:
     return notice
 
 
+def kept_by_successor(told: dict[str, datetime]) -> dict[str, datetime]:
+    """What a rotation's successor keeps of its predecessor's told times: the expiry notice given,
+    so that a successor with the same expiry is not told it again (one expiring on a later day is
+    told anew, its notices falling due after that time)."""
+    expiring = EventType.TOKEN_EXPIRING.value
+    return {expiring: told[expiring]} if expiring in told else {}
+
+
 def in_turns(notices: list[ExpiryNotice]) -> list[ExpiryNotice]:
     """The order to give notices in: the day-before ones first, and within each, owners take turns,
     so that nobody's many tokens hold back anyone else's notice in a run cut short (a timeout)."""

@@ -19,6 +19,7 @@ from chalicelib.model.accounts import earliest
 from chalicelib.model.caller import Caller
 from chalicelib.model.events import EventType, repeatable_event, told_recently
 from chalicelib.model.expiry import require_future_within, span_in_words
+from chalicelib.model.expiry_notices import kept_by_successor
 from chalicelib.model.kinds import TokenKind
 from chalicelib.model.tokens import (
     MAX_LIFETIME,
@@ -82,11 +83,8 @@ def rotate_pat(
     successor = new_token(TokenKind.PAT, user_id=old.user_id, name=old.name, scope=old.scope,
                           expires_at=successor_expiry, now=now, rotated_from=old.id, not_after=not_after,
                           made_by=made_by, permissions=old.permissions, allowed_ips=old.allowed_ips)
-    # An expiry notice its predecessor was given counts for it: a successor made after the notice was
-    # given, with that expiry, is not told the same again (one with a later expiry day is told anew).
-    expiring = EventType.TOKEN_EXPIRING.value
-    told = {expiring: old.told[expiring]} if expiring in old.told else {}
-    successor = dataclasses.replace(successor, record=dataclasses.replace(successor.record, used=old.used, told=told))
+    successor = dataclasses.replace(successor, record=dataclasses.replace(
+        successor.record, used=old.used, told=kept_by_successor(old.told)))
     try:
         store.tokens.rotate(old, successor.record, window_end=window_end, now=now, creator=caller.creator)
     except RotationLost as lost:  # rotated (409) or gone (404) meanwhile: the item as it was says which

@@ -10,9 +10,9 @@ from chalicelib.model.events import EVENT_ID_PREFIX, REPEAT_WINDOW, RETENTION, S
 from chalicelib.model.kinds import Scope
 from chalicelib.storage.errors import ConcurrentChange, StoreConflict, Unavailable
 from chalicelib.storage.items import event_from_item, event_item, told_attribute
-from chalicelib.storage.keys import EVENT, event_key, token_key, user_key, user_pk
+from chalicelib.storage.keys import EVENT, event_key, token_key, user_pk
 from chalicelib.storage.table import Table, Write, marshal
-from chalicelib.storage.user_checks import still_allowed
+from chalicelib.storage.user_checks import user_allows
 from chalicelib.timeutil import to_iso
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,7 @@ class EventStore:
         try:
             self._told_with(event, "#told < :since", {":since": to_iso(since), ":expires": to_iso(expires_at)},
                             also=" AND attribute_not_exists(rotatedTo) AND expiresAt = :expires",
-                            checks=[Write({"ConditionCheck": {"TableName": self._table.name,
-                                                              "Key": user_key(event.user_id),
-                                                              **still_allowed([line]).params()}})])
+                            checks=[user_allows(self._table, event.user_id, [line])])
         except ConcurrentChange:
             raise
         except StoreConflict:

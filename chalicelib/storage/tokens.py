@@ -37,7 +37,7 @@ from chalicelib.storage.keys import (
     user_pk,
 )
 from chalicelib.storage.table import Item, Table, Write, marshal
-from chalicelib.storage.user_checks import still_allowed
+from chalicelib.storage.user_checks import user_allows
 from chalicelib.timeutil import to_epoch, to_iso
 
 log = logging.getLogger(__name__)
@@ -260,8 +260,7 @@ class TokenStore:
     def _user_still_allows(self, user_id: str, lines: Sequence[tuple[int, Scope]]) -> Write:
         """A check that the user is active and no cut-off (revoke-all, demotion) refuses tokens of
         these (lineage, scope)."""
-        return Write({"ConditionCheck": {"TableName": self._table.name, "Key": user_key(user_id),
-                                         **still_allowed(lines).params()}}, CreatorRevoked)
+        return user_allows(self._table, user_id, lines, CreatorRevoked)
 
     def _unchanged(self, user_id: str, creator: Creator, now: datetime) -> Write:
         """A check that the creating token still exists, unexpired, with the expiry it had."""

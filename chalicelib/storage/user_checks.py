@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from chalicelib.model.accounts import Generations, Role, User, UserStatus
 from chalicelib.model.kinds import Scope
-from chalicelib.storage.errors import EmailTaken, WouldRemoveLastAdmin
+from chalicelib.storage.errors import EmailTaken, StoreConflict, WouldRemoveLastAdmin
 from chalicelib.storage.items import user_item
-from chalicelib.storage.keys import ADMIN_COUNT_KEY, SWEEP_INDEX_KEY, email_key, sweep_key
+from chalicelib.storage.keys import ADMIN_COUNT_KEY, SWEEP_INDEX_KEY, email_key, sweep_key, user_key
 from chalicelib.storage.table import Condition, Table, Write, marshal
 
 
@@ -46,6 +46,14 @@ def still_allowed(lines: Sequence[tuple[int, Scope]]) -> Condition:
     if any(scope is Scope.ADMIN for _, scope in lines):
         condition &= Condition(["#role = :admin"], {"#role": "role"}, {":admin": Role.ADMIN.value})
     return condition & cut_offs_spare(lines)
+
+
+def user_allows(table: Table, user_id: str, lines: Sequence[tuple[int, Scope]],
+                on_failure: type[StoreConflict] = StoreConflict) -> Write:
+    """A check, in a transaction, that the user still allows tokens of these (lineage, scope)
+    (still_allowed); ``on_failure`` is raised when it does not."""
+    return Write({"ConditionCheck": {"TableName": table.name, "Key": user_key(user_id),
+                                     **still_allowed(lines).params()}}, on_failure)
 
 
 def new_user_writes(table: Table, user: User) -> list[Write]:
